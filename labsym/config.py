@@ -26,8 +26,6 @@ class UnknownFlagError(ConfigError, AttributeError):
     """A flag name that labsym does not know; also an AttributeError so getattr() works."""
 
 
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no")
 _DEVICE_RE = re.compile(r"(cpu|cuda\d*|gpu\d*)")
 
 
@@ -39,10 +37,8 @@ def _to_bool(value: Any) -> bool:
         return bool(value)
     if isinstance(value, str):
         low = value.strip().lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
+        if low in ("true", "1", "yes", "false", "0", "no"):
+            return low in ("true", "1", "yes")
     raise ValueError(value)
 
 
@@ -54,20 +50,18 @@ def _to_device(value: Any) -> str:
 
 
 def _to_nonneg_int(value: Any) -> int:
-    """Accept an int >= 0, or a string spelling one."""
-    if isinstance(value, bool):
-        raise ValueError(value)
+    """Accept an int >= 0 (not a bool), or a string spelling one."""
     result = int(value.strip()) if isinstance(value, str) else value
-    if not isinstance(result, int) or result < 0:
+    if type(result) is not int or result < 0:
         raise ValueError(value)
     return result
 
 
 def _to_str(value: Any) -> str:
     """Accept any string."""
-    if not isinstance(value, str):
-        raise ValueError(value)
-    return value
+    if isinstance(value, str):
+        return value
+    raise ValueError(value)
 
 
 @dataclass(frozen=True)
@@ -97,8 +91,9 @@ class _Flag:
 
 
 _BOOL = "True, False, 'true', 'false', '1', '0', 'yes', 'no'"
-_COMPILEDIR = object()  # placeholder: default depends on the home directory
+_ANY = "any string"
 
+# fmt: off
 _FLAGS: tuple[_Flag, ...] = (
     _Flag("floatX", "float64", "Default float dtype for tensors built from Python floats.",
           ("float64", "float32", "float16")),
@@ -128,27 +123,33 @@ _FLAGS: tuple[_Flag, ...] = (
     _Flag("deterministic", "default", "Prefer deterministic (possibly slower) implementations.",
           ("default", "more")),
     _Flag("cxx", "gcc", "C++ compiler command used by C linkers ('' disables C code).",
-          convert=_to_str, rule="any string"),
+          convert=_to_str, rule=_ANY),
     _Flag("openmp", False, "Allow OpenMP parallelism in generated C code.",
           convert=_to_bool, rule=_BOOL),
-    _Flag("compiledir", _COMPILEDIR, "Directory that caches compiled modules.",
-          convert=_to_str, rule="any string"),
+    # The real default, <home>/.cache/labsym, is filled in by Config.__init__.
+    _Flag("compiledir", "", "Directory that caches compiled modules.", convert=_to_str, rule=_ANY),
     _Flag("traceback__limit", 8, "Stack depth recorded where each graph node is created.",
           convert=_to_nonneg_int, rule="an integer >= 0"),
 )
+# fmt: on
 _BY_NAME: dict[str, _Flag] = {f.name: f for f in _FLAGS}
 
 
 def _unknown(name: str, where: str = "") -> UnknownFlagError:
     """Build the error for an unknown flag: close matches and the full list of flags."""
-    close = difflib.get_close_matches(name, list(_BY_NAME), n=3, cutoff=0.6)
-    lower = [n for n in _BY_NAME if n.lower() == name.lower() and n not in close]
-    close = lower + close
+    close = [n for n in _BY_NAME if n.lower() == name.lower()]
+    close += [n for n in difflib.get_close_matches(name, _BY_NAME, n=3) if n not in close]
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     src = f" (in {where})" if where else ""
-    return UnknownFlagError(
-        f"Unknown config flag {name!r}{src}.{hint} Known flags: {', '.join(_BY_NAME)}"
-    )
+    msg = f"Unknown config flag {name!r}{src}.{hint} Known flags: {', '.join(_BY_NAME)}"
+    return UnknownFlagError(msg)
+
+
+def _parse(name: str, value: Any) -> Any:
+    """Validate `value` for flag `name`, raising UnknownFlagError or ConfigError."""
+    if name not in _BY_NAME:
+        raise _unknown(name)
+    return _BY_NAME[name].parse(value)
 
 
 def _canon(name: str) -> str:
@@ -158,10 +159,7 @@ def _canon(name: str) -> str:
 
 def _split_flags(text: str, where: str) -> Iterator[tuple[str, str]]:
     """Yield (name, value) from a 'name=value, name2=value2' flag string."""
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
+    for item in filter(None, (part.strip() for part in text.split(","))):
         if "=" not in item:
             raise ConfigError(f"Malformed entry {item!r} in {where}: expected name=value")
         key, value = item.split("=", 1)
@@ -189,16 +187,14 @@ class Config:
         env = os.environ if environ is None else environ
         home = os.path.expanduser("~") if home is None else home
         cfg = cls(home=home)
-        legacy = [os.path.join(home, ".theanorc")]
-        legacy += [p for p in env.get("THEANORC", "").split(os.pathsep) if p]
-        modern = [os.path.join(home, ".labsymrc")]
-        modern += [p for p in env.get("LABSYMRC", "").split(os.pathsep) if p]
-        for path in legacy:
-            cfg._load_rc(path, strict=False)
-        for path in modern:
-            cfg._load_rc(path, strict=True)
-        cfg._load_string(env.get("THEANO_FLAGS", ""), "THEANO_FLAGS", strict=False)
-        cfg._load_string(env.get("LABSYM_FLAGS", ""), "LABSYM_FLAGS", strict=True)
+        # Legacy Theano sources only warn about unknown flags; labsym's own sources raise.
+        for rc, var, strict in ((".theanorc", "THEANORC", False), (".labsymrc", "LABSYMRC", True)):
+            paths = [os.path.join(home, rc), *env.get(var, "").split(os.pathsep)]
+            for path in filter(None, paths):
+                cfg._load_rc(path, strict)
+        for var, strict in (("THEANO_FLAGS", False), ("LABSYM_FLAGS", True)):
+            for name, value in _split_flags(env.get(var, ""), var):
+                cfg._set_from(name, value, var, strict)
         return cfg
 
     def _set_from(self, name: str, value: str, where: str, strict: bool) -> None:
@@ -206,17 +202,12 @@ class Config:
         if name not in _BY_NAME:
             if strict:
                 raise _unknown(name, where)
-            warnings.warn(f"Ignoring unknown config flag {name!r} in {where}", stacklevel=4)
+            warnings.warn(f"Ignoring unknown config flag {name!r} in {where}", stacklevel=3)
             return
         try:
             self._values[name] = _BY_NAME[name].parse(value)
         except ConfigError as err:
             raise ConfigError(f"{err} (in {where})") from None
-
-    def _load_string(self, text: str, where: str, strict: bool) -> None:
-        """Apply a comma separated 'name=value' flag string."""
-        for name, value in _split_flags(text, where):
-            self._set_from(name, value, where, strict)
 
     def _load_rc(self, path: str, strict: bool) -> None:
         """Apply an INI rc file: [global] keys are flags, [sec] key k is flag sec__k."""
@@ -235,18 +226,14 @@ class Config:
 
     def __getattr__(self, name: str) -> Any:
         """Return a flag value; unknown names raise UnknownFlagError (an AttributeError)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        values = self.__dict__["_values"]
+        values = self.__dict__.get("_values", {})
         if name in values:
             return values[name]
-        raise _unknown(name)
+        raise AttributeError(name) if name.startswith("_") else _unknown(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Validate and set a flag; bad values raise ConfigError and change nothing."""
-        if name not in _BY_NAME:
-            raise _unknown(name)
-        self._values[name] = _BY_NAME[name].parse(value)
+        self._values[name] = _parse(name, value)
 
     def __dir__(self) -> list[str]:
         """Include flag names so tab completion lists them."""
@@ -260,14 +247,11 @@ class Config:
     @classmethod
     def describe(cls, name: str) -> str:
         """Return the one-line doc of a flag; accepts dotted names like 'traceback.limit'."""
-        name = _canon(name)
-        if name not in _BY_NAME:
-            raise _unknown(name)
-        return _BY_NAME[name].doc
+        if _canon(name) not in _BY_NAME:
+            raise _unknown(_canon(name))
+        return _BY_NAME[_canon(name)].doc
 
-    def change_flags(
-        self, mapping: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> _ChangeFlags:
+    def change_flags(self, mapping: Mapping[str, Any] | None = None, **kwargs: Any) -> _ChangeFlags:
         """Return a context manager/decorator that sets flags and restores them on exit.
 
         Validation happens on entry and is all-or-nothing, so a bad value changes nothing.
@@ -292,11 +276,7 @@ class _ChangeFlags:
 
     def __enter__(self) -> Config:
         values = self._cfg._values
-        parsed = {}
-        for name, value in self._updates.items():
-            if name not in _BY_NAME:
-                raise _unknown(name)
-            parsed[name] = _BY_NAME[name].parse(value)
+        parsed = {name: _parse(name, value) for name, value in self._updates.items()}
         self._saved.append({name: values[name] for name in parsed})
         values.update(parsed)
         return self._cfg

@@ -1,0 +1,56 @@
+"""Tiny helpers shared by every layer: where user code created a variable, name scratchpads.
+
+Imports nothing from labsym, so any layer may use it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """The user's file and line that created a variable, for errors and debugprint."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    def line_text(self) -> str:
+        """The source line itself, read lazily so creating variables stays cheap."""
+        import linecache
+
+        return linecache.getline(self.filename, self.lineno).strip()
+
+    def __str__(self) -> str:
+        text = self.line_text()
+        where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
+        return f"{where}\n    {text}" if text else where
+
+
+def user_source_location() -> SourceLocation | None:
+    """The innermost stack frame outside the labsym package (tests count as user code)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR):
+            return SourceLocation(filename, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
+
+
+class Scratchpad:
+    """A free-form attribute bag (Theano's `var.tag`): test values, user notes."""
+
+    def __repr__(self) -> str:
+        return f"Scratchpad({self.__dict__!r})"
+
+
+def difference(a, b) -> list:
+    """Items of `a` not in `b`, keeping `a`'s order."""
+    seen = set(b)
+    return [item for item in a if item not in seen]
