@@ -90,7 +90,8 @@ class TensorType(Type):
         """'scalar', 'matrix', 'row'... or the shape pattern for other types."""
         if self.shape in _KIND_NAMES:
             return _KIND_NAMES[self.shape]
-        return "shape=(" + ", ".join("?" if d is None else str(d) for d in self.shape) + ")"
+        dims = ["?" if d is None else str(d) for d in self.shape]
+        return "shape=(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
     def __str__(self) -> str:
         if self.name:

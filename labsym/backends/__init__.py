@@ -1,0 +1,1 @@
+"""Backends: turn FunctionGraph nodes into runnable statements (python VM, C via cffi, CUDA)."""

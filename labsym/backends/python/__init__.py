@@ -1,0 +1,1 @@
+"""The NumPy backend: every node runs its op's NumPy implementation."""

@@ -1,0 +1,120 @@
+"""The composition root: mode names -> Mode(rewriter, linker), and labsym.function.
+
+Only this module knows which optimizer phases and which linkers exist; core.function is
+given the Mode it builds. May import every layer below it (core, optim, backends, viz).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labsym.backends.python.vm import PythonLinker
+from labsym.config import config
+from labsym.core import function as core_function
+from labsym.core import io
+from labsym.core.io import In, Out
+
+__all__ = ["In", "Mode", "Out", "function", "get_mode"]
+
+_LINKERS = {"py": PythonLinker, "vm": PythonLinker, "auto": PythonLinker, "cvm": PythonLinker}
+
+
+def _describe_node(node: Any) -> str:
+    from labsym.viz.debugprint import debugprint
+
+    return debugprint(node.outputs, file="str", print_type=True)
+
+
+class Mode(io.Mode):
+    """Theano's `Mode(linker=..., optimizer=...)`, with names resolved here."""
+
+    def __init__(self, linker: Any = None, optimizer: Any = None, name: str | None = None) -> None:
+        linker_name = linker if isinstance(linker, str) or linker is None else None
+        linker_obj = linker if linker_name is None else _make_linker(linker_name or config.linker)
+        super().__init__(
+            linker_obj,
+            rewriter=None,
+            name=name or f"Mode(linker={linker_name or 'custom'}, optimizer={optimizer})",
+            describe_node=_describe_node,
+        )
+        self.optimizer = optimizer
+
+
+def _make_linker(name: str) -> Any:
+    base = name.replace("_nogc", "").split("|")[-1]
+    cls = _LINKERS.get(base, PythonLinker)
+    return cls()
+
+
+_PREDEFINED = {
+    "FAST_RUN": ("auto", "fast_run"),
+    "FAST_COMPILE": ("py", "fast_compile"),
+    "DebugMode": ("py", "fast_run"),
+    "DEBUG_MODE": ("py", "fast_run"),
+    "NanGuardMode": ("py", "fast_run"),
+    "ProfileMode": ("auto", "fast_run"),
+    "None": ("py", None),
+    "o0": ("py", None),
+}
+
+
+def get_mode(mode: Any) -> io.Mode:
+    """A Mode object from a Mode, a name ('FAST_RUN', 'FAST_COMPILE', ...) or None (config.mode)."""
+    if isinstance(mode, io.Mode):
+        return mode
+    name = config.mode if mode is None else str(mode)
+    if name not in _PREDEFINED:
+        raise ValueError(f"unknown mode {name!r}; expected a Mode or one of {', '.join(_PREDEFINED)}")
+    linker, optimizer = _PREDEFINED[name]
+    if mode is None and config.optimizer != "fast_run":
+        optimizer = config.optimizer
+    return Mode(linker=linker, optimizer=optimizer, name=name)
+
+
+def function(
+    inputs: Any = (),
+    outputs: Any = None,
+    mode: Any = None,
+    updates: Any = None,
+    givens: Any = None,
+    no_default_updates: Any = False,
+    accept_inplace: bool = False,
+    name: str | None = None,
+    rebuild_strict: bool = True,
+    allow_input_downcast: bool | None = None,
+    profile: Any = None,
+    on_unused_input: str | None = None,
+) -> core_function.Function:
+    """Compile symbolic `outputs` of `inputs` (and shared-variable `updates`) into a callable.
+
+    Example::
+
+        x, y = labsym.tensor.dscalars('x', 'y')
+        f = labsym.function([x, y], x + y)
+        f(1.5, 2.5)  # -> array(4.)
+    """
+    return core_function.function(
+        inputs,
+        outputs,
+        mode=get_mode(mode),
+        updates=updates,
+        givens=givens,
+        no_default_updates=no_default_updates,
+        accept_inplace=accept_inplace,
+        name=name,
+        rebuild_strict=rebuild_strict,
+        allow_input_downcast=allow_input_downcast,
+        profile=config.profile if profile is None else profile,
+        on_unused_input=on_unused_input or config.on_unused_input,
+        allow_gc=config.allow_gc,
+    )
+
+
+def _wire() -> None:
+    """Give core its compiler for Variable.eval (the one piece of injection core needs)."""
+    from labsym.core import evaluation
+
+    evaluation.set_compiler(function)
+
+
+_wire()

@@ -1,0 +1,195 @@
+"""Generates a compiled function's `__call__` as straight-line Python over local variables.
+
+Input checks, shared-value reads, the linker's per-node statements, output copies and the
+all-or-nothing commit of updates become one code object: no interpreter loop, no per-call
+bookkeeping. May import core.graph, core.io, core.errors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labsym.core.graph import Constant, Variable
+from labsym.core.io import NodeCode
+
+_counter = itertools.count()
+
+
+@dataclass
+class CallPlan:
+    """Everything the generated `__call__` needs, gathered by function()."""
+
+    fgraph: Any
+    explicit: list[Any]  # per explicit argument: (fgraph input, filter callable, In)
+    shared: list[tuple[Variable, Any]]  # (fgraph input, Container)
+    outputs: list[tuple[int, bool]]  # (fgraph output index, borrow)
+    updates: list[tuple[int, Any]]  # (fgraph output index, Container to commit into)
+    structure: str  # 'single', 'list' or 'none'
+    node_codes: list[NodeCode]
+    allow_gc: bool = True
+    profile: Any = None
+    bind: Any = None
+    fail: Any = None
+    line_nodes: dict[int, Any] = field(default_factory=dict)
+    local_names: dict[Variable, str] = field(default_factory=dict)
+
+
+def alias_roots(var: Variable, inputs: set) -> set:
+    """The graph inputs and constants whose memory `var` may share (through view/destroy maps)."""
+    roots: set = set()
+    stack = [var]
+    while stack:
+        v = stack.pop()
+        if v in inputs or isinstance(v, Constant):
+            roots.add(v)
+            continue
+        node = v.owner
+        if node is None:
+            continue
+        maps = dict(getattr(node.op, "view_map", {}) or {})
+        for out, ins in (getattr(node.op, "destroy_map", {}) or {}).items():
+            maps.setdefault(out, []).extend(ins)
+        for i in maps.get(v.index, ()):
+            stack.append(node.inputs[i])
+    return roots
+
+
+def _input_check(name: str, var: Variable, k: int) -> str:
+    conds = [f"{name}.__class__ is not _nd", f"{name}.dtype is not _dt{k}", f"{name}.ndim != {var.type.ndim}"]
+    for axis, dim in enumerate(var.type.shape):
+        if dim is not None:
+            conds.append(f"{name}.shape[{axis}] != {dim}")
+    return f"    if {' or '.join(conds)}: {name} = _filter{k}({name})"
+
+
+class _Names:
+    def __init__(self) -> None:
+        self.names: dict[Variable, str] = {}
+
+    def __getitem__(self, var: Variable) -> str:
+        if var not in self.names:
+            self.names[var] = f"v{len(self.names)}"
+        return self.names[var]
+
+
+def generate_call(plan: CallPlan):
+    """Build the `__call__(self, *args, **kwargs)` function for a plan."""
+    fg = plan.fgraph
+    names = _Names()
+    ns: dict[str, Any] = {"_nd": np.ndarray, "_asarray": np.asarray, "_copy": np.array, "_bind": plan.bind}
+    ns["_fail"] = plan.fail
+    lines = ["def __call__(self, *args, **kwargs):"]
+    n_args = len(plan.explicit)
+    lines.append(f"    if kwargs or len(args) != {n_args}:")
+    lines.append("        args = _bind(args, kwargs)")
+    if n_args:
+        lines.append("    " + ", ".join(names[v] for v, _, _ in plan.explicit) + ", = args")
+    for k, (var, filt, _) in enumerate(plan.explicit):
+        ns[f"_dt{k}"] = var.type.numpy_dtype
+        ns[f"_filter{k}"] = filt
+        lines.append(_input_check(names[var], var, k))
+    for k, (var, container) in enumerate(plan.shared):
+        ns[f"_c{k}"] = container
+        lines.append(f"    {names[var]} = _c{k}.value")
+    for var in fg.variables:
+        if isinstance(var, Constant):
+            key = f"_k{len(ns)}"
+            ns[key] = var.data
+            names.names[var] = key
+    if plan.profile is not None:
+        ns["_perf"] = time.perf_counter
+        ns["_prof"] = plan.profile
+        ns["_pt"] = plan.profile.node_times
+        ns["_pc"] = plan.profile.node_calls
+        lines.append("    _t_call = _perf()")
+    lines.append("    try:")
+    last_use = _last_uses(plan)
+    keep = set(fg.inputs) | set(fg.outputs)
+    for index, nc in enumerate(plan.node_codes):
+        node = nc.node
+        ns.update(nc.namespace)
+        fmt = {f"in{i}": names[v] for i, v in enumerate(node.inputs)}
+        fmt.update({f"out{i}": names[v] for i, v in enumerate(node.outputs)})
+        body = nc.code.format(**fmt).splitlines()
+        if plan.profile is not None:
+            body = ["_t = _perf()"] + body + [f"_pt[{index}] += _perf() - _t; _pc[{index}] += 1"]
+        for text in body:
+            lines.append("        " + text)
+            plan.line_nodes[len(lines)] = node
+        if plan.allow_gc:
+            dead = [v for v in last_use.get(index, ()) if v not in keep and not isinstance(v, Constant)]
+            if dead:
+                lines.append("        del " + ", ".join(names[v] for v in dead))
+    lines.append("        pass")
+    lines.append("    except Exception as _exc:")
+    lines.append("        _fail(self, _exc, locals())")
+    inputs = set(fg.inputs)
+    results = _emit_outputs(plan, names, lines, inputs)
+    _emit_updates(plan, names, lines, inputs)
+    if plan.profile is not None:
+        lines.append("    _prof.call_time += _perf() - _t_call; _prof.call_count += 1")
+    if plan.structure == "single":
+        lines.append(f"    return {results[0]}")
+    elif plan.structure == "list":
+        lines.append("    return [" + ", ".join(results) + "]")
+    else:
+        lines.append("    return []")
+    ns.update({f"_uc{k}": container for k, (_, container) in enumerate(plan.updates)})
+    source = "\n".join(lines) + "\n"
+    filename = f"<labsym-function-{next(_counter)}>"
+    exec(compile(source, filename, "exec"), ns)  # noqa: S102 - our own generated code
+    fn = ns["__call__"]
+    fn.__labsym_source__ = source
+    plan.local_names = dict(names.names)
+    return fn
+
+
+def _last_uses(plan: CallPlan) -> dict[int, list[Variable]]:
+    last: dict[Variable, int] = {}
+    for index, nc in enumerate(plan.node_codes):
+        for v in nc.node.inputs:
+            last[v] = index
+        for v in nc.node.outputs:
+            last.setdefault(v, index)
+    by_node: dict[int, list[Variable]] = {}
+    for var, index in last.items():
+        by_node.setdefault(index, []).append(var)
+    return by_node
+
+
+def _emit_outputs(plan: CallPlan, names: _Names, lines: list[str], inputs: set) -> list[str]:
+    fg = plan.fgraph
+    results = []
+    seen: set = set()
+    update_vars = {fg.outputs[i] for i, _ in plan.updates}
+    for k, (index, borrow) in enumerate(plan.outputs):
+        var = fg.outputs[index]
+        expr = names[var]
+        must_copy = not borrow and (bool(alias_roots(var, inputs)) or var in seen or var in update_vars)
+        seen.add(var)
+        if must_copy:
+            expr = f"_copy({expr})"
+        elif var.type.ndim == 0:
+            expr = f"_asarray({expr})"
+        lines.append(f"    _r{k} = {expr}")
+        results.append(f"_r{k}")
+    return results
+
+
+def _emit_updates(plan: CallPlan, names: _Names, lines: list[str], inputs: set) -> None:
+    # all values are computed above; committing last means a failed call changes nothing
+    for k, (index, container) in enumerate(plan.updates):
+        var = plan.fgraph.outputs[index]
+        expr = names[var]
+        if alias_roots(var, inputs):
+            expr = f"_copy({expr})"
+        elif var.type.ndim == 0:
+            expr = f"_asarray({expr})"
+        lines.append(f"    _u{k}_value = {expr}")
+    for k in range(len(plan.updates)):
+        lines.append(f"    _uc{k}.value = _u{k}_value")

@@ -1,0 +1,94 @@
+"""Runtime error reports: which Apply node failed, on what inputs, created where.
+
+Reads config.exception_verbosity. May import core.graph, core.callgen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labsym.config import config
+from labsym.core.graph import Apply
+
+
+def failing_node(exc: BaseException, plan: Any) -> Apply | None:
+    """The node whose statement raised, from the generated code's line in the traceback."""
+    tb = exc.__traceback__
+    node = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<labsym-function-"):
+            node = plan.line_nodes.get(tb.tb_lineno, node)
+        tb = tb.tb_next
+    return node
+
+
+def _small(value: Any) -> str:
+    arr = np.asarray(value)
+    if arr.size <= 10:
+        return repr(value)
+    return "not shown (more than 10 elements)"
+
+
+def describe_node_failure(
+    node: Apply, values: list, exc: BaseException, describe: Any = None, index: int | None = None
+) -> str:
+    """The report: error, node, inputs' types/shapes/strides/values, creation line, hints."""
+    lines = [f"{exc}", f"Apply node that caused the error: {node}"]
+    if index is not None:
+        lines.append(f"Toposort index: {index}")
+    lines.append(f"Inputs types: [{', '.join(str(v.type) for v in node.inputs)}]")
+    shapes = [tuple(np.shape(v)) if v is not _MISSING else "?" for v in values]
+    lines.append(f"Inputs shapes: {shapes}")
+    strides = [getattr(v, "strides", ()) if v is not _MISSING else "?" for v in values]
+    lines.append(f"Inputs strides: {strides}")
+    lines.append(f"Inputs values: [{', '.join(_small(v) if v is not _MISSING else '?' for v in values)}]")
+    trace = node.outputs[0].trace if node.outputs else None
+    if trace is not None:
+        lines.append("The node was created at:")
+        lines.append(f"  {trace}".replace("\n", "\n  "))
+    if config.exception_verbosity == "high":
+        if describe is not None:
+            lines.append("Debugprint of the apply node:")
+            lines.append(describe(node))
+        lines.append("Storage map footprint:")
+        for var, value in zip(node.inputs, values):
+            if value is _MISSING:
+                continue
+            arr = np.asarray(value)
+            lines.append(
+                f"  - {var}, Shape: {arr.shape}, ElemSize: {arr.itemsize} Byte(s), "
+                f"TotalSize: {arr.nbytes} Byte(s)"
+            )
+    else:
+        lines.append(
+            "HINT: set the flag exception_verbosity=high for a debugprint and the storage map "
+            "footprint of this node."
+        )
+    return "\n".join(lines)
+
+
+_MISSING = object()
+
+
+def raise_runtime_error(function: Any, exc: BaseException, local_values: dict[str, Any]) -> None:
+    """Re-raise `exc` (same type when possible) with the failing node's report."""
+    plan = function._plan
+    node = failing_node(exc, plan)
+    if node is None:
+        raise exc
+    names = plan.local_names
+    values = [local_values.get(names.get(v, ""), _MISSING) for v in node.inputs]
+    for i, v in enumerate(node.inputs):
+        if values[i] is _MISSING and hasattr(v, "data"):
+            values[i] = v.data
+    order = [nc.node for nc in plan.node_codes]
+    message = describe_node_failure(
+        node, values, exc, function.maker.mode.describe_node, order.index(node) if node in order else None
+    )
+    try:
+        new = type(exc)(message)
+    except Exception:
+        new = RuntimeError(message)
+    raise new.with_traceback(exc.__traceback__) from None

@@ -1,0 +1,157 @@
+"""FunctionGraph: a private copy of a graph between chosen inputs and outputs, with clients.
+
+Rewrites edit it through `replace`, which checks types. Features (shape inference, destroy
+tracking) are explicit fields set by whoever needs them, not attribute forwarding.
+May import core.graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from labsym.core.graph import Apply, Constant, Variable, clone_graph, io_toposort
+
+OUTPUT = "output"  # client marker: (OUTPUT, i) means "fgraph.outputs[i]"
+
+
+class InconsistencyError(ValueError):
+    """A replacement would break the graph (wrong type, or a cycle)."""
+
+
+class FunctionGraph:
+    """The graph a function computes: inputs, outputs, apply nodes and each variable's clients."""
+
+    def __init__(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        clone: bool = True,
+        memo: dict[Variable, Variable] | None = None,
+    ) -> None:
+        if clone:
+            inputs, outputs, memo = clone_graph(inputs, outputs, memo)
+        self.memo: dict[Variable, Variable] = dict(memo or {})
+        self.inputs: list[Variable] = list(inputs)
+        self.outputs: list[Variable] = []
+        self.apply_nodes: set[Apply] = set()
+        self.variables: set[Variable] = set()
+        self.clients: dict[Variable, list[tuple[Any, int]]] = {}
+        self.shape_feature: Any = None
+        self.destroy_handler: Any = None
+        self.history: list[Any] | None = None
+        self._listeners: list[Callable[..., None]] = []
+        for inp in self.inputs:
+            if inp.owner is not None:
+                raise ValueError(f"FunctionGraph input {inp} is computed by {inp.owner}; inputs must be roots")
+            self._add_variable(inp)
+        for i, out in enumerate(outputs):
+            self._import(out)
+            self.outputs.append(out)
+            self.clients[out].append((OUTPUT, i))
+
+    # ------------------------------------------------------------------ structure
+    def _add_variable(self, var: Variable) -> None:
+        if var not in self.variables:
+            self.variables.add(var)
+            self.clients.setdefault(var, [])
+
+    def _import(self, var: Variable) -> None:
+        for node in io_toposort(self.variables, [var]):
+            if node in self.apply_nodes:
+                continue
+            for i, inp in enumerate(node.inputs):
+                if inp not in self.variables:
+                    if inp.owner is None and not isinstance(inp, Constant) and inp not in self.inputs:
+                        raise ValueError(
+                            f"the graph needs {inp} (created at {inp.trace}), which is not an input; "
+                            "pass it in the inputs list or give it a value with givens"
+                        )
+                    self._add_variable(inp)
+                self.clients[inp].append((node, i))
+            self.apply_nodes.add(node)
+            for out in node.outputs:
+                self._add_variable(out)
+        if var.owner is None and var not in self.variables:
+            if not isinstance(var, Constant) and var not in self.inputs:
+                raise ValueError(f"output {var} is not computed from the inputs")
+            self._add_variable(var)
+
+    def _prune(self, var: Variable) -> None:
+        """Remove the node computing `var` (recursively) once nothing uses its outputs."""
+        stack = [var]
+        while stack:
+            v = stack.pop()
+            node = v.owner
+            if node is None or node not in self.apply_nodes:
+                continue
+            if any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.variables.discard(o)
+                self.clients.pop(o, None)
+            for i, inp in enumerate(node.inputs):
+                clients = self.clients.get(inp)
+                if clients is not None and (node, i) in clients:
+                    clients.remove((node, i))
+                    if not clients and inp.owner is not None:
+                        stack.append(inp)
+
+    # ------------------------------------------------------------------ editing
+    def change_input(self, client: Any, index: int, new: Variable, reason: str | None = None) -> None:
+        """Make `client` (an Apply or OUTPUT) read `new` at input `index`."""
+        if client == OUTPUT:
+            old = self.outputs[index]
+            self.outputs[index] = new
+        else:
+            old = client.inputs[index]
+            client.inputs[index] = new
+        self._import(new)
+        self.clients[new].append((client, index))
+        self.clients[old].remove((client, index))
+        for listener in self._listeners:
+            listener("change_input", client, index, old, new, reason)
+        if not self.clients[old]:
+            self._prune(old)
+
+    def replace(self, var: Variable, new: Variable, reason: str | None = None) -> None:
+        """Make every client of `var` use `new` instead; types must be compatible."""
+        if var is new:
+            return
+        if var not in self.variables:
+            raise InconsistencyError(f"{var} is not in this graph")
+        if var.type != new.type:
+            compatible = getattr(var.type, "is_super", None)
+            if compatible is None or not compatible(new.type):
+                raise InconsistencyError(
+                    f"cannot replace {var} ({var.type}) by {new} ({new.type})"
+                    + (f" in rewrite {reason}" if reason else "")
+                )
+        for client, index in list(self.clients[var]):
+            self.change_input(client, index, new, reason)
+
+    def replace_all(self, pairs: Iterable[tuple[Variable, Variable]], reason: str | None = None) -> None:
+        for var, new in pairs:
+            self.replace(var, new, reason)
+
+    def add_listener(self, listener: Callable[..., None]) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[..., None]) -> None:
+        self._listeners.remove(listener)
+
+    # ------------------------------------------------------------------ queries
+    def toposort(self) -> list[Apply]:
+        """Apply nodes in an order where each comes after those it reads."""
+        return io_toposort(self.inputs, self.outputs)
+
+    def __str__(self) -> str:
+        return f"FunctionGraph({', '.join(str(n) for n in self.toposort())})"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def clone(self) -> FunctionGraph:
+        """A deep copy (new variables and nodes) of this graph."""
+        return FunctionGraph(self.inputs, self.outputs, clone=True)

@@ -1,0 +1,347 @@
+"""function(): from symbolic inputs, outputs and updates to a callable, given a Mode.
+
+Normalizes inputs (Variables or In), outputs (Variable, list or Out), updates (pairs or an
+ordered mapping), givens and default updates; builds the FunctionGraph, lets the mode's
+rewriter edit it and its linker emit code, and wraps it in a Function. Never imports a
+particular optimizer or backend: the Mode is injected. May import the rest of core.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from labsym.core.callgen import CallPlan, generate_call
+from labsym.core.errors import raise_runtime_error
+from labsym.core.fgraph import FunctionGraph
+from labsym.core.graph import Constant, Variable, ancestors, clone_graph
+from labsym.core.io import In, Mode, Out
+from labsym.core.profiling import ProfileStats
+from labsym.core.shared import Container, SharedVariable
+
+
+class UnusedInputError(ValueError):
+    """An input of function() does not influence any output or update."""
+
+
+class FunctionMaker:
+    """What a Function was built from (Theano's `f.maker`): fgraph, inputs, outputs, mode."""
+
+    def __init__(self, fgraph: FunctionGraph, inputs: list[In], outputs: list[Out], mode: Mode, spec: dict):
+        self.fgraph = fgraph
+        self.inputs = inputs
+        self.outputs = outputs
+        self.mode = mode
+        self.spec = spec
+
+
+class Function:
+    """A compiled function; call it with values for its inputs (positional or by name)."""
+
+    _plan: CallPlan
+
+    def __init__(self, maker: FunctionMaker, plan: CallPlan, name: str | None, profile: Any) -> None:
+        self.maker = maker
+        self._plan = plan
+        self.name = name
+        self.profile = profile
+        self._input_containers: dict[int, Container] = {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(str(i.name or i.variable) for i in self.maker.inputs)
+        return f"<labsym.Function {self.name or ''}({args})>"
+
+    # Theano's f[x] / f['x'] access to stateful inputs' values
+    def _input_index(self, key: Any) -> int:
+        for i, spec in enumerate(self.maker.inputs):
+            if key is spec.variable or key == spec.name:
+                return i
+        raise KeyError(f"{key} is not an input of {self}")
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._plan.bind.containers[self._input_index(key)].value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        i = self._input_index(key)
+        self._plan.bind.containers[i].value = self.maker.inputs[i].variable.type.filter(value)
+
+    @property
+    def source(self) -> str:
+        """The generated Python source of `__call__` (what actually runs)."""
+        return type(self).__call__.__labsym_source__  # type: ignore[attr-defined]
+
+    def copy(self, share_memory: bool = False, swap: Mapping | None = None, delete_updates: bool = False, name: str | None = None) -> Function:
+        """Recompile the same function; `swap` maps shared variables to replacements."""
+        spec = dict(self.maker.spec)
+        if swap:
+            givens = list(spec.get("givens") or [])
+            spec["givens"] = givens + list(swap.items())
+        if delete_updates:
+            spec["updates"] = None
+            spec["no_default_updates"] = True
+        spec["name"] = name or self.name
+        return function(**spec)
+
+
+class _Binder:
+    """Maps positional and keyword arguments (with In defaults) to the argument tuple."""
+
+    def __init__(self, inputs: list[In], fname: str) -> None:
+        self.inputs = inputs
+        self.fname = fname
+        self.containers: dict[int, Container] = {}
+        for i, spec in enumerate(inputs):
+            if spec.value is not None or spec.update is not None:
+                value = spec.variable.type.filter(spec.value, allow_downcast=True) if spec.value is not None else None
+                self.containers[i] = Container(spec.variable.type, value, spec.name)
+        self.positions = {spec.name: i for i, spec in enumerate(inputs) if spec.name}
+
+    def __call__(self, args: tuple, kwargs: dict) -> tuple:
+        n = len(self.inputs)
+        if len(args) > n:
+            raise TypeError(f"function {self.fname} takes {n} inputs, got {len(args)} positional arguments")
+        values: list[Any] = list(args) + [_MISSING] * (n - len(args))
+        for key, value in kwargs.items():
+            if key not in self.positions:
+                raise TypeError(f"function {self.fname} has no input named {key!r}; inputs: {list(self.positions)}")
+            i = self.positions[key]
+            if values[i] is not _MISSING:
+                raise TypeError(f"function {self.fname}: input {key!r} given twice")
+            values[i] = value
+        for i, value in enumerate(values):
+            if value is _MISSING:
+                if i in self.containers and self.containers[i].value is not None:
+                    values[i] = self.containers[i].value
+                else:
+                    spec = self.inputs[i]
+                    raise TypeError(f"function {self.fname}: missing required input {spec.name or spec.variable} (position {i})")
+        return tuple(values)
+
+
+_MISSING = object()
+
+
+def _input_filter(spec: In, index: int, fname: str, allow_input_downcast: bool | None):
+    var = spec.variable
+    allow = spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
+    where = f"\nThe input variable was created at {var.trace}" if var.trace else ""
+
+    def filter_input(value: Any) -> Any:
+        try:
+            return var.type.filter(value, strict=spec.strict, allow_downcast=allow)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Bad input argument {spec.name or var!s} at index {index} (0-based) to function "
+                f"{fname}: expected {var.type}: {exc}{where}"
+            ) from None
+
+    return filter_input
+
+
+def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Any]]:
+    if updates is None:
+        return []
+    if isinstance(updates, (set, frozenset)):
+        raise TypeError(
+            "updates must be ordered (a list of (shared, expression) pairs or a dict/OrderedDict): "
+            "iterating a set is not deterministic, so the compiled function could differ between runs"
+        )
+    pairs = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
+    out = []
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"each update must be a (shared_variable, new_expression) pair, got {pair!r}")
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def _check_update(target: Any, expr: Any) -> Variable:
+    from labsym.core.variable import as_tensor_variable
+
+    if not isinstance(target, SharedVariable):
+        raise TypeError(f"update target {target} is not a shared variable; only shared variables can be updated")
+    value = as_tensor_variable(expr)
+    if value.type == target.type or target.type.is_super(value.type):
+        return value
+    if value.ndim != target.ndim:
+        raise TypeError(
+            f"update of shared variable {target} ({target.type}) has {value.ndim} dims "
+            f"({value.type}); an update must keep the variable's type"
+        )
+    if value.dtype != target.dtype:
+        raise TypeError(
+            f"update of shared variable {target} ({target.type}) has dtype {value.dtype} "
+            f"({value.type}); cast it with .astype('{target.dtype}') so the shared value keeps its type"
+        )
+    from labsym.core.ops.shape import specify_shape
+
+    return specify_shape(value, target.type.shape)
+
+
+def _apply_givens(variables: list, givens: Any, rebuild_strict: bool) -> list:
+    if not givens:
+        return variables
+    pairs = list(givens.items()) if isinstance(givens, Mapping) else list(givens)
+    from labsym.core.variable import as_tensor_variable
+
+    memo = {}
+    for old, new in pairs:
+        new = as_tensor_variable(new) if not isinstance(new, Variable) else new
+        if rebuild_strict and old.type != new.type and not old.type.is_super(new.type):
+            raise TypeError(f"givens: {old} has type {old.type} but its replacement {new} has type {new.type}")
+        memo[old] = new
+    _, replaced, _ = clone_graph([], variables, memo=memo, copy_inputs=False)
+    return replaced
+
+
+def _collect_default_updates(outputs: list, updates: list, no_default_updates: Any) -> list:
+    targets = {t for t, _ in updates}
+    skip_all = no_default_updates is True
+    skip = set(no_default_updates) if isinstance(no_default_updates, (list, tuple)) else set()
+    extra = []
+    frontier = outputs + [u for _, u in updates]
+    while frontier and not skip_all:
+        found = []
+        for var in ancestors(frontier):
+            if isinstance(var, SharedVariable) and var.default_update is not None:
+                if var not in targets and var not in skip:
+                    targets.add(var)
+                    extra.append((var, var.default_update))
+                    found.append(var.default_update)
+        frontier = found
+    return extra
+
+
+def function(
+    inputs: Sequence[Any] = (),
+    outputs: Any = None,
+    mode: Mode | None = None,
+    updates: Any = None,
+    givens: Any = None,
+    no_default_updates: Any = False,
+    accept_inplace: bool = False,
+    name: str | None = None,
+    rebuild_strict: bool = True,
+    allow_input_downcast: bool | None = None,
+    profile: Any = None,
+    on_unused_input: str = "raise",
+    allow_gc: bool = True,
+) -> Function:
+    """Compile outputs and updates of symbolic inputs into a Function, using `mode`."""
+    if mode is None:
+        raise TypeError("core.function.function needs a Mode; use labsym.function")
+    spec_args = dict(locals())
+    t_start = time.perf_counter()
+    if isinstance(inputs, Variable):
+        inputs = [inputs]
+    in_specs = [i if isinstance(i, In) else In(i) for i in inputs]
+    structure, out_specs = _normalize_outputs(outputs)
+    _check_inputs(in_specs)
+    update_pairs = [(t, _check_update(t, e)) for t, e in _normalize_updates(updates)]
+    _check_duplicate_targets(update_pairs)
+    update_pairs += [(t, _check_update(t, e)) for t, e in _collect_default_updates(
+        [o.variable for o in out_specs], update_pairs, no_default_updates)]
+    stateful = [(spec.variable, spec.update) for spec in in_specs if spec.update is not None]
+    roots = [o.variable for o in out_specs] + [e for _, e in update_pairs] + [u for _, u in stateful]
+    roots = _apply_givens(roots, givens, rebuild_strict)
+    explicit = [spec.variable for spec in in_specs]
+    shared_vars = [v for v in ancestors(roots, explicit) if isinstance(v, SharedVariable) and v not in explicit]
+    _check_unused(in_specs, roots, on_unused_input)
+    fgraph = FunctionGraph(explicit + shared_vars, roots)
+    fname = name or "<anonymous>"
+    prof = ProfileStats(name=fname) if profile is True else profile or None
+    t_rewrite = time.perf_counter()
+    if mode.rewriter is not None:
+        mode.rewriter(fgraph)
+    t_link = time.perf_counter()
+    nodes = fgraph.toposort()
+    node_codes = [mode.linker.node_code(fgraph, node, i) for i, node in enumerate(nodes)]
+    binder = _Binder(in_specs, fname)
+    n_out = len(out_specs)
+    plan = CallPlan(
+        fgraph=fgraph,
+        explicit=[(fgraph.inputs[i], _input_filter(s, i, fname, allow_input_downcast), s) for i, s in enumerate(in_specs)],
+        shared=[(fgraph.inputs[len(explicit) + k], v.container) for k, v in enumerate(shared_vars)],
+        outputs=[(k, o.borrow) for k, o in enumerate(out_specs)],
+        updates=[(n_out + k, t.container) for k, (t, _) in enumerate(update_pairs)]
+        + [(n_out + len(update_pairs) + k, binder.containers[in_specs.index(next(s for s in in_specs if s.variable is v))])
+           for k, (v, _) in enumerate(stateful)],
+        structure=structure,
+        node_codes=node_codes,
+        allow_gc=allow_gc,
+        profile=prof,
+        bind=binder,
+        fail=raise_runtime_error,
+    )
+    if prof is not None:
+        prof.register_nodes(nodes)
+    call = generate_call(plan)
+    cls = type("Function", (Function,), {"__call__": call, "__module__": Function.__module__})
+    maker = FunctionMaker(fgraph, in_specs, out_specs, mode, spec_args)
+    fn = cls(maker, plan, name, prof)
+    if prof is not None:
+        prof.optimizer_time = t_link - t_rewrite
+        prof.linker_time = time.perf_counter() - t_link
+        prof.compile_time = time.perf_counter() - t_start
+    return fn
+
+
+def _normalize_outputs(outputs: Any) -> tuple[str, list[Out]]:
+    from labsym.core.variable import as_tensor_variable
+
+    def one(o: Any) -> Out:
+        if isinstance(o, Out):
+            return Out(as_tensor_variable(o.variable), o.borrow)
+        return Out(as_tensor_variable(o))
+
+    if outputs is None:
+        return "none", []
+    if isinstance(outputs, (list, tuple)):
+        return "list", [one(o) for o in outputs]
+    return "single", [one(outputs)]
+
+
+def _check_inputs(in_specs: list[In]) -> None:
+    seen: set = set()
+    for i, spec in enumerate(in_specs):
+        var = spec.variable
+        if not isinstance(var, Variable):
+            raise TypeError(f"function input {i} is {var!r}, not a symbolic variable (inputs must be a list of variables)")
+        if isinstance(var, SharedVariable):
+            raise TypeError(
+                f"cannot use shared variable {var} as explicit input {i}; shared variables are "
+                "implicit inputs. Substitute a non-shared variable via givens if you need to"
+            )
+        if isinstance(var, Constant):
+            raise TypeError(f"function input {i} ({var}) is a constant; inputs must be symbolic variables")
+        if var in seen:
+            raise ValueError(f"variable {var} is given twice in the inputs list")
+        seen.add(var)
+
+
+def _check_duplicate_targets(pairs: list) -> None:
+    seen: set = set()
+    for target, _ in pairs:
+        if target in seen:
+            raise ValueError(f"shared variable {target} is updated twice in one function")
+        seen.add(target)
+
+
+def _check_unused(in_specs: list[In], roots: list, on_unused_input: str) -> None:
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise ValueError(f"on_unused_input must be raise, warn or ignore, got {on_unused_input!r}")
+    used = set(ancestors(roots, [s.variable for s in in_specs]))
+    for i, spec in enumerate(in_specs):
+        if spec.variable in used or on_unused_input == "ignore":
+            continue
+        msg = (
+            "function was asked to create a function computing outputs given certain inputs, but "
+            f"the provided input variable at index {i} is not part of the computational graph "
+            f"needed to compute the outputs: {spec.variable}. To make this error into a warning, "
+            "pass on_unused_input='warn'; to disable it, on_unused_input='ignore'."
+        )
+        if on_unused_input == "raise":
+            raise UnusedInputError(msg)
+        warnings.warn(msg, stacklevel=4)

@@ -1,0 +1,1 @@
+"""Op families: one module each (elemwise, math, shape, basic, subtensor, reduce, blas, nnet)."""

@@ -1,0 +1,272 @@
+"""Elemwise (a scalar-table op broadcast over arrays) and DimShuffle (axis permutation/insertion).
+
+May import core.graph, core.op, core.type, core.scalar, core.dtypes, core.variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from labsym.core import dtypes
+from labsym.core.graph import Apply
+from labsym.core.op import Op
+from labsym.core.scalar import ZERO, ScalarOp
+from labsym.core.type import TensorType
+
+
+class BroadcastError(ValueError):
+    """Shapes that cannot be combined elementwise."""
+
+
+class DimShuffle(Op):
+    """Reorder axes, drop length-1 axes and insert new ones ('x'): `x.dimshuffle(1, 'x', 0)`.
+
+    The output is a view of the input (view_map {0: [0]}).
+    """
+
+    __props__ = ("input_ndim", "new_order")
+    view_map = {0: [0]}
+
+    def __init__(self, input_ndim: int, new_order: Sequence[int | str]) -> None:
+        self.input_ndim = int(input_ndim)
+        self.new_order = tuple(o if o == "x" else int(o) for o in new_order)
+        kept = [o for o in self.new_order if o != "x"]
+        if len(set(kept)) != len(kept) or any(not 0 <= o < input_ndim for o in kept):
+            raise ValueError(
+                f"DimShuffle: invalid pattern {self.new_order} for an input of {input_ndim} dims"
+            )
+        self.drop = tuple(i for i in range(input_ndim) if i not in kept)
+        self.shuffle = tuple(kept)
+        self.augment = tuple(i for i, o in enumerate(self.new_order) if o == "x")
+
+    def __str__(self) -> str:
+        return "DimShuffle{" + ",".join(str(o) for o in self.new_order) + "}"
+
+    def make_node(self, x: Any) -> Apply:
+        from labsym.core.variable import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        if x.ndim != self.input_ndim:
+            raise TypeError(f"{self}: expected an input of {self.input_ndim} dims, got {x.type}")
+        for axis in self.drop:
+            if x.type.shape[axis] != 1:
+                raise ValueError(
+                    f"{self}: cannot drop axis {axis} of {x} ({x.type}): it is not known to have "
+                    "length 1 (declare it broadcastable or use specify_shape)"
+                )
+        shape = tuple(1 if o == "x" else x.type.shape[o] for o in self.new_order)
+        return Apply(self, [x], [TensorType(x.dtype, shape)()])
+
+    def numpy_callable(self, node: Apply):
+        drop_index = tuple(0 if i in self.drop else slice(None) for i in range(self.input_ndim))
+        needs_drop = bool(self.drop)
+        remaining = sorted(self.shuffle)  # axes left after dropping, in input order
+        transpose = tuple(remaining.index(axis) for axis in self.shuffle)
+        needs_transpose = transpose != tuple(range(len(transpose)))
+        expand = tuple(None if o == "x" else slice(None) for o in self.new_order)
+        needs_expand = bool(self.augment)
+
+        def dimshuffle(x):
+            x = np.asarray(x)
+            if needs_drop:
+                x = x[drop_index]
+            if needs_transpose:
+                x = x.transpose(transpose)
+            if needs_expand:
+                x = x[expand]
+            return x
+
+        return dimshuffle
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = self.numpy_callable(node)(inputs[0])
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(1 if o == "x" else shape[o] for o in self.new_order)]
+
+    def grad(self, inputs, output_grads):
+        (x,) = inputs
+        (gz,) = output_grads
+        # undo: drop the inserted axes, invert the permutation, restore dropped axes
+        gz_kept = gz.sum(axis=list(self.augment)) if self.augment else gz
+        order: list[int | str] = []
+        for axis in range(self.input_ndim):
+            order.append("x" if axis in self.drop else self.shuffle.index(axis))
+        return [gz_kept.dimshuffle(order).astype(x.dtype) if x.dtype != gz.dtype else gz_kept.dimshuffle(order)]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0])]
+
+
+def broadcast_static_shape(op_name: str, types: Sequence[TensorType]) -> tuple[int | None, ...]:
+    """The static output shape of an elementwise op; raises on incompatible static lengths."""
+    out = []
+    for axis in range(types[0].ndim):
+        sizes = {t.shape[axis] for t in types} - {1}
+        known = sizes - {None}
+        if len(known) > 1:
+            shapes = ", ".join(str(t.shape) for t in types)
+            raise BroadcastError(
+                f"{op_name}: incompatible static lengths {sorted(known)} on axis {axis} "
+                f"(input shapes {shapes})"
+            )
+        if known:
+            out.append(known.pop())
+        elif None in sizes:
+            out.append(None)
+        else:
+            out.append(1)
+    return tuple(out)
+
+
+class Elemwise(Op):
+    """A scalar-table operation applied elementwise with NumPy broadcasting.
+
+    Inputs are padded on the left with broadcastable axes to a common ndim, as in Theano. An axis
+    of length 1 is only broadcast when its type says so (static length 1); anything else must
+    match at run time.
+    """
+
+    __props__ = ("scalar_op", "inplace_pattern")
+
+    def __init__(self, scalar_op: ScalarOp, inplace_pattern: dict[int, int] | None = None) -> None:
+        self.scalar_op = scalar_op
+        self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
+        self.destroy_map = {out: [inp] for out, inp in self.inplace_pattern}
+
+    def __str__(self) -> str:
+        if self.inplace_pattern:
+            return f"Elemwise{{{self.scalar_op},inplace}}"
+        return f"Elemwise{{{self.scalar_op},no_inplace}}"
+
+    def make_node(self, *inputs: Any) -> Apply:
+        from labsym.core.variable import align_elemwise_inputs
+
+        spec = self.scalar_op
+        if len(inputs) != spec.nin:
+            raise TypeError(f"{self} takes {spec.nin} inputs, got {len(inputs)}")
+        variables = align_elemwise_inputs(str(self), inputs, spec)
+        types = [v.type for v in variables]
+        shape = broadcast_static_shape(str(self), types) if types[0].ndim else ()
+        out_dtype = spec.output_dtype([t.dtype for t in types])
+        return Apply(self, variables, [TensorType(out_dtype, shape)()])
+
+    def numpy_callable(self, node: Apply):
+        spec = self.scalar_op
+        impl = spec.impl
+        out_dtype = node.outputs[0].dtype
+        if _natural_dtype(spec, node) != out_dtype:
+            if isinstance(impl, np.ufunc):
+                impl = partial(impl, dtype=out_dtype)
+            else:
+                impl = _cast_result(impl, np.dtype(out_dtype))
+        check = _runtime_broadcast_check(node)
+        if check is None:
+            return impl
+        return _checked(impl, check)
+
+    def perform(self, node, inputs, output_storage):
+        out = self.numpy_callable(node)(*inputs)
+        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        from labsym.core.ops.shape import broadcast_shape_symbolic
+
+        return [broadcast_shape_symbolic([v.type for v in node.inputs], input_shapes)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from labsym.core.ops import math as m
+
+        (gz,) = output_grads
+        raw = self.scalar_op.grad(m, list(inputs), outputs[0], gz) if self.scalar_op.grad else None
+        if raw is None:
+            raise NotImplementedError(f"{self} has no gradient")
+        return [_reduce_to_input(g, inp, outputs[0]) for g, inp in zip(raw, inputs)]
+
+    def R_op(self, inputs, eval_points):
+        from labsym.core.autodiff import elemwise_rop
+
+        return elemwise_rop(self, inputs, eval_points)
+
+
+def _reduce_to_input(grad: Any, inp: Any, out: Any) -> Any:
+    """Sum a gradient over the axes the input was broadcast along, and cast to its dtype."""
+    from labsym.core.ops import math as m
+
+    if grad is None:
+        return None
+    if not (dtypes.is_float(inp.dtype) or inp.dtype in dtypes.COMPLEX_DTYPES):
+        return None
+    if grad is ZERO:
+        return m.zeros_like(inp)
+    axes = [a for a, (i, o) in enumerate(zip(inp.type.shape, out.type.shape)) if i == 1 and o != 1]
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.ndim == inp.ndim and grad.type.shape != inp.type.shape:
+        from labsym.core.ops.shape import specify_shape
+
+        grad = specify_shape(grad, inp.type.shape)
+    if grad.dtype != inp.dtype:
+        grad = m.cast(grad, inp.dtype)
+    return grad
+
+
+def _natural_dtype(spec: ScalarOp, node: Apply) -> str:
+    """The dtype NumPy's implementation produces for these input dtypes."""
+    samples = [np.ones((1,), dtype=v.dtype) for v in node.inputs]
+    with np.errstate(all="ignore"):
+        try:
+            return np.asarray(spec.impl(*samples)).dtype.name
+        except (TypeError, ValueError):
+            return node.outputs[0].dtype
+
+
+def _cast_result(impl, dtype):
+    def cast_impl(*args):
+        return np.asarray(impl(*args)).astype(dtype, copy=False)
+
+    return cast_impl
+
+
+def _runtime_broadcast_check(node: Apply):
+    """A shape check for axes NumPy would silently broadcast but the types do not allow."""
+    ndim = node.outputs[0].ndim
+    if ndim == 0 or len(node.inputs) < 2:
+        return None
+    groups = []
+    for axis in range(ndim):
+        members = [i for i, v in enumerate(node.inputs) if v.type.shape[axis] != 1]
+        static = [node.inputs[i].type.shape[axis] for i in members]
+        if len(members) >= 2 and None in static:
+            groups.append((axis, tuple(members)))
+    if not groups:
+        return None
+    name = str(node.op)
+
+    def check(*arrays):
+        for axis, members in groups:
+            first = arrays[members[0]].shape[axis]
+            for i in members[1:]:
+                if arrays[i].shape[axis] != first:
+                    raise ValueError(
+                        f"Input dimension mis-match in {name}: input[{members[0]}].shape[{axis}] "
+                        f"= {first}, input[{i}].shape[{axis}] = {arrays[i].shape[axis]} "
+                        "(a length-1 axis is only broadcast when its type is broadcastable)"
+                    )
+
+    return check
+
+
+def _checked(impl, check):
+    def checked_impl(*arrays):
+        check(*arrays)
+        return impl(*arrays)
+
+    return checked_impl

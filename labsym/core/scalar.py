@@ -1,0 +1,264 @@
+"""The scalar table: one record per elementwise operation.
+
+Each record holds the NumPy implementation, a C expression template, the output dtype rule
+and the gradient written with other table operations. Elemwise, fusion and the C and CUDA
+renderers all read this one table, so a new elementwise op is one record here.
+May import numpy, scipy.special and core.dtypes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labsym.core import dtypes
+
+ZERO = "zero"  # gradient marker: connected, but identically zero (floor, comparisons...)
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarOp:
+    """One elementwise operation.
+
+    `grad(m, inputs, output, gz)` returns one entry per input: a tensor expression built with
+    the math namespace `m`, ZERO, or None (no gradient: discrete input).
+    `output` is the dtype rule: 'upcast' (NumPy promotion), 'float' (ints computed as floats),
+    'bool', or 'fixed' (the dtype in `params[0]`, for casts).
+    """
+
+    name: str
+    nin: int
+    impl: Callable[..., Any]
+    c: str | None = None
+    output: str = "upcast"
+    grad: Callable[..., list] | None = None
+    identity: Any = None
+    commutative: bool = False
+    associative: bool = False
+    params: tuple = field(default=())
+    cuda: str | None = None  # CUDA expression, only where it differs from `c`
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ScalarOp) and (self.name, self.params) == (other.name, other.params)
+
+    def __hash__(self) -> int:
+        return hash((ScalarOp, self.name, self.params))
+
+    def __str__(self) -> str:
+        return self.name
+
+    def output_dtype(self, input_dtypes: list[str]) -> str:
+        """The output dtype for these input dtypes, by this op's rule."""
+        if self.output == "bool":
+            return "bool"
+        if self.output == "fixed":
+            return self.params[0]
+        if self.name == "switch":
+            return dtypes.upcast(*input_dtypes[1:])
+        if self.name == "second":
+            return input_dtypes[1]
+        common = dtypes.upcast(*input_dtypes)
+        if self.output == "float":
+            return dtypes.upgrade_to_float(common)
+        return common
+
+    def computation_dtype(self, input_dtypes: list[str]) -> str:
+        """The dtype inputs are computed in (comparisons compare in the upcast dtype)."""
+        if self.name == "switch":
+            return dtypes.upcast(*input_dtypes[1:])
+        return dtypes.upcast(*input_dtypes)
+
+
+# ---------------------------------------------------------------------- NumPy implementations
+def _sigmoid(x):
+    # 1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus(x):
+    return np.logaddexp(0, x)
+
+
+def _second(a, b):
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    return np.broadcast_to(b, shape).copy()
+
+
+def _special(name: str) -> Callable[..., Any]:
+    import scipy.special
+
+    return getattr(scipy.special, name)
+
+
+def _erf(x):
+    return _special("erf")(x)
+
+
+def _erfc(x):
+    return _special("erfc")(x)
+
+
+def _round_half_away_from_zero(x):
+    return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(np.result_type(x), copy=False)
+
+
+def _make_cast(dtype: str) -> Callable[[Any], Any]:
+    np_dtype = np.dtype(dtype)
+
+    def cast(x):
+        return np.asarray(x).astype(np_dtype)
+
+    return cast
+
+
+# ---------------------------------------------------------------------- gradients
+def _g_mul(m, ins, out, gz):
+    x, y = ins
+    return [gz * y, gz * x]
+
+
+def _g_true_div(m, ins, out, gz):
+    x, y = ins
+    return [gz / y, -gz * out / y]
+
+
+def _g_pow(m, ins, out, gz):
+    x, y = ins
+    return [gz * y * x ** (y - 1), gz * out * m.log(x)]
+
+
+def _g_mod(m, ins, out, gz):
+    x, y = ins
+    return [gz, -gz * m.int_div(x, y)]
+
+
+def _g_maximum(m, ins, out, gz):
+    x, y = ins
+    pick_x = m.ge(x, y)
+    return [gz * pick_x, gz * m.invert(pick_x)]
+
+
+def _g_minimum(m, ins, out, gz):
+    x, y = ins
+    pick_x = m.le(x, y)
+    return [gz * pick_x, gz * m.invert(pick_x)]
+
+
+def _g_arctan2(m, ins, out, gz):
+    y, x = ins
+    denom = x * x + y * y
+    return [gz * x / denom, -gz * y / denom]
+
+
+def _g_clip(m, ins, out, gz):
+    x, lo, hi = ins
+    inside = m.and_(m.ge(x, lo), m.le(x, hi))
+    return [gz * inside, gz * m.lt(x, lo), gz * m.gt(x, hi)]
+
+
+def _g_switch(m, ins, out, gz):
+    cond, a, b = ins
+    zero = m.zeros_like(gz)
+    return [None, m.switch(cond, gz, zero), m.switch(cond, zero, gz)]
+
+
+def _g_cast(m, ins, out, gz):
+    (x,) = ins
+    return [m.cast(gz, x.dtype)] if dtypes.is_float(x.dtype) or x.dtype in dtypes.COMPLEX_DTYPES else [None]
+
+
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def _unary(name, impl, c, grad=None, output="float", **kw) -> ScalarOp:
+    return ScalarOp(name, 1, impl, c, output, grad, **kw)
+
+
+def _binary(name, impl, c, grad=None, output="upcast", **kw) -> ScalarOp:
+    return ScalarOp(name, 2, impl, c, output, grad, **kw)
+
+
+def _zero_grads(n: int) -> Callable[..., list]:
+    return lambda m, ins, out, gz: [ZERO] * n
+
+
+_TABLE = [
+    # arithmetic
+    _binary("add", np.add, "{0} + {1}", lambda m, i, o, gz: [gz, gz], identity=0, commutative=True, associative=True),
+    _binary("sub", np.subtract, "{0} - {1}", lambda m, i, o, gz: [gz, -gz]),
+    _binary("mul", np.multiply, "{0} * {1}", _g_mul, identity=1, commutative=True, associative=True),
+    _binary("true_div", np.true_divide, "{0} / {1}", _g_true_div, output="float"),
+    _binary("int_div", np.floor_divide, "floor_div({0}, {1})", _zero_grads(2)),
+    _binary("mod", np.mod, "py_mod({0}, {1})", _g_mod),
+    _binary("pow", np.power, "pow({0}, {1})", _g_pow),
+    _binary("maximum", np.maximum, "({0} > {1} ? {0} : {1})", _g_maximum, commutative=True, associative=True),
+    _binary("minimum", np.minimum, "({0} < {1} ? {0} : {1})", _g_minimum, commutative=True, associative=True),
+    _binary("arctan2", np.arctan2, "atan2({0}, {1})", _g_arctan2, output="float"),
+    _binary("second", _second, "{1}", lambda m, i, o, gz: [ZERO, gz]),
+    _unary("neg", np.negative, "-{0}", lambda m, i, o, gz: [-gz], output="upcast"),
+    _unary("abs", np.abs, "fabs({0})", lambda m, i, o, gz: [gz * m.sgn(i[0])], output="upcast"),
+    _unary("sqr", np.square, "{0} * {0}", lambda m, i, o, gz: [gz * 2 * i[0]], output="upcast"),
+    _unary("sqrt", np.sqrt, "sqrt({0})", lambda m, i, o, gz: [gz * 0.5 / o]),
+    _unary("exp", np.exp, "exp({0})", lambda m, i, o, gz: [gz * o]),
+    _unary("exp2", np.exp2, "exp2({0})", lambda m, i, o, gz: [gz * o * math.log(2.0)]),
+    _unary("expm1", np.expm1, "expm1({0})", lambda m, i, o, gz: [gz * (o + 1)]),
+    _unary("log", np.log, "log({0})", lambda m, i, o, gz: [gz / i[0]]),
+    _unary("log2", np.log2, "log2({0})", lambda m, i, o, gz: [gz / (i[0] * math.log(2.0))]),
+    _unary("log10", np.log10, "log10({0})", lambda m, i, o, gz: [gz / (i[0] * math.log(10.0))]),
+    _unary("log1p", np.log1p, "log1p({0})", lambda m, i, o, gz: [gz / (1 + i[0])]),
+    _unary("sin", np.sin, "sin({0})", lambda m, i, o, gz: [gz * m.cos(i[0])]),
+    _unary("cos", np.cos, "cos({0})", lambda m, i, o, gz: [-gz * m.sin(i[0])]),
+    _unary("tan", np.tan, "tan({0})", lambda m, i, o, gz: [gz * (1 + o * o)]),
+    _unary("arcsin", np.arcsin, "asin({0})", lambda m, i, o, gz: [gz / m.sqrt(1 - i[0] * i[0])]),
+    _unary("arccos", np.arccos, "acos({0})", lambda m, i, o, gz: [-gz / m.sqrt(1 - i[0] * i[0])]),
+    _unary("arctan", np.arctan, "atan({0})", lambda m, i, o, gz: [gz / (1 + i[0] * i[0])]),
+    _unary("sinh", np.sinh, "sinh({0})", lambda m, i, o, gz: [gz * m.cosh(i[0])]),
+    _unary("cosh", np.cosh, "cosh({0})", lambda m, i, o, gz: [gz * m.sinh(i[0])]),
+    _unary("tanh", np.tanh, "tanh({0})", lambda m, i, o, gz: [gz * (1 - o * o)]),
+    _unary("arcsinh", np.arcsinh, "asinh({0})", lambda m, i, o, gz: [gz / m.sqrt(i[0] * i[0] + 1)]),
+    _unary("arccosh", np.arccosh, "acosh({0})", lambda m, i, o, gz: [gz / m.sqrt(i[0] * i[0] - 1)]),
+    _unary("arctanh", np.arctanh, "atanh({0})", lambda m, i, o, gz: [gz / (1 - i[0] * i[0])]),
+    _unary("sigmoid", _sigmoid, "({0} >= 0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
+           lambda m, i, o, gz: [gz * o * (1 - o)]),
+    _unary("softplus", _softplus, "({0} > 30.0 ? {0} : log1p(exp({0})))",
+           lambda m, i, o, gz: [gz * m.sigmoid(i[0])]),
+    _unary("erf", _erf, "erf({0})", lambda m, i, o, gz: [gz * (2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
+    _unary("erfc", _erfc, "erfc({0})", lambda m, i, o, gz: [gz * (-2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
+    # rounding: piecewise constant, zero gradient
+    _unary("ceil", np.ceil, "ceil({0})", _zero_grads(1), output="upcast"),
+    _unary("floor", np.floor, "floor({0})", _zero_grads(1), output="upcast"),
+    _unary("round_half_to_even", np.round, "nearbyint({0})", _zero_grads(1), output="upcast"),
+    _unary("round_half_away_from_zero", _round_half_away_from_zero, "round({0})", _zero_grads(1), output="upcast"),
+    _unary("sgn", np.sign, "(({0} > 0) - ({0} < 0))", _zero_grads(1), output="upcast"),
+    ScalarOp("clip", 3, np.clip, "({0} < {1} ? {1} : ({0} > {2} ? {2} : {0}))", "upcast", _g_clip),
+    ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "upcast", _g_switch),
+    # comparisons and logic: boolean outputs
+    _binary("lt", np.less, "({0} < {1})", _zero_grads(2), output="bool"),
+    _binary("gt", np.greater, "({0} > {1})", _zero_grads(2), output="bool"),
+    _binary("le", np.less_equal, "({0} <= {1})", _zero_grads(2), output="bool"),
+    _binary("ge", np.greater_equal, "({0} >= {1})", _zero_grads(2), output="bool"),
+    _binary("eq", np.equal, "({0} == {1})", _zero_grads(2), output="bool", commutative=True),
+    _binary("neq", np.not_equal, "({0} != {1})", _zero_grads(2), output="bool", commutative=True),
+    _unary("isnan", np.isnan, "isnan({0})", _zero_grads(1), output="bool"),
+    _unary("isinf", np.isinf, "isinf({0})", _zero_grads(1), output="bool"),
+    _binary("and_", np.bitwise_and, "({0} & {1})", _zero_grads(2), commutative=True, associative=True),
+    _binary("or_", np.bitwise_or, "({0} | {1})", _zero_grads(2), commutative=True, associative=True),
+    _binary("xor", np.bitwise_xor, "({0} ^ {1})", _zero_grads(2), commutative=True, associative=True),
+    _unary("invert", np.invert, "(~{0})", _zero_grads(1), output="upcast",
+           cuda=None),
+]
+
+SCALAR_OPS: dict[str, ScalarOp] = {op.name: op for op in _TABLE}
+
+
+def cast_op(dtype: str) -> ScalarOp:
+    """The scalar op converting to `dtype` (one record per target dtype)."""
+    dtype = dtypes.canonical_dtype(dtype)
+    return ScalarOp(
+        f"convert_to_{dtype}", 1, _make_cast(dtype), "(({ctype}){{0}})", "fixed", _g_cast, params=(dtype,)
+    )

@@ -1,0 +1,111 @@
+"""Shared variables: symbolic variables with a persistent value that functions read and update.
+
+May import core.graph, core.type, core.variable, core.dtypes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from labsym.core import dtypes
+from labsym.core.type import TensorType
+from labsym.core.variable import TensorVariable
+
+
+class Container:
+    """The storage cell holding a shared variable's current value."""
+
+    __slots__ = ("value", "type", "name")
+
+    def __init__(self, type_: TensorType, value: Any, name: str | None) -> None:
+        self.type = type_
+        self.value = value
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Container({self.name or self.type})"
+
+
+class SharedVariable(TensorVariable):
+    """A tensor variable with a value kept between calls and shared by every function using it."""
+
+    def __init__(self, type_: TensorType, value: np.ndarray, name: str | None = None, strict: bool = False):
+        super().__init__(type_, name=name)
+        self.container = Container(type_, value, name)
+        self.strict = strict
+        self.default_update: Any = None
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
+        """The current value; a copy unless `borrow=True` (then do not modify it in place)."""
+        value = self.container.value
+        return value if borrow else value.copy()
+
+    def set_value(self, new_value: Any, borrow: bool = False) -> None:
+        """Replace the value after checking ndim, static shape and dtype (safe casts only)."""
+        try:
+            value = self.type.filter(new_value, strict=self.strict)
+        except TypeError as exc:
+            raise TypeError(f"set_value on shared variable {self.name or self}: {exc}") from None
+        if not borrow and value is new_value:
+            value = value.copy()
+        self.container.value = value
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.container.value
+
+    def clone(self) -> SharedVariable:
+        cp = SharedVariable(self.type, self.container.value, self.name, self.strict)
+        cp.container = self.container
+        cp.default_update = self.default_update
+        cp.tag.__dict__.update(self.tag.__dict__)
+        return cp
+
+    def zero(self, borrow: bool = False) -> None:
+        """Set the value to zeros of the current shape (Theano's `shared.zero()`)."""
+        self.container.value = np.zeros_like(self.container.value)
+
+
+def shared(
+    value: Any,
+    name: str | None = None,
+    strict: bool = False,
+    allow_downcast: bool | None = None,
+    borrow: bool = False,
+    broadcastable: Sequence[bool] | None = None,
+    shape: Sequence[int | None] | None = None,
+    dtype: Any = None,
+) -> SharedVariable:
+    """A SharedVariable holding a copy of `value` (the array itself with borrow=True).
+
+    Dimensions are not broadcastable unless `broadcastable`/`shape` says so, because the value
+    may later change shape. Python floats keep float64, as in Theano.
+    """
+    if isinstance(value, SharedVariable):
+        raise TypeError("shared(): the value is already a shared variable")
+    if dtype is not None:
+        array = np.asarray(value, dtype=dtypes.canonical_dtype(dtype))
+    elif isinstance(value, np.ndarray):
+        array = value
+    else:
+        array = np.asarray(value)
+    if array.dtype.kind in "OUSV" or array.dtype.name not in dtypes.ALL_DTYPES:
+        raise TypeError(f"shared(): cannot hold a value of dtype {array.dtype} ({value!r:.60})")
+    if array is value and not borrow:
+        array = array.copy()
+    if broadcastable is not None and shape is not None:
+        raise TypeError("shared(): give broadcastable or shape, not both")
+    if broadcastable is not None:
+        static = tuple(1 if b else None for b in broadcastable)
+    elif shape is not None:
+        static = tuple(shape)
+    else:
+        static = (None,) * array.ndim
+    if len(static) != array.ndim:
+        raise ValueError(f"shared(): pattern {static} has {len(static)} dims, the value has {array.ndim}")
+    type_ = TensorType(array.dtype.name, static)
+    array = type_.filter(array)
+    return SharedVariable(type_, array, name=name, strict=strict)
