@@ -1,0 +1,1 @@
+"""labsym (facade being assembled)."""

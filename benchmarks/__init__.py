@@ -1,0 +1,1 @@
+"""Benchmarks: labsym against hand-written NumPy and, when installed, PyTensor and JAX."""

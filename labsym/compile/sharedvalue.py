@@ -1,0 +1,8 @@
+"""Theano's `theano.compile.sharedvalue` names: shared and SharedVariable.
+
+Facade: re-exports only.
+"""
+
+from labsym.core.shared import SharedVariable, shared
+
+__all__ = ["SharedVariable", "shared"]

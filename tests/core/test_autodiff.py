@@ -1,0 +1,111 @@
+"""grad: values from the seeds, options (disconnected, consider_constant, known_grads), Rop/Lop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labsym.compile import function
+from labsym.core.autodiff import DisconnectedInputError, GradientError, Lop, Rop, grad
+from labsym.core.constructors import CONSTRUCTORS as C
+from labsym.core.ops import math as m
+from labsym.core.shared import shared
+
+
+def test_seed_gradients():
+    x = C["scalar"]("x")
+    g = grad(x**2, x)
+    assert function([x], g)(-2) == -4.0
+    x1, x2 = C["scalars"](2)
+    gs = grad(x1 * x2, [x1, x2])
+    assert [float(v) for v in function([x1, x2], gs)(2, 4)] == [4.0, 2.0]
+    a, b = C["matrices"](2)
+    ga = grad((a * b).sum(), a)
+    np.testing.assert_array_equal(function([a, b], ga)([[1, 2], [3, 4]], [[2, 4], [6, 8]]), [[2, 4], [6, 8]])
+
+
+def test_grad_returns_the_structure_of_wrt():
+    x, y = C["dscalars"]("x", "y")
+    assert isinstance(grad(x * y, (x, y)), tuple)
+    assert isinstance(grad(x * y, [x, y]), list)
+    assert not isinstance(grad(x * y, x), (list, tuple))
+
+
+def test_non_scalar_cost_is_a_clear_error():
+    v = C["dvector"]("v")
+    with pytest.raises(GradientError, match=r"cost must be a scalar .*TensorType\(float64, vector\)"):
+        grad(v * 2, v)
+
+
+def test_disconnected_inputs():
+    x, y = C["dscalars"]("x", "y")
+    with pytest.raises(DisconnectedInputError, match="not part of the computational graph.*y"):
+        grad(x * 2, y)
+    assert grad(x * 2, y, disconnected_inputs="ignore", return_disconnected="None") is None
+    zero = grad(x * 2, y, disconnected_inputs="ignore")
+    assert function([y], zero)(3.0) == 0.0
+    with pytest.warns(UserWarning):
+        grad(x * 2, y, disconnected_inputs="warn")
+
+
+def test_consider_constant_and_known_grads():
+    x = C["dscalar"]("x")
+    h = x * x
+    g = grad(h * x, x, consider_constant=[h])
+    assert function([x], g)(3.0) == 9.0  # d(h*x)/dx with h fixed = h
+    y = m.exp(x)
+    g2 = grad(None, x, known_grads={y: 2.0})
+    assert np.isclose(function([x], g2)(0.5), 2.0 * np.exp(0.5))
+
+
+def test_gradient_through_broadcasting_sums_back():
+    x = C["dmatrix"]("x")
+    b = C["dvector"]("b")
+    cost = (x + b).sum()
+    gb = grad(cost, b)
+    np.testing.assert_array_equal(function([x, b], gb)(np.ones((4, 3)), np.zeros(3)), [4.0, 4.0, 4.0])
+
+
+def test_gradient_dtype_follows_wrt():
+    f = C["fvector"]("f")
+    assert grad((f * 2.0).sum(), f).dtype == "float32"
+
+
+def test_second_derivative():
+    x = C["dscalar"]("x")
+    d1 = grad(m.sin(x) * x, x)
+    d2 = grad(d1, x)
+    value = 0.7
+    assert np.isclose(function([x], d2)(value), 2 * np.cos(value) - value * np.sin(value))
+
+
+def test_shared_variable_gradient_and_names():
+    w = shared(np.array([1.0, 2.0]), name="w")
+    x = C["dvector"]("x")
+    cost = ((w * x) ** 2).sum()
+    cost.name = "cost"
+    gw = grad(cost, w)
+    assert gw.name == "(dcost/dw)"
+    np.testing.assert_allclose(function([x], gw)(np.array([1.0, 1.0])), [2.0, 4.0])
+
+
+def test_rop_matches_finite_differences():
+    x = C["dvector"]("x")
+    v = C["dvector"]("v")
+    y = m.tanh(x) * m.exp(x)
+    jv = Rop(y, x, v)
+    f = function([x, v], jv)
+    xv = np.array([0.1, -0.3, 0.5])
+    vv = np.array([1.0, 0.5, -2.0])
+    eps = 1e-6
+    fy = function([x], y)
+    fd = (fy(xv + eps * vv) - fy(xv - eps * vv)) / (2 * eps)
+    np.testing.assert_allclose(f(xv, vv), fd, rtol=1e-6)
+
+
+def test_lop_is_vector_jacobian_product():
+    x = C["dvector"]("x")
+    u = C["dvector"]("u")
+    y = x * x
+    vj = Lop(y, x, u)
+    np.testing.assert_allclose(function([x, u], vj)(np.array([1.0, 2.0]), np.array([3.0, 4.0])), [6.0, 16.0])

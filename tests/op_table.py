@@ -1,0 +1,107 @@
+"""One record per op: how to build it, its NumPy reference, input domains and dtypes.
+
+tests/core/ops/test_op_table.py turns every record into value checks (several shapes and
+dtypes) and gradient checks (verify_grad).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.special
+
+from labsym.core.ops import math as m
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    name: str
+    build: Callable  # symbolic inputs -> symbolic output
+    reference: Callable  # numpy arrays -> array
+    nin: int = 1
+    domain: tuple[float, float] = (-3.0, 3.0)
+    dtypes: tuple[str, ...] = ("float64", "float32")
+    grad: bool = True
+    int_ok: bool = False  # also check int32 inputs
+    shapes: tuple[tuple[int, ...], ...] = ((), (5,), (3, 4), (2, 3, 2))
+    extra: dict = field(default_factory=dict)
+
+
+def _ref_sigmoid(x):
+    return scipy.special.expit(x)
+
+
+def _ref_round_away(x):
+    return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5))
+
+
+UNARY = [
+    OpRecord("neg", m.neg, np.negative, int_ok=True),
+    OpRecord("abs", m.abs, np.abs, int_ok=True, domain=(0.2, 3.0)),
+    OpRecord("abs_negative", m.abs, np.abs, domain=(-3.0, -0.2)),
+    OpRecord("sqr", m.sqr, np.square, int_ok=True),
+    OpRecord("sqrt", m.sqrt, np.sqrt, domain=(0.1, 4.0)),
+    OpRecord("exp", m.exp, np.exp),
+    OpRecord("exp2", m.exp2, np.exp2),
+    OpRecord("expm1", m.expm1, np.expm1),
+    OpRecord("log", m.log, np.log, domain=(0.1, 4.0)),
+    OpRecord("log2", m.log2, np.log2, domain=(0.1, 4.0)),
+    OpRecord("log10", m.log10, np.log10, domain=(0.1, 4.0)),
+    OpRecord("log1p", m.log1p, np.log1p, domain=(-0.5, 4.0)),
+    OpRecord("sin", m.sin, np.sin),
+    OpRecord("cos", m.cos, np.cos),
+    OpRecord("tan", m.tan, np.tan, domain=(-1.2, 1.2)),
+    OpRecord("arcsin", m.arcsin, np.arcsin, domain=(-0.9, 0.9)),
+    OpRecord("arccos", m.arccos, np.arccos, domain=(-0.9, 0.9)),
+    OpRecord("arctan", m.arctan, np.arctan),
+    OpRecord("sinh", m.sinh, np.sinh),
+    OpRecord("cosh", m.cosh, np.cosh),
+    OpRecord("tanh", m.tanh, np.tanh),
+    OpRecord("arcsinh", m.arcsinh, np.arcsinh),
+    OpRecord("arccosh", m.arccosh, np.arccosh, domain=(1.2, 4.0)),
+    OpRecord("arctanh", m.arctanh, np.arctanh, domain=(-0.9, 0.9)),
+    OpRecord("sigmoid", m.sigmoid, _ref_sigmoid, domain=(-8.0, 8.0)),
+    OpRecord("softplus", m.softplus, lambda x: np.logaddexp(0, x), domain=(-8.0, 8.0)),
+    OpRecord("erf", m.erf, scipy.special.erf),
+    OpRecord("erfc", m.erfc, scipy.special.erfc),
+    OpRecord("ceil", m.ceil, np.ceil, grad=False),
+    OpRecord("floor", m.floor, np.floor, grad=False),
+    OpRecord("round", m.round, np.round, grad=False),
+    OpRecord("round_away", lambda x: m.round(x, "half_away_from_zero"), _ref_round_away, grad=False),
+    OpRecord("sgn", m.sgn, np.sign, grad=False, int_ok=True),
+    OpRecord("isnan", m.isnan, np.isnan, grad=False),
+    OpRecord("isinf", m.isinf, np.isinf, grad=False),
+    OpRecord("cast_float32", lambda x: m.cast(x, "float32"), lambda x: x.astype("float32"), dtypes=("float64",), grad=True),
+    OpRecord("cast_int32", lambda x: m.cast(x, "int32"), lambda x: x.astype("int32"), grad=False),
+]
+
+BINARY = [
+    OpRecord("add", m.add, np.add, nin=2, int_ok=True),
+    OpRecord("sub", m.sub, np.subtract, nin=2, int_ok=True),
+    OpRecord("mul", m.mul, np.multiply, nin=2, int_ok=True),
+    OpRecord("true_div", m.true_div, np.true_divide, nin=2, domain=(0.5, 3.0)),
+    OpRecord("int_div", m.int_div, np.floor_divide, nin=2, domain=(0.5, 9.0), grad=False, int_ok=True),
+    OpRecord("mod", m.mod, np.mod, nin=2, domain=(0.5, 9.0), grad=False, int_ok=True),
+    OpRecord("pow", m.pow, np.power, nin=2, domain=(0.5, 2.0)),
+    OpRecord("maximum", m.maximum, np.maximum, nin=2, int_ok=True),
+    OpRecord("minimum", m.minimum, np.minimum, nin=2, int_ok=True),
+    OpRecord("arctan2", m.arctan2, np.arctan2, nin=2, domain=(0.3, 3.0)),
+    OpRecord("lt", m.lt, np.less, nin=2, grad=False, int_ok=True),
+    OpRecord("gt", m.gt, np.greater, nin=2, grad=False, int_ok=True),
+    OpRecord("le", m.le, np.less_equal, nin=2, grad=False, int_ok=True),
+    OpRecord("ge", m.ge, np.greater_equal, nin=2, grad=False, int_ok=True),
+    OpRecord("eq", m.eq, np.equal, nin=2, grad=False, int_ok=True),
+    OpRecord("neq", m.neq, np.not_equal, nin=2, grad=False, int_ok=True),
+    OpRecord("and_", m.and_, np.bitwise_and, nin=2, grad=False, int_ok=True, dtypes=()),
+    OpRecord("or_", m.or_, np.bitwise_or, nin=2, grad=False, int_ok=True, dtypes=()),
+    OpRecord("xor", m.xor, np.bitwise_xor, nin=2, grad=False, int_ok=True, dtypes=()),
+]
+
+TERNARY = [
+    OpRecord("clip", m.clip, np.clip, nin=3, extra={"sorted_bounds": True}),
+    OpRecord("switch", lambda c, a, b: m.switch(m.gt(c, 0), a, b), lambda c, a, b: np.where(c > 0, a, b), nin=3),
+]
+
+RECORDS = UNARY + BINARY + TERNARY
