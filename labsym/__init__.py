@@ -1,1 +1,50 @@
-"""labsym (facade being assembled)."""
+"""labsym: Theano's symbolic tensor compiler, back for the notebook.
+
+`import labsym as theano` runs typical Theano programs: declare typed symbolic tensors, build
+expressions with NumPy syntax, take symbolic gradients, and compile them with `function`.
+This module only re-exports; the implementation lives in core/, optim/, backends/ and viz/.
+"""
+
+from labsym import compile, gradient, printing, tensor  # noqa: A004 - Theano's module names
+from labsym.compile import In, Mode, Out, function
+from labsym.config import config
+from labsym.core.autodiff import Lop, Rop, grad
+from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.op import Op
+from labsym.core.ops.blas import dot
+from labsym.core.shared import SharedVariable, shared
+from labsym.gradient_check import verify_grad
+from labsym.printing import pp
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Apply",
+    "Constant",
+    "In",
+    "Lop",
+    "Mode",
+    "Op",
+    "Out",
+    "Rop",
+    "SharedVariable",
+    "Variable",
+    "compile",
+    "config",
+    "dot",
+    "function",
+    "grad",
+    "gradient",
+    "pp",
+    "printing",
+    "shared",
+    "tensor",
+    "verify_grad",
+]
+
+
+def load_ipython_extension(ipython):  # pragma: no cover - exercised through IPython in tests
+    """`%load_ext labsym`: registers the magics (imported lazily: IPython is optional)."""
+    from labsym.magics import load_ipython_extension as load
+
+    load(ipython)

@@ -53,7 +53,9 @@ def verify_grad(
         raise TypeError("verify_grad: fun must return one variable")
     f_out = function(inputs, output, mode=mode, on_unused_input="ignore")
     value = np.asarray(f_out(*pt))
-    dtype = max((p.dtype.name for p in pt), key=lambda d: np.dtype(d).itemsize)
+    # the least precise of the inputs and the output sets the step and the tolerances
+    candidates = [p.dtype.name for p in pt] + ([output.dtype] if output.dtype in _DEFAULT_EPS else [])
+    dtype = min(candidates, key=lambda d: np.dtype(d).itemsize)
     eps = eps if eps is not None else _DEFAULT_EPS[dtype]
     abs_tol = abs_tol if abs_tol is not None else _DEFAULT_TOL[dtype]
     rel_tol = rel_tol if rel_tol is not None else _DEFAULT_TOL[dtype]

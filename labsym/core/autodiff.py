@@ -93,7 +93,8 @@ def grad(
                 "reduce it first, e.g. cost.sum() or cost.mean()"
             )
         seed_dtype = cost.dtype if dtypes.is_float(cost.dtype) else "float64"
-        contributions[cost] = [constant(1.0, dtype=seed_dtype)]
+        # fill(cost, 1), as Theano: the gradient graph keeps its inputs (rewrites fold it to 1)
+        contributions[cost] = [math.second(cost, constant(1.0, dtype=seed_dtype))]
         roots.append(cost)
     for var, g in (known_grads or {}).items():
         contributions.setdefault(var, []).append(as_tensor_variable(g))

@@ -171,7 +171,7 @@ def test_givens_substitute_variables():
     data = shared(np.arange(10.0), name="data")
     i = C["lscalar"]("i")
     v = C["dvector"]("v")
-    f = function([i], (v * x).sum(), givens=[(v, data[i : i + 3]), (x, C["dscalar"]("unused") * 0 + 2.0)], on_unused_input="ignore")
+    f = function([i], (v * x).sum(), givens=[(v, data[i : i + 3]), (x, 2.0)])
     assert f(2) == 2.0 * (2 + 3 + 4)
 
 

@@ -21,13 +21,16 @@ from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable, constant
 
 AxisArg = int | Sequence[int] | None
+TensorLike = typing.Any  # a tensor variable, or anything as_tensor_variable accepts
 
 
 def normalize_axis(op_name: str, axis: AxisArg, ndim: int) -> tuple[int, ...] | None:
     """Sorted non-negative axes, or None when every axis is reduced; raises on a bad axis."""
     if axis is None:
         return None
-    items = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    items = [axis] if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{op_name}: axis must be None, an int or a sequence of ints, got {axis!r}")
     out = []
     for a in items:
         if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
@@ -52,7 +55,7 @@ def _reduced(axis: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
 
 
 def _keep_dims(var: typing.Any, axis: tuple[int, ...] | None, ndim: int) -> typing.Any:
-    """`var` (a reduction over `axis` of an ndim input) with the reduced axes put back as length 1."""
+    """`var`, a reduction over `axis` of an ndim input, with the reduced axes back as length 1."""
     reduced = _reduced(axis, ndim)
     if not reduced:
         return var
@@ -71,24 +74,48 @@ def _describe(name: str, parts: list[str]) -> str:
     return f"{name}{{{', '.join(parts)}}}" if parts else name
 
 
-# ------------------------------------------------------------------------------ CAReduce
-class CAReduce(Op):
-    """Reduce over `axis` (sorted tuple; None = every axis) with a commutative, associative ufunc.
-
-    Subclasses pick the ufunc, the output dtype and the gradient; keepdims is a DimShuffle
-    of the result, as in Theano, so the op itself always drops the reduced axes.
-    """
+# ------------------------------------------------------------------------------ ops
+class _AxisOp(Op):
+    """An op that collapses `axis` (a sorted tuple; None = every axis) of its one input."""
 
     __props__ = ("axis",)
-    ufunc: np.ufunc = np.add
 
     def __init__(self, axis: Sequence[int] | None = None) -> None:
         self.axis = None if axis is None else tuple(int(a) for a in axis)
 
     def __str__(self) -> str:
-        return _describe(
-            type(self).__name__, [f"axis={self.axis}"] if self.axis is not None else []
-        )
+        return _describe(type(self).__name__, self._shown_props())
+
+    def _shown_props(self) -> list[str]:
+        return [f"axis={self.axis}"] if self.axis is not None else []
+
+    def _kept(self, shape: Sequence[typing.Any]) -> tuple:
+        reduced = _reduced(self.axis, len(shape))
+        return tuple(d for i, d in enumerate(shape) if i not in reduced)
+
+    def _output_type(self, x: typing.Any, dtype: str) -> TensorType:
+        if builtins.any(not 0 <= a < x.ndim for a in self.axis or ()):
+            raise ValueError(f"{self}: axis {self.axis} out of range for an input of {x.ndim} dims")
+        return TensorType(dtype, self._kept(x.type.shape))
+
+    def perform(self, node, inputs, output_storage):
+        out = self.numpy_callable(node)(inputs[0])
+        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [self._kept(input_shapes[0])]
+
+    def _expand(self, var: typing.Any, ndim: int) -> typing.Any:
+        return _keep_dims(var, self.axis, ndim)
+
+
+class CAReduce(_AxisOp):
+    """Reduce over `axis` with a commutative, associative ufunc (Sum, Prod, Max, Min, All, Any).
+
+    keepdims is a DimShuffle of the result, as in Theano, so the op always drops the axes.
+    """
+
+    ufunc: np.ufunc = np.add
 
     def output_dtype(self, input_dtype: str) -> str:
         return input_dtype
@@ -99,71 +126,30 @@ class CAReduce(Op):
 
     def make_node(self, x: typing.Any) -> Apply:
         x = as_tensor_variable(x)
-        if self.axis is not None:
-            bad = [a for a in self.axis if not 0 <= a < x.ndim]
-            if bad:
-                raise ValueError(
-                    f"{self}: axis {bad[0]} is out of range for an input with {x.ndim} dimensions"
-                )
-        reduced = _reduced(self.axis, x.ndim)
-        shape = tuple(d for i, d in enumerate(x.type.shape) if i not in reduced)
-        return Apply(self, [x], [TensorType(self.output_dtype(x.dtype), shape)()])
+        return Apply(self, [x], [self._output_type(x, self.output_dtype(x.dtype))()])
 
     def numpy_callable(self, node: Apply):
-        reduce = self.ufunc.reduce
-        axis = self.axis
+        reduce, axis = self.ufunc.reduce, self.axis
         out_dtype = np.dtype(node.outputs[0].dtype)
         acc = self.accumulate_dtype(node.inputs[0].dtype)
-        to_array = node.outputs[0].ndim == 0
-        if acc is not None and np.dtype(acc) != out_dtype:
 
-            def reduce_cast(x):
-                return np.asarray(reduce(x, axis=axis, dtype=acc)).astype(out_dtype)
+        def careduce(x):
+            return np.asarray(reduce(x, axis=axis, dtype=acc), dtype=out_dtype)
 
-            return reduce_cast
-        if acc is not None:
-
-            def reduce_in(x):
-                out = reduce(x, axis=axis, dtype=acc)
-                return np.asarray(out) if to_array else out
-
-            return reduce_in
-
-        def reduce_plain(x):
-            out = reduce(x, axis=axis)
-            return np.asarray(out) if to_array else out
-
-        return reduce_plain
-
-    def perform(self, node, inputs, output_storage):
-        out = self.numpy_callable(node)(inputs[0])
-        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        reduced = _reduced(self.axis, node.inputs[0].ndim)
-        return [tuple(d for i, d in enumerate(input_shapes[0]) if i not in reduced)]
-
-    def _expand(self, var: typing.Any, ndim: int) -> typing.Any:
-        return _keep_dims(var, self.axis, ndim)
+        return careduce
 
 
-_ACC_DEFAULTS = {
-    "bool": "int64",
-    "int8": "int64",
-    "int16": "int64",
-    "int32": "int64",
-    "uint8": "uint64",
-    "uint16": "uint64",
-    "uint32": "uint64",
-    "float16": "float32",
-}
+# small ints accumulate in 64 bits, float16 in float32 (Theano's defaults)
+_ACC_DEFAULTS = {"bool": "int64", "int8": "int64", "int16": "int64", "int32": "int64"}
+_ACC_DEFAULTS.update({"uint8": "uint64", "uint16": "uint64", "uint32": "uint64"})
+_ACC_DEFAULTS["float16"] = "float32"
 
 
 class CAReduceDtype(CAReduce):
     """A CAReduce with an output `dtype` and an accumulator `acc_dtype` (Sum, Prod).
 
-    Defaults follow Theano: small ints accumulate and output in int64 (unsigned in uint64),
-    bool in int64; floats keep their dtype (float16 accumulates in float32).
+    Defaults follow Theano: small ints output int64 (unsigned: uint64), bool int64; floats keep
+    their dtype (float16 accumulates in float32). Defaults are resolved in make_node.
     """
 
     __props__ = ("axis", "dtype", "acc_dtype")
@@ -173,34 +159,26 @@ class CAReduceDtype(CAReduce):
         self.dtype = None if dtype is None else dtypes.canonical_dtype(dtype)
         self.acc_dtype = None if acc_dtype is None else dtypes.canonical_dtype(acc_dtype)
 
-    def __str__(self) -> str:
-        parts = [f"axis={self.axis}"] if self.axis is not None else []
-        if self.acc_dtype is not None:
-            parts.append(f"acc_dtype={self.acc_dtype}")
-        return _describe(type(self).__name__, parts)
+    def _shown_props(self) -> list[str]:
+        acc = [f"acc_dtype={self.acc_dtype}"] if self.acc_dtype is not None else []
+        return super()._shown_props() + acc
 
     def output_dtype(self, input_dtype: str) -> str:
-        if self.dtype is not None:
-            return self.dtype
-        return (
-            input_dtype
-            if dtypes.is_float(input_dtype)
-            else _ACC_DEFAULTS.get(input_dtype, input_dtype)
-        )
+        if self.dtype is not None or dtypes.is_float(input_dtype):
+            return self.dtype or input_dtype
+        return _ACC_DEFAULTS.get(input_dtype, input_dtype)
 
     def accumulate_dtype(self, input_dtype: str) -> str:
-        return self.acc_dtype or self._default_acc(input_dtype)
-
-    def _default_acc(self, input_dtype: str) -> str:
-        return _ACC_DEFAULTS.get(input_dtype, input_dtype)
+        return self.acc_dtype or _ACC_DEFAULTS.get(input_dtype, input_dtype)
 
     def make_node(self, x: typing.Any) -> Apply:
         x = as_tensor_variable(x)
         if self.dtype is None or self.acc_dtype is None:
-            # resolve the defaults for this input, so equal computations have equal ops
-            out_dtype = self.dtype or self.output_dtype(x.dtype)
-            acc = self.acc_dtype or self._default_acc(x.dtype)
-            return type(self)(self.axis, out_dtype, acc).make_node(x)
+            # one op per resolved (dtype, acc_dtype), so equal computations merge
+            resolved = type(self)(
+                self.axis, self.output_dtype(x.dtype), self.accumulate_dtype(x.dtype)
+            )
+            return resolved.make_node(x)
         acc_ok = self.acc_dtype == dtypes.upcast(x.dtype, self.acc_dtype) or (
             dtypes.is_integer(x.dtype) and self.acc_dtype in dtypes.CONTINUOUS_DTYPES
         )
@@ -220,40 +198,34 @@ class Sum(CAReduceDtype):
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
-        (gz,) = output_grads
         if not dtypes.is_float(x.dtype):
             return [None]
         # d(sum x)/dx_i = 1: every element receives the gradient of its group
-        g = m.second(x, self._expand(gz, x.ndim))
-        return [m.cast(g, x.dtype)]
+        return [m.cast(m.second(x, self._expand(output_grads[0], x.ndim)), x.dtype)]
 
     def R_op(self, inputs, eval_points):
-        if eval_points[0] is None:
-            return [None]
-        return [self(eval_points[0])]
+        return [None if eval_points[0] is None else self(eval_points[0])]
 
 
 class Prod(CAReduceDtype):
-    """Product over axes; the gradient handles zeros in the input as Theano does."""
+    """Product over axes; the gradient is exact with zeros in the input, as in Theano."""
 
     ufunc = np.multiply
 
     def grad(self, inputs, output_grads):
         (x,) = inputs
-        (gz,) = output_grads
         if not dtypes.is_float(x.dtype):
             return [None]
-        gz_full = self._expand(gz, x.ndim)
+        gz = self._expand(output_grads[0], x.ndim)
         is_zero = m.eq(x, 0)
         n_zeros = self._expand(Sum(self.axis, "int64", "int64")(is_zero), x.ndim)
         # no zero in the group: d(prod)/dx_i = prod / x_i
         safe_x = m.switch(is_zero, constant(1, dtype=x.dtype), x)
-        no_zero_grad = gz_full * self._expand(self(x), x.ndim) / safe_x
+        no_zero_grad = gz * self._expand(self(x), x.ndim) / safe_x
         # exactly one zero: only that element has a gradient, the product of the others
         others = self._expand(ProdWithoutZeros(self.axis, self.dtype, self.acc_dtype)(x), x.ndim)
-        one_zero_grad = m.switch(m.and_(is_zero, m.eq(n_zeros, 1)), gz_full * others, 0)
-        g = m.switch(m.eq(n_zeros, 0), no_zero_grad, one_zero_grad)
-        return [m.cast(g, x.dtype)]
+        one_zero_grad = m.switch(m.and_(is_zero, m.eq(n_zeros, 1)), gz * others, 0)
+        return [m.cast(m.switch(m.eq(n_zeros, 0), no_zero_grad, one_zero_grad), x.dtype)]
 
 
 class ProdWithoutZeros(CAReduceDtype):
@@ -277,7 +249,7 @@ class Max(CAReduce):
     ufunc = np.maximum
 
     def grad(self, inputs, output_grads):
-        return _extremum_grad(self, inputs, output_grads)
+        return _extremum_grad(self, inputs[0], output_grads[0])
 
 
 class Min(CAReduce):
@@ -286,12 +258,10 @@ class Min(CAReduce):
     ufunc = np.minimum
 
     def grad(self, inputs, output_grads):
-        return _extremum_grad(self, inputs, output_grads)
+        return _extremum_grad(self, inputs[0], output_grads[0])
 
 
-def _extremum_grad(op: CAReduce, inputs, output_grads) -> list:
-    (x,) = inputs
-    (gz,) = output_grads
+def _extremum_grad(op: CAReduce, x: typing.Any, gz: typing.Any) -> list:
     if not dtypes.is_float(x.dtype):
         return [None]
     # d(max x)/dx_i = [x_i == max x] (Theano's rule: ties all receive the gradient)
@@ -299,14 +269,8 @@ def _extremum_grad(op: CAReduce, inputs, output_grads) -> list:
     return [m.cast(op._expand(gz, x.ndim) * picked, x.dtype)]
 
 
-class _LogicalReduce(CAReduce):
-    """A reduction with a boolean result; its input is not differentiable."""
-
-    def output_dtype(self, input_dtype: str) -> str:
-        return "bool"
-
-    def accumulate_dtype(self, input_dtype: str) -> str:
-        return "bool"
+class _Discrete:
+    """Mixin: the output does not depend differentiably on the input."""
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
@@ -315,55 +279,46 @@ class _LogicalReduce(CAReduce):
         return [None]
 
 
+class _LogicalReduce(_Discrete, CAReduce):
+    """A reduction with a bool result."""
+
+    def output_dtype(self, input_dtype: str) -> str:
+        return "bool"
+
+    def accumulate_dtype(self, input_dtype: str) -> str:
+        return "bool"
+
+
 class All(_LogicalReduce):
-    """Whether every element along the axes is true (non-zero)."""
+    """Whether every element along the axes is true (non-zero); bool."""
 
     ufunc = np.logical_and
 
 
 class Any(_LogicalReduce):
-    """Whether some element along the axes is true (non-zero)."""
+    """Whether some element along the axes is true (non-zero); bool."""
 
     ufunc = np.logical_or
 
 
-# ------------------------------------------------------------------------------ arg reductions
-class Argmax(Op):
-    """Index of the maximum over `axis` (None: index into the flattened input); int64.
+class Argmax(_Discrete, _AxisOp):
+    """Index (int64) of the maximum over `axis`; None indexes the flattened input.
 
     Several axes are searched together, as if they were flattened into one (C order).
     """
 
-    __props__ = ("axis",)
     search = staticmethod(np.argmax)
-
-    def __init__(self, axis: Sequence[int] | None = None) -> None:
-        self.axis = None if axis is None else tuple(int(a) for a in axis)
-
-    def __str__(self) -> str:
-        return _describe(
-            type(self).__name__, [f"axis={self.axis}"] if self.axis is not None else []
-        )
 
     def make_node(self, x: typing.Any) -> Apply:
         x = as_tensor_variable(x)
-        reduced = _reduced(self.axis, x.ndim)
-        if builtins.any(not 0 <= a < x.ndim for a in reduced):
-            raise ValueError(f"{self}: axis out of range for an input with {x.ndim} dimensions")
-        shape = tuple(d for i, d in enumerate(x.type.shape) if i not in reduced)
-        return Apply(self, [x], [TensorType("int64", shape)()])
+        return Apply(self, [x], [self._output_type(x, "int64")()])
 
     def numpy_callable(self, node: Apply):
         search, axis = self.search, self.axis
-        ndim = node.inputs[0].ndim
         if axis is None or len(axis) == 1:
             single = None if axis is None else axis[0]
-
-            def arg_search(x):
-                return np.asarray(search(x, axis=single), dtype=np.int64)
-
-            return arg_search
-        kept = tuple(i for i in range(ndim) if i not in axis)
+            return lambda x: np.asarray(search(x, axis=single), dtype=np.int64)
+        kept = tuple(i for i in range(node.inputs[0].ndim) if i not in axis)
 
         def arg_search_axes(x):
             moved = x.transpose(kept + axis)
@@ -372,66 +327,30 @@ class Argmax(Op):
 
         return arg_search_axes
 
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.numpy_callable(node)(inputs[0])
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        reduced = _reduced(self.axis, node.inputs[0].ndim)
-        return [tuple(d for i, d in enumerate(input_shapes[0]) if i not in reduced)]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[False]]
-
-    def grad(self, inputs, output_grads):
-        return [None]
-
 
 class Argmin(Argmax):
-    """Index of the minimum over `axis` (None: index into the flattened input); int64."""
+    """Index (int64) of the minimum over `axis`; None indexes the flattened input."""
 
     search = staticmethod(np.argmin)
 
 
-class ReductionSize(Op):
-    """The number of elements a reduction over `axis` combines (int64 scalar), read from the shape.
+class ReductionSize(_Discrete, _AxisOp):
+    """How many elements a reduction over `axis` combines (int64 scalar), read from the shape.
 
     Lets mean and var divide by a symbolic count when the static shape is unknown.
     """
 
-    __props__ = ("axis",)
-
-    def __init__(self, axis: Sequence[int] | None = None) -> None:
-        self.axis = None if axis is None else tuple(int(a) for a in axis)
-
-    def __str__(self) -> str:
-        return _describe("ReductionSize", [f"axis={self.axis}"] if self.axis is not None else [])
-
     def make_node(self, x: typing.Any) -> Apply:
         x = as_tensor_variable(x)
+        self._output_type(x, "int64")
         return Apply(self, [x], [TensorType("int64", ())()])
 
     def numpy_callable(self, node: Apply):
         reduced = _reduced(self.axis, node.inputs[0].ndim)
-
-        def reduction_size(x):
-            size = 1
-            for a in reduced:
-                size *= x.shape[a]
-            return np.asarray(size, dtype=np.int64)
-
-        return reduction_size
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.numpy_callable(node)(inputs[0])
+        return lambda x: np.asarray(np.prod([x.shape[a] for a in reduced], dtype=np.int64))
 
     def infer_shape(self, fgraph, node, input_shapes):
         return [()]
-
-    def connection_pattern(self, node: Apply) -> list[list[bool]]:
-        return [[False]]
-
-    def grad(self, inputs, output_grads):
-        return [None]
 
 
 def _count(x: typing.Any, axis: tuple[int, ...] | None, dtype: str) -> typing.Any:
@@ -443,60 +362,58 @@ def _count(x: typing.Any, axis: tuple[int, ...] | None, dtype: str) -> typing.An
 
 
 # ------------------------------------------------------------------------------ user functions
-def _reduce(op: Op, x: typing.Any, axis: tuple[int, ...] | None, keepdims: bool) -> typing.Any:
-    out = op(x)
-    return _keep_dims(out, axis, x.ndim) if keepdims else out
+def _reduce(name: str, make_op: typing.Any, x: TensorLike, axis: AxisArg, keepdims: bool):
+    x = as_tensor_variable(x)
+    ax = normalize_axis(name, axis, x.ndim)
+    out = make_op(ax)(x)
+    return _keep_dims(out, ax, x.ndim) if keepdims else out
 
 
 def sum(  # noqa: A001 - Theano's name
-    x: typing.Any,
+    x: TensorLike,
     axis: AxisArg = None,
     dtype: typing.Any = None,
     keepdims: bool = False,
     acc_dtype: typing.Any = None,
-) -> typing.Any:
-    """Sum of the elements over `axis` (None: all), Theano's dtype rules (int32 -> int64).
+) -> TensorLike:
+    """Sum over `axis` (None: all; negative and tuples allowed), Theano's dtypes (int32 -> int64).
 
-    The workhorse of costs and gradients (broadcast axes are summed back).
+    The workhorse of costs and gradients.
 
     Examples
     --------
-    >>> x = dmatrix('x'); s = sum(x, axis=0)          # shape (n_columns,)
-    >>> s.eval({x: np.ones((2, 3))})
+    >>> x = dmatrix('x')
+    >>> sum(x, axis=0).eval({x: np.ones((2, 3))})
     array([2., 2., 2.])
     """
-    x = as_tensor_variable(x)
-    ax = normalize_axis("sum", axis, x.ndim)
-    return _reduce(Sum(ax, dtype, acc_dtype), x, ax, keepdims)
+    return _reduce("sum", lambda ax: Sum(ax, dtype, acc_dtype), x, axis, keepdims)
 
 
 def prod(
-    x: typing.Any,
+    x: TensorLike,
     axis: AxisArg = None,
     dtype: typing.Any = None,
     keepdims: bool = False,
     acc_dtype: typing.Any = None,
-) -> typing.Any:
-    """Product of the elements over `axis`; its gradient is exact even with zeros in the input.
+) -> TensorLike:
+    """Product over `axis`; its gradient is exact even with zeros in the input.
 
     Examples
     --------
     >>> prod(x, axis=1).eval({x: np.array([[1., 2.], [3., 4.]])})
     array([ 2., 12.])
     """
-    x = as_tensor_variable(x)
-    ax = normalize_axis("prod", axis, x.ndim)
-    return _reduce(Prod(ax, dtype, acc_dtype), x, ax, keepdims)
+    return _reduce("prod", lambda ax: Prod(ax, dtype, acc_dtype), x, axis, keepdims)
 
 
 def mean(
-    x: typing.Any,
+    x: TensorLike,
     axis: AxisArg = None,
     dtype: typing.Any = None,
     keepdims: bool = False,
     acc_dtype: typing.Any = None,
-) -> typing.Any:
-    """Arithmetic mean over `axis`: sum / count (ints give float64, float32 stays float32).
+) -> TensorLike:
+    """Mean over `axis`: sum / count (ints give float64, float32 stays float32).
 
     Built from sum and a division, so its gradient comes from theirs.
 
@@ -516,15 +433,15 @@ def mean(
 
 
 def var(
-    x: typing.Any,
+    x: TensorLike,
     axis: AxisArg = None,
     ddof: int = 0,
     keepdims: bool = False,
     corrected: bool = False,
-) -> typing.Any:
-    """Variance over `axis`: mean((x - mean(x))**2) with `ddof` degrees of freedom removed.
+) -> TensorLike:
+    """Variance over `axis`: sum((x - mean(x))**2) / (n - ddof).
 
-    `corrected=True` subtracts the rounding error term of the corrected two-pass algorithm.
+    `corrected=True` subtracts the error term of the corrected two-pass algorithm.
 
     Examples
     --------
@@ -545,12 +462,12 @@ def var(
 
 
 def std(
-    x: typing.Any,
+    x: TensorLike,
     axis: AxisArg = None,
     ddof: int = 0,
     keepdims: bool = False,
     corrected: bool = False,
-) -> typing.Any:
+) -> TensorLike:
     """Standard deviation over `axis`: sqrt(var(x, axis, ddof, keepdims, corrected)).
 
     Examples
@@ -561,7 +478,7 @@ def std(
     return m.sqrt(var(x, axis, ddof=ddof, keepdims=keepdims, corrected=corrected))
 
 
-def max(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.Any:  # noqa: A001
+def max(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> TensorLike:  # noqa: A001
     """Maximum over `axis`, in the input's dtype; the gradient goes to the maximal elements.
 
     Examples
@@ -569,12 +486,10 @@ def max(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.A
     >>> max(x, axis=1).eval({x: np.array([[1., 5.], [3., 4.]])})
     array([5., 4.])
     """
-    x = as_tensor_variable(x)
-    ax = normalize_axis("max", axis, x.ndim)
-    return _reduce(Max(ax), x, ax, keepdims)
+    return _reduce("max", Max, x, axis, keepdims)
 
 
-def min(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.Any:  # noqa: A001
+def min(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> TensorLike:  # noqa: A001
     """Minimum over `axis`, in the input's dtype; the gradient goes to the minimal elements.
 
     Examples
@@ -582,22 +497,16 @@ def min(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.A
     >>> min(x, axis=1).eval({x: np.array([[1., 5.], [3., 4.]])})
     array([1., 3.])
     """
-    x = as_tensor_variable(x)
-    ax = normalize_axis("min", axis, x.ndim)
-    return _reduce(Min(ax), x, ax, keepdims)
+    return _reduce("min", Min, x, axis, keepdims)
 
 
-def _arg_reduce(
-    name: str, op_class: type, x: typing.Any, axis: AxisArg, keepdims: bool
-) -> typing.Any:
-    x = as_tensor_variable(x)
-    ax = normalize_axis(name, axis, x.ndim)
-    if ax == ():
+def _arg_reduce(name: str, op_class: type, x: TensorLike, axis: AxisArg, keepdims: bool):
+    if axis is not None and not isinstance(axis, (int, np.integer)) and len(axis) == 0:
         raise ValueError(f"{name}: axis must name at least one axis, got {axis!r}")
-    return _reduce(op_class(ax), x, ax, keepdims)
+    return _reduce(name, op_class, x, axis, keepdims)
 
 
-def argmax(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.Any:
+def argmax(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> TensorLike:
     """Index (int64) of the maximum over `axis`; None indexes the flattened input.
 
     Examples
@@ -608,7 +517,7 @@ def argmax(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typin
     return _arg_reduce("argmax", Argmax, x, axis, keepdims)
 
 
-def argmin(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.Any:
+def argmin(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> TensorLike:
     """Index (int64) of the minimum over `axis`; None indexes the flattened input.
 
     Examples
@@ -619,17 +528,17 @@ def argmin(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typin
     return _arg_reduce("argmin", Argmin, x, axis, keepdims)
 
 
-def max_and_argmax(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> list:
-    """[max(x, axis), argmax(x, axis)] (Theano's MaxAndArgmax pair).
+def max_and_argmax(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> list:
+    """[max(x, axis), argmax(x, axis)], Theano's pair.
 
     Examples
     --------
-    >>> mx, idx = max_and_argmax(x, axis=0)
+    >>> top, where = max_and_argmax(x, axis=0)
     """
     return [max(x, axis, keepdims), argmax(x, axis, keepdims)]
 
 
-def all(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.Any:  # noqa: A001
+def all(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> TensorLike:  # noqa: A001
     """Whether every element over `axis` is non-zero (bool).
 
     Examples
@@ -637,12 +546,10 @@ def all(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.A
     >>> all(x, axis=0).eval({x: np.array([[1., 0.], [3., 4.]])})
     array([ True, False])
     """
-    x = as_tensor_variable(x)
-    ax = normalize_axis("all", axis, x.ndim)
-    return _reduce(All(ax), x, ax, keepdims)
+    return _reduce("all", All, x, axis, keepdims)
 
 
-def any(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.Any:  # noqa: A001
+def any(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> TensorLike:  # noqa: A001
     """Whether some element over `axis` is non-zero (bool).
 
     Examples
@@ -650,6 +557,4 @@ def any(x: typing.Any, axis: AxisArg = None, keepdims: bool = False) -> typing.A
     >>> any(x, axis=0).eval({x: np.array([[1., 0.], [3., 0.]])})
     array([ True, False])
     """
-    x = as_tensor_variable(x)
-    ax = normalize_axis("any", axis, x.ndim)
-    return _reduce(Any(ax), x, ax, keepdims)
+    return _reduce("any", Any, x, axis, keepdims)

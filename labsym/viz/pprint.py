@@ -1,0 +1,143 @@
+"""pp (Theano's infix pretty printer) and min_informative_str (a lettered outline of a graph).
+
+May import labsym.core (graph, ops.elemwise) and labsym.viz.debugprint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labsym.core.graph import Variable
+from labsym.core.ops.elemwise import DimShuffle, Elemwise
+from labsym.viz.debugprint import char_from_number
+
+__all__ = ["OPERATORS", "min_informative_str", "pp"]
+
+# scalar-table name -> infix operator: binary ops print "(a op b)", unary ones "(op a)"
+OPERATORS = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "true_div": "/",
+    "int_div": "//",
+    "mod": "%",
+    "pow": "**",
+    "neg": "-",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+    "eq": "==",
+    "neq": "!=",
+    "and_": "&",
+    "or_": "|",
+    "xor": "^",
+    "invert": "~",
+}
+_FUNCTION_NAMES = {"second": "fill"}  # Theano prints `second` under its user-facing name
+
+
+def pp(var: Variable) -> str:
+    """A one-line, math-like string of the expression computing `var` (Theano's `pp`).
+
+    Shorter than debugprint when the question is "what formula is this": every binary operator is
+    parenthesized so the text is unambiguous; other ops print as calls, named variables (other
+    than `var` itself) as their name.
+
+    Examples
+    --------
+    >>> x, y = dscalars('x', 'y')
+    >>> pp(2. * (x + y))
+    '(TensorConstant{2.0} * (x + y))'
+    >>> pp(exp(x) / y)
+    '(exp(x) / y)'
+    """
+    if not isinstance(var, Variable):
+        raise TypeError(f"pp prints a symbolic Variable, got {type(var).__name__} {var!r:.60}")
+    texts: dict[Variable, str] = {}
+    stack: list[tuple[Variable, bool]] = [(var, False)]
+    while stack:  # post-order without recursion: deep graphs must not hit the recursion limit
+        current, inputs_done = stack.pop()
+        if current in texts:
+            continue
+        node = current.owner
+        if node is None or (current is not var and current.name is not None):
+            texts[current] = str(current)
+        elif inputs_done:
+            texts[current] = _render(current, [texts[i] for i in node.inputs])
+        else:
+            stack.append((current, True))
+            stack.extend((i, False) for i in reversed(node.inputs) if i not in texts)
+    return texts[var]
+
+
+def _render(var: Variable, args: list[str]) -> str:
+    op = var.owner.op
+    if isinstance(op, Elemwise):
+        return _render_elemwise(op, args)
+    if isinstance(op, DimShuffle):
+        return _render_dimshuffle(op, args[0])
+    return f"{op}({', '.join(args)})"
+
+
+def _render_elemwise(op: Elemwise, args: list[str]) -> str:
+    name = str(op.scalar_op)
+    inplace = bool(op.inplace_pattern)
+    if name in OPERATORS:
+        symbol = OPERATORS[name] + ("=" if inplace else "")  # x += y for the inplace version
+        if len(args) == 1:
+            return f"({symbol}{args[0]})"
+        return "(" + f" {symbol} ".join(args) + ")"
+    function = _FUNCTION_NAMES.get(name, name) + ("_inplace" if inplace else "")
+    return f"{function}({', '.join(args)})"
+
+
+def _render_dimshuffle(op: DimShuffle, arg: str) -> str:
+    order = list(op.new_order)
+    while order and order[0] == "x":  # broadcast padding on the left is not shown
+        order.pop(0)
+    if order == list(range(op.input_ndim)):
+        return arg
+    if order == list(reversed(range(op.input_ndim))):
+        return f"{arg}.T"
+    return f"DimShuffle{{{', '.join(str(o) for o in order)}}}({arg})"
+
+
+def min_informative_str(obj: Any, indent_level: int = 0) -> str:
+    """An outline of `obj`'s graph that stops at named variables and constants (Theano's).
+
+    Each variable gets a letter; a variable met again prints as `<letter>`. Stopping at names
+    keeps the outline short in graphs assembled from several people's sub-graphs.
+
+    Examples
+    --------
+    >>> x, y = scalars(); z = x + y; z.name = 'z'
+    >>> print(min_informative_str(2. * z))
+    A. Elemwise{mul,no_inplace}
+     B. TensorConstant{2.0}
+     C. z
+    """
+    labels: dict[int, str] = {}
+    lines: list[str] = []
+    stack: list[tuple[Any, int]] = [(obj, indent_level)]
+    while stack:
+        item, level = stack.pop()
+        indent = " " * level
+        if id(item) in labels:
+            lines.append(f"{indent}<{labels[id(item)]}>")
+            continue
+        label = labels[id(item)] = char_from_number(len(labels))
+        owner = getattr(item, "owner", None)
+        if isinstance(item, np.ndarray):
+            text = "<ndarray>"
+        elif getattr(item, "name", None) is not None:
+            text = item.name
+        elif owner is not None:
+            text = str(owner.op)
+            stack.extend((inp, level + 1) for inp in reversed(owner.inputs))
+        else:
+            text = str(item)
+        lines.append(f"{indent}{label}. {text}")
+    return "\n".join(lines)
