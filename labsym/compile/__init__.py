@@ -13,6 +13,7 @@ from labsym.config import config
 from labsym.core import function as core_function
 from labsym.core import io
 from labsym.core.io import In, Out
+from labsym.optim.phases import rewriter_for
 
 __all__ = ["In", "Mode", "Out", "function", "get_mode"]
 
@@ -33,7 +34,7 @@ class Mode(io.Mode):
         linker_obj = linker if linker_name is None else _make_linker(linker_name or config.linker)
         super().__init__(
             linker_obj,
-            rewriter=None,
+            rewriter=rewriter_for(optimizer) if optimizer is not None else None,
             name=name or f"Mode(linker={linker_name or 'custom'}, optimizer={optimizer})",
             describe_node=_describe_node,
         )

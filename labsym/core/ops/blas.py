@@ -1,6 +1,6 @@
-"""Linear algebra products: Dot (1-d/2-d), TensorDot, batched MatMul, and dot/matmul/tensordot/
-outer/batched_dot. May import core.graph, core.op, core.type, core.dtypes, core.variable and
-core.ops.elemwise/math/reduce.
+"""Products: Dot (1-d/2-d), TensorDot, MatMul ops and dot, matmul, tensordot, outer, batched_dot.
+
+May import core.graph, core.op, core.type, core.dtypes, core.variable and core.ops.elemwise/math.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Reductions: Sum, Prod, Max, Min, All, Any (CAReduce), Argmax/Argmin, and mean/var/std.
 
-May import core.graph, core.op, core.type, core.dtypes, core.variable, core.autodiff and
-core.ops.elemwise/math.
+May import core.graph, core.op, core.type, core.dtypes, core.variable and core.ops.elemwise/math.
 """
 
 from __future__ import annotations
@@ -29,6 +28,8 @@ def normalize_axis(op_name: str, axis: AxisArg, ndim: int) -> tuple[int, ...] | 
     if axis is None:
         return None
     items = [axis] if isinstance(axis, (int, np.integer)) else axis
+    if isinstance(items, np.ndarray) and items.ndim == 1:
+        items = items.tolist()
     if not isinstance(items, (list, tuple)):
         raise TypeError(f"{op_name}: axis must be None, an int or a sequence of ints, got {axis!r}")
     out = []

@@ -29,6 +29,8 @@ _FOLDABLE_MODULES = frozenset(
         "labsym.core.ops.subtensor",
     }
 )
+# ops that only select entries: `x.shape[0]` is static when the entry it selects is
+_SELECTIONS = frozenset({"Subtensor", "AdvancedSubtensor", "AdvancedSubtensor1"})
 
 
 # ---------------------------------------------------------------------------------- static facts
@@ -47,12 +49,25 @@ def _static_value(var: Any, depth: int = 6) -> np.ndarray | None:
         return None if length is None else np.asarray(length, dtype="int64")
     if not node.inputs or type(node.op).__module__ not in _FOLDABLE_MODULES:
         return None
-    values = [_static_value(inp, depth - 1) for inp in node.inputs]
+    source = node.inputs[0].owner
+    if type(node.op).__name__ in _SELECTIONS and source and isinstance(source.op, Shape):
+        # select positions instead of lengths, then look the chosen positions up
+        static = source.inputs[0].type.shape
+        picked = _perform_static(var, [np.arange(len(static))] + node.inputs[1:], depth)
+        if picked is None or any(static[p] is None for p in picked.reshape(-1)):
+            return None
+        return np.asarray([static[p] for p in picked.reshape(-1)], "int64").reshape(picked.shape)
+    return _perform_static(var, node.inputs, depth)
+
+
+def _perform_static(var: Any, inputs: list, depth: int) -> np.ndarray | None:
+    """Run var's op on the static values of `inputs` (arrays are taken as they are)."""
+    values = [v if isinstance(v, np.ndarray) else _static_value(v, depth - 1) for v in inputs]
     if any(v is None for v in values):
         return None
-    storage: list[list[Any]] = [[None] for _ in node.outputs]
+    storage: list[list[Any]] = [[None] for _ in var.owner.outputs]
     try:
-        node.op.perform(node, values, storage)
+        var.owner.op.perform(var.owner, values, storage)
     except Exception:  # an expression that fails on its static values is just not static
         return None
     return np.asarray(storage[var.index][0])

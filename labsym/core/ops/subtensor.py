@@ -21,7 +21,7 @@ from labsym.core.variable import as_tensor_variable, constant
 
 # An idx_list entry is a slice (each bound None or a marker), a marker, None (newaxis) or Ellipsis.
 # A marker stands for the next index input: its dtype ('int64') for a scalar, and 'int64[:]' or
-# 'bool[:,:]' for an array. Basic indexing (Subtensor) holds only slices and scalar markers.
+# 'bool[:,:]' for an array. Basic indexing (Subtensor) holds only slices, scalar markers, None.
 FULL = slice(None, None, None)
 
 
@@ -57,8 +57,8 @@ def _check_entries(who: str, idx_list: Sequence[Any], basic: bool) -> tuple:
                 p is None or _is_scalar_marker(p) for p in (entry.start, entry.stop, entry.step)
             )
         else:
-            ok = _is_scalar_marker(entry) or not basic and entry in (None, Ellipsis)
-            ok = ok or not basic and isinstance(entry, str)
+            ok = _is_scalar_marker(entry) or entry is None
+            ok = ok or not basic and (entry is Ellipsis or isinstance(entry, str))
         if not ok:
             raise TypeError(f"{who}: invalid idx_list entry {entry!r} in {tuple(idx_list)}")
     return tuple(idx_list)
@@ -369,7 +369,7 @@ def _prepare_value(op: Op, x: Variable, y: Any, sub_shape: Sequence[Any]) -> Var
     y = as_tensor_variable(y)
     if y.dtype != x.dtype:
         if not np.can_cast(y.dtype, x.dtype, "same_kind"):
-            raise TypeError(f"{op}: cannot store a {y.dtype} value into a {x.dtype} tensor")
+            raise TypeError(f"{op}: cannot store {y.dtype} values into a tensor of dtype {x.dtype}")
         weak = getattr(y, "weak", False)
         y = constant(y.data.item(), dtype=x.dtype) if weak else math.cast(y, x.dtype)
     if y.ndim > len(sub_shape):
@@ -470,7 +470,7 @@ class _Getter(_IndexOp):
 
 
 class Subtensor(_Getter):
-    """Basic indexing with ints and slices: `x[1, ::2]`. The output is a view (view_map {0: [0]}).
+    """Basic indexing (ints, slices, None): `x[1, ::2]`. The output is a view (view_map {0: [0]}).
 
     Used by `x[...]`; keeping index values as inputs lets one compiled graph take any index.
     """
@@ -688,21 +688,10 @@ def getitem(x: Any, index: Any) -> Variable:
 
 
 def _basic_getitem(x: Variable, idx_list: list[Any], inputs: list[Variable]) -> Variable:
-    """Subtensor on the ints and slices, then a DimShuffle inserting the newaxis (None) axes."""
     if Ellipsis in idx_list:
         at = idx_list.index(Ellipsis)
         idx_list[at : at + 1] = [FULL] * (x.ndim - _consumed_axes(idx_list))
-    kept = [e for e in idx_list if e is not None]
-    out = Subtensor(kept)(x, *inputs) if kept else x
-    pattern: list[Any] = []
-    for entry in idx_list:
-        if entry is None:
-            pattern.append("x")
-        elif isinstance(entry, slice):
-            pattern.append(len(pattern) - pattern.count("x"))
-    done = len(pattern) - pattern.count("x")
-    pattern += range(done, out.ndim)
-    return out.dimshuffle(pattern) if "x" in pattern else out
+    return Subtensor(idx_list)(x, *inputs) if idx_list else x
 
 
 def inc_subtensor(

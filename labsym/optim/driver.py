@@ -1,0 +1,192 @@
+"""Applies rules to a FunctionGraph until nothing changes, recording each rewrite when asked.
+
+Replacements are type-checked: dtypes are cast back, looser static shapes are re-asserted
+with specify_shape, and anything else (or a cycle) makes the rule not fire.
+May import core and optim.patterns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from labsym.core.fgraph import FunctionGraph, InconsistencyError
+from labsym.core.graph import Apply, Constant, Variable, ancestors
+from labsym.optim.patterns import Rule, node_keys, rule_key
+
+
+@dataclass(frozen=True)
+class RewriteRecord:
+    """One applied rewrite, as plain data: where, which rule, the node before and after."""
+
+    phase: str
+    rule: str
+    before: str
+    after: str
+    math: str = ""
+
+
+class History(list):
+    """The rewrites applied while optimizing one graph, in order."""
+
+    def by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for record in self:
+            counts[record.rule] += 1
+        return dict(counts)
+
+
+def _describe(var: Variable) -> str:
+    node = var.owner
+    if node is None:
+        return str(var)
+    return f"{node.op}({', '.join(str(i) for i in node.inputs)})"
+
+
+def _fit_type(old: Variable, new: Any) -> Variable | None:
+    """`new` adjusted to old's type (cast, specify_shape), or None if it cannot be."""
+    from labsym.core.ops.math import cast
+    from labsym.core.ops.shape import specify_shape
+    from labsym.core.variable import as_tensor_variable
+
+    new = as_tensor_variable(new)
+    if new.type == old.type:
+        return new
+    if new.ndim != old.ndim:
+        return None
+    if new.dtype != old.dtype:
+        new = cast(new, old.dtype)
+    for o, n in zip(old.type.shape, new.type.shape):
+        if n == 1 and o != 1:
+            return None  # new would be broadcast where old is not: a different runtime shape
+        if o is not None and n is not None and o != n:
+            return None
+    if old.type.is_super(new.type):
+        return new
+    return specify_shape(new, old.type.shape)
+
+
+def replace_outputs(
+    fgraph: FunctionGraph,
+    node: Apply,
+    new_outputs: Sequence[Any],
+    rule: Rule,
+    phase: str,
+    history: History | None,
+) -> bool:
+    """Swap node's outputs for the rule's results; False (graph unchanged) if they don't fit."""
+    if len(new_outputs) != len(node.outputs):
+        raise ValueError(f"rule {rule.name} returned {len(new_outputs)} outputs for {node}")
+    pairs = []
+    for old, new in zip(node.outputs, new_outputs):
+        if new is None or new is old:
+            continue
+        fitted = _fit_type(old, new)
+        if fitted is None or old in ancestors([fitted], fgraph.inputs):
+            return False
+        pairs.append((old, fitted))
+    if not pairs:
+        return False
+    records = [(_describe(o), _describe(n)) for o, n in pairs] if history is not None else []
+    try:
+        for old, new in pairs:
+            if old in fgraph.variables:
+                fgraph.replace(old, new, reason=rule.name)
+    except InconsistencyError:
+        return False
+    if history is not None:
+        for before, after in records:
+            history.append(RewriteRecord(phase, rule.name, before, after, rule.math))
+    return True
+
+
+class RuleIndex:
+    """Rules filed by the op they fire on, so each node only tries rules that can match it."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.by_key: dict[Any, list[Rule]] = defaultdict(list)
+        for rule in rules:
+            for spec in rule.tracks:
+                self.by_key[rule_key(spec)].append(rule)
+
+    def candidates(self, node: Apply) -> list[Rule]:
+        found: list[Rule] = []
+        for key in node_keys(node):
+            found.extend(self.by_key.get(key, ()))
+        return found
+
+
+def apply_to_fixed_point(
+    fgraph: FunctionGraph,
+    rules: Sequence[Rule],
+    phase: str,
+    history: History | None = None,
+    max_passes: int = 30,
+    order: str = "in_to_out",
+) -> int:
+    """Sweep the graph applying rules until a sweep changes nothing; returns rewrites done."""
+    index = RuleIndex(rules)
+    total = 0
+    for _ in range(max_passes):
+        changed = 0
+        nodes = fgraph.toposort()
+        if order == "out_to_in":
+            nodes.reverse()
+        for node in nodes:
+            if node not in fgraph.apply_nodes:
+                continue
+            for rule in index.candidates(node):
+                result = rule.apply(fgraph, node)
+                if result and replace_outputs(fgraph, node, result, rule, phase, history):
+                    changed += 1
+                    break
+        total += changed
+        if not changed:
+            break
+    return total
+
+
+def merge(fgraph: FunctionGraph, history: History | None = None) -> int:
+    """Merge equal constants and identical nodes (same op, same inputs): compute once."""
+    merged = 0
+    constants: dict[Any, Constant] = {}
+    for var in sorted((v for v in fgraph.variables if isinstance(v, Constant)), key=id):
+        key = var.signature()
+        keep = constants.setdefault(key, var)
+        if keep is not var and fgraph.clients.get(var):
+            fgraph.replace(var, keep, reason="merge")
+            merged += 1
+    seen: dict[Any, Apply] = {}
+    for node in fgraph.toposort():
+        if node not in fgraph.apply_nodes:
+            continue
+        key = (node.op, tuple(id(i) for i in node.inputs))
+        other = seen.get(key)
+        if other is None:
+            seen[key] = node
+            continue
+        if history is not None:
+            history.append(RewriteRecord("merge", "merge", _describe(node.outputs[0]), _describe(other.outputs[0])))
+        for old, new in zip(node.outputs, other.outputs):
+            if old in fgraph.variables:
+                fgraph.replace(old, new, reason="merge")
+        merged += 1
+    return merged
+
+
+@dataclass
+class PhaseTiming:
+    """Seconds and rewrites per phase, for profiles and the rewrite report."""
+
+    phase: str
+    seconds: float
+    rewrites: int
+
+
+def timed(phase: str, fn: Any, *args: Any) -> PhaseTiming:
+    start = time.perf_counter()
+    n = fn(*args)
+    return PhaseTiming(phase, time.perf_counter() - start, n)
