@@ -74,33 +74,38 @@ class ScalarOp:
 
 
 # ---------------------------------------------------------------------- NumPy implementations
-def _sigmoid(x):
-    # 1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
 def _softplus(x):
-    return np.logaddexp(0, x)
+    # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow, and faster than logaddexp
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 def _second(a, b):
-    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
-    return np.broadcast_to(b, shape).copy()
+    a_shape, b_shape = np.shape(a), np.shape(b)
+    if len(a_shape) == len(b_shape) and all(bd == 1 or bd == ad for ad, bd in zip(a_shape, b_shape)):
+        shape = a_shape
+    else:
+        shape = np.broadcast_shapes(a_shape, b_shape)
+    out = np.empty(shape, dtype=np.result_type(b))
+    out[...] = b
+    return out
 
 
-def _special(name: str) -> Callable[..., Any]:
-    import scipy.special
+class LazyUfunc:
+    """A scipy.special ufunc imported on first use, so `import labsym` stays fast."""
 
-    return getattr(scipy.special, name)
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._fn: Any = None
 
+    def resolve(self) -> Any:
+        if self._fn is None:
+            import scipy.special
 
-def _erf(x):
-    return _special("erf")(x)
+            self._fn = getattr(scipy.special, self.name)
+        return self._fn
 
-
-def _erfc(x):
-    return _special("erfc")(x)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
 
 
 def _round_half_away_from_zero(x):
@@ -223,12 +228,12 @@ _TABLE = [
     _unary("arcsinh", np.arcsinh, "asinh({0})", lambda m, i, o, gz: [gz / m.sqrt(i[0] * i[0] + 1)]),
     _unary("arccosh", np.arccosh, "acosh({0})", lambda m, i, o, gz: [gz / m.sqrt(i[0] * i[0] - 1)]),
     _unary("arctanh", np.arctanh, "atanh({0})", lambda m, i, o, gz: [gz / (1 - i[0] * i[0])]),
-    _unary("sigmoid", _sigmoid, "({0} >= 0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
+    _unary("sigmoid", LazyUfunc("expit"), "({0} >= 0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
            lambda m, i, o, gz: [gz * o * (1 - o)]),
     _unary("softplus", _softplus, "({0} > 30.0 ? {0} : log1p(exp({0})))",
            lambda m, i, o, gz: [gz * m.sigmoid(i[0])]),
-    _unary("erf", _erf, "erf({0})", lambda m, i, o, gz: [gz * (2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
-    _unary("erfc", _erfc, "erfc({0})", lambda m, i, o, gz: [gz * (-2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
+    _unary("erf", LazyUfunc("erf"), "erf({0})", lambda m, i, o, gz: [gz * (2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
+    _unary("erfc", LazyUfunc("erfc"), "erfc({0})", lambda m, i, o, gz: [gz * (-2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
     # rounding: piecewise constant, zero gradient
     _unary("ceil", np.ceil, "ceil({0})", _zero_grads(1), output="upcast"),
     _unary("floor", np.floor, "floor({0})", _zero_grads(1), output="upcast"),

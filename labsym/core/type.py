@@ -5,6 +5,7 @@ May import labsym.config, labsym.utils, core.graph and core.dtypes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -136,6 +137,9 @@ class TensorType(Type):
     def _convert(self, value: Any, allow_downcast: bool | None) -> np.ndarray:
         if allow_downcast:
             return np.asarray(value, dtype=self.numpy_dtype)
+        scalar = _python_scalar(value, self.numpy_dtype)
+        if scalar is not None:
+            return scalar
         if isinstance(value, (np.ndarray, np.generic)):
             if dtypes.can_cast_safely(value.dtype.name, self.dtype):
                 return np.asarray(value, dtype=self.numpy_dtype)
@@ -187,3 +191,24 @@ def _values_equal(a: np.ndarray, b: np.ndarray) -> bool:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _python_scalar(value: Any, dtype: np.dtype) -> np.ndarray | None:
+    """Fast exact conversion of a Python int/float (the common `f(2, 4)` call), else None."""
+    kind = dtype.kind
+    if type(value) is float and kind == "f" and dtype.itemsize == 8:
+        return np.asarray(value, dtype=dtype)
+    if type(value) is int:
+        if kind == "f" and abs(value) <= 2**24 or kind == "f" and dtype.itemsize == 8 and abs(value) <= 2**53:
+            return np.asarray(value, dtype=dtype)
+        if kind in "iu":
+            low, high = _int_bounds(dtype)
+            if low <= value <= high:
+                return np.asarray(value, dtype=dtype)
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _int_bounds(dtype: np.dtype) -> tuple[int, int]:
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)

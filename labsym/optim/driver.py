@@ -163,7 +163,10 @@ def merge(fgraph: FunctionGraph, history: History | None = None) -> int:
     for node in fgraph.toposort():
         if node not in fgraph.apply_nodes:
             continue
-        key = (node.op, tuple(id(i) for i in node.inputs))
+        ids = tuple(id(i) for i in node.inputs)
+        scalar = getattr(node.op, "scalar_op", None)
+        # commutative ops merge whatever their input order: x + y == y + x
+        key = (node.op, tuple(sorted(ids)) if scalar is not None and scalar.commutative else ids)
         other = seen.get(key)
         if other is None:
             seen[key] = node

@@ -13,7 +13,7 @@ import numpy as np
 
 from labsym.config import config
 from labsym.core import dtypes
-from labsym.core.graph import Apply, Variable
+from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.op import Op
 from labsym.core.ops import math as m
 from labsym.core.ops import reduce
@@ -22,9 +22,14 @@ from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable, constant
 
 
+def _length(x: Variable, axis: int) -> Any:
+    """The length of an axis of `x`: its static int, or a Shape_i node."""
+    static = x.type.shape[axis]
+    return static if static is not None else sh.shape_i(x, axis)
+
+
 def _lengths_of(x: Variable) -> list[Any]:
-    """Each axis length of `x`: its static int, or a Shape_i node."""
-    return [d if d is not None else sh.shape_i(x, k) for k, d in enumerate(x.type.shape)]
+    return [_length(x, k) for k in range(x.ndim)]
 
 
 def _shape_args(shape: Any, who: str) -> list[Any]:
@@ -200,11 +205,8 @@ class Eye(sh._NumpyOp):
             tuple(s if s is not None else v for s, v in zip(static, node.inputs[:2], strict=True))
         ]
 
-    def connection_pattern(self, node):
-        return [[False]] * 3
-
     def grad(self, inputs, output_grads):
-        return [None, None, None]
+        return [None, None, None]  # integer inputs
 
 
 def eye(n: Any, m: Any = None, k: Any = 0, dtype: Any = None) -> Variable:
@@ -249,7 +251,7 @@ class ARange(sh._NumpyOp):
         for name, v in zip(("start", "stop", "step"), inputs, strict=True):
             if v.ndim != 0 or v.dtype in dtypes.COMPLEX_DTYPES:
                 raise TypeError(f"{self}: {name} must be a real scalar, got {v} ({v.type})")
-        values = [_static_scalar(v) for v in inputs]
+        values = [v.data.item() if isinstance(v, Constant) else sh._static_int(v) for v in inputs]
         if values[2] is not None and values[2] == 0:
             raise ValueError(f"{self}: step must not be zero")
         length = None
@@ -286,14 +288,6 @@ class ARange(sh._NumpyOp):
             _float_grad(m.zeros_like(stop), stop),
             _float_grad((gz * index).sum(), step),
         ]
-
-
-def _static_scalar(v: Variable) -> Any:
-    """The Python value of a scalar known at build time, else None."""
-    data = getattr(v, "data", None)
-    if data is not None:
-        return data.item()
-    return sh._static_int(v) if dtypes.is_integer(v.dtype) else None
 
 
 def _arange_dtype(inputs: list[Variable]) -> str:
@@ -546,13 +540,7 @@ class Join(sh._NumpyOp):
         axis, *tensors = inputs
         (gz,) = output_grads
         static = sh._static_int(axis)
-        if static is not None:
-            sizes = [
-                t.type.shape[static] if t.type.shape[static] is not None else sh.shape_i(t, static)
-                for t in tensors
-            ]
-        else:
-            sizes = [t.shape[axis] for t in tensors]
+        sizes = [t.shape[axis] if static is None else _length(t, static) for t in tensors]
         parts = split(gz, sizes, len(tensors), axis)
         return [None] + [_float_grad(p, t) for p, t in zip(parts, tensors, strict=True)]
 
@@ -572,9 +560,12 @@ def _common_length(lengths: list, axis: int) -> int | None:
 
 
 def _sum_lengths(lengths: list) -> Any:
-    static = sum(n for n in lengths if isinstance(n, (int, np.integer)))
+    static = int(sum(n for n in lengths if isinstance(n, (int, np.integer))))
     symbolic = [n for n in lengths if not isinstance(n, (int, np.integer))]
-    return m.add(*symbolic, static) if symbolic else int(static)
+    if not symbolic:
+        return static
+    total = symbolic[0] if len(symbolic) == 1 else m.add(*symbolic)
+    return total if static == 0 else m.add(total, static)
 
 
 def join(axis: Any, *tensors: Any) -> Variable:
@@ -656,9 +647,8 @@ class Split(Op):
                 f"{self}: split sizes {splits.tolist()} do not cut axis {axis} of length "
                 f"{x.shape[axis]} into {self.len_splits} pieces"
             )
-        for store, piece in zip(
-            output_storage, np.split(x, np.cumsum(splits)[:-1], axis), strict=True
-        ):
+        pieces = np.split(x, np.cumsum(splits)[:-1], axis)
+        for store, piece in zip(output_storage, pieces, strict=True):
             store[0] = piece
 
     def infer_shape(self, fgraph, node, input_shapes):
@@ -738,19 +728,7 @@ def stack_nested(items: Sequence[Any]) -> Variable:
     >>> stack_nested([[dscalar('a'), 1.0], [2.0, 3.0]]).type.shape
     (2, 2)
     """
-    leaves: list[Any] = []
-
-    def collect(item: Any) -> None:
-        if isinstance(item, (list, tuple)):
-            if not item:
-                raise ValueError("stack_nested: cannot stack an empty list")
-            for child in item:
-                collect(child)
-        else:
-            leaves.append(item)
-
-    collect(items)
-    converted = iter(_common_dtype(leaves))
+    converted = iter(_common_dtype(_leaves(items)))
 
     def build(item: Any) -> Variable:
         if isinstance(item, (list, tuple)):
@@ -758,6 +736,14 @@ def stack_nested(items: Sequence[Any]) -> Variable:
         return next(converted)
 
     return build(items)
+
+
+def _leaves(item: Any) -> list[Any]:
+    if not isinstance(item, (list, tuple)):
+        return [item]
+    if not item:
+        raise ValueError("stack_nested: cannot stack an empty list")
+    return [leaf for child in item for leaf in _leaves(child)]
 
 
 class TensorCopy(sh._NumpyOp):

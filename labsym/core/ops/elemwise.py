@@ -14,7 +14,7 @@ import numpy as np
 from labsym.core import dtypes
 from labsym.core.graph import Apply
 from labsym.core.op import Op
-from labsym.core.scalar import ZERO, ScalarOp
+from labsym.core.scalar import ZERO, LazyUfunc, ScalarOp
 from labsym.core.type import TensorType
 
 
@@ -160,7 +160,7 @@ class Elemwise(Op):
 
     def numpy_callable(self, node: Apply):
         spec = self.scalar_op
-        impl = spec.impl
+        impl = spec.impl.resolve() if isinstance(spec.impl, LazyUfunc) else spec.impl
         out_dtype = node.outputs[0].dtype
         if _natural_dtype(spec, node) != out_dtype:
             if isinstance(impl, np.ufunc):

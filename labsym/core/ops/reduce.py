@@ -348,7 +348,14 @@ class ReductionSize(_Discrete, _AxisOp):
 
     def numpy_callable(self, node: Apply):
         reduced = _reduced(self.axis, node.inputs[0].ndim)
-        return lambda x: np.asarray(np.prod([x.shape[a] for a in reduced], dtype=np.int64))
+
+        def size(x):
+            n = 1
+            for a in reduced:
+                n *= x.shape[a]
+            return np.asarray(n, dtype=np.int64)
+
+        return size
 
     def infer_shape(self, fgraph, node, input_shapes):
         return [()]

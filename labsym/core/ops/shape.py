@@ -77,7 +77,9 @@ def _static_int(entry: Any) -> int | None:
     """An int length from a Python int or a symbolic scalar whose value is known statically."""
     if isinstance(entry, (int, np.integer)) and not isinstance(entry, bool):
         return int(entry)
-    value = _static_value(entry) if getattr(entry, "ndim", None) == 0 else None
+    if getattr(entry, "ndim", None) != 0 or not dtypes.is_integer(entry.dtype):
+        return None
+    value = _static_value(entry)
     return None if value is None else int(value)
 
 
@@ -352,7 +354,7 @@ class Reshape(_NumpyOp):
         ndim = self.ndim
         name = str(self)
 
-        def reshape_to(x, shp):
+        def reshape_checked(x, shp):
             if len(shp) != ndim:
                 raise ValueError(
                     f"{name}: the shape vector {shp.tolist()} has {len(shp)} entries, "
@@ -360,7 +362,8 @@ class Reshape(_NumpyOp):
                 )
             return np.reshape(x, shp)
 
-        return reshape_to
+        # a shape vector of static length needs no check: its type already guarantees it
+        return np.reshape if node.inputs[1].type.shape[0] == ndim else reshape_checked
 
     def infer_shape(self, fgraph, node, input_shapes):
         x_shape = input_shapes[0]

@@ -1,8 +1,8 @@
 """Indexing: Subtensor (basic, a view), AdvancedSubtensor1/AdvancedSubtensor (integer arrays and
 boolean masks), their Inc/Set forms, and getitem, set_subtensor, inc_subtensor and take.
 
-May import core.graph, core.op, core.type, core.variable, core.ops.elemwise and core.ops.math;
-gradients sum with the tensor methods (core.ops.reduce).
+May import core.graph, core.op, core.type, core.variable and core.ops.math; gradients sum
+with the tensor methods (core.ops.reduce), take flattens with core.ops.shape.
 """
 
 from __future__ import annotations
@@ -333,24 +333,26 @@ def _check_mask(mask_dims: Sequence[Any], dims: Sequence[Any], axis: int) -> Non
 
 
 # ---------------------------------------------------------------------------- runtime indices
-def _index_builder(idx_list: Sequence[Any]) -> Callable[[Sequence[Any]], tuple]:
-    """f(index values) -> the NumPy index tuple (scalars through operator.index, so views stay)."""
-    convert = {
-        m: operator.index if _is_scalar_marker(m) else np.asarray for m in _markers(idx_list)
-    }
+def _index_builder(idx_list: Sequence[Any], extra: tuple = ()) -> Callable[[Sequence[Any]], tuple]:
+    """f(index values) -> the NumPy index tuple, generated as one expression (the call path).
 
-    def build(values: Sequence[Any]) -> tuple:
-        it = iter(values)
+    Scalars go through operator.index so that basic indexing stays a view; `extra` is appended.
+    """
+    position = iter(range(len(idx_list) * 3))
 
-        def fill(m: Any) -> Any:
-            return convert[m](next(it)) if isinstance(m, str) else m
+    def part(m: Any) -> str:
+        if not isinstance(m, str):
+            return "..." if m is Ellipsis else "None"
+        return f"{'_i' if _is_scalar_marker(m) else '_a'}(v[{next(position)}])"
 
-        return tuple(
-            slice(fill(e.start), fill(e.stop), fill(e.step)) if isinstance(e, slice) else fill(e)
-            for e in idx_list
-        )
-
-    return build
+    items = [
+        f"slice({part(e.start)}, {part(e.stop)}, {part(e.step)})"
+        if isinstance(e, slice)
+        else part(e)
+        for e in (*idx_list, *extra)
+    ]
+    source = f"lambda v: ({''.join(item + ', ' for item in items)})"
+    return eval(source, {"_i": operator.index, "_a": np.asarray})  # holds no user text
 
 
 def _check_value_shape(op: Op, y: np.ndarray, y_type: TensorType, sub_shape: tuple) -> None:
@@ -444,11 +446,11 @@ class _Getter(_IndexOp):
     def numpy_callable(self, node: Apply):
         index = node.inputs[1:]
         extra = (Ellipsis,) if node.outputs[0].ndim == 0 else ()  # a 0-d view, not a scalar copy
-        build = _index_builder(self.idx_list)
+        build = _index_builder(self.idx_list, extra)
         if all(isinstance(v, Constant) for v in index):
-            key = build([v.data for v in index]) + extra
+            key = build([v.data for v in index])
             return lambda x, *_: x[key]
-        return lambda x, *values: x[build(values) + extra]
+        return lambda x, *values: x[build(values)]
 
     def infer_shape(self, fgraph, node, input_shapes):
         x, index = node.inputs[0], node.inputs[1:]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from labsym.compile import function
 from labsym.config import config
-from labsym.core.autodiff import grad
+from labsym.core.autodiff import Rop, grad
 from labsym.core.ops.basic import (
     Alloc,
     Join,
@@ -220,6 +220,9 @@ def test_arange_dtypes_and_errors():
     assert arange(tensor("int8", 0, "i")).dtype == "int64"
     assert arange(tensor("int32", 0, "i"), 2.5).dtype == "float64"
     assert arange(3, dtype="float32").eval().dtype == np.float32
+    stop = as_tensor_variable(1.25) * 2.0  # a float expression is never taken as a static length
+    assert arange(0.0, stop).type.shape == (None,)
+    np.testing.assert_array_equal(arange(0.0, stop).eval(), np.arange(0.0, 2.5))
     with pytest.raises(ValueError, match="step must not be zero"):
         arange(0, 5, 0)
     with pytest.raises(TypeError, match="stop must be a real scalar"):
@@ -541,3 +544,22 @@ def test_tensor_copy_values_memory_and_grad():
 def test_specify_shape_of_alloc_keeps_static():
     out = specify_shape(alloc(0.0, tensor("int64", 0, "n"), 3), (4, None))
     assert out.type.shape == (4, 3)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x: alloc(x * x, 2, 4),
+        lambda x: join(0, x * x, x),
+        lambda x: tensor_copy(x * x),
+        lambda x: stack([x[0] * x[1], x[2]]),
+    ],
+)
+def test_r_op_matches_finite_differences(build):
+    x, v = tensor("float64", 1), tensor("float64", 1, "v")
+    point, direction = random_array(4), random_array(4)
+    f = function([x], build(x))
+    eps = 1e-6
+    numeric = (f(point + eps * direction) - f(point - eps * direction)) / (2 * eps)
+    result = function([x, v], Rop(build(x), x, v))(point, direction)
+    np.testing.assert_allclose(result, numeric, rtol=1e-5, atol=1e-6)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labsym.compile import function
-from labsym.core.autodiff import DisconnectedInputError, grad
+from labsym.core.autodiff import DisconnectedInputError, Rop, grad
 from labsym.core.ops import math as m
 from labsym.core.ops.elemwise import DimShuffle
 from labsym.core.ops.shape import (
@@ -473,3 +473,22 @@ def test_static_shapes_fold_through_shape_arithmetic():
     x = TensorType("float64", (3, None))("x")
     y = reshape(tensor("float64", 1), (x.shape[0] * 2, shape_i(x, 1)))
     assert y.type.shape == (6, None)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x: reshape(x * x, (2, -1)),
+        lambda x: specify_shape(x * x, (4,)),
+        lambda x: unbroadcast((x * x).dimshuffle("x", 0), 0),
+        lambda x: MakeVector("float64")(x[0] * x[1], x[2]),
+    ],
+)
+def test_r_op_matches_finite_differences(build):
+    x, v = tensor("float64", 1), tensor("float64", 1, "v")
+    point, direction = random_array(4), random_array(4)
+    f = function([x], build(x))
+    eps = 1e-6
+    numeric = (f(point + eps * direction) - f(point - eps * direction)) / (2 * eps)
+    result = function([x, v], Rop(build(x), x, v))(point, direction)
+    np.testing.assert_allclose(result, numeric, rtol=1e-5, atol=1e-6)

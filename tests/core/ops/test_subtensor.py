@@ -35,6 +35,9 @@ def tensor(shape, dtype="float64", name="x"):
     return TensorType(dtype, shape)(name)
 
 
+DTYPES = st.sampled_from(["float64", "float32", "int32", "bool"])
+
+
 def arange(shape, dtype="float64"):
     return (np.arange(int(np.prod(shape))) + 1).reshape(shape).astype(dtype)
 
@@ -44,10 +47,16 @@ def arange(shape, dtype="float64"):
 def indexed_arrays(draw, advanced: bool, newaxis: bool = True):
     """(shape, index tuple) with every int and array in bounds for the axis it indexes."""
     ndim = draw(st.integers(1, 3))
-    shape = tuple(draw(st.lists(st.integers(0 if not advanced else 1, 4), min_size=ndim, max_size=ndim)))
+    shape = tuple(
+        draw(st.lists(st.integers(0 if not advanced else 1, 4), min_size=ndim, max_size=ndim))
+    )
     kinds, consumed = [], 0
     for _ in range(draw(st.integers(0, ndim + 2))):
-        options = ["int", "slice"] + ["new"] * newaxis + ["ellipsis"] * ("ellipsis" not in [k for k, _ in kinds])
+        options = (
+            ["int", "slice"]
+            + ["new"] * newaxis
+            + ["ellipsis"] * ("ellipsis" not in [k for k, _ in kinds])
+        )
         if advanced and "mask" not in [k for k, _ in kinds]:
             options += ["array", "array"] if "array" in [k for k, _ in kinds] else ["array", "mask"]
         kind = draw(st.sampled_from(options))
@@ -84,10 +93,10 @@ def indexed_arrays(draw, advanced: bool, newaxis: bool = True):
     return shape, tuple(items)
 
 
-def check_against_numpy(shape, index, static: bool):
-    xv = arange(shape)
+def check_against_numpy(shape, index, static: bool, dtype: str = "float64"):
+    xv = arange(shape, dtype) if dtype != "bool" else arange(shape) % 3 == 0
     expected = xv[index]
-    x = tensor(shape if static else (None,) * len(shape))
+    x = tensor(shape if static else (None,) * len(shape), dtype)
     out = x[index]
     got = function([x], out)(xv)
     assert got.shape == expected.shape and got.dtype == xv.dtype
@@ -96,24 +105,24 @@ def check_against_numpy(shape, index, static: bool):
         assert out.type.shape == expected.shape  # constants on static lengths: exact
     else:
         assert out.ndim == expected.ndim
-        assert all(s is None or s == e for s, e in zip(out.type.shape, expected.shape))
+        assert all(s is None or s == e for s, e in zip(out.type.shape, expected.shape, strict=True))
 
 
 @FAST
-@given(indexed_arrays(advanced=False), st.booleans())
-def test_basic_indexing_matches_numpy(case, static):
-    check_against_numpy(*case, static)
+@given(indexed_arrays(advanced=False), st.booleans(), DTYPES)
+def test_basic_indexing_matches_numpy(case, static, dtype):
+    check_against_numpy(*case, static, dtype)
 
 
 @FAST
-@given(indexed_arrays(advanced=True), st.booleans())
-def test_advanced_indexing_matches_numpy(case, static):
+@given(indexed_arrays(advanced=True), st.booleans(), DTYPES)
+def test_advanced_indexing_matches_numpy(case, static, dtype):
     shape, index = case
     try:
         arange(shape)[index]
     except IndexError:  # e.g. an empty mask beside an index array: NumPy itself refuses
         assume(False)
-    check_against_numpy(shape, index, static)
+    check_against_numpy(shape, index, static, dtype)
 
 
 @FAST
@@ -147,7 +156,9 @@ def test_op_choice_and_theano_names():
     assert str(x[1:3].owner.op) == "Subtensor{int64:int64:}"
     assert str(x[:, 1].owner.op) == "Subtensor{::, int64}"
     assert str(x[::-1].owner.op) == "Subtensor{::int64}"
-    assert isinstance(x[i].owner.op, AdvancedSubtensor1) and str(x[i].owner.op) == "AdvancedSubtensor1"
+    assert (
+        isinstance(x[i].owner.op, AdvancedSubtensor1) and str(x[i].owner.op) == "AdvancedSubtensor1"
+    )
     assert isinstance(x[i, :].owner.op, AdvancedSubtensor1)
     assert str(x[:, i].owner.op) == "AdvancedSubtensor{::, int64[:]}"
     assert str(x[x > 0].owner.op) == "AdvancedSubtensor{bool[:,:]}"
@@ -157,7 +168,29 @@ def test_op_choice_and_theano_names():
     assert str(set_subtensor(x[i], 1.0).owner.op) == "AdvancedIncSubtensor1{no_inplace,set}"
     assert str(set_subtensor(x[:, i], 1.0).owner.op) == "AdvancedIncSubtensor{Set;::, int64[:]}"
     assert str(x[None, 0].owner.op) == "Subtensor{None, int64}"
-    assert x[()] is x
+    assert x[()] is x and getitem(x, 0).owner.op == x[0].owner.op
+    assert isinstance(x[[0, 1], [1, 0]].owner.op, AdvancedSubtensor)
+
+
+def test_ops_built_directly_theano_style():
+    x = C["dmatrix"]("x")
+    i = C["lscalar"]("i")
+    xv = arange((4, 5))
+    outs = [
+        Subtensor([slice("int64", "int64", None)])(x, 1, 3),
+        Subtensor(["int64", slice(None, None, "int64")])(x, i, -1),
+        AdvancedSubtensor1()(x, [3, 3]),
+        AdvancedSubtensor([slice(None), "int64[:]"])(x, np.array([4, 0])),
+        IncSubtensor(["int64"], set_instead_of_inc=True)(x, 7.0, 2),
+        AdvancedIncSubtensor1()(x, 1.0, [0, 0]),
+    ]
+    got = function([x, i], outs)(xv, 2)
+    want_set, want_inc = xv.copy(), xv.copy()
+    want_set[2] = 7
+    want_inc[0] += 2
+    wants = [xv[1:3], xv[2, ::-1], xv[[3, 3]], xv[:, [4, 0]], want_set, want_inc]
+    for g, w in zip(got, wants, strict=True):
+        np.testing.assert_array_equal(g, w)
 
 
 def test_ops_compare_and_hash_by_idx_list():
@@ -166,7 +199,9 @@ def test_ops_compare_and_hash_by_idx_list():
     assert a == b and hash(a) == hash(b) and len({a, b}) == 1
     assert a != Subtensor([slice(None, "int64", None), "int64"])
     assert IncSubtensor(["int64"]) != IncSubtensor(["int64"], True)
-    assert hash(AdvancedIncSubtensor([None, "int64[:]"], True)) == hash(AdvancedIncSubtensor([None, "int64[:]"], True))
+    assert hash(AdvancedIncSubtensor([None, "int64[:]"], True)) == hash(
+        AdvancedIncSubtensor([None, "int64[:]"], True)
+    )
     assert AdvancedIncSubtensor1() == AdvancedIncSubtensor1() != AdvancedIncSubtensor1(True)
 
 
@@ -211,7 +246,7 @@ def test_symbolic_index_arrays_and_masks():
     f = function([x, iv, im], [x[iv], x[im], x[:, iv], x[iv, iv], x[im, 0], x[x > 0]])
     a, b = np.array([3, 0, 3, -1]), np.array([[1, 2], [0, 3]], dtype="int32")
     expected = [xv[a], xv[b], xv[:, a], xv[a, a], xv[b, 0], xv[xv > 0]]
-    for got, want in zip(f(xv, a, b), expected):
+    for got, want in zip(f(xv, a, b), expected, strict=True):
         np.testing.assert_array_equal(got, want)
     m = C["vector"]("m", dtype="bool")
     np.testing.assert_array_equal(function([x, m], x[m, 1:])(xv, a > 0), xv[a > 0, 1:])
@@ -228,9 +263,9 @@ def test_take_matches_numpy():
     a = C["dmatrix"]("a")
     av = arange((3, 4))
     idx = np.array([[2, 0], [1, -1]])
-    cases = [(idx, None), ([2, 0, 2], 0), ([3, 1], 1), (1, -1), (idx, 1)]
+    cases = [(idx, None), ([2, 0, 2], 0), ([3, 1], 1), (1, -1), (idx, 1), (np.int64(5), None)]
     outs = [take(a, i, axis=ax) for i, ax in cases]
-    for got, (i, ax) in zip(function([a], outs)(av), cases):
+    for got, (i, ax) in zip(function([a], outs)(av), cases, strict=True):
         np.testing.assert_array_equal(got, np.take(av, i, axis=ax))
     with pytest.raises(ValueError, match="axis 2 is out of range"):
         take(a, [0], axis=2)
@@ -242,7 +277,9 @@ def test_repeated_indices_accumulate_on_inc_and_last_wins_on_set():
     i = C["lvector"]("i")
     wv, iv = np.zeros((3, 2)), np.array([0, 2, 0, 0])
     rows = np.arange(8.0).reshape(4, 2)
-    f = function([w, i], [inc_subtensor(w[i], rows), set_subtensor(w[i], rows), inc_subtensor(w[i, 1], 1.0)])
+    f = function(
+        [w, i], [inc_subtensor(w[i], rows), set_subtensor(w[i], rows), inc_subtensor(w[i, 1], 1.0)]
+    )
     inc, set_, inc_col = f(wv, iv)
     np.testing.assert_array_equal(inc, [[0 + 4 + 6, 1 + 5 + 7], [0, 0], [2, 3]])
     np.testing.assert_array_equal(set_, [[6, 7], [0, 0], [2, 3]])
@@ -253,7 +290,14 @@ def test_value_broadcasts_to_the_subtensor():
     x = C["dmatrix"]("x")
     v, r = C["dvector"]("v"), C["drow"]("r")
     xv = arange((3, 4))
-    f = function([x, v, r], [set_subtensor(x[1:], v), inc_subtensor(x[:, [0, 2]], r[:, :2]), set_subtensor(x[x > 5], 0)])
+    f = function(
+        [x, v, r],
+        [
+            set_subtensor(x[1:], v),
+            inc_subtensor(x[:, [0, 2]], r[:, :2]),
+            set_subtensor(x[x > 5], 0),
+        ],
+    )
     vv, rv = np.arange(4.0), np.array([[10.0, 20.0, 30.0]])
     a, b, c = f(xv, vv, rv)
     want_a = xv.copy()
@@ -322,19 +366,35 @@ def test_advanced_subtensor_grad(index):
     verify_grad(lambda x: x[index], [RNG.standard_normal((4, 3))], rng=RNG)
 
 
+def test_symbolic_mask_grad():
+    verify_grad(lambda x: x[x > 0] ** 2, [RNG.standard_normal((3, 4))], rng=RNG)
+    x = C["dmatrix"]("x")
+    xv = RNG.standard_normal((3, 4))
+    g = function([x], grad((x[x > 0] ** 2).sum(), x))(xv)
+    np.testing.assert_allclose(g, np.where(xv > 0, 2 * xv, 0))
+
+
 def test_advanced_subtensor1_grad_counts_repeats():
     w, i = C["dmatrix"]("w"), C["lvector"]("i")
     g = grad(w[i].sum(), w)
     assert isinstance(g.owner.op, AdvancedIncSubtensor1)
     got = function([w, i], g)(np.zeros((4, 2)), np.array([0, 3, 0, 0]))
-    np.testing.assert_array_equal(got, np.repeat(np.bincount([0, 3, 0, 0], minlength=4)[:, None], 2, 1))
+    np.testing.assert_array_equal(
+        got, np.repeat(np.bincount([0, 3, 0, 0], minlength=4)[:, None], 2, 1)
+    )
 
 
 @pytest.mark.parametrize("set_", [False, True], ids=["inc", "set"])
 @pytest.mark.parametrize(
     "index, y_shape",
-    [((slice(1, 3),), (2, 3)), ((slice(1, 3),), (3,)), ((0, slice(None, None, -1)), ()),
-     (([0, 2, 1],), (3, 3)), ((slice(None), [0, 2]), (4, 1)), (([1, 2], [0, 0]), (2,))],
+    [
+        ((slice(1, 3),), (2, 3)),
+        ((slice(1, 3),), (3,)),
+        ((0, slice(None, None, -1)), ()),
+        (([0, 2, 1],), (3, 3)),
+        ((slice(None), [0, 2]), (4, 1)),
+        (([1, 2], [0, 0]), (2,)),
+    ],
     ids=["slice", "slice-bcast", "int-scalar", "adv1", "adv-col-bcast", "adv-pairs"],
 )
 def test_inc_and_set_subtensor_grads(index, y_shape, set_):
@@ -350,19 +410,26 @@ def test_inc_and_set_subtensor_grads(index, y_shape, set_):
 
 @pytest.mark.parametrize("index", [[0, 2, 0], ([1, 1, 0], [2, 2, 2])], ids=["adv1", "adv"])
 def test_inc_with_repeated_indices_grad(index):
-    verify_grad(lambda x, y: inc_subtensor(x[index], y), [RNG.standard_normal((4, 3)),
-                RNG.standard_normal(np.zeros((4, 3))[index].shape)], rng=RNG)
+    verify_grad(
+        lambda x, y: inc_subtensor(x[index], y),
+        [RNG.standard_normal((4, 3)), RNG.standard_normal(np.zeros((4, 3))[index].shape)],
+        rng=RNG,
+    )
 
 
 def test_rop_of_subtensor_and_inc():
     x, v = C["dmatrix"]("x"), C["dmatrix"]("v")
     y, w = C["dvector"]("y"), C["dvector"]("w")
     xv, vv, wv = RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3)), RNG.standard_normal(3)
-    outs = [Rop(x[1:, [0, 2]], x, v), Rop(x[[2, 0]], x, v), Rop(set_subtensor(x[0], y), [x, y], [v, w])]
+    outs = [
+        Rop(x[1:, [0, 2]], x, v),
+        Rop(x[[2, 0]], x, v),
+        Rop(set_subtensor(x[0], y), [x, y], [v, w]),
+    ]
     got = function([x, v, y, w], outs, on_unused_input="ignore")(xv, vv, RNG.standard_normal(3), wv)
     want_set = vv.copy()
     want_set[0] = wv
-    for g, want in zip(got, [vv[1:, [0, 2]], vv[[2, 0]], want_set]):
+    for g, want in zip(got, [vv[1:, [0, 2]], vv[[2, 0]], want_set], strict=True):
         np.testing.assert_allclose(g, want)
 
 
@@ -370,8 +437,12 @@ def test_rop_of_subtensor_and_inc():
 def evaluate_lengths(inferred, inputs, values):
     """Inferred lengths (ints or symbolic scalars) evaluated at the given input values."""
     symbolic = [d for d in inferred if not isinstance(d, (int, np.integer))]
-    results = iter(function(inputs, symbolic, on_unused_input="ignore")(*values) if symbolic else [])
-    return tuple(int(d) if isinstance(d, (int, np.integer)) else int(next(results)) for d in inferred)
+    results = iter(
+        function(inputs, symbolic, on_unused_input="ignore")(*values) if symbolic else []
+    )
+    return tuple(
+        int(d) if isinstance(d, (int, np.integer)) else int(next(results)) for d in inferred
+    )
 
 
 @FAST
@@ -431,7 +502,7 @@ def test_index_errors_are_clear():
     with pytest.raises(TypeError, match="dtype float64; indices must be integers"):
         x[C["dscalar"]("f")]
     with pytest.raises(TypeError, match="slice bounds must be integer scalars"):
-        x[C["lvector"]("v"):]
+        x[C["lvector"]("v") :]
     with pytest.raises(TypeError, match="dtype float64"):
         x[[0.5, 1.0]]
     with pytest.raises(IndexError, match="index 3 is out of bounds for axis 1 with size 3"):
