@@ -27,18 +27,60 @@ def _describe_node(node: Any) -> str:
 
 
 class Mode(io.Mode):
-    """Theano's `Mode(linker=..., optimizer=...)`, with names resolved here."""
+    """Theano's `Mode(linker=..., optimizer=...)`, with names resolved here.
 
-    def __init__(self, linker: Any = None, optimizer: Any = None, name: str | None = None) -> None:
+    `including`/`excluding` add or drop phases and named rules; `record_history` keeps every
+    applied rewrite on `f.maker.fgraph.history`.
+    """
+
+    def __init__(
+        self,
+        linker: Any = None,
+        optimizer: Any = "default",
+        name: str | None = None,
+        including: Any = (),
+        excluding: Any = (),
+        record_history: bool = False,
+    ) -> None:
+        if optimizer == "default":
+            optimizer = config.optimizer
         linker_name = linker if isinstance(linker, str) or linker is None else None
         linker_obj = linker if linker_name is None else _make_linker(linker_name or config.linker)
+        rewriter = rewriter_for(optimizer, including, excluding, record_history=record_history)
         super().__init__(
             linker_obj,
-            rewriter=rewriter_for(optimizer) if optimizer is not None else None,
+            rewriter=rewriter if rewriter.phases else None,
             name=name or f"Mode(linker={linker_name or 'custom'}, optimizer={optimizer})",
             describe_node=_describe_node,
         )
         self.optimizer = optimizer
+        self.linker_name = linker_name
+        self.included = tuple(including)
+        self.excluded = tuple(excluding)
+        self.record_history = record_history
+
+    def _derive(self, **changes: Any) -> Mode:
+        args = {
+            "linker": self.linker_name or self.linker,
+            "optimizer": self.optimizer,
+            "including": self.included,
+            "excluding": self.excluded,
+            "record_history": self.record_history,
+        }
+        args.update(changes)
+        return type(self)(**args)
+
+    def including(self, *names: str) -> Mode:
+        """This mode plus the named phases (Theano's `mode.including('fusion')`)."""
+        return self._derive(including=self.included + names)
+
+    def excluding(self, *names: str) -> Mode:
+        """This mode without the named phases or rules."""
+        return self._derive(excluding=self.excluded + names)
+
+    def with_history(self) -> Mode:
+        """This mode, recording every rewrite on `f.maker.fgraph.history`."""
+        return self._derive(record_history=True)
 
 
 def _make_linker(name: str) -> Any:

@@ -14,11 +14,12 @@ from labsym.core.fgraph import FunctionGraph
 from labsym.optim import driver
 from labsym.optim.driver import History, PhaseTiming
 from labsym.optim.patterns import Rule
-from labsym.optim.rules import canonicalize, constants, stabilize
+from labsym.optim.rules import canonicalize, constants, fusion, inplace, shape, specialize, stabilize
+from labsym.optim.user import user_rules
 
 PHASES: tuple[str, ...] = ("merge", "canonicalize", "stabilize", "specialize", "fusion", "inplace")
 
-RULE_MODULES = (constants, canonicalize, stabilize)
+RULE_MODULES = (constants, shape, canonicalize, stabilize, specialize, fusion, inplace)
 
 OPTIMIZER_PHASES: dict[str, tuple[str, ...]] = {
     "fast_run": PHASES,
@@ -51,8 +52,14 @@ class Rewriter:
             raise ValueError(f"unknown phases {sorted(unknown)}; the pipeline is {', '.join(PHASES)}")
         self.excluding = set(excluding)
         self.phases = [p for p in PHASES if p in wanted and p not in self.excluding]
-        self.rules = [r for r in [*builtin_rules(), *extra_rules] if r.name not in self.excluding]
+        self.extra_rules = list(extra_rules)
         self.record_history = record_history
+
+    @property
+    def rules(self) -> list[Rule]:
+        """Built-in, extra and (registered now) user rules, minus the excluded names."""
+        every = [*builtin_rules(), *self.extra_rules, *user_rules()]
+        return [r for r in every if r.name not in self.excluding]
 
     def rules_of(self, phase: str) -> list[Rule]:
         return [r for r in self.rules if phase in r.phases]
