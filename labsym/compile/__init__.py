@@ -136,7 +136,9 @@ def function(
         f = labsym.function([x, y], x + y)
         f(1.5, 2.5)  # -> array(4.)
     """
-    return core_function.function(
+    _check_device()
+    profile = config.profile if profile is None else profile
+    fn = core_function.function(
         inputs,
         outputs,
         mode=get_mode(mode),
@@ -147,17 +149,55 @@ def function(
         name=name,
         rebuild_strict=rebuild_strict,
         allow_input_downcast=allow_input_downcast,
-        profile=config.profile if profile is None else profile,
+        profile=profile,
         on_unused_input=on_unused_input or config.on_unused_input,
         allow_gc=config.allow_gc,
     )
+    if fn.profile is not None and config.profile:
+        _PROFILED.append(fn.profile)
+    return fn
+
+
+_PROFILED: list = []
+_DEVICE_WARNED: set[str] = set()
+
+
+def _check_device() -> None:
+    """device=cuda* runs on the CPU, with one warning, until the CUDA backend is installed."""
+    device = config.device
+    if device == "cpu" or device in _DEVICE_WARNED:
+        return
+    _DEVICE_WARNED.add(device)
+    import warnings
+
+    warnings.warn(
+        f"device={device}: this labsym has no CUDA backend available, so functions run on the "
+        "CPU (NumPy backend); results are the same, only slower",
+        stacklevel=3,
+    )
+
+
+def print_profiles(file: Any = None) -> None:
+    """Print every profile collected under the profile flag (Theano printed them at exit)."""
+    import sys
+
+    for stats in _PROFILED:
+        print(stats.summary(), file=file or sys.stderr)
+
+
+def _print_profiles_at_exit() -> None:
+    if _PROFILED:
+        print_profiles()
 
 
 def _wire() -> None:
-    """Give core its compiler for Variable.eval (the one piece of injection core needs)."""
+    """Give core its compiler for Variable.eval; print flag-requested profiles at exit."""
+    import atexit
+
     from labsym.core import evaluation
 
     evaluation.set_compiler(function)
+    atexit.register(_print_profiles_at_exit)
 
 
 _wire()

@@ -51,13 +51,15 @@ def tensor(
 
 def _make_kind(kind: str, fixed_dtype: str | None):
     shape = _KIND_SHAPES[kind]
+    if fixed_dtype is not None:
+        # Theano's dmatrix, fvector, ... are types: dmatrix('x') makes a variable, and they can
+        # be used as itypes/otypes of custom Ops
+        return TensorType(fixed_dtype, shape)
 
     def make(name: str | None = None, dtype: Any = None, shape_: Sequence[int | None] | None = None):
-        if fixed_dtype is not None and dtype is not None:
-            raise TypeError(f"{kind} with a dtype prefix takes no dtype argument")
-        return TensorType(fixed_dtype or _resolve(dtype), shape if shape_ is None else shape_)(name)
+        return TensorType(_resolve(dtype), shape if shape_ is None else shape_)(name)
 
-    make.__doc__ = f"A symbolic {kind} ({'dtype ' + fixed_dtype if fixed_dtype else 'dtype floatX by default'})."
+    make.__doc__ = f"A symbolic {kind} (dtype floatX unless given)."
     return make
 
 
@@ -65,7 +67,7 @@ def _make_plural(single):
     def make(*names: str, dtype: Any = None):
         if len(names) == 1 and isinstance(names[0], int):
             names = tuple([None] * names[0])  # type: ignore[list-item]
-        made = [single(n) if dtype is None else single(n, dtype) for n in names]
+        made = [single(n) if dtype is None else single(n, dtype=dtype) for n in names]
         return made[0] if len(made) == 1 else made
 
     make.__doc__ = "Several variables at once: `x, y = dmatrices('x', 'y')`."

@@ -172,6 +172,8 @@ class TensorType(Type):
     def make_variable(self, name: str | None = None):  # -> TensorVariable
         from labsym.core.variable import TensorVariable
 
+        if self.dtype == "float64":
+            _check_float64(name)
         return TensorVariable(self, name=name)
 
     def make_constant(self, value: Any, name: str | None = None):  # -> TensorConstant
@@ -212,3 +214,23 @@ def _python_scalar(value: Any, dtype: np.dtype) -> np.ndarray | None:
 def _int_bounds(dtype: np.dtype) -> tuple[int, int]:
     info = np.iinfo(dtype)
     return int(info.min), int(info.max)
+
+
+def _check_float64(name: str | None) -> None:
+    """Theano's warn_float64 flag: catch float64 creeping into a float32 (GPU) model."""
+    from labsym.config import config
+
+    policy = config.warn_float64
+    if policy == "ignore":
+        return
+    msg = f"a float64 variable{' ' + repr(name) if name else ''} was created (warn_float64={policy})"
+    if policy == "raise":
+        raise TypeError(msg)
+    if policy == "pdb":
+        import pdb
+
+        pdb.set_trace()
+    else:
+        import warnings
+
+        warnings.warn(msg, stacklevel=4)

@@ -46,3 +46,20 @@ def test_off_by_default():
     x = C["dvector"]("x")
     x.tag.test_value = np.ones(2)
     assert not hasattr((x + 1).tag, "test_value")
+
+
+def test_warn_float64_flag():
+    import warnings
+
+    with config.change_flags(warn_float64="raise"):
+        with pytest.raises(TypeError, match="float64 variable 'x' was created"):
+            C["dvector"]("x")
+        C["fvector"]("fine")
+        f32 = C["fvector"]("f")
+        with pytest.raises(TypeError, match="float64"):
+            f32 * np.float64(2.0) + C["dscalar"]()  # noqa: B018
+    with config.change_flags(warn_float64="warn"), pytest.warns(UserWarning, match="float64"):
+        C["dmatrix"]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        C["dmatrix"]()  # default: ignore

@@ -1,0 +1,55 @@
+"""Flags that act at compile time: mode, profile, device, on_unused_input, allow_gc."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import labsym
+from labsym import compile as compile_module
+from labsym import tensor as T
+from labsym.config import config
+
+
+def test_mode_flag_selects_the_rewriter():
+    x = T.dvector("x")
+    with config.change_flags(mode="FAST_COMPILE"):
+        f = labsym.function([x], T.log(1 + x))
+    assert "log1p" not in str(f.maker.fgraph)  # FAST_COMPILE has no stabilize phase
+    g = labsym.function([x], T.log(1 + x))
+    assert "log1p" in str(g.maker.fgraph)
+    with config.change_flags(optimizer="None"):
+        h = labsym.function([x], x * 1)
+    assert "mul" in str(h.maker.fgraph)
+
+
+def test_profile_flag_collects_and_prints():
+    x = T.dvector("x")
+    before = len(compile_module._PROFILED)
+    with config.change_flags(profile=True):
+        f = labsym.function([x], T.exp(x), name="profiled")
+    f(np.ones(3))
+    assert f.profile is not None and len(compile_module._PROFILED) == before + 1
+    out = io.StringIO()
+    compile_module.print_profiles(out)
+    assert "Message: profiled" in out.getvalue()
+    compile_module._PROFILED.pop()
+
+
+def test_device_cuda_without_backend_warns_once_and_runs_on_cpu():
+    x = T.dvector("x")
+    compile_module._DEVICE_WARNED.discard("cuda0")
+    with config.change_flags(device="cuda0"):
+        with pytest.warns(UserWarning, match="device=cuda0: this labsym has no CUDA backend"):
+            f = labsym.function([x], x * 2)
+        g = labsym.function([x], x * 3)  # no second warning
+    np.testing.assert_array_equal(f(np.ones(2)), [2.0, 2.0])
+    np.testing.assert_array_equal(g(np.ones(2)), [3.0, 3.0])
+
+
+def test_on_unused_input_flag():
+    x, y = T.dscalars("x", "y")
+    with config.change_flags(on_unused_input="ignore"):
+        assert labsym.function([x, y], x)(1.0, 2.0) == 1.0
