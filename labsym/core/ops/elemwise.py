@@ -162,7 +162,11 @@ class Elemwise(Op):
         spec = self.scalar_op
         impl = spec.impl.resolve() if isinstance(spec.impl, LazyUfunc) else spec.impl
         out_dtype = node.outputs[0].dtype
-        if _natural_dtype(spec, node) != out_dtype:
+        cast = _natural_dtype(spec, node) != out_dtype
+        target = self.inplace_pattern[0][1] if self.inplace_pattern else None
+        if target is not None and isinstance(impl, np.ufunc) and _fits_output(node, target):
+            impl = _into_input(impl, target, out_dtype if cast else None)
+        elif cast:
             if isinstance(impl, np.ufunc):
                 impl = partial(impl, dtype=out_dtype)
             else:
@@ -233,6 +237,25 @@ def _cast_result(impl, dtype):
         return np.asarray(impl(*args)).astype(dtype, copy=False)
 
     return cast_impl
+
+
+def _fits_output(node: Apply, index: int) -> bool:
+    """Whether input `index` has the output's dtype and is never broadcast (same runtime shape)."""
+    inp, out = node.inputs[index].type, node.outputs[0].type
+    return inp.dtype == out.dtype and all(i != 1 or o == 1 for i, o in zip(inp.shape, out.shape))
+
+
+def _into_input(ufunc: np.ufunc, index: int, dtype: str | None):
+    """The ufunc writing its result into input `index` (destroy_map), when that is a writable array."""
+    kwargs = {} if dtype is None else {"dtype": dtype}
+
+    def inplace_impl(*arrays):
+        target = arrays[index]
+        if target.__class__ is np.ndarray and target.flags.writeable:
+            return ufunc(*arrays, out=target, **kwargs)
+        return ufunc(*arrays, **kwargs)  # a NumPy scalar or read-only view: a new array
+
+    return inplace_impl
 
 
 def _runtime_broadcast_check(node: Apply):

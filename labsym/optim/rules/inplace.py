@@ -1,10 +1,44 @@
-"""Rules of the inplace phase family (filled in by the optimizer work).
+"""Rules of the inplace phase (last): elementwise ops write into a dead input's buffer.
 
-May import core and optim.patterns.
+Saves one allocation per rewritten node; optim.destroy decides which buffers are dead.
+May import core, optim.patterns and optim.destroy.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from labsym.core.graph import Apply
+from labsym.core.ops.elemwise import Elemwise
+from labsym.optim.destroy import destroy_handler
 from labsym.optim.patterns import Rule
 
-RULES: list[Rule] = []
+
+def _same_buffer_shape(node: Apply, index: int) -> bool:
+    """Whether input `index` has the output's dtype and is never broadcast (equal runtime shape)."""
+    inp, out = node.inputs[index].type, node.outputs[0].type
+    return inp.dtype == out.dtype and all(i != 1 or o == 1 for i, o in zip(inp.shape, out.shape))
+
+
+def elemwise_inplace(fgraph: Any, node: Apply) -> list | None:
+    """f(a, b) -> f(a, b) computed into a's buffer, for the first input that is dead afterwards.
+
+    Only inputs that the function itself computed qualify: never an argument the user passed,
+    a shared value or a constant, nor anything viewing them (see DestroyHandler).
+    """
+    op = node.op
+    if not isinstance(op, Elemwise) or op.inplace_pattern or len(node.outputs) != 1:
+        return None
+    handler = destroy_handler(fgraph)
+    for index in range(len(node.inputs)):
+        if _same_buffer_shape(node, index) and handler.can_destroy(node, index):
+            inplace_op = Elemwise(op.scalar_op, {0: index})
+            # the same inputs and output type: make_node could realign inputs or compute test values
+            return Apply(inplace_op, list(node.inputs), [node.outputs[0].clone()]).outputs
+    return None
+
+
+RULES = [
+    Rule("elemwise_inplace", ("inplace",), node_rule=elemwise_inplace, tracks=(Elemwise,),
+         math="f(a, b) -> f(a, b) written into a's buffer, when a is computed here and dead after"),
+]

@@ -6,9 +6,211 @@ May import core and optim.patterns.
 
 from __future__ import annotations
 
+from typing import Any
+
+from labsym.core import dtypes
+from labsym.core.graph import Apply, Variable
+from labsym.core.ops import math as m
+from labsym.core.ops.elemwise import DimShuffle, Elemwise
+from labsym.core.ops.nnet import (
+    CrossentropyCategorical1Hot,
+    CrossentropyCategorical1HotGrad,
+    LogSoftmax,
+    Softmax,
+    SoftmaxGrad,
+)
+from labsym.core.ops.nnet_fused import CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx
+from labsym.core.ops.reduce import Max, Sum
 from labsym.optim.patterns import Rule
 
 PHASE = ("stabilize",)
+
+
+# ---------------------------------------------------------------------- graph reading helpers
+def _scalar_node(var: Variable, name: str) -> Apply | None:
+    """var's owner if it is the non-inplace Elemwise of scalar record `name`."""
+    node = var.owner
+    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar_op.name == name:
+        return None if node.op.inplace_pattern else node
+    return None
+
+
+def _reduced_axes(axis: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    return tuple(range(ndim)) if axis is None else tuple(a % ndim for a in axis)
+
+
+def _keepdims_order(axes: tuple[int, ...], ndim: int) -> tuple:
+    """The DimShuffle order that puts reduced `axes` back as length 1 (keepdims=True)."""
+    order: list = []
+    kept = 0
+    for i in range(ndim):
+        if i in axes:
+            order.append("x")
+        else:
+            order.append(kept)
+            kept += 1
+    return tuple(order)
+
+
+def _kept_sum(var: Variable) -> Apply | None:
+    """The Sum node under `var` when var is sum(..., keepdims=True) (a re-inserting DimShuffle)."""
+    ds = var.owner
+    if ds is None or not isinstance(ds.op, DimShuffle):
+        return None
+    node = ds.inputs[0].owner
+    if node is None or type(node.op) is not Sum:
+        return None
+    ndim = node.inputs[0].ndim
+    axes = _reduced_axes(node.op.axis, ndim)
+    return node if ds.op.new_order == _keepdims_order(axes, ndim) else None
+
+
+def _single_axis(axes: tuple[int, ...], ndim: int) -> int | None | str:
+    """The `axis` argument of Softmax for reduced `axes`: an int, None (all), or 'no'."""
+    if len(axes) == 1:
+        return axes[0] - ndim
+    return None if len(axes) == ndim else "no"
+
+
+# ---------------------------------------------------------------------- softmax family
+def softmax_from_exp_ratio(fgraph: Any, node: Apply) -> list | None:
+    """exp(u) / sum(exp(u), axis, keepdims=True) -> softmax(u, axis)."""
+    if _scalar_node(node.outputs[0], "true_div") is None:
+        return None
+    num, den = node.inputs
+    total = _kept_sum(den)
+    if _scalar_node(num, "exp") is None or total is None or total.inputs[0] is not num:
+        return None
+    u = num.owner.inputs[0]
+    axis = _single_axis(_reduced_axes(total.op.axis, u.ndim), u.ndim)
+    if axis == "no" or total.outputs[0].dtype != num.dtype or not dtypes.is_float(u.dtype):
+        return None
+    return [Softmax(axis)(u)]
+
+
+def softmax_shift_invariance(fgraph: Any, node: Apply) -> list | None:
+    """softmax(a - c) -> softmax(a) when c is constant along the axis (e.g. c = max(a))."""
+    diff = node.inputs[0]
+    if _scalar_node(diff, "sub") is None:
+        return None
+    a, c = diff.owner.inputs
+    axes = _reduced_axes(None if node.op.axis is None else (node.op.axis,), diff.ndim)
+    if a.dtype != diff.dtype or any(c.type.shape[i] != 1 for i in axes):
+        return None
+    return [type(node.op)(node.op.axis)(a)]
+
+
+def log_softmax_from_log(fgraph: Any, node: Apply) -> list | None:
+    """log(softmax(x, axis)) -> log_softmax(x, axis)."""
+    sm = node.inputs[0].owner
+    if _scalar_node(node.outputs[0], "log") is None or sm is None or type(sm.op) is not Softmax:
+        return None
+    return [LogSoftmax(sm.op.axis)(sm.inputs[0])]
+
+
+def _row_softmax_input(var: Variable) -> Variable | None:
+    """x when var is softmax(x) over the rows of a matrix, else None."""
+    node = var.owner
+    if node is None or type(node.op) is not Softmax or node.op.axis not in (-1, 1):
+        return None
+    return node.inputs[0]
+
+
+def crossentropy_softmax_1hot(fgraph: Any, node: Apply) -> list | None:
+    """crossentropy_categorical_1hot(softmax(x), y) -> CrossentropySoftmax1Hot(x, y)."""
+    x = _row_softmax_input(node.inputs[0])
+    return None if x is None else [CrossentropySoftmax1Hot()(x, node.inputs[1])]
+
+
+def crossentropy_softmax_1hot_grad(fgraph: Any, node: Apply) -> list | None:
+    """SoftmaxGrad(CrossentropyCategorical1HotGrad(gz, sm, y), sm) -> Dx(gz, x, y), sm = softmax(x)."""
+    dy, sm = node.inputs
+    inner = dy.owner
+    if node.op.axis not in (-1, 1) or inner is None:
+        return None
+    if type(inner.op) is not CrossentropyCategorical1HotGrad or inner.inputs[1] is not sm:
+        return None
+    x = _row_softmax_input(sm)
+    if x is None:
+        return None
+    gz, _, y_idx = inner.inputs
+    return [CrossentropySoftmax1HotDx()(gz, x, y_idx)]
+
+
+def softmax_grad_of_log(fgraph: Any, node: Apply) -> list | None:
+    """SoftmaxGrad(±g / sm, sm) -> ±(g - sm * sum(g, axis, keepdims=True)): log(sm)'s gradient."""
+    dy, sm = node.inputs
+    negated = _scalar_node(dy, "neg") is not None
+    ratio = dy.owner.inputs[0] if negated else dy
+    if _scalar_node(ratio, "true_div") is None or ratio.owner.inputs[1] is not sm:
+        return None
+    g = ratio.owner.inputs[0]
+    if any(gd == 1 and sd != 1 for gd, sd in zip(g.type.shape, sm.type.shape)):
+        g = m.second(sm, g)  # sum over the full rows, not over g's broadcast axes
+    out = g - sm * g.sum(axis=node.op.axis, keepdims=True)
+    return [-out if negated else out]
+
+
+# ---------------------------------------------------------------------- logsumexp
+def _shifted_by_max(u: Variable, axes: tuple[int, ...]) -> bool:
+    """Whether u = a - f(max(a, axes)): exp(u) already cannot overflow."""
+    if _scalar_node(u, "sub") is None:
+        return False
+    a, shift = u.owner.inputs
+    frontier, depth = [shift], 0
+    while frontier and depth < 4:
+        nodes = [v.owner for v in frontier if v.owner is not None]
+        for found in nodes:
+            if type(found.op) is Max and found.inputs[0] is a:
+                return _reduced_axes(found.op.axis, a.ndim) == axes
+        frontier, depth = [i for n in nodes for i in n.inputs], depth + 1
+    return False
+
+
+def logsumexp(fgraph: Any, node: Apply) -> list | None:
+    """log(sum(exp(u), axes)) -> M + log(sum(exp(u - M), axes)) with M = max(u, axes) (if finite)."""
+    if _scalar_node(node.outputs[0], "log") is None:
+        return None
+    total, shuffle = node.inputs[0].owner, None
+    if total is not None and isinstance(total.op, DimShuffle):
+        shuffle, total = total.op, total.inputs[0].owner
+    if total is None or type(total.op) is not Sum or _scalar_node(total.inputs[0], "exp") is None:
+        return None
+    u = total.inputs[0].owner.inputs[0]
+    axes = _reduced_axes(total.op.axis, u.ndim)
+    if not dtypes.is_float(u.dtype) or _shifted_by_max(u, axes):
+        return None
+    big = Max(total.op.axis)(u)
+    # an all -inf (or +inf) group keeps the naive answer: shift by 0 there, not by inf
+    big = m.switch(m.isinf(big), m.zeros_like(big), big)
+    shifted = u - DimShuffle(big.ndim, _keepdims_order(axes, u.ndim))(big)
+    out = big + m.log(total.op(m.exp(shifted)))
+    return [out if shuffle is None else shuffle(out)]
+
+
+# ---------------------------------------------------------------------- products
+def _product_factors(var: Variable) -> list[Variable]:
+    """The factors of a tree of binary muls, left to right."""
+    if _scalar_node(var, "mul") is None:
+        return [var]
+    return [f for inp in var.owner.inputs for f in _product_factors(inp)]
+
+
+def cancel_div_in_product(fgraph: Any, node: Apply) -> list | None:
+    """(a / s) * ... * s -> a * ...: drops s/s, which is nan where s underflows to 0."""
+    if _scalar_node(node.outputs[0], "mul") is None:
+        return None
+    factors = _product_factors(node.outputs[0])
+    for i, factor in enumerate(factors):
+        ratio = _scalar_node(factor, "true_div")
+        if ratio is None:
+            continue
+        for j, other in enumerate(factors):
+            if j != i and other is ratio.inputs[1]:
+                kept = [ratio.inputs[0] if k == i else f for k, f in enumerate(factors) if k != j]
+                return [kept[0] if len(kept) == 1 else m.mul(*kept)]
+    return None
+
 
 RULES = [
     Rule("sigmoid_from_exp", PHASE, ("true_div", 1, ("add", 1, ("exp", "x"))), ("sigmoid", ("neg", "x")),
@@ -28,4 +230,23 @@ RULES = [
     Rule("log1p_from_log_sub", PHASE, ("log", ("sub", 1, "x")), ("log1p", ("neg", "x")),
          math="log(1 - x) -> log1p(-x)"),
     Rule("expm1_from_exp", PHASE, ("sub", ("exp", "x"), 1), ("expm1", "x"), math="exp(x) - 1 -> expm1(x)"),
+    Rule("softmax_from_exp_ratio", PHASE, node_rule=softmax_from_exp_ratio, tracks=("true_div",),
+         math="exp(u) / sum(exp(u), axis, keepdims=True) -> softmax(u, axis)"),
+    Rule("softmax_shift_invariance", PHASE, node_rule=softmax_shift_invariance, tracks=(Softmax, LogSoftmax),
+         math="softmax(a - c) -> softmax(a) when c is constant along the axis"),
+    Rule("log_softmax_from_log", PHASE, node_rule=log_softmax_from_log, tracks=("log",),
+         math="log(softmax(x)) -> log_softmax(x)"),
+    Rule("crossentropy_softmax_1hot", PHASE, node_rule=crossentropy_softmax_1hot,
+         tracks=(CrossentropyCategorical1Hot,),
+         math="crossentropy_categorical_1hot(softmax(x), y) -> CrossentropySoftmax1Hot(x, y)"),
+    Rule("crossentropy_softmax_1hot_grad", PHASE, node_rule=crossentropy_softmax_1hot_grad,
+         tracks=(SoftmaxGrad,),
+         math="SoftmaxGrad(CrossentropyCategorical1HotGrad(gz, sm, y), sm) -> "
+              "CrossentropySoftmax1HotDx(gz, x, y) with sm = softmax(x)"),
+    Rule("softmax_grad_of_log", PHASE, node_rule=softmax_grad_of_log, tracks=(SoftmaxGrad,),
+         math="SoftmaxGrad(g / sm, sm) -> g - sm * sum(g, axis, keepdims=True)"),
+    Rule("logsumexp", PHASE, node_rule=logsumexp, tracks=("log",),
+         math="log(sum(exp(u))) -> M + log(sum(exp(u - M))), M = max(u)"),
+    Rule("cancel_div_in_product", PHASE, node_rule=cancel_div_in_product, tracks=("mul",),
+         math="(a / s) * s -> a"),
 ]

@@ -111,3 +111,48 @@ def test_broadcasting_follows_numpy(case, record):
     got = function([ta, tb], out)(a, b)
     np.testing.assert_allclose(got, record.reference(a, b))
     assert got.shape == tuple(result)
+
+
+from tests.op_table import SHAPED, ShapedRecord  # noqa: E402
+
+
+def _shaped_inputs(record: ShapedRecord, shapes, dtype, rng):
+    values = []
+    for i, shp in enumerate(shapes):
+        if i in record.int_inputs:
+            values.append(rng.integers(0, 3, size=shp).astype("int64"))
+        else:
+            values.append(rng.uniform(*record.domain, size=shp).astype(dtype))
+    return values
+
+
+@pytest.mark.parametrize("record", SHAPED, ids=lambda r: r.name)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_shaped_ops_match_numpy(record: ShapedRecord, dtype: str):
+    rng = np.random.default_rng(3)
+    for shapes in record.cases:
+        values = _shaped_inputs(record, shapes, dtype, rng)
+        symbols = [TensorType(v.dtype.name, (None,) * v.ndim)() for v in values]
+        out = record.build(*symbols)
+        got = function(symbols, out)(*values)
+        want = np.asarray(record.reference(*values))
+        assert got.shape == want.shape and got.dtype == out.dtype
+        tol = 1e-5 if dtype == "float32" else 1e-10
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("record", [r for r in SHAPED if r.grad], ids=lambda r: r.name)
+def test_shaped_op_gradients(record: ShapedRecord):
+    rng = np.random.default_rng(11)
+    for shapes in record.cases:
+        values = _shaped_inputs(record, shapes, "float64", rng)
+        fixed = {i: values[i] for i in record.int_inputs}
+        free = [v for i, v in enumerate(values) if i not in fixed]
+
+        def build(*free_syms, _fixed=fixed, _n=len(values)):
+            syms, it = [], iter(free_syms)
+            for i in range(_n):
+                syms.append(_fixed[i] if i in _fixed else next(it))
+            return record.build(*syms)
+
+        verify_grad(build, free, rng=rng)
