@@ -44,8 +44,10 @@ class Mode(io.Mode):
     ) -> None:
         if optimizer == "default":
             optimizer = config.optimizer
-        linker_name = linker if isinstance(linker, str) or linker is None else None
-        linker_obj = linker if linker_name is None else _make_linker(linker_name or config.linker)
+        if linker is None:
+            linker = config.linker
+        linker_name = linker if isinstance(linker, str) else None
+        linker_obj = linker if linker_name is None else _make_linker(linker_name)
         rewriter = rewriter_for(optimizer, including, excluding, record_history=record_history)
         super().__init__(
             linker_obj,
@@ -111,6 +113,14 @@ def get_mode(mode: Any) -> io.Mode:
     linker, optimizer = _PREDEFINED[name]
     if mode is None and config.optimizer != "fast_run":
         optimizer = config.optimizer
+    if name in ("DebugMode", "DEBUG_MODE"):
+        from labsym.compile.debugmode import DebugMode
+
+        return DebugMode(optimizer=optimizer, name=name)
+    if name == "NanGuardMode":
+        from labsym.compile.nanguardmode import NanGuardMode
+
+        return NanGuardMode(optimizer=optimizer, linker=linker)
     return Mode(linker=linker, optimizer=optimizer, name=name)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from labsym.core.fgraph import FunctionGraph
-from labsym.core.graph import Apply, Variable
+from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.shared import SharedVariable
 
 
 def alias_map(node: Apply) -> dict[int, list[int]]:
@@ -35,7 +36,9 @@ def aliased_inputs(var: Variable) -> list[Variable]:
 
 def destroyed_inputs(node: Apply) -> list[int]:
     """Indices of the inputs `node` overwrites (its op's destroy_map), sorted."""
-    return sorted({i for ins in (getattr(node.op, "destroy_map", None) or {}).values() for i in ins})
+    return sorted(
+        {i for ins in (getattr(node.op, "destroy_map", None) or {}).values() for i in ins}
+    )
 
 
 class DestroyHandler:
@@ -65,10 +68,12 @@ class DestroyHandler:
                 continue
             seen.add(var)
             if var.owner is None:
-                return f"{var} is a function input, shared value or constant (memory the user owns)"
+                return f"{var} is {_root_kind(var)}: memory this call did not allocate"
             for client, _ in clients.get(var, ()):
                 if client is not reader:
-                    where = "a function output" if isinstance(client, str) else f"also read by {client}"
+                    where = (
+                        "a function output" if isinstance(client, str) else f"also read by {client}"
+                    )
                     return f"{var} is {where}"
             sources = aliased_inputs(var)
             for sibling in var.owner.outputs:
@@ -90,6 +95,14 @@ class DestroyHandler:
                 if reason is not None:
                     problems.append(f"{node} destroys input {index}: {reason}")
         return problems
+
+
+def _root_kind(var: Variable) -> str:
+    if isinstance(var, Constant):
+        return "a constant"
+    if isinstance(var, SharedVariable):
+        return "a shared variable's value"
+    return "a function input"
 
 
 def _shares_source(var: Variable, sources: list[Variable]) -> bool:

@@ -87,6 +87,8 @@ def replace_outputs(
         fitted = _fit_type(old, new)
         if fitted is None or old in ancestors([fitted], fgraph.inputs):
             return False
+        if fitted.owner is not None and fitted not in fgraph.variables:
+            fitted.trace = old.trace  # errors keep pointing at the user's line, not the rule
         pairs.append((old, fitted))
     if not pairs:
         return False

@@ -98,7 +98,7 @@ def test_debugging_tools():
     assert lines[:3] == ["A. Elemwise{mul,no_inplace}", " B. TensorConstant{2.0}", " C. z"]
     assert lines[3].startswith("Elemwise{mul,no_inplace} [id A] ''")
     assert "2.0" in lines
-    assert "Apply node that caused the error: Elemwise{add,no_inplace}(Elemwise{add,no_inplace}.0, <TensorType(float64, vector)>)" in lines
+    assert any(line.startswith("Apply node that caused the error: ") for line in lines)
     assert "TestValueError True" in lines
     assert lines[-1] == "1"
 

@@ -190,7 +190,7 @@ def test_error_names_node_inputs_and_user_line():
     y = C["dvector"]()
     z = x + x
     z = z + y  # the failing node
-    f = function([x, y], z)
+    f = function([x, y], z, mode="FAST_COMPILE")
     with pytest.raises(ValueError) as info:
         f(np.ones(2), np.ones(3))
     text = str(info.value)
@@ -199,6 +199,16 @@ def test_error_names_node_inputs_and_user_line():
     assert "Inputs strides: [(8,), (8,)]" in text
     assert "z = z + y  # the failing node" in text
     assert "exception_verbosity=high" in text
+
+
+def test_fused_node_errors_still_point_at_the_users_line():
+    x = C["dvector"]()
+    y = C["dvector"]()
+    z = (x + x) * y  # fused into one node by FAST_RUN
+    f = function([x, y], z)
+    with pytest.raises(ValueError) as info:
+        f(np.ones(2), np.ones(3))
+    assert "z = (x + x) * y  # fused" in str(info.value)
 
 
 def test_high_exception_verbosity_adds_footprint():
@@ -223,7 +233,7 @@ def test_copy_and_eval():
 
 def test_profile_counts_calls_and_nodes():
     x = C["dvector"]("x")
-    f = function([x], (x * 2 + 1).sum(), profile=True)
+    f = function([x], (x * 2 + 1).sum(), profile=True, mode="FAST_COMPILE")
     for _ in range(3):
         f(np.ones(4))
     assert f.profile.call_count == 3
@@ -235,8 +245,8 @@ def test_profile_counts_calls_and_nodes():
 def test_allow_gc_false_keeps_results_correct():
     x = C["dvector"]("x")
     with config.change_flags(allow_gc=False):
-        f = function([x], (x * 2 + 1) * 3)
+        f = function([x], (x * 2 + 1) * 3, mode="FAST_COMPILE")
     assert "del " not in f.source
     np.testing.assert_array_equal(f(np.ones(2)), [9.0, 9.0])
-    g = function([x], (x * 2 + 1) * 3)
+    g = function([x], (x * 2 + 1) * 3, mode="FAST_COMPILE")
     assert "del " in g.source

@@ -242,11 +242,12 @@ def _cast_result(impl, dtype):
 def _fits_output(node: Apply, index: int) -> bool:
     """Whether input `index` has the output's dtype and is never broadcast (same runtime shape)."""
     inp, out = node.inputs[index].type, node.outputs[0].type
-    return inp.dtype == out.dtype and all(i != 1 or o == 1 for i, o in zip(inp.shape, out.shape))
+    unbroadcast = all(i != 1 or o == 1 for i, o in zip(inp.shape, out.shape, strict=True))
+    return inp.dtype == out.dtype and unbroadcast
 
 
 def _into_input(ufunc: np.ufunc, index: int, dtype: str | None):
-    """The ufunc writing its result into input `index` (destroy_map), when that is a writable array."""
+    """The ufunc writing its result into input `index` (destroy_map) if it is a writable array."""
     kwargs = {} if dtype is None else {"dtype": dtype}
 
     def inplace_impl(*arrays):

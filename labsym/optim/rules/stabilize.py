@@ -123,7 +123,10 @@ def crossentropy_softmax_1hot(fgraph: Any, node: Apply) -> list | None:
 
 
 def crossentropy_softmax_1hot_grad(fgraph: Any, node: Apply) -> list | None:
-    """SoftmaxGrad(CrossentropyCategorical1HotGrad(gz, sm, y), sm) -> Dx(gz, x, y), sm = softmax(x)."""
+    """SoftmaxGrad(CrossentropyCategorical1HotGrad(gz, sm, y), sm) -> Dx(gz, x, y), sm = softmax(x).
+
+    Theano's local_crossentropy_to_crossentropy_with_softmax_grad: no -gz / sm division.
+    """
     dy, sm = node.inputs
     inner = dy.owner
     if node.op.axis not in (-1, 1) or inner is None:
@@ -145,7 +148,7 @@ def softmax_grad_of_log(fgraph: Any, node: Apply) -> list | None:
     if _scalar_node(ratio, "true_div") is None or ratio.owner.inputs[1] is not sm:
         return None
     g = ratio.owner.inputs[0]
-    if any(gd == 1 and sd != 1 for gd, sd in zip(g.type.shape, sm.type.shape)):
+    if any(gd == 1 and sd != 1 for gd, sd in zip(g.type.shape, sm.type.shape, strict=True)):
         g = m.second(sm, g)  # sum over the full rows, not over g's broadcast axes
     out = g - sm * g.sum(axis=node.op.axis, keepdims=True)
     return [-out if negated else out]
@@ -168,7 +171,7 @@ def _shifted_by_max(u: Variable, axes: tuple[int, ...]) -> bool:
 
 
 def logsumexp(fgraph: Any, node: Apply) -> list | None:
-    """log(sum(exp(u), axes)) -> M + log(sum(exp(u - M), axes)) with M = max(u, axes) (if finite)."""
+    """log(sum(exp(u), axes)) -> M + log(sum(exp(u - M), axes)), M = max(u, axes) where finite."""
     if _scalar_node(node.outputs[0], "log") is None:
         return None
     total, shuffle = node.inputs[0].owner, None
@@ -189,50 +192,98 @@ def logsumexp(fgraph: Any, node: Apply) -> list | None:
 
 
 # ---------------------------------------------------------------------- products
-def _product_factors(var: Variable) -> list[Variable]:
-    """The factors of a tree of binary muls, left to right."""
-    if _scalar_node(var, "mul") is None:
-        return [var]
-    return [f for inp in var.owner.inputs for f in _product_factors(inp)]
+def _any_scalar_node(var: Variable, names: tuple[str, ...]) -> Apply | None:
+    return next((n for n in (_scalar_node(var, name) for name in names) if n is not None), None)
+
+
+def _owned_by(fgraph: Any, var: Variable, names: tuple[str, ...]) -> Apply | None:
+    """var's owner if it is one of these scalar ops and var has no other client (a tree node)."""
+    return _any_scalar_node(var, names) if len(fgraph.clients.get(var, ())) == 1 else None
+
+
+def _product_factors(fgraph: Any, var: Variable) -> list[Variable]:
+    """The factors of a tree of binary muls under var, left to right."""
+    node = var.owner
+    return [f for inp in node.inputs for f in _factor_leaves(fgraph, inp)]
+
+
+def _factor_leaves(fgraph: Any, var: Variable) -> list[Variable]:
+    node = _owned_by(fgraph, var, ("mul",))
+    return [var] if node is None else _product_factors(fgraph, var)
+
+
+def _signed_terms(
+    fgraph: Any, var: Variable, sign: int = 1, root: bool = True
+) -> list[tuple[int, Variable]]:
+    """The terms of a tree of add/sub/neg rooted at var, each with its sign."""
+    names = ("add", "sub", "neg")
+    node = _any_scalar_node(var, names) if root else _owned_by(fgraph, var, names)
+    if node is None:
+        return [(sign, var)]
+    if node.op.scalar_op.name == "neg":
+        return _signed_terms(fgraph, node.inputs[0], -sign, False)
+    second_sign = -sign if node.op.scalar_op.name == "sub" else sign
+    first = _signed_terms(fgraph, node.inputs[0], sign, False)
+    return first + _signed_terms(fgraph, node.inputs[1], second_sign, False)
+
+
+def _cancelled_term(term: Variable, others: list[Variable]) -> Variable | None:
+    """n * (others without d) when term = n / d and d is one of `others`, else None."""
+    ratio = _scalar_node(term, "true_div")
+    if ratio is None:
+        return None
+    numerator, denominator = ratio.inputs
+    for j, other in enumerate(others):
+        if other is denominator:
+            rest = [numerator] + others[:j] + others[j + 1 :]
+            return rest[0] if len(rest) == 1 else m.mul(*rest)
+    return None
 
 
 def cancel_div_in_product(fgraph: Any, node: Apply) -> list | None:
-    """(a / s) * ... * s -> a * ...: drops s/s, which is nan where s underflows to 0."""
+    """(a / s ± b / t) * s * t -> a * t ± b * s: no s / s, which is nan where s underflows to 0."""
     if _scalar_node(node.outputs[0], "mul") is None:
         return None
-    factors = _product_factors(node.outputs[0])
+    factors = _product_factors(fgraph, node.outputs[0])
     for i, factor in enumerate(factors):
-        ratio = _scalar_node(factor, "true_div")
-        if ratio is None:
+        others = factors[:i] + factors[i + 1 :]
+        terms = [(sign, _cancelled_term(t, others)) for sign, t in _signed_terms(fgraph, factor)]
+        if any(t is None for _, t in terms):
             continue
-        for j, other in enumerate(factors):
-            if j != i and other is ratio.inputs[1]:
-                kept = [ratio.inputs[0] if k == i else f for k, f in enumerate(factors) if k != j]
-                return [kept[0] if len(kept) == 1 else m.mul(*kept)]
+        out = terms[0][1] if terms[0][0] > 0 else -terms[0][1]
+        for sign, term in terms[1:]:
+            out = out + term if sign > 0 else out - term
+        return [out]
     return None
 
 
 RULES = [
-    Rule("sigmoid_from_exp", PHASE, ("true_div", 1, ("add", 1, ("exp", "x"))), ("sigmoid", ("neg", "x")),
+    Rule("sigmoid_from_exp", PHASE,
+         ("true_div", 1, ("add", 1, ("exp", "x"))), ("sigmoid", ("neg", "x")),
          math="1 / (1 + exp(x)) -> sigmoid(-x)"),
-    Rule("sigmoid_from_exp_ratio", PHASE, ("true_div", ("exp", "x"), ("add", 1, ("exp", "x"))), ("sigmoid", "x"),
+    Rule("sigmoid_from_exp_ratio", PHASE,
+         ("true_div", ("exp", "x"), ("add", 1, ("exp", "x"))), ("sigmoid", "x"),
          math="exp(x) / (1 + exp(x)) -> sigmoid(x)"),
     Rule("one_minus_sigmoid", PHASE, ("sub", 1, ("sigmoid", "x")), ("sigmoid", ("neg", "x")),
          math="1 - sigmoid(x) -> sigmoid(-x)"),
     Rule("sigmoid_times_exp", PHASE,
-         ("mul", ("true_div", "g", ("add", 1, ("exp", "u"))), ("exp", "u")), ("mul", "g", ("sigmoid", "u")),
+         ("mul", ("true_div", "g", ("add", 1, ("exp", "u"))), ("exp", "u")),
+         ("mul", "g", ("sigmoid", "u")),
          math="g / (1 + exp(u)) * exp(u) -> g * sigmoid(u)"),
     Rule("log_sigmoid", PHASE, ("log", ("sigmoid", "x")), ("neg", ("softplus", ("neg", "x"))),
          math="log(sigmoid(x)) -> -softplus(-x)"),
     Rule("softplus_from_log_exp", PHASE, ("log", ("add", 1, ("exp", "x"))), ("softplus", "x"),
          math="log(1 + exp(x)) -> softplus(x)"),
-    Rule("log1p_from_log", PHASE, ("log", ("add", 1, "x")), ("log1p", "x"), math="log(1 + x) -> log1p(x)"),
+    Rule("log1p_from_log", PHASE, ("log", ("add", 1, "x")), ("log1p", "x"),
+         math="log(1 + x) -> log1p(x)"),
     Rule("log1p_from_log_sub", PHASE, ("log", ("sub", 1, "x")), ("log1p", ("neg", "x")),
          math="log(1 - x) -> log1p(-x)"),
-    Rule("expm1_from_exp", PHASE, ("sub", ("exp", "x"), 1), ("expm1", "x"), math="exp(x) - 1 -> expm1(x)"),
+    Rule("expm1_from_exp", PHASE, ("sub", ("exp", "x"), 1), ("expm1", "x"),
+         math="exp(x) - 1 -> expm1(x)"),
     Rule("softmax_from_exp_ratio", PHASE, node_rule=softmax_from_exp_ratio, tracks=("true_div",),
          math="exp(u) / sum(exp(u), axis, keepdims=True) -> softmax(u, axis)"),
-    Rule("softmax_shift_invariance", PHASE, node_rule=softmax_shift_invariance, tracks=(Softmax, LogSoftmax),
+    Rule("softmax_shift_invariance", PHASE, node_rule=softmax_shift_invariance,
+         tracks=(Softmax, LogSoftmax),
          math="softmax(a - c) -> softmax(a) when c is constant along the axis"),
     Rule("log_softmax_from_log", PHASE, node_rule=log_softmax_from_log, tracks=("log",),
          math="log(softmax(x)) -> log_softmax(x)"),
@@ -248,5 +299,5 @@ RULES = [
     Rule("logsumexp", PHASE, node_rule=logsumexp, tracks=("log",),
          math="log(sum(exp(u))) -> M + log(sum(exp(u - M))), M = max(u)"),
     Rule("cancel_div_in_product", PHASE, node_rule=cancel_div_in_product, tracks=("mul",),
-         math="(a / s) * s -> a"),
+         math="(a / s + b / t) * s * t -> a * t + b * s; (a / s) * s -> a"),
 ]

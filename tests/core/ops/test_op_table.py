@@ -50,7 +50,9 @@ def test_values_match_numpy(record: OpRecord, dtype: str):
         assert got.shape == want.shape
         assert got.dtype == out.dtype
         tol = 1e-5 if got.dtype == np.float32 or dtype == "float32" else 1e-10
-        np.testing.assert_allclose(got.astype("float64"), want.astype("float64"), rtol=tol, atol=tol)
+        np.testing.assert_allclose(
+            got.astype("float64"), want.astype("float64"), rtol=tol, atol=tol
+        )
 
 
 @pytest.mark.parametrize("record", [r for r in RECORDS if r.grad], ids=lambda r: r.name)
@@ -94,12 +96,17 @@ def test_runtime_broadcast_of_undeclared_axis_is_an_error():
 
 @st.composite
 def _broadcast_case(draw):
-    shapes, result = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4))
+    shapes, result = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4)
+    )
     return shapes, result
 
 
 @settings(max_examples=60, deadline=None)
-@given(_broadcast_case(), st.sampled_from([b for b in BINARY if b.name in ("add", "mul", "maximum", "sub")]))
+@given(
+    _broadcast_case(),
+    st.sampled_from([b for b in BINARY if b.name in ("add", "mul", "maximum", "sub")]),
+)
 def test_broadcasting_follows_numpy(case, record):
     (shape_a, shape_b), result = case
     a = np.random.default_rng(0).standard_normal(shape_a)

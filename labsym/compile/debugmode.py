@@ -1,0 +1,530 @@
+"""DebugMode: a Mode that checks every applied rewrite and every node's implementations per call.
+
+Slow on purpose: it evaluates the graph before and after each rewrite and runs each node both
+ways, raising a DebugModeError that names the rule or node. May import core, optim, viz.
+"""
+
+from __future__ import annotations
+
+import copy
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from labsym.compile import Mode
+from labsym.core.fgraph import FunctionGraph
+from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.io import NodeCode
+
+__all__ = [
+    "BadDestroyMap",
+    "BadOptimization",
+    "BadThunkOutput",
+    "BadViewMap",
+    "DebugMode",
+    "DebugModeError",
+    "InvalidValueError",
+]
+
+# (rtol, atol) by dtype: an approximate comparison for floats, exact for everything else
+_TOLERANCE = {"float16": (1e-2, 1e-3), "float32": (1e-4, 1e-5), "complex64": (1e-4, 1e-5)}
+_DEFAULT_TOLERANCE = (1e-5, 1e-8)
+
+
+class DebugModeError(Exception):
+    """Base of the errors DebugMode raises: a graph computed something other than it declares."""
+
+
+class BadOptimization(DebugModeError):
+    """A rewrite rule changed the value of the expression it replaced."""
+
+
+class BadThunkOutput(DebugModeError):
+    """Two implementations of one node (perform, numpy_callable) gave different values."""
+
+
+class BadDestroyMap(DebugModeError):
+    """A node modified an input that its op's destroy_map does not list."""
+
+
+class BadViewMap(DebugModeError):
+    """A node returned an output sharing memory with an input its op's view_map does not list."""
+
+
+class InvalidValueError(DebugModeError):
+    """A node produced a value its declared output type rejects (dtype, ndim or static shape)."""
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One variable swapped for another by a rewrite, with both graphs as they were then."""
+
+    old: Variable
+    new: Variable
+    rule: str
+    math: str
+    old_ref: Any
+    new_ref: Any
+
+
+# ---------------------------------------------------------------------------------- values
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (np.generic, int, float, complex, bool, str, type(None))):
+        return value
+    return copy.deepcopy(value)
+
+
+def _aliases(a: Any, b: Any) -> bool:
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or not np.may_share_memory(
+        a, b
+    ):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=1 << 20))
+    except np.exceptions.TooHardError:
+        return True
+
+
+def _unchanged(before: Any, after: Any) -> bool:
+    if not isinstance(before, np.ndarray):
+        return True  # only array buffers can be written in place
+    after = np.asarray(after)
+    if before.shape != after.shape or before.dtype != after.dtype:
+        return False
+    return bool(np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"))
+
+
+def _difference(
+    expected: Any,
+    got: Any,
+    dtype: str,
+    ignore_nonfinite: bool,
+    labels: tuple[str, str] = ("before", "after"),
+) -> str | None:
+    """Why `got` does not match `expected` (None if it does), with the first differing element.
+
+    With `ignore_nonfinite`, elements where `expected` is nan or inf may take any value: a
+    rewrite may make a naive, overflowing form finite (that is what stabilization is for).
+    """
+    a, b = np.asarray(expected), np.asarray(got)
+    if a.shape != b.shape:
+        return f"the shapes differ: {a.shape} ({labels[0]}) vs {b.shape} ({labels[1]})"
+    if a.dtype.kind in "fc":
+        rtol, atol = _TOLERANCE.get(dtype, _DEFAULT_TOLERANCE)
+        with np.errstate(all="ignore"):
+            close = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+        if ignore_nonfinite:
+            close |= ~np.isfinite(a)
+    else:
+        close = a == b
+    if np.all(close):
+        return None
+    where = tuple(int(i) for i in np.argwhere(~np.asarray(close))[0])
+    count = f"{np.count_nonzero(~close)} of {a.size} elements differ"
+    return f"at index {where}: {a[where]!s} ({labels[0]}) vs {b[where]!s} ({labels[1]}); {count}"
+
+
+def _run_perform(node: Apply, args: Sequence[Any]) -> list[Any]:
+    storage: list[list[Any]] = [[None] for _ in node.outputs]
+    node.op.perform(node, list(args), storage)
+    return [cell[0] for cell in storage]
+
+
+def _destroyed(node: Apply) -> set[int]:
+    return {i for ins in (getattr(node.op, "destroy_map", {}) or {}).values() for i in ins}
+
+
+# ---------------------------------------------------------------------------------- rewrites
+class Frozen:
+    """A node as it was when a rewrite happened: its Apply and its inputs' frozen states.
+
+    Later rewrites edit nodes in place; checking a rewrite on the graph as it was then keeps
+    the check local (a tolerated rounding difference elsewhere cannot be amplified into it).
+    """
+
+    __slots__ = ("inputs", "node")
+
+    def __init__(self, node: Apply, inputs: tuple) -> None:
+        self.node = node
+        self.inputs = inputs  # each a leaf Variable or (Frozen, output index)
+
+
+class Freezer:
+    """Snapshots variables' graphs, sharing identical frozen nodes between snapshots."""
+
+    def __init__(self) -> None:
+        self.table: dict[tuple, Frozen] = {}
+
+    def freeze(self, root: Variable) -> Any:
+        """`root` as a leaf Variable or (Frozen, output index), from the graph as it is now."""
+        memo: dict[Variable, Any] = {}
+        stack = [root]
+        while stack:
+            var = stack[-1]
+            node = var.owner
+            if var in memo or node is None:
+                memo.setdefault(var, var)
+                stack.pop()
+                continue
+            missing = [i for i in node.inputs if i not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            refs = tuple(memo[i] for i in node.inputs)
+            frozen = self.table.setdefault((node, refs), Frozen(node, refs))
+            memo.update((out, (frozen, out.index)) for out in node.outputs)
+            stack.pop()
+        return memo[root]
+
+
+def _frozen_order(refs: Sequence[Any]) -> list[Frozen]:
+    """The frozen nodes the refs depend on, each after its inputs."""
+    order: list[Frozen] = []
+    done: set[int] = set()
+    stack = [(r[0], False) for r in refs if isinstance(r, tuple)]
+    while stack:
+        frozen, expanded = stack.pop()
+        if id(frozen) in done:
+            continue
+        if expanded:
+            done.add(id(frozen))
+            order.append(frozen)
+            continue
+        stack.append((frozen, True))
+        stack.extend(
+            (r[0], False) for r in frozen.inputs if isinstance(r, tuple) and id(r[0]) not in done
+        )
+    return order
+
+
+def evaluate_frozen(refs: Sequence[Any], inputs: dict[Variable, Any]) -> dict[int, list]:
+    """Outputs (by id of Frozen) of every frozen node the refs need, computed with `perform`.
+
+    A node whose inputs are unknown or whose perform fails gets no entry (the real run
+    reports such errors with their context). Destroyed inputs are copied first.
+    """
+    values: dict[int, list] = {}
+    for frozen in _frozen_order(refs):
+        args = [_ref_value(r, inputs, values) for r in frozen.inputs]
+        if any(a is _MISSING for a in args):
+            continue
+        destroyed = _destroyed(frozen.node)
+        args = [_copy(a) if i in destroyed else a for i, a in enumerate(args)]
+        try:
+            with np.errstate(all="ignore"):
+                values[id(frozen)] = _run_perform(frozen.node, args)
+        except Exception:  # noqa: BLE001, S112 - the real run reports it, with the node's context
+            continue
+    return values
+
+
+def _ref_value(ref: Any, inputs: dict[Variable, Any], values: dict[int, list]) -> Any:
+    if isinstance(ref, tuple):
+        outputs = values.get(id(ref[0]))
+        return _MISSING if outputs is None else outputs[ref[1]]
+    if isinstance(ref, Constant):
+        return ref.data
+    return inputs.get(ref, _MISSING)
+
+
+_MISSING = object()
+
+
+def _frozen_text(ref: Any, depth: int = 6, indent: str = "") -> list[str]:
+    """An indented tree of a frozen graph (debugprint's layout, without ids)."""
+    if not isinstance(ref, tuple):
+        return [f"{indent}{ref}"]
+    frozen, index = ref
+    suffix = f".{index}" if len(frozen.node.outputs) > 1 else ""
+    lines = [f"{indent}{frozen.node.op}{suffix}"]
+    if depth > 1:
+        for inp in frozen.inputs:
+            lines += _frozen_text(inp, depth - 1, indent + " |")
+    elif frozen.inputs:
+        lines.append(indent + " |...")
+    return lines
+
+
+class RecordingRewriter:
+    """Runs a rewriter while snapshotting each replacement it makes, for checking at call time."""
+
+    def __init__(
+        self, inner: Callable[[FunctionGraph], Any], store: weakref.WeakKeyDictionary
+    ) -> None:
+        self.inner = inner
+        self.store = store
+
+    @property
+    def phases(self) -> list[str]:
+        return list(getattr(self.inner, "phases", []))
+
+    def __call__(self, fgraph: FunctionGraph) -> Any:
+        maths = {rule.name: rule.math for rule in getattr(self.inner, "rules", [])}
+        freezer = Freezer()
+        found: list[Replacement] = []
+        seen: set[tuple[int, int]] = set()
+
+        def record(
+            event: str, client: Any, index: int, old: Variable, new: Variable, reason: str | None
+        ) -> None:
+            if (id(old), id(new)) in seen:
+                return  # the same replacement, seen from another client of `old`
+            seen.add((id(old), id(new)))
+            rule = reason or "unnamed"
+            frozen = (freezer.freeze(old), freezer.freeze(new))
+            found.append(Replacement(old, new, rule, maths.get(rule, ""), *frozen))
+
+        fgraph.add_listener(record)
+        try:
+            result = self.inner(fgraph)
+        finally:
+            fgraph.remove_listener(record)
+        self.store[fgraph] = found
+        return result
+
+
+def _bad_optimization(item: Replacement, problem: str) -> BadOptimization:
+    math = f" ({item.math})" if item.math else ""
+    before, after = "\n".join(_frozen_text(item.old_ref)), "\n".join(_frozen_text(item.new_ref))
+    return BadOptimization(
+        f"BadOptimization: rewrite {item.rule!r}{math} changed the value it replaced {problem}.\n"
+        f"Before the rewrite:\n{before}\nAfter the rewrite:\n{after}\n"
+        f"Exclude the rule to compile without it: mode.excluding({item.rule!r})"
+    )
+
+
+def find_bad_rewrite(
+    replacements: Sequence[Replacement], inputs: dict[Variable, Any]
+) -> tuple[Replacement, str] | None:
+    """The first replacement whose old and new values differ on these inputs, and how.
+
+    Each side is evaluated on the graph as it was when the rewrite happened, so only the
+    rule itself can make them differ.
+    """
+    refs = [ref for item in replacements for ref in (item.old_ref, item.new_ref)]
+    values = evaluate_frozen(refs, inputs)
+    for item in replacements:
+        before = _ref_value(item.old_ref, inputs, values)
+        after = _ref_value(item.new_ref, inputs, values)
+        if before is _MISSING or after is _MISSING:
+            continue
+        problem = _difference(before, after, item.old.type.dtype, ignore_nonfinite=True)
+        if problem is not None:
+            return item, problem
+    return None
+
+
+# ---------------------------------------------------------------------------------- nodes
+def _type_error(node: Apply, impl: str, outputs: Sequence[Any]) -> InvalidValueError | None:
+    for j, (var, value) in enumerate(zip(node.outputs, outputs, strict=True)):
+        if impl == "numpy_callable" and isinstance(value, np.generic):
+            value = np.asarray(value)
+        try:
+            var.type.filter(value, strict=True)
+        except (TypeError, ValueError) as exc:
+            return InvalidValueError(
+                f"InvalidValueError: {impl} of {node} returned output {j}, which its type "
+                f"{var.type} rejects: {exc}"
+            )
+    return None
+
+
+def _destroy_error(
+    node: Apply, impl: str, before: Sequence[Any], after: Sequence[Any]
+) -> BadDestroyMap | None:
+    destroyed = _destroyed(node)
+    for i, (old, new) in enumerate(zip(before, after, strict=True)):
+        # an input sharing memory with a destroyed one may change with it
+        if i in destroyed or any(_aliases(after[d], new) for d in destroyed):
+            continue
+        if not _unchanged(old, new):
+            declared = getattr(node.op, "destroy_map", {}) or {}
+            return BadDestroyMap(
+                f"BadDestroyMap: {impl} of {node} modified input {i} ({node.inputs[i]}) in place, "
+                f"but {node.op}.destroy_map ({declared}) does not list it. Declare "
+                "destroy_map = {output: [input]} or write into a new array."
+            )
+    return None
+
+
+def _view_error(
+    node: Apply, impl: str, outputs: Sequence[Any], inputs: Sequence[Any]
+) -> BadViewMap | None:
+    views = getattr(node.op, "view_map", {}) or {}
+    destroys = getattr(node.op, "destroy_map", {}) or {}
+    for j, out in enumerate(outputs):
+        declared = set(views.get(j, ())) | set(destroys.get(j, ()))
+        for i, inp in enumerate(inputs):
+            if i in declared or not _aliases(out, inp):
+                continue
+            if any(_aliases(inp, inputs[d]) for d in declared):
+                continue  # the same buffer reached through a declared input
+            return BadViewMap(
+                f"BadViewMap: {impl} of {node} returned output {j} sharing memory with input {i} "
+                f"({node.inputs[i]}), but {node.op}.view_map ({views}) does not list it. Declare "
+                "view_map = {output: [input]} or return a copy."
+            )
+    return None
+
+
+class GraphChecker:
+    """The per-function state of DebugMode: the recorded rewrites and each node's checking thunk."""
+
+    def __init__(self, fgraph: FunctionGraph, replacements: Sequence[Replacement]) -> None:
+        self.fgraph = fgraph
+        self.replacements = list(replacements)
+        self.index = {node: i for i, node in enumerate(fgraph.toposort())}
+        self.pending: dict[int, DebugModeError] = {}
+
+    def begin(self, local_values: dict[str, Any]) -> None:
+        """Check every recorded rewrite on this call's inputs (read from the generated locals)."""
+        self.pending = {}
+        if not self.replacements:
+            return
+        names = local_values["self"]._plan.local_names
+        inputs = {
+            v: _copy(local_values[names[v]])
+            for v in self.fgraph.inputs
+            if names.get(v) in local_values
+        }
+        found = find_bad_rewrite(self.replacements, inputs)
+        if found is not None:
+            item, problem = found
+            self.pending[self._blamed_node(item)] = _bad_optimization(item, problem)
+
+    def _blamed_node(self, item: Replacement) -> int:
+        """The node of the final graph computing (or else first reading) what a rewrite produced."""
+        later = {r.old: r.new for r in self.replacements}
+        var, steps = item.new, 0
+        while var not in self.fgraph.variables and var in later and steps < len(later):
+            var, steps = later[var], steps + 1
+        if var.owner in self.index:
+            return self.index[var.owner]
+        readers = [i for node, i in self.index.items() if var in node.inputs]
+        return min(readers, default=0)
+
+    def node_thunk(self, node: Apply, index: int) -> Callable[..., Any]:
+        """A callable running `node` with each implementation, checking all; returns perform's."""
+        fast = node.op.numpy_callable(node) if len(node.outputs) == 1 else None
+
+        def thunk(*inputs: Any) -> Any:
+            if index in self.pending:
+                raise self.pending.pop(index)
+            before = [_copy(v) for v in inputs]
+            outputs = _run_perform(node, inputs)
+            error = (
+                _type_error(node, "perform", outputs)
+                or _destroy_error(node, "perform", before, inputs)
+                or _view_error(node, "perform", outputs, inputs)
+            )
+            if error is None and fast is not None:
+                error = self._check_fast(node, fast, before, outputs[0])
+            if error is not None:
+                raise error
+            return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+        return thunk
+
+    @staticmethod
+    def _check_fast(
+        node: Apply, fast: Callable[..., Any], before: Sequence[Any], expected: Any
+    ) -> DebugModeError | None:
+        args = [_copy(v) for v in before]
+        got = fast(*args)
+        error = (
+            _type_error(node, "numpy_callable", [got])
+            or _destroy_error(node, "numpy_callable", before, args)
+            or _view_error(node, "numpy_callable", [got], args)
+        )
+        if error is not None:
+            return error
+        labels = ("perform", "numpy_callable")
+        problem = _difference(expected, got, node.outputs[0].type.dtype, False, labels)
+        if problem is None:
+            return None
+        return BadThunkOutput(
+            f"BadThunkOutput: perform and numpy_callable of {node} disagree {problem}"
+        )
+
+
+class DebugLinker:
+    """Emits a call of each node's GraphChecker thunk; the first node also checks the rewrites."""
+
+    name = "debug"
+
+    def __init__(self, replacements: weakref.WeakKeyDictionary) -> None:
+        self.replacements = replacements
+        self.checkers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
+        checker = self.checkers.get(fgraph)
+        if checker is None:
+            checker = self.checkers[fgraph] = GraphChecker(
+                fgraph, self.replacements.get(fgraph, ())
+            )
+        key = f"_dbg{index}"
+        args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
+        outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs))) + (
+            "," if len(node.outputs) > 1 else ""
+        )
+        code = f"{outs} = {key}({args})"
+        namespace: dict[str, Any] = {key: checker.node_thunk(node, index)}
+        if index == 0:
+            code = f"_dbg_begin(locals())\n{code}"
+            namespace["_dbg_begin"] = checker.begin
+        return NodeCode(node, code, namespace)
+
+
+class DebugMode(Mode):
+    """Theano's DebugMode: every call checks each applied rewrite and each node (slow; for tests).
+
+    On each call it evaluates the expression every rewrite replaced and its replacement on the
+    call's inputs (BadOptimization names the rule), runs each node with `perform` and with
+    `numpy_callable` (BadThunkOutput), and checks that nodes modify only the inputs in their
+    destroy_map (BadDestroyMap), alias only those in view_map (BadViewMap) and return values
+    of their declared types (InvalidValueError). Updates behave exactly as in other modes. A
+    function whose optimized graph has no node computes nothing at run time and is not checked.
+
+    Examples
+    --------
+    >>> f = labsym.function([x], T.log(1 + x), mode='DebugMode')
+    >>> f(np.array([0.5]))  # raises if a rewrite or an op misbehaves on these values
+    array([0.40546511])
+    """
+
+    def __init__(
+        self,
+        optimizer: Any = "default",
+        including: Any = (),
+        excluding: Any = (),
+        record_history: bool = False,
+        name: str = "DebugMode",
+    ) -> None:
+        super().__init__(
+            linker="py",
+            optimizer=optimizer,
+            name=name,
+            including=including,
+            excluding=excluding,
+            record_history=record_history,
+        )
+        replacements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        if self.rewriter is not None:
+            self.rewriter = RecordingRewriter(self.rewriter, replacements)
+        self.linker = DebugLinker(replacements)
+
+    def _derive(self, **changes: Any) -> DebugMode:
+        args = {
+            "optimizer": self.optimizer,
+            "including": self.included,
+            "excluding": self.excluded,
+            "record_history": self.record_history,
+            "name": self.name,
+        }
+        args.update(changes)
+        return DebugMode(**args)
