@@ -1,7 +1,7 @@
 """DebugMode: a Mode that checks every applied rewrite and every node's implementations per call.
 
 Slow on purpose: it evaluates the graph before and after each rewrite and runs each node both
-ways, raising a DebugModeError that names the rule or node. May import core, optim, viz.
+ways, raising a DebugModeError that names the rule or node. May import core and compile.Mode.
 """
 
 from __future__ import annotations
@@ -80,9 +80,8 @@ def _copy(value: Any) -> Any:
 
 
 def _aliases(a: Any, b: Any) -> bool:
-    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or not np.may_share_memory(
-        a, b
-    ):
+    arrays = isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+    if not arrays or not np.may_share_memory(a, b):
         return False
     try:
         return bool(np.shares_memory(a, b, max_work=1 << 20))
@@ -218,8 +217,8 @@ def evaluate_frozen(refs: Sequence[Any], inputs: dict[Variable, Any]) -> dict[in
         try:
             with np.errstate(all="ignore"):
                 values[id(frozen)] = _run_perform(frozen.node, args)
-        except Exception:  # noqa: BLE001, S112 - the real run reports it, with the node's context
-            continue
+        except Exception:
+            continue  # the real run reports it, with the node's context
     return values
 
 
@@ -376,7 +375,9 @@ class GraphChecker:
     """The per-function state of DebugMode: the recorded rewrites and each node's checking thunk."""
 
     def __init__(self, fgraph: FunctionGraph, replacements: Sequence[Replacement]) -> None:
-        self.fgraph = fgraph
+        # no reference to fgraph itself: DebugLinker files checkers under it weakly
+        self.inputs = list(fgraph.inputs)
+        self.variables = fgraph.variables
         self.replacements = list(replacements)
         self.index = {node: i for i, node in enumerate(fgraph.toposort())}
         self.pending: dict[int, DebugModeError] = {}
@@ -388,9 +389,7 @@ class GraphChecker:
             return
         names = local_values["self"]._plan.local_names
         inputs = {
-            v: _copy(local_values[names[v]])
-            for v in self.fgraph.inputs
-            if names.get(v) in local_values
+            v: _copy(local_values[names[v]]) for v in self.inputs if names.get(v) in local_values
         }
         found = find_bad_rewrite(self.replacements, inputs)
         if found is not None:
@@ -401,7 +400,7 @@ class GraphChecker:
         """The node of the final graph computing (or else first reading) what a rewrite produced."""
         later = {r.old: r.new for r in self.replacements}
         var, steps = item.new, 0
-        while var not in self.fgraph.variables and var in later and steps < len(later):
+        while var not in self.variables and var in later and steps < len(later):
             var, steps = later[var], steps + 1
         if var.owner in self.index:
             return self.index[var.owner]
@@ -409,7 +408,10 @@ class GraphChecker:
         return min(readers, default=0)
 
     def node_thunk(self, node: Apply, index: int) -> Callable[..., Any]:
-        """A callable running `node` with each implementation, checking all; returns perform's."""
+        """A callable running `node` with each implementation and checking all of them.
+
+        It returns perform's outputs as a tuple, which the emitted statement unpacks.
+        """
         fast = node.op.numpy_callable(node) if len(node.outputs) == 1 else None
 
         def thunk(*inputs: Any) -> Any:
@@ -426,7 +428,7 @@ class GraphChecker:
                 error = self._check_fast(node, fast, before, outputs[0])
             if error is not None:
                 raise error
-            return outputs[0] if len(outputs) == 1 else tuple(outputs)
+            return tuple(outputs)
 
         return thunk
 
@@ -469,14 +471,13 @@ class DebugLinker:
             )
         key = f"_dbg{index}"
         args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
-        outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs))) + (
-            "," if len(node.outputs) > 1 else ""
-        )
-        code = f"{outs} = {key}({args})"
+        outs = "".join(f"{{out{i}}}, " for i in range(len(node.outputs)))
+        code = f"{outs}= {key}({args})"
         namespace: dict[str, Any] = {key: checker.node_thunk(node, index)}
         if index == 0:
-            code = f"_dbg_begin(locals())\n{code}"
+            # before any node, outside lazy branches: check the rewrites on this call's inputs
             namespace["_dbg_begin"] = checker.begin
+            return NodeCode(node, code, namespace, prologue="_dbg_begin(locals())")
         return NodeCode(node, code, namespace)
 
 

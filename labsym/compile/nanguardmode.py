@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from labsym.compile import Mode
-from labsym.config import config
 from labsym.core.graph import Apply
 from labsym.core.io import Linker, NodeCode
 
@@ -152,7 +151,7 @@ class NanGuardMode(Mode):
                 "NanGuardMode needs at least one of nan_is_error, inf_is_error, big_is_error"
             )
         super().__init__(
-            linker=config.linker if linker is None else linker,
+            linker=linker,
             optimizer=optimizer,
             name="NanGuardMode",
             including=including,

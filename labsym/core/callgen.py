@@ -16,6 +16,7 @@ import numpy as np
 
 from labsym.core.graph import Constant, Variable
 from labsym.core.io import NodeCode
+from labsym.core.schedule import Statement, statements
 
 _counter = itertools.count()
 
@@ -108,23 +109,32 @@ def generate_call(plan: CallPlan):
         ns["_pc"] = plan.profile.node_calls
         lines.append("    _t_call = _perf()")
     lines.append("    try:")
-    last_use = _last_uses(plan)
-    keep = set(fg.inputs) | set(fg.outputs)
-    for index, nc in enumerate(plan.node_codes):
-        node = nc.node
+    for nc in plan.node_codes:
         ns.update(nc.namespace)
+        if nc.prologue:
+            lines.append("        " + nc.prologue)
+
+    def body_of(index: int, nc: NodeCode) -> list[str]:
+        node = nc.node
         fmt = {f"in{i}": names[v] for i, v in enumerate(node.inputs)}
         fmt.update({f"out{i}": names[v] for i, v in enumerate(node.outputs)})
         body = nc.code.format(**fmt).splitlines()
         if plan.profile is not None:
             body = ["_t = _perf()"] + body + [f"_pt[{index}] += _perf() - _t; _pc[{index}] += 1"]
-        for text in body:
-            lines.append("        " + text)
-            plan.line_nodes[len(lines)] = node
-        if plan.allow_gc:
-            dead = [v for v in last_use.get(index, ()) if v not in keep and not isinstance(v, Constant)]
+        return body
+
+    flat = statements(fg, plan.node_codes, names, body_of)
+    last_use = _last_uses(flat)
+    keep = set(fg.inputs) | set(fg.outputs)
+    for position, stmt in enumerate(flat):
+        indent = "        " + "    " * stmt.depth
+        for text in stmt.lines:
+            lines.append(indent + text)
+            plan.line_nodes[len(lines)] = stmt.node
+        if plan.allow_gc and stmt.may_free_after:
+            dead = [v for v in last_use.get(position, ()) if v not in keep and not isinstance(v, Constant)]
             if dead:
-                lines.append("        del " + ", ".join(names[v] for v in dead))
+                lines.append(indent + "del " + ", ".join(names[v] for v in dead))
     lines.append("        pass")
     lines.append("    except Exception as _exc:")
     lines.append("        _fail(self, _exc, locals())")
@@ -149,17 +159,20 @@ def generate_call(plan: CallPlan):
     return fn
 
 
-def _last_uses(plan: CallPlan) -> dict[int, list[Variable]]:
+def _last_uses(flat: list[Statement]) -> dict[int, list[Variable]]:
+    """For each statement, the variables nothing after it reads (candidates for `del`)."""
     last: dict[Variable, int] = {}
-    for index, nc in enumerate(plan.node_codes):
-        for v in nc.node.inputs:
-            last[v] = index
-        for v in nc.node.outputs:
-            last.setdefault(v, index)
-    by_node: dict[int, list[Variable]] = {}
-    for var, index in last.items():
-        by_node.setdefault(index, []).append(var)
-    return by_node
+    for position, stmt in enumerate(flat):
+        for v in stmt.uses:
+            last[v] = position
+        if stmt.node is not None and stmt.may_free_after:
+            for v in stmt.node.outputs:
+                last.setdefault(v, position)
+    by_statement: dict[int, list[Variable]] = {}
+    for var, position in last.items():
+        if flat[position].may_free_after:
+            by_statement.setdefault(position, []).append(var)
+    return by_statement
 
 
 def _emit_outputs(plan: CallPlan, names: _Names, lines: list[str], inputs: set) -> list[str]:

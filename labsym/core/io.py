@@ -65,6 +65,7 @@ class NodeCode:
     node: Apply
     code: str
     namespace: dict[str, Any]
+    prologue: str = ""  # a statement run once before any node (outside lazy branches)
 
 
 class Linker(Protocol):

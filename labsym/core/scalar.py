@@ -40,6 +40,7 @@ class ScalarOp:
     commutative: bool = False
     associative: bool = False
     params: tuple = field(default=())
+    accepts_bool: bool = True  # NumPy refuses `-` on booleans (neg, sub)
     cuda: str | None = None  # CUDA expression, only where it differs from `c`
 
     def __eq__(self, other: object) -> bool:
@@ -195,7 +196,7 @@ def _zero_grads(n: int) -> Callable[..., list]:
 _TABLE = [
     # arithmetic
     _binary("add", np.add, "{0} + {1}", lambda m, i, o, gz: [gz, gz], identity=0, commutative=True, associative=True),
-    _binary("sub", np.subtract, "{0} - {1}", lambda m, i, o, gz: [gz, -gz]),
+    _binary("sub", np.subtract, "{0} - {1}", lambda m, i, o, gz: [gz, -gz], accepts_bool=False),
     _binary("mul", np.multiply, "{0} * {1}", _g_mul, identity=1, commutative=True, associative=True),
     _binary("true_div", np.true_divide, "{0} / {1}", _g_true_div, output="float"),
     _binary("int_div", np.floor_divide, "floor_div({0}, {1})", _zero_grads(2)),
@@ -205,7 +206,7 @@ _TABLE = [
     _binary("minimum", np.minimum, "({0} < {1} ? {0} : {1})", _g_minimum, commutative=True, associative=True),
     _binary("arctan2", np.arctan2, "atan2({0}, {1})", _g_arctan2, output="float"),
     _binary("second", _second, "{1}", lambda m, i, o, gz: [ZERO, gz]),
-    _unary("neg", np.negative, "-{0}", lambda m, i, o, gz: [-gz], output="upcast"),
+    _unary("neg", np.negative, "-{0}", lambda m, i, o, gz: [-gz], output="upcast", accepts_bool=False),
     _unary("abs", np.abs, "fabs({0})", lambda m, i, o, gz: [gz * m.sgn(i[0])], output="upcast"),
     _unary("sqr", np.square, "{0} * {0}", lambda m, i, o, gz: [gz * 2 * i[0]], output="upcast"),
     _unary("sqrt", np.sqrt, "sqrt({0})", lambda m, i, o, gz: [gz * 0.5 / o]),

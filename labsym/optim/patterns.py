@@ -76,7 +76,10 @@ class Rule:
         bindings = match(self.pattern, node.outputs[0], {})
         if bindings is None or (self.constraint is not None and not self.constraint(bindings)):
             return None
-        return [build(self.replacement, bindings)]
+        try:
+            return [build(self.replacement, bindings)]
+        except TypeError:
+            return None  # the replacement is not defined for these types (e.g. -x of a bool)
 
 
 def op_matches(spec: Any, op: Any) -> bool:

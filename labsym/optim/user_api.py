@@ -256,11 +256,13 @@ def _variable_names(pattern: Any) -> set[str]:
     return set()
 
 
+def _op_name(op: Any) -> str:
+    return op if isinstance(op, str) else getattr(op, "__name__", None) or str(op)
+
+
 def _show(pattern: Any) -> str:
     if isinstance(pattern, tuple):
-        head = pattern[0]
-        name = head if isinstance(head, str) else getattr(head, "__name__", None) or str(head)
-        return f"{name}({', '.join(_show(p) for p in pattern[1:])})"
+        return f"{_op_name(pattern[0])}({', '.join(_show(p) for p in pattern[1:])})"
     if isinstance(pattern, dict):
         return _show(pattern["pattern"])
     return str(pattern)
@@ -298,8 +300,9 @@ class PatternSub(LocalOptimizer):
     """Replace what matches `in_pattern` by `out_pattern` (Theano's tuple pattern grammar).
 
     Heads are ops (T.exp, an Op instance or class, a scalar name); strings are variables bound
-    consistently; numbers match constants. Unless `allow_multiple_clients`, the inner nodes of
-    a match must not be used elsewhere (as in Theano: the rewrite would duplicate work).
+    consistently; numbers match constants; `{'pattern': p, 'constraint': fn}` adds a test of
+    the matched variable. Unless `allow_multiple_clients`, the inner nodes of a match must not
+    be used elsewhere (as in Theano: the rewrite would duplicate their work).
 
     Examples
     --------
@@ -309,12 +312,13 @@ class PatternSub(LocalOptimizer):
 
     def __init__(
         self,
-        in_pattern: tuple,
+        in_pattern: tuple | dict,
         out_pattern: Any,
         allow_multiple_clients: bool = False,
         name: str | None = None,
     ) -> None:
-        if not isinstance(in_pattern, tuple):
+        root = in_pattern.get("pattern") if isinstance(in_pattern, dict) else in_pattern
+        if not isinstance(root, tuple) or not root:
             raise TypeError(
                 f"PatternSub: the input pattern must be a tuple (op, ...), got {in_pattern!r}"
             )
@@ -327,10 +331,12 @@ class PatternSub(LocalOptimizer):
                 "which the input pattern does not bind"
             )
         math = f"{_show(in_pattern)} -> {_show(out_pattern)}"
-        super().__init__(name or f"PatternSub({math})", (in_pattern[0],), math)
+        super().__init__(name or f"PatternSub({math})", (root[0],), math)
         self.allow_multiple_clients = allow_multiple_clients
 
     def transform(self, fgraph: Any, node: Apply) -> list | None:
+        if len(node.outputs) != 1:
+            return None
         out = node.outputs[0]
         bindings = match(self.in_pattern, out, {})
         if bindings is None:
@@ -347,7 +353,7 @@ class OpSub(LocalOptimizer):
 
     Examples
     --------
-    >>> register_specialize(OpSub(T.exp, T.exp2), name='exp_to_exp2')  # exp(x) -> exp2(x)
+    >>> register_specialize(OpSub(MyExp(), T.exp), name='my_exp_to_exp')  # MyExp(x) -> exp(x)
     """
 
     def __init__(self, op1: Any, op2: Any, name: str | None = None) -> None:
@@ -355,10 +361,8 @@ class OpSub(LocalOptimizer):
         if not callable(op2) and not isinstance(op2, str):
             raise TypeError(f"OpSub: the replacement {op2!r} is not an op")
         self.op2 = op2
-        label = getattr(op2, "__name__", None) or str(op2)
-        super().__init__(
-            name or f"OpSub({_show((op1,))} -> {label})", (op1,), f"{_show((op1,))} -> {label}"
-        )
+        math = f"{_op_name(op1)}(...) -> {_op_name(op2)}(...)"
+        super().__init__(name or f"OpSub({math})", (op1,), math)
 
     def transform(self, fgraph: Any, node: Apply) -> list | None:
         if not op_matches(self.op1, node.op):

@@ -84,6 +84,13 @@ def test_a_value_used_twice_inside_the_group_is_fused_and_computed_once():
     assert ops_in(f.maker.fgraph) == ["Composite{t0 = exp(i0); t0 * i1 + t0}"]
 
 
+def test_a_diamond_whose_branches_meet_again_is_one_node():
+    x = tensor()
+    a = m.exp(x) * 2.0
+    f = assert_matches_unfused([x], m.sin(a) + m.cos(a), [RNG.normal(size=8)])
+    assert ops_in(f.maker.fgraph) == ["Composite{t1 = exp(i0) * 2.0; sin(t1) + cos(t1)}"]
+
+
 def test_an_intermediate_with_outside_clients_is_computed_once_and_read_by_both_groups():
     x, y, z = tensor(), tensor(), tensor()
     shared = m.exp(x) * 2.0

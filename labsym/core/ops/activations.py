@@ -88,8 +88,8 @@ def crossentropy_softmax_1hot_with_bias(x: Any, b: Any, y_idx: Any) -> tuple[Any
     --------
     >>> x, y = labsym.tensor.dmatrix('x'), labsym.tensor.lvector('y')
     >>> xent, sm = crossentropy_softmax_1hot_with_bias(x, [0.0, 1.0], y)
-    >>> labsym.function([x, y], sm)([[0.0, -1.0]], [1])
-    array([[0.5, 0.5]])
+    >>> labsym.function([x, y], [xent, sm])([[0.0, -1.0]], [1])
+    [array([0.69314718]), array([[0.5, 0.5]])]
     """
     x, b = as_tensor_variable(x), as_tensor_variable(b)
     if b.ndim != 1:

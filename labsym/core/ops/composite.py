@@ -1,6 +1,5 @@
-"""Composite: a small program of scalar-table records run as one elementwise op (fusion's output).
+"""Composite: scalar-table records and argument refs run as one elementwise op (fusion's output).
 
-The program is plain data (records and argument refs) so the NumPy, C and CUDA backends all walk it.
 May import core (graph, op, type, scalar, dtypes, variable) and core.ops.elemwise.
 """
 
@@ -57,7 +56,8 @@ class ScalarConstant:
 class Composite(Op):
     """Several scalar-table records fused into one elementwise op over `n_inputs` inputs.
 
-    `program` lists steps `(ScalarOp, argument refs)`; `outputs` names the steps returned.
+    `program` lists steps `(ScalarOp, argument refs)`; `outputs` names the steps returned;
+    `dependencies[j]` is the set of inputs step j reads, directly or through earlier steps.
     Broadcasting, static shapes and dtypes follow Elemwise step by step, so a Composite computes
     exactly what the Elemwise graph it replaces computes, with fewer temporaries.
     """
@@ -74,6 +74,7 @@ class Composite(Op):
             if not self.dependencies[j]:
                 raise ValueError(f"Composite: output step {j} depends on no input")
         self._text: str | None = None
+        self._functions: dict[tuple, Callable[..., Any]] = {}  # per input types
 
     def _check_program(self) -> None:
         for j, (spec, args) in enumerate(self.program):
@@ -88,12 +89,15 @@ class Composite(Op):
                         f"Composite: step {j} ({spec}) refers to {ref}, "
                         "not an input, an earlier step or a constant"
                     )
-        if not self.outputs or len(set(self.outputs)) != len(self.outputs):
-            raise ValueError(f"Composite: outputs must name distinct steps, got {self.outputs}")
-        if any(not 0 <= j < len(self.program) for j in self.outputs):
+        n_steps = len(self.program)
+        if (
+            not self.outputs
+            or len(set(self.outputs)) != len(self.outputs)
+            or not all(0 <= j < n_steps for j in self.outputs)
+        ):
             raise ValueError(
-                f"Composite: outputs {self.outputs} name steps outside the "
-                f"{len(self.program)}-step program"
+                f"Composite: outputs must name distinct steps of the {n_steps}-step program, "
+                f"got {self.outputs}"
             )
 
     def __str__(self) -> str:
@@ -172,13 +176,18 @@ class Composite(Op):
         return shapes
 
     # ------------------------------------------------------------------ evaluation
+    def _function_for(self, node: Apply) -> Callable[..., Any]:
+        key = tuple(v.type for v in node.inputs)
+        fn = self._functions.get(key)
+        if fn is None:
+            fn = self._functions[key] = numpy_function(self, key)
+        return fn
+
     def numpy_callable(self, node: Apply) -> Callable[..., Any] | None:
-        if len(self.outputs) != 1:
-            return None
-        return numpy_function(self, tuple(v.type for v in node.inputs))
+        return self._function_for(node) if len(self.outputs) == 1 else None
 
     def perform(self, node, inputs, output_storage):
-        results = numpy_function(self, tuple(v.type for v in node.inputs))(*inputs)
+        results = self._function_for(node)(*inputs)
         if len(self.outputs) == 1:
             results = (results,)
         for store, value, var in zip(output_storage, results, node.outputs, strict=True):
@@ -202,6 +211,10 @@ class Composite(Op):
                     arg_vars.append(constant(np.full((1,) * ndim, what.value, dtype=what.dtype)))
             values.append(Elemwise(spec)(*arg_vars))
         return values
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        """Input k reaches output j only if the program reads it on the way to that output."""
+        return [[k in self.dependencies[j] for j in self.outputs] for k in range(self.n_inputs)]
 
     def L_op(self, inputs, outputs, output_grads):
         from labsym.core.ops import math as m
@@ -391,12 +404,12 @@ def _cast_result(impl: Any, dtype: np.dtype) -> Callable[..., Any]:
     return cast_impl
 
 
-def _raise_mismatch(name: str, axis: int, members: tuple[int, ...], *arrays: Any) -> None:
+def _raise_mismatch(op: Composite, axis: int, members: tuple[int, ...], *arrays: Any) -> None:
     first = arrays[0].shape[axis]
     for k, a in zip(members[1:], arrays[1:], strict=True):
         if a.shape[axis] != first:
             raise ValueError(
-                f"Input dimension mis-match in {name}: "
+                f"Input dimension mis-match in {op}: "
                 f"input[{members[0]}].shape[{axis}] = {first}, "
                 f"input[{k}].shape[{axis}] = {a.shape[axis]} "
                 "(a length-1 axis is only broadcast when its type is broadcastable)"
@@ -411,7 +424,7 @@ class _NumpyProgram:
         self.input_types = input_types
         self.ndim = input_types[0].ndim if input_types else 0
         self.types = op.step_types(input_types)
-        self.namespace: dict[str, Any] = {"_mismatch": partial(_raise_mismatch, str(op))}
+        self.namespace: dict[str, Any] = {"_mismatch": partial(_raise_mismatch, op)}
         self.signatures, self.checks = self._shape_classes()
 
     def _shape_classes(self) -> tuple[list[tuple], list[tuple[int, tuple[int, ...]]]]:

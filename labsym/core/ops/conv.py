@@ -353,7 +353,8 @@ class Conv2dGradWeights(_BaseConv):
 
         def conv2d_grad_weights(x, gz, rows, cols):
             kernel = (int(rows), int(cols))
-            return _flip(_correlate_grad_weights(x, gz, kernel, params, dtype, who), flip)
+            flat = _correlate_grad_weights(x, gz, kernel, params, dtype, who)
+            return np.ascontiguousarray(_flip(flat, flip))
 
         return conv2d_grad_weights
 

@@ -62,7 +62,8 @@ class DimShuffle(Op):
         return Apply(self, [x], [TensorType(x.dtype, shape)()])
 
     def numpy_callable(self, node: Apply):
-        drop_index = tuple(0 if i in self.drop else slice(None) for i in range(self.input_ndim))
+        # the Ellipsis keeps a 0-d array (not a NumPy scalar) when every axis is dropped
+        drop_index = tuple(0 if i in self.drop else slice(None) for i in range(self.input_ndim)) + (Ellipsis,)
         needs_drop = bool(self.drop)
         remaining = sorted(self.shuffle)  # axes left after dropping, in input order
         transpose = tuple(remaining.index(axis) for axis in self.shuffle)
@@ -154,6 +155,8 @@ class Elemwise(Op):
             raise TypeError(f"{self} takes {spec.nin} inputs, got {len(inputs)}")
         variables = align_elemwise_inputs(str(self), inputs, spec)
         types = [v.type for v in variables]
+        if not spec.accepts_bool and all(t.dtype == "bool" for t in types):
+            raise TypeError(f"{self} is not defined on booleans (as in NumPy); cast the input first")
         shape = broadcast_static_shape(str(self), types) if types[0].ndim else ()
         out_dtype = spec.output_dtype([t.dtype for t in types])
         return Apply(self, variables, [TensorType(out_dtype, shape)()])

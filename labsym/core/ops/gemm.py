@@ -1,7 +1,7 @@
 """BLAS-style fused products: Gemm (b*Z + a*dot(X, Y)), Gemv (b*y + a*dot(A, x)), Ger (outer).
 
 The specialize phase builds them from dot-and-elemwise graphs. May import core.graph, core.op,
-core.type, core.dtypes, core.variable, core.ops.math/blas/reduce; scipy lazily (at compile time).
+core.type, core.dtypes, core.variable, core.ops.math/blas; scipy lazily (at compile time).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _PREFIX = {"float32": "s", "float64": "d"}
 
 
 # ---------------------------------------------------------------------------- input checks
-def _operands(op: Op, names: str, values: typing.Sequence[TensorLike], ndims: tuple) -> list:
+def _operands(op: Op, names: tuple, values: tuple, ndims: tuple) -> list:
     """The tensor operands, checked: one BLAS dtype and the expected number of dims each."""
     tensors = [as_tensor_variable(v) for v in values]
     for name, var, ndim in zip(names, tensors, ndims, strict=True):
@@ -92,7 +92,9 @@ class Gemm(Op):
     def __str__(self) -> str:
         return "Gemm{no_inplace}"
 
-    def make_node(self, z, a, x, y, b) -> Apply:
+    def make_node(
+        self, z: TensorLike, a: TensorLike, x: TensorLike, y: TensorLike, b: TensorLike
+    ) -> Apply:
         z, x, y = _operands(self, ("z", "x", "y"), (z, x, y), (2, 2, 2))
         a, b = _scalar(self, "a", a, z.dtype), _scalar(self, "b", b, z.dtype)
         (zr, zc), (xr, xc), (yr, yc) = z.type.shape, x.type.shape, y.type.shape
@@ -153,7 +155,9 @@ class Gemv(Op):
     def __str__(self) -> str:
         return "Gemv{no_inplace}"
 
-    def make_node(self, y, a, A, x, b) -> Apply:  # noqa: N803 - BLAS's names
+    def make_node(  # noqa: N803 - BLAS's names
+        self, y: TensorLike, a: TensorLike, A: TensorLike, x: TensorLike, b: TensorLike
+    ) -> Apply:
         y, A, x = _operands(self, ("y", "A", "x"), (y, A, x), (1, 2, 1))
         a, b = _scalar(self, "a", a, y.dtype), _scalar(self, "b", b, y.dtype)
         _join_lengths(self, "A's columns and x", A.type.shape[1], x.type.shape[0])
@@ -199,7 +203,9 @@ class Ger(Op):
     def __str__(self) -> str:
         return "Ger{non-destructive}"
 
-    def make_node(self, A, a, x, y, b=1.0) -> Apply:  # noqa: N803 - BLAS's names
+    def make_node(  # noqa: N803 - BLAS's names
+        self, A: TensorLike, a: TensorLike, x: TensorLike, y: TensorLike, b: TensorLike = 1.0
+    ) -> Apply:
         A, x, y = _operands(self, ("A", "x", "y"), (A, x, y), (2, 1, 1))  # noqa: N806
         a, b = _scalar(self, "a", a, A.dtype), _scalar(self, "b", b, A.dtype)
         shape = (

@@ -193,18 +193,17 @@ class Pool(_PoolBase):
             if 0 in geo.out:
                 return np.zeros(x.shape[:-2] + geo.out, dtype=dtype)
             xp = geo.pad_array(x, _lowest(x.dtype) if mode == "max" else 0)
-            acc = None
-            for window in geo.offsets():
-                if acc is None:
-                    acc = xp[window].astype(
-                        np.float64 if dtype.kind != "f" and mode != "max" else dtype
-                    )
-                elif mode == "max":
+            # integer sums and averages accumulate in float64, then truncate to the dtype
+            acc_dtype = np.float64 if dtype.kind != "f" and mode != "max" else dtype
+            windows = geo.offsets()
+            acc = xp[next(windows)].astype(acc_dtype)
+            for window in windows:
+                if mode == "max":
                     np.maximum(acc, xp[window], out=acc)
                 else:
                     acc += xp[window]
             if mode.startswith("average"):
-                acc = acc / geo.window_sizes(mode == "average_inc_pad")
+                acc /= geo.window_sizes(mode == "average_inc_pad").astype(acc_dtype)
             return np.asarray(acc, dtype=dtype)
 
         return pool
@@ -341,7 +340,7 @@ class AveragePoolGrad(_PoolBase):
             geo = _Geometry(self, x.shape[-2:])
             _check_pooled(self, gz, x.shape[:-2] + geo.out, "gz")
             if mode != "sum":
-                gz = gz / geo.window_sizes(mode == "average_inc_pad")
+                gz = gz / geo.window_sizes(mode == "average_inc_pad").astype(dtype)
             gxp = np.zeros(x.shape[:-2] + geo.padded, dtype=dtype)
             if 0 not in geo.out:
                 for window in geo.offsets():

@@ -102,6 +102,27 @@ def _keep_shape(result: Variable, removed: list, out: Variable) -> Variable:
     return result
 
 
+# ---------------------------------------------------------------------------------- duplicates
+def _same_input(a: Variable, b: Variable) -> bool:
+    return a is b or (isinstance(a, Constant) and isinstance(b, Constant) and a.signature() == b.signature())
+
+
+def merge_equal_node(fgraph: Any, node: Apply) -> list | None:
+    """f(x, y) computed twice -> once, as the merge phase does, but inside a phase: duplicates
+    that rewrites create (two sigmoid(-z)) then meet the identity-based rules of that phase."""
+    anchor = next((i for i in node.inputs if not isinstance(i, Constant)), None)
+    if anchor is None or node.op.destroy_map:
+        return None
+    commutative = isinstance(node.op, Elemwise) and node.op.scalar_op.commutative
+    orders = [node.inputs, node.inputs[::-1]] if commutative else [node.inputs]
+    for client, _ in fgraph.clients.get(anchor, ()):
+        if client is node or not isinstance(client, Apply) or client.op != node.op:
+            continue
+        if any(all(_same_input(a, b) for a, b in zip(order, client.inputs)) for order in orders):
+            return list(client.outputs)
+    return None
+
+
 # ---------------------------------------------------------------------------------- chains
 def _scalar_name(var: Variable) -> str | None:
     node = var.owner
@@ -256,6 +277,8 @@ def _const(value: np.ndarray, dtype: str) -> Variable:
 def _signed_sum(pos: list, neg: list, total: np.ndarray | None, dtype: str, ndim: int) -> Variable:
     """c + (P - N), the constant outermost; a negative constant is subtracted: (P - N) - |c|."""
     p, n = _chain("add", pos, dtype), _chain("add", neg, dtype)
+    # a lone narrower term is cast first: -b of a bool b, or -x of an int8 -128, would be wrong
+    p, n = (None if v is None else m.cast(v, dtype) for v in (p, n))
     if total is not None and np.isrealobj(total) and np.all(total < 0):
         c = _const(-total, dtype)
         if p is None:
@@ -379,7 +402,7 @@ def canonical_mul_chain(fgraph: Any, node: Apply) -> list | None:
         core = c if core is None else m.mul(c, core)
     elif core is None:
         core = _const(np.ones((1,) * out.ndim), out.dtype)
-    result = m.neg(core) if sign < 0 else core
+    result = m.neg(m.cast(core, out.dtype)) if sign < 0 else core
     if zero:
         result = _keep_shape(result, removed, out)
     elif not _covers(result, out):
@@ -672,7 +695,8 @@ RULES = [
     Rule("mul_div_cancel", PHASE, ("true_div", ("mul", "x", "y"), "x"), "y", math="x * y / x -> y"),
     Rule("pow_two", PHASE, ("pow", "x", 2), ("sqr", "x"), math="x ** 2 -> sqr(x)"),
     Rule("pow_one", PHASE, ("pow", "x", 1), "x", math="x ** 1 -> x"),
-    Rule("mul_minus_one", PHASE, ("mul", "x", -1), ("neg", "x"), math="x * -1 -> -x"),
+    Rule("mul_minus_one", PHASE, ("mul", "x", -1), ("neg", "x"), math="x * -1 -> -x",
+         constraint=lambda b: b["x"].dtype.startswith(("float", "complex"))),  # -x of a bool fails
     Rule("neg_of_sub", PHASE, ("neg", ("sub", "x", "y")), ("sub", "y", "x"), math="-(x - y) -> y - x"),
     Rule("sub_neg", PHASE, ("sub", "x", ("neg", "y")), ("add", "x", "y"), math="x - -y -> x + y"),
     # signs float outwards so that pairs cancel: -x * y -> -(x * y), then --z -> z
@@ -687,6 +711,8 @@ RULES = [
          math="c1*x*c2/x -> (c1*c2); 0*x -> 0; chains of * sorted"),
     Rule("canonical_add_chain", PHASE, node_rule=canonical_add_chain, tracks=_ADD_FAMILY,
          math="c1+x+c2-x -> (c1+c2); x+x -> 2*x; chains of + sorted"),
+    Rule("merge_equal_node", PHASE, node_rule=merge_equal_node, tracks=(Elemwise, DimShuffle),
+         math="f(x) and f(x) -> one f(x)"),
     Rule("useless_fill", PHASE, node_rule=remove_useless_fill, tracks=("second",),
          math="fill(a, b) -> b when b has the output's shape"),
     Rule("cut_fill_model", PHASE, node_rule=cut_fill_model, tracks=("second",),

@@ -1,0 +1,349 @@
+"""The Scan op: a loop whose body is an inner graph, run step by step by a compiled function.
+
+Layout, inputs: n_steps, sequences, recurrent states' initial buffers, shared states, non
+sequences; outputs: states, non-recurrent outputs (nit_sot), shared states' final values.
+May import core.graph, core.fgraph, core.op, core.type, core.variable, core.ops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from labsym.core import dtypes
+from labsym.core.fgraph import FunctionGraph
+from labsym.core.graph import Apply, Constant, Variable, ancestors
+from labsym.core.op import Op
+from labsym.core.ops.opfromgraph import compile_inner, inner_output_shapes
+from labsym.core.type import TensorType
+
+
+@dataclass(frozen=True)
+class ScanInfo:
+    """How a Scan's inputs and outputs are grouped (Theano's `info` dict, as a record).
+
+    `state_taps[k]` are the (negative) taps of state k; a `final_only` state keeps and returns
+    only its last value, which is what reductions and gradient accumulators need.
+    """
+
+    n_seqs: int
+    state_taps: tuple[tuple[int, ...], ...]
+    final_only: tuple[bool, ...]
+    n_nit_sot: int
+    n_shared: int
+    n_nonseqs: int
+    as_while: bool = False
+    truncate_gradient: int = -1
+    name: str | None = None
+
+    @property
+    def n_states(self) -> int:
+        return len(self.state_taps)
+
+    @property
+    def spans(self) -> tuple[int, ...]:
+        return tuple(-min(taps) for taps in self.state_taps)
+
+    @property
+    def n_taps(self) -> int:
+        return sum(len(taps) for taps in self.state_taps)
+
+    def outer_groups(self, items: Sequence[Any]) -> tuple[list, list, list, list]:
+        """(sequences, initial buffers, shared, non-sequences) of the outer inputs after n_steps."""
+        a = self.n_seqs
+        b = a + self.n_states
+        c = b + self.n_shared
+        return list(items[:a]), list(items[a:b]), list(items[b:c]), list(items[c:])
+
+    def inner_groups(self, items: Sequence[Any]) -> tuple[list, list[list], list, list]:
+        """(sequence slices, taps per state, shared, non-sequences) of the inner inputs."""
+        seqs = list(items[: self.n_seqs])
+        pos, taps = self.n_seqs, []
+        for state in self.state_taps:
+            taps.append(list(items[pos : pos + len(state)]))
+            pos += len(state)
+        shared = list(items[pos : pos + self.n_shared])
+        return seqs, taps, shared, list(items[pos + self.n_shared :])
+
+    def output_groups(self, items: Sequence[Any]) -> tuple[list, list, list]:
+        """(states, nit_sot, shared) of the outputs (inner outputs: the condition comes last)."""
+        a = self.n_states
+        b = a + self.n_nit_sot
+        return list(items[:a]), list(items[a:b]), list(items[b : b + self.n_shared])
+
+
+class Scan(Op):
+    """Loop over steps: each step runs the inner graph on sequence slices, states and constants.
+
+    The inner graph is compiled once (with the compiler labsym.compile injects) and called per
+    step from `perform`; gradients are a backward Scan (BPTT), R_op a tangent Scan.
+    """
+
+    def __init__(
+        self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable], info: ScanInfo, mode: Any = None
+    ) -> None:
+        n_in = info.n_seqs + info.n_taps + info.n_shared + info.n_nonseqs
+        n_out = info.n_states + info.n_nit_sot + info.n_shared + int(info.as_while)
+        if len(inner_inputs) != n_in or len(inner_outputs) != n_out:
+            raise ValueError(
+                f"Scan: info describes {n_in} inner inputs and {n_out} outputs, "
+                f"got {len(inner_inputs)} and {len(inner_outputs)}"
+            )
+        if len(info.final_only) != info.n_states or any(not t or max(t) >= 0 for t in info.state_taps):
+            raise ValueError(f"Scan: bad state taps {info.state_taps} / final_only {info.final_only}")
+        self.fgraph = FunctionGraph(inner_inputs, inner_outputs, clone=True)
+        self.info = info
+        self.mode = mode
+        self._fn: Callable[..., list] | None = None
+        self._connections: list[list[bool]] | None = None
+
+    def __str__(self) -> str:
+        return f"for{{cpu,{self.info.name or 'scan_fn'}}}"
+
+    # ------------------------------------------------------------------ construction
+    def make_node(self, n_steps: Any, *outer: Any) -> Apply:
+        from labsym.core.ops.math import cast
+        from labsym.core.variable import as_tensor_variable
+
+        info = self.info
+        n_steps = as_tensor_variable(n_steps)
+        if n_steps.ndim != 0 or not dtypes.is_integer(n_steps.dtype):
+            raise TypeError(f"{self}: n_steps must be an integer scalar, got {n_steps.type}")
+        n_steps = cast(n_steps, "int64")
+        expected = info.n_seqs + info.n_states + info.n_shared + info.n_nonseqs
+        if len(outer) != expected:
+            raise TypeError(f"{self}: expected {expected} inputs after n_steps, got {len(outer)}")
+        outer = [x if isinstance(x, Variable) else as_tensor_variable(x) for x in outer]
+        seqs, inits, shared, nonseqs = info.outer_groups(outer)
+        in_seqs, in_taps, in_shared, in_nonseqs = info.inner_groups(self.fgraph.inputs)
+        for j, (seq, inner) in enumerate(zip(seqs, in_seqs)):
+            _check_compatible(self, f"sequence {j}", seq, inner, extra_dim=True)
+        for k, (init, taps) in enumerate(zip(inits, in_taps)):
+            _check_compatible(self, f"initial state {k}", init, taps[0], extra_dim=True)
+            if init.type.shape[0] is not None and init.type.shape[0] < info.spans[k]:
+                raise ValueError(f"{self}: initial state {k} has {init.type.shape[0]} rows, its taps need {info.spans[k]}")
+        for s, (var, inner) in enumerate(zip(shared, in_shared)):
+            _check_compatible(self, f"shared variable {s}", var, inner, extra_dim=False)
+        for j, (var, inner) in enumerate(zip(nonseqs, in_nonseqs)):
+            _check_compatible(self, f"non-sequence {j}", var, inner, extra_dim=False)
+        return Apply(self, [n_steps, *outer], self._output_types(n_steps, shared))
+
+    def _output_types(self, n_steps: Variable, shared: list[Variable]) -> list[Variable]:
+        info = self.info
+        steps = None if info.as_while or not isinstance(n_steps, Constant) else int(n_steps.data)
+        _, in_taps, _, _ = info.inner_groups(self.fgraph.inputs)
+        _, nits, _ = info.output_groups(self.fgraph.outputs)
+        outs = []
+        for taps, final in zip(in_taps, info.final_only):
+            row = taps[0].type
+            outs.append(TensorType(row.dtype, row.shape)() if final else TensorType(row.dtype, (steps, *row.shape))())
+        outs += [TensorType(o.type.dtype, (steps, *o.type.shape))() for o in nits]
+        outs += [s.type() for s in shared]
+        return outs
+
+    # ------------------------------------------------------------------ evaluation
+    def inner_function(self) -> Callable[..., list]:
+        """The compiled step: inner inputs -> inner outputs (compiled on first use)."""
+        if self._fn is None:
+            self._fn = compile_inner(self.fgraph.inputs, self.fgraph.outputs, self.mode, True, str(self))
+        return self._fn
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        info = self.info
+        fn = self.inner_function()
+        n_steps = int(inputs[0])
+        if n_steps < 0:
+            raise ValueError(f"{self}: asked to run a negative number of steps ({n_steps})")
+        seqs, inits, shared, nonseqs = info.outer_groups(inputs[1:])
+        for j, seq in enumerate(seqs):
+            if seq.shape[0] < n_steps:
+                raise ValueError(f"{self}: sequence {j} has {seq.shape[0]} entries, fewer than the {n_steps} steps to run")
+        states = [
+            _State(self, k, init, info.state_taps[k], info.final_only[k], n_steps, node.outputs[k].dtype)
+            for k, init in enumerate(inits)
+        ]
+        nits = [_Stack(self, m, n_steps, node.outputs[info.n_states + m]) for m in range(info.n_nit_sot)]
+        shared = list(shared)
+        done = n_steps
+        first_shared = info.n_states + info.n_nit_sot
+        for i in range(n_steps):
+            args = [seq[i, ...] for seq in seqs]
+            for state in states:
+                args.extend(state.taps(i))
+            args.extend(shared)
+            args.extend(nonseqs)
+            results = fn(*args)
+            for state, value in zip(states, results):
+                state.store(i, value)
+            for m, stack in enumerate(nits):
+                stack.store(i, results[info.n_states + m])
+            shared = results[first_shared : first_shared + info.n_shared]
+            if info.as_while and results[-1]:
+                done = i + 1
+                break
+        outs = [state.result(done) for state in states] + [stack.result(done) for stack in nits]
+        outs += [np.array(v) if isinstance(v, np.ndarray) else v for v in shared]
+        for store, value in zip(output_storage, outs):
+            store[0] = value
+
+    # ------------------------------------------------------------------ shapes
+    def infer_shape(self, fgraph: Any, node: Apply, input_shapes: Sequence[Any]) -> list:
+        info = self.info
+        if info.as_while:
+            raise NotImplementedError(f"{self}: with until, the number of steps is known only at run time")
+        n = node.inputs[0]
+        seq_shapes, init_shapes, shared_shapes, nonseq_shapes = info.outer_groups(input_shapes[1:])
+        outs = [tuple(s[1:]) if final else (n, *s[1:]) for s, final in zip(init_shapes, info.final_only)]
+        if info.n_nit_sot:
+            inner_shapes = [tuple(s[1:]) for s in seq_shapes]
+            for s, taps in zip(init_shapes, info.state_taps):
+                inner_shapes += [tuple(s[1:])] * len(taps)
+            inner_shapes += [tuple(s) for s in shared_shapes] + [tuple(s) for s in nonseq_shapes]
+            _, _, _, in_nonseqs = info.inner_groups(self.fgraph.inputs)
+            _, _, _, nonseqs = info.outer_groups(node.inputs[1:])
+            found = inner_output_shapes(self.fgraph, inner_shapes, dict(zip(in_nonseqs, nonseqs)))
+            _, nit_shapes, _ = info.output_groups(found)
+            if any(s is None for s in nit_shapes):
+                raise NotImplementedError(f"{self}: an output's shape depends on values computed in the loop")
+            outs += [(n, *s) for s in nit_shapes]
+        return outs + [tuple(s) for s in shared_shapes]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        if self._connections is None:
+            self._connections = _connections(self)
+        return self._connections
+
+    # ------------------------------------------------------------------ derivatives
+    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Any]) -> list:
+        from labsym.core.scan_grad import scan_l_op
+
+        return scan_l_op(self, list(inputs), list(outputs), list(output_grads))
+
+    def R_op(self, inputs: Sequence[Variable], eval_points: Sequence[Any]) -> list:
+        from labsym.core.scan_grad import scan_r_op
+
+        return scan_r_op(self, list(inputs), list(eval_points))
+
+
+def _check_compatible(op: Op, what: str, outer: Variable, inner: Variable, extra_dim: bool) -> None:
+    """Outer values must have the inner variable's dtype and ndim (plus the time axis)."""
+    if not isinstance(inner.type, TensorType):
+        if outer.type != inner.type:
+            raise TypeError(f"{op}: {what} has type {outer.type}, the inner graph expects {inner.type}")
+        return
+    ndim = inner.type.ndim + int(extra_dim)
+    if not isinstance(outer.type, TensorType) or outer.type.dtype != inner.type.dtype or outer.type.ndim != ndim:
+        steps = " with one more (time) axis" if extra_dim else ""
+        raise TypeError(
+            f"{op}: {what} has type {outer.type}; the inner graph expects dtype {inner.type.dtype} "
+            f"and {ndim} dims ({inner.type}{steps})"
+        )
+
+
+class _State:
+    """One recurrent state's storage: the full buffer (initial rows + steps) or a window."""
+
+    def __init__(self, op: Scan, k: int, init: np.ndarray, taps: tuple, final: bool, n_steps: int, dtype: str):
+        span = -min(taps)
+        if init.shape[0] < span:
+            raise ValueError(f"{op}: initial state {k} has {init.shape[0]} rows; its taps {taps} need {span}")
+        self.op, self.k, self.span, self.taps_, self.final = op, k, span, taps, final
+        self.row_shape = init.shape[1:]
+        if final:
+            self.window = [init[r, ...] for r in range(span)]
+        else:
+            self.buffer = np.empty((span + n_steps, *self.row_shape), dtype=dtype)
+            self.buffer[:span] = init[:span]
+
+    def taps(self, i: int) -> list:
+        if self.final:
+            return [self.window[self.span + t] for t in self.taps_]
+        return [self.buffer[self.span + i + t, ...] for t in self.taps_]
+
+    def store(self, i: int, value: np.ndarray) -> None:
+        if value.shape != self.row_shape:
+            raise ValueError(
+                f"{self.op}: at step {i} the inner function returned shape {value.shape} for state "
+                f"{self.k}, whose initial value has rows of shape {self.row_shape}; a state must keep its shape"
+            )
+        if self.final:
+            self.window.append(value)
+            self.window.pop(0)
+        else:
+            self.buffer[self.span + i] = value
+
+    def result(self, done: int) -> np.ndarray:
+        if self.final:
+            return np.array(self.window[-1])
+        return self.buffer[self.span : self.span + done]
+
+
+class _Stack:
+    """A non-recurrent output's storage, allocated at the first step from its shape."""
+
+    def __init__(self, op: Scan, m: int, n_steps: int, out: Variable) -> None:
+        self.op, self.m, self.n_steps, self.out = op, m, n_steps, out
+        self.array: np.ndarray | None = None
+
+    def store(self, i: int, value: np.ndarray) -> None:
+        if self.array is None:
+            self.array = np.empty((self.n_steps, *value.shape), dtype=self.out.dtype)
+        elif value.shape != self.array.shape[1:]:
+            raise ValueError(
+                f"{self.op}: output {self.m} has shape {value.shape} at step {i} but "
+                f"{self.array.shape[1:]} at step 0; every step must return the same shape"
+            )
+        self.array[i] = value
+
+    def result(self, done: int) -> np.ndarray:
+        if self.array is None:
+            return np.zeros((0, *(d or 0 for d in self.out.type.shape[1:])), dtype=self.out.dtype)
+        return self.array[:done]
+
+
+def _connections(op: Scan) -> list[list[bool]]:
+    """connection[i][j]: outer input i influences outer output j (through any number of steps)."""
+    info = op.info
+    inner_in = op.fgraph.inputs
+    index = {v: i for i, v in enumerate(inner_in)}
+    outs = op.fgraph.outputs[: info.n_states + info.n_nit_sot + info.n_shared]
+    deps = [{index[v] for v in ancestors([o]) if v in index} for o in outs]
+    _, taps, shared, _ = info.inner_groups(range(len(inner_in)))
+    feedback = [(set(t), k) for k, t in enumerate(taps)]
+    feedback += [({s}, info.n_states + info.n_nit_sot + j) for j, s in enumerate(shared)]
+    changed = True
+    while changed:
+        changed = False
+        for dep in deps:
+            for sources, j in feedback:
+                if dep & sources and not deps[j] <= dep:
+                    dep |= deps[j]
+                    changed = True
+    seqs, _, _, nonseqs = info.inner_groups(range(len(inner_in)))
+    outer_sets = [set()] + [{s} for s in seqs] + [set(t) for t in taps]
+    outer_sets += [{s} for s in shared] + [{n} for n in nonseqs]
+    pattern = [[bool(src & dep) for dep in deps] for src in outer_sets]
+    for k, final in enumerate(info.final_only):
+        pattern[1 + info.n_seqs + k][k] = pattern[1 + info.n_seqs + k][k] or final
+    first = 1 + info.n_seqs + info.n_states
+    for j in range(info.n_shared):
+        pattern[first + j][info.n_states + info.n_nit_sot + j] = True
+    return pattern
+
+
+def apply_scan(
+    inner_inputs: Sequence[Variable],
+    inner_outputs: Sequence[Variable],
+    info: ScanInfo,
+    outer_inputs: Sequence[Variable],
+    mode: Any = None,
+) -> list[Variable]:
+    """Build a Scan node (computing test values when they are on); returns its outputs."""
+    from labsym.core import testvalue
+
+    node = Scan(inner_inputs, inner_outputs, info, mode).make_node(*outer_inputs)
+    testvalue.compute_node_test_value(node)
+    return list(node.outputs)

@@ -1,0 +1,8 @@
+"""Theano's `theano.tensor.shared_randomstreams`: RandomStreams, symbolic NumPy-style draws.
+
+Facade: re-exports only.
+"""
+
+from labsym.core.random_streams import RandomStreams
+
+__all__ = ["RandomStreams"]
