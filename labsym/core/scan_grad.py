@@ -1,7 +1,6 @@
-"""Derivatives of Scan: back-propagation through time as a backward Scan, and R_op as a tangent Scan.
+"""Derivatives of Scan: back-propagation through time as a backward Scan, R_op as a tangent Scan.
 
-The backward loop runs over the reversed steps carrying, per state, the gradient still owed to
-its last `span` values. May import core.graph, core.autodiff, core.ops and core.scan_op.
+May import core.graph, core.autodiff, core.ops and core.scan_op.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from typing import Any
 
 from labsym.core import dtypes
 from labsym.core.graph import Variable, ancestors, clone_graph
-from labsym.core.ops.opfromgraph import is_zero_gradient
+from labsym.core.ops.opfromgraph import inner_graph_building, is_zero_gradient
 from labsym.core.scan_op import Scan, ScanInfo, apply_scan
 from labsym.core.type import TensorType
 
@@ -64,7 +63,11 @@ def _history_source(op: Scan, inputs: list, outputs: list, frontier: list) -> tu
 
 
 class _Backward:
-    """Builds the inner graph of the backward loop for one Scan node."""
+    """Builds the inner graph of the backward loop for one Scan node.
+
+    The backward loop runs over the reversed steps carrying, per state, the gradient still owed
+    to its last `span` values (a "carry"), and summing the non-sequences' gradients.
+    """
 
     def __init__(self, op: Scan, frontier: list, g_states: list, g_nits: list) -> None:
         self.op, self.info = op, op.info
@@ -187,7 +190,8 @@ def scan_l_op(op: Scan, inputs: list, outputs: list, output_grads: list) -> list
     frontier = _frontier(op)
     histories, front_values = _history_source(op, inputs, outputs, frontier)
     back = _Backward(op, frontier, [None if info.final_only[k] else g for k, g in enumerate(g_states)], g_nits)
-    inner_in, inner_out, seq_grads = back.step()
+    with inner_graph_building():
+        inner_in, inner_out, seq_grads = back.step()
     T = _steps(info, inputs, outputs, histories)
     k_trunc = info.truncate_gradient
     n_back = T if k_trunc < 0 else math.minimum(T, k_trunc)
@@ -275,8 +279,9 @@ def scan_r_op(op: Scan, inputs: list, eval_points: list) -> list:
     wrt = [seqs[j] for j in t_seq] + [v for k in t_states for v in taps[k]] + [nonseq_in[j] for j in t_nonseq]
     points = list(seq_t.values()) + [v for k in t_states for v in tap_t[k]] + list(nonseq_t.values())
     targets = [states[k] for k in t_states] + [nits[m] for m in t_nits]
-    tangents = Rop(targets, wrt, points) if targets else []
-    tangents = [math.cast(t, o.dtype) for t, o in zip(tangents, targets)]
+    with inner_graph_building():
+        tangents = Rop(targets, wrt, points) if targets else []
+        tangents = [math.cast(t, o.dtype) for t, o in zip(tangents, targets)]
     cond = op.fgraph.outputs[-1:] if info.as_while else []
     inner_in = seqs + list(seq_t.values()) + [v for t in taps for v in t] + [v for k in t_states for v in tap_t[k]]
     inner_in += shared_in + nonseq_in + list(nonseq_t.values())

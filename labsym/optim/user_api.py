@@ -257,6 +257,8 @@ def _variable_names(pattern: Any) -> set[str]:
 
 
 def _op_name(op: Any) -> str:
+    if isinstance(op, Elemwise) and not op.inplace_pattern:
+        return op.scalar_op.name
     return op if isinstance(op, str) else getattr(op, "__name__", None) or str(op)
 
 

@@ -482,3 +482,34 @@ def test_runtime_shape_change_of_a_state_is_reported():
     out, _ = scan(lambda x_t, h: x_t[:2] + h[:2], sequences=x, outputs_info=h0)
     with pytest.raises(ValueError, match=r"returned shape \(2,\) for state 0, whose initial value has rows of shape \(3,\)"):
         function([x, h0], out)(rand(4, 3), rand(3))
+
+
+# ---------------------------------------------------------------------------------- modes
+@pytest.mark.parametrize("mode", ["DebugMode", "NanGuardMode", "FAST_COMPILE"])
+def test_values_and_gradients_in_other_modes(mode):
+    x, h0 = C["dvector"]("x"), C["dscalar"]("h0")
+    out, _ = scan(lambda x_t, h: h * 0.5 + x_t, sequences=x, outputs_info=h0)
+    values, gx = function([x, h0], [out, grad(out.sum(), x)], mode=mode)(np.arange(3.0), 1.0)
+    np.testing.assert_allclose(values, [0.5, 1.25, 2.625])
+    np.testing.assert_allclose(gx, [1.75, 1.5, 1.0])
+
+
+def test_constant_loops_are_folded_at_compile_time():
+    from labsym.core.variable import constant
+
+    doubled, _ = scan(lambda v: v * 2, sequences=constant(np.arange(3.0)))
+    f = function([], doubled)
+    assert scan_nodes(f) == []
+    np.testing.assert_allclose(f(), [0.0, 2.0, 4.0])
+
+
+def test_test_values_flow_through_the_loop_and_its_gradient():
+    from labsym.config import config
+
+    with config.change_flags(compute_test_value="raise"):
+        x, h0 = C["dvector"]("x"), C["dscalar"]("h0")
+        x.tag.test_value, h0.tag.test_value = np.arange(3.0), np.array(1.0)
+        out, _ = scan(lambda x_t, h: h * 0.5 + x_t, sequences=x, outputs_info=h0)
+        gx = grad(out.sum(), x)
+    np.testing.assert_allclose(out.tag.test_value, [0.5, 1.25, 2.625])
+    np.testing.assert_allclose(gx.tag.test_value, [1.75, 1.5, 1.0])

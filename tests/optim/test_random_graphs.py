@@ -24,17 +24,17 @@ UNARY = ("exp", "log", "sqr", "neg", "tanh", "sigmoid")
 REDUCTIONS = ("sum", "mean", "max")
 WITH_CONSTANT = ("add_c", "sub_c", "rsub_c", "mul_c", "div_c")  # identities and folding
 CONSTANTS = (0.0, 1.0, -1.0, 2.0, 0.5, -3.0)
-EXAMPLES = 120  # about 10 s on one core
+EXAMPLES = 300  # about 10 s on one core
 
 
 def _positive(value, how: int):
-    """A positive variant of value (for denominators and logs)."""
-    return m.exp(m.tanh(value)) if how else m.sqr(value) + 0.5
+    """A positive variant of value, at least exp(-3) (for denominators and logs)."""
+    return m.exp(m.tanh(value) * 3.0) if how else m.sqr(value) + 0.5
 
 
-def _binary(name: str, a, b, how: int):
+def _binary(name: str, a, b, b_positive: bool, how: int):
     if name == "true_div":
-        return a / _positive(b, how)
+        return a / (b if b_positive else _positive(b, how))
     if name == "maximum":
         return m.maximum(a, b)
     if name == "dot":
@@ -42,11 +42,11 @@ def _binary(name: str, a, b, how: int):
     return {"add": a + b, "sub": a - b, "mul": a * b}[name]
 
 
-def _unary(name: str, a, how: int):
+def _unary(name: str, a, a_positive: bool, how: int):
     if name == "exp":
         return m.exp(m.tanh(a) * 3.0)
     if name == "log":
-        return m.log(_positive(a, how))
+        return m.log(a if a_positive else _positive(a, how))
     return getattr(m, name)(a)
 
 
@@ -63,23 +63,35 @@ def _reduce(name: str, a, axis: int | None):
     return getattr(a, name)(axis=axis)
 
 
+# ops whose result is positive (and away from 0) when their operands are
+_KEEPS_POSITIVE = {"add", "mul", "true_div", "maximum", "add_c", "sum", "mean", "max"}
+
+
 def build(program: dict):
-    """(inputs, outputs) of a program; every step reads earlier values by (wrapped) index."""
+    """(inputs, outputs) of a program; every step reads earlier values by (wrapped) index.
+
+    Values known positive (exp, sqr + 0.5, and sums/products of positives) divide and take logs
+    directly, so the same value can appear above and below a fraction bar and cancel.
+    """
     inputs = [KINDS[kind](f"x{i}") for i, kind in enumerate(program["inputs"])]
-    values = list(inputs)
+    values = [(x, False) for x in inputs] + [(_positive(x, 1), True) for x in inputs]
     for op, i, j, extra in program["steps"]:
-        a, b = values[i % len(values)], values[j % len(values)]
+        (a, a_pos), (b, b_pos) = values[i % len(values)], values[j % len(values)]
         if op in BINARY:
-            values.append(_binary(op, a, b, extra % 2))
+            out = _binary(op, a, b, b_pos, extra % 2)
+            positive = a_pos and (b_pos or op == "true_div") and op in _KEEPS_POSITIVE
         elif op in UNARY:
-            values.append(_unary(op, a, extra % 2))
+            out, positive = _unary(op, a, a_pos, extra % 2), op in ("exp", "sqr") and a_pos
         elif op in WITH_CONSTANT:
-            values.append(_with_constant(op, a, CONSTANTS[extra % len(CONSTANTS)]))
+            c = CONSTANTS[extra % len(CONSTANTS)]
+            out, positive = _with_constant(op, a, c), a_pos and op in _KEEPS_POSITIVE and c >= 0
         else:
-            values.append(_reduce(op, a, (None, 0, -1)[extra % 3]))
-    outputs = [values[-1]]
+            out = _reduce(op, a, (None, 0, -1)[extra % 3])
+            positive = a_pos and op in _KEEPS_POSITIVE and a.ndim > 0
+        values.append((out, positive))
+    outputs = [values[-1][0]]
     if program["second"] is not None:
-        outputs.append(values[program["second"] % len(values)])
+        outputs.append(values[program["second"] % len(values)][0])
     if program["grad"]:
         cost = outputs[0].sum() if outputs[0].ndim else outputs[0]
         outputs.append(grad(cost, inputs[0], disconnected_inputs="ignore"))

@@ -147,6 +147,16 @@ class Elemwise(Op):
             return f"Elemwise{{{self.scalar_op},inplace}}"
         return f"Elemwise{{{self.scalar_op},no_inplace}}"
 
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        """Apply elementwise; associative ops (add, mul, ...) take any number of terms."""
+        spec = self.scalar_op
+        if spec.associative and spec.nin == 2 and len(inputs) > 2 and not self.inplace_pattern:
+            out = super().__call__(inputs[0], inputs[1])
+            for term in inputs[2:]:
+                out = super().__call__(out, term)
+            return out
+        return super().__call__(*inputs, **kwargs)
+
     def make_node(self, *inputs: Any) -> Apply:
         from labsym.core.variable import align_elemwise_inputs
 

@@ -1,14 +1,12 @@
 """BLAS-style fused products: Gemm (b*Z + a*dot(X, Y)), Gemv (b*y + a*dot(A, x)), Ger (outer).
 
 The specialize phase builds them from dot-and-elemwise graphs. May import core.graph, core.op,
-core.type, core.dtypes, core.variable, core.ops.math/blas; scipy lazily (at compile time).
+core.type, core.dtypes, core.variable, core.ops.math/blas.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
-
 import numpy as np
 
 from labsym.core import dtypes
@@ -21,7 +19,6 @@ from labsym.core.variable import as_tensor_variable, constant
 
 TensorLike = typing.Any  # a tensor variable, or anything as_tensor_variable accepts
 BLAS_DTYPES = ("float32", "float64")
-_PREFIX = {"float32": "s", "float64": "d"}
 
 
 # ---------------------------------------------------------------------------- input checks
@@ -61,19 +58,13 @@ def _join_lengths(op: Op, what: str, *lengths: int | None) -> int | None:
     return known.pop() if known else None
 
 
-def _fortran(arr: np.ndarray) -> tuple[np.ndarray, int]:
-    """(array BLAS can read without a copy, trans flag): a C-ordered matrix is read transposed."""
-    if arr.flags.f_contiguous:
-        return arr, 0
-    if arr.flags.c_contiguous:
-        return arr.T, 1
-    return np.asfortranarray(arr), 0
-
-
-def _blas(name: str, dtype: str) -> Callable:
-    from scipy.linalg import blas  # lazy: `import labsym` stays fast and needs numpy only
-
-    return getattr(blas, _PREFIX[dtype] + name)
+def _accumulate(out: np.ndarray, base: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """out += b * base, in place (out is a fresh product); b == 0 leaves base unread."""
+    if b == 1:
+        np.add(out, base, out=out)
+    elif b:
+        out += base * b
+    return out
 
 
 def _mismatch(op: Op, shapes: str) -> ValueError:

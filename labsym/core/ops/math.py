@@ -1,4 +1,4 @@
-"""Elementwise math: one Python function per scalar-table record, plus cast, fill and *_like.
+"""Elementwise math: one Elemwise op per scalar-table record, plus round, cast, fill and *_like.
 
 These are the functions users call (`T.exp`, `T.switch`, ...) and the namespace scalar
 gradients are written in. May import core.scalar, core.ops.elemwise, core.variable.
@@ -24,109 +24,63 @@ def _apply(name: str, *inputs: Any):
     return elemwise_op(name)(*inputs)
 
 
-# arithmetic ---------------------------------------------------------------------------------
-def add(*terms: Any):
-    """Elementwise sum; more than two terms are added left to right."""
-    out = terms[0]
-    for term in terms[1:]:
-        out = _apply("add", out, term)
-    return out if len(terms) > 1 else _apply("add", out, 0)
-
-
-def sub(x: Any, y: Any):
-    return _apply("sub", x, y)
-
-
-def mul(*factors: Any):
-    """Elementwise product; more than two factors are multiplied left to right."""
-    out = factors[0]
-    for factor in factors[1:]:
-        out = _apply("mul", out, factor)
-    return out if len(factors) > 1 else _apply("mul", out, 1)
-
-
-def true_div(x: Any, y: Any):
-    return _apply("true_div", x, y)
-
-
-def int_div(x: Any, y: Any):
-    return _apply("int_div", x, y)
-
-
-def mod(x: Any, y: Any):
-    return _apply("mod", x, y)
-
-
-def pow(x: Any, y: Any):  # noqa: A001 - Theano's name
-    return _apply("pow", x, y)
-
-
-def maximum(x: Any, y: Any):
-    return _apply("maximum", x, y)
-
-
-def minimum(x: Any, y: Any):
-    return _apply("minimum", x, y)
-
-
-def arctan2(y: Any, x: Any):
-    return _apply("arctan2", y, x)
-
-
-def second(a: Any, b: Any):
-    """`b` broadcast to the shape of `a` (Theano's `second`/`fill`)."""
-    return _apply("second", a, b)
-
-
-def neg(x: Any):
-    return _apply("neg", x)
-
-
-def abs(x: Any):  # noqa: A001 - Theano's name (exported also as abs_)
-    return _apply("abs", x)
-
-
-def _unary(name: str):
-    def fn(x: Any):
-        return _apply(name, x)
-
-    fn.__name__ = name
-    fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise {name}(x)."
-    return fn
-
-
-sqr = _unary("sqr")
-sqrt = _unary("sqrt")
-exp = _unary("exp")
-exp2 = _unary("exp2")
-expm1 = _unary("expm1")
-log = _unary("log")
-log2 = _unary("log2")
-log10 = _unary("log10")
-log1p = _unary("log1p")
-sin = _unary("sin")
-cos = _unary("cos")
-tan = _unary("tan")
-arcsin = _unary("arcsin")
-arccos = _unary("arccos")
-arctan = _unary("arctan")
-sinh = _unary("sinh")
-cosh = _unary("cosh")
-tanh = _unary("tanh")
-arcsinh = _unary("arcsinh")
-arccosh = _unary("arccosh")
-arctanh = _unary("arctanh")
-sigmoid = _unary("sigmoid")
-softplus = _unary("softplus")
-erf = _unary("erf")
-erfc = _unary("erfc")
-ceil = _unary("ceil")
-floor = _unary("floor")
-sgn = _unary("sgn")
-isnan = _unary("isnan")
-isinf = _unary("isinf")
-invert = _unary("invert")
+# Each name is the Elemwise op itself (as in Theano, where `T.exp` is an op), so user rewrites
+# can test `node.op == T.exp`; calling it applies it. add/mul/and_/... take several terms.
+add = elemwise_op("add")
+sub = elemwise_op("sub")
+mul = elemwise_op("mul")
+true_div = elemwise_op("true_div")
+int_div = elemwise_op("int_div")
+mod = elemwise_op("mod")
+pow = elemwise_op("pow")  # noqa: A001 - Theano's name
+maximum = elemwise_op("maximum")
+minimum = elemwise_op("minimum")
+arctan2 = elemwise_op("arctan2")
+second = elemwise_op("second")  # `b` broadcast to the shape of `a` (Theano's second/fill)
+neg = elemwise_op("neg")
+abs = elemwise_op("abs")  # noqa: A001 - Theano's name (exported also as abs_)
+sqr = elemwise_op("sqr")
+sqrt = elemwise_op("sqrt")
+exp = elemwise_op("exp")
+exp2 = elemwise_op("exp2")
+expm1 = elemwise_op("expm1")
+log = elemwise_op("log")
+log2 = elemwise_op("log2")
+log10 = elemwise_op("log10")
+log1p = elemwise_op("log1p")
+sin = elemwise_op("sin")
+cos = elemwise_op("cos")
+tan = elemwise_op("tan")
+arcsin = elemwise_op("arcsin")
+arccos = elemwise_op("arccos")
+arctan = elemwise_op("arctan")
+sinh = elemwise_op("sinh")
+cosh = elemwise_op("cosh")
+tanh = elemwise_op("tanh")
+arcsinh = elemwise_op("arcsinh")
+arccosh = elemwise_op("arccosh")
+arctanh = elemwise_op("arctanh")
+sigmoid = elemwise_op("sigmoid")
+softplus = elemwise_op("softplus")
+erf = elemwise_op("erf")
+erfc = elemwise_op("erfc")
+ceil = elemwise_op("ceil")
+floor = elemwise_op("floor")
+sgn = elemwise_op("sgn")
+isnan = elemwise_op("isnan")
+isinf = elemwise_op("isinf")
+invert = elemwise_op("invert")
+clip = elemwise_op("clip")
+switch = elemwise_op("switch")  # elementwise choice; both branches are computed
+lt = elemwise_op("lt")
+gt = elemwise_op("gt")
+le = elemwise_op("le")
+ge = elemwise_op("ge")
+eq = elemwise_op("eq")
+neq = elemwise_op("neq")
+and_ = elemwise_op("and_")
+or_ = elemwise_op("or_")
+xor = elemwise_op("xor")
 
 
 def round(x: Any, mode: str = "half_to_even"):  # noqa: A001 - Theano's name
@@ -134,52 +88,6 @@ def round(x: Any, mode: str = "half_to_even"):  # noqa: A001 - Theano's name
     if mode not in ("half_to_even", "half_away_from_zero"):
         raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
     return _apply(f"round_{mode}", x)
-
-
-def clip(x: Any, a_min: Any, a_max: Any):
-    return _apply("clip", x, a_min, a_max)
-
-
-def switch(cond: Any, if_true: Any, if_false: Any):
-    """Elementwise choice: `if_true` where `cond` holds, else `if_false` (both computed)."""
-    return _apply("switch", cond, if_true, if_false)
-
-
-# comparisons and logic -------------------------------------------------------------------------
-def lt(x: Any, y: Any):
-    return _apply("lt", x, y)
-
-
-def gt(x: Any, y: Any):
-    return _apply("gt", x, y)
-
-
-def le(x: Any, y: Any):
-    return _apply("le", x, y)
-
-
-def ge(x: Any, y: Any):
-    return _apply("ge", x, y)
-
-
-def eq(x: Any, y: Any):
-    return _apply("eq", x, y)
-
-
-def neq(x: Any, y: Any):
-    return _apply("neq", x, y)
-
-
-def and_(x: Any, y: Any):
-    return _apply("and_", x, y)
-
-
-def or_(x: Any, y: Any):
-    return _apply("or_", x, y)
-
-
-def xor(x: Any, y: Any):
-    return _apply("xor", x, y)
 
 
 # dtype and filling -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """OpFromGraph: an op defined by a graph (inlinable, gradient overridable), and inner-graph helpers.
 
 The helpers (compile an inner graph with the injected compiler, infer its output shapes) are
-shared with Scan. May import core.graph, core.fgraph, core.op, core.autodiff, core.variable.
+shared with Scan. May import labsym.config, core.graph, core.fgraph, core.op, core.autodiff, core.variable.
 """
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ def compile_inner(
         raise RuntimeError(f"{name}: import labsym (not only labsym.core) to run inner graphs")
     outs = [Out(o, borrow=borrow) for o in outputs]
     return evaluation._compiler(list(inputs), outs, mode=mode, on_unused_input="ignore", name=name)
+
+
+def inner_graph_building() -> Any:
+    """A context in which test values are off: inner graphs are built on placeholders."""
+    from labsym.config import config
+
+    return config.change_flags(compute_test_value="off")
 
 
 def _static_shape(var: Variable) -> tuple | None:
@@ -234,7 +241,8 @@ class OpFromGraph(Op):
             inner_in = [v.type(v.name) for v in self.fgraph.inputs[: self.n_explicit]]
             g_in = [o.type(f"g_{i}") for i, o in enumerate(self.fgraph.outputs)]
             sources = inner_in + list(self.shared_inputs)
-            grads = self._grads(inner_in, g_in, sources)
+            with inner_graph_building():
+                grads = self._grads(inner_in, g_in, sources)
             self._grad_op = OpFromGraph(
                 inner_in + g_in, grads, inline=self.inline, name=f"{self.name or 'ofg'}_grad", mode=self.mode
             )
