@@ -5,7 +5,7 @@ expressions with NumPy syntax, take symbolic gradients, and compile them with `f
 This module only re-exports; the implementation lives in core/, optim/, backends/ and viz/.
 """
 
-from labsym import compile, gradient, printing, tensor  # noqa: A004 - Theano's module names
+from labsym import compile, gradient, ifelse, printing, sandbox, tensor  # noqa: A004 - Theano's names
 from labsym.compile import In, Mode, Out, function
 from labsym.config import config
 from labsym.core.autodiff import Lop, Rop, grad
@@ -35,8 +35,10 @@ __all__ = [
     "function",
     "grad",
     "gradient",
+    "ifelse",
     "pp",
     "printing",
+    "sandbox",
     "shared",
     "tensor",
     "verify_grad",

@@ -43,7 +43,9 @@ def _frontier(op: Scan) -> list[Variable]:
             continue
         tainted.update(node.outputs)
         opaque = any(i in tainted and not isinstance(i.type, TensorType) for i in node.inputs)
-        found += [o for o in node.outputs if opaque and o in needed and isinstance(o.type, TensorType)]
+        found += [
+            o for o in node.outputs if opaque and o in needed and isinstance(o.type, TensorType)
+        ]
     return found
 
 
@@ -57,7 +59,9 @@ def _history_source(op: Scan, inputs: list, outputs: list, frontier: list) -> tu
     aug = dataclasses.replace(
         info, final_only=(False,) * info.n_states, n_nit_sot=info.n_nit_sot + len(frontier)
     )
-    outs = apply_scan(op.fgraph.inputs, states + nits + frontier + shared + cond, aug, inputs, op.mode)
+    outs = apply_scan(
+        op.fgraph.inputs, states + nits + frontier + shared + cond, aug, inputs, op.mode
+    )
     first = info.n_states + info.n_nit_sot
     return outs[: info.n_states], outs[first : first + len(frontier)]
 
@@ -72,15 +76,24 @@ class _Backward:
     def __init__(self, op: Scan, frontier: list, g_states: list, g_nits: list) -> None:
         self.op, self.info = op, op.info
         seqs, taps, shared, nonseqs = self.info.inner_groups(op.fgraph.inputs)
-        self.fwd_seqs, self.fwd_taps, self.fwd_shared, self.fwd_nonseqs = seqs, taps, shared, nonseqs
+        self.fwd_seqs, self.fwd_taps, self.fwd_shared, self.fwd_nonseqs = (
+            seqs,
+            taps,
+            shared,
+            nonseqs,
+        )
         self.diff_states = [k for k, t in enumerate(taps) if _is_float(t[0])]
         self.diff_nonseqs = [j for j, v in enumerate(nonseqs) if _is_float(v)]
         self.seq_ph = [v.type(v.name) for v in seqs]
         self.tap_ph = [[v.type(v.name) for v in t] for t in taps]
         self.front_ph = [v.type() for v in frontier]
-        self.g_state_ph = {k: _loose(taps[k][0], 0, f"g_out{k}") for k, g in enumerate(g_states) if g is not None}
+        self.g_state_ph = {
+            k: _loose(taps[k][0], 0, f"g_out{k}") for k, g in enumerate(g_states) if g is not None
+        }
         nit_outs = self.info.output_groups(op.fgraph.outputs)[1]
-        self.g_nit_ph = {m: _loose(nit_outs[m], 0, f"g_nit{m}") for m, g in enumerate(g_nits) if g is not None}
+        self.g_nit_ph = {
+            m: _loose(nit_outs[m], 0, f"g_nit{m}") for m, g in enumerate(g_nits) if g is not None
+        }
         self.carry_ph = {k: _loose(taps[k][0], 1, f"carry{k}") for k in self.diff_states}
         self.acc_ph = {j: _loose(nonseqs[j], 0, f"acc{j}") for j in self.diff_nonseqs}
         self.nonseq_ph = [v.type(v.name) for v in nonseqs]
@@ -96,7 +109,9 @@ class _Backward:
         states, nits, _ = self.info.output_groups(self.op.fgraph.outputs)
         _, outs, _ = clone_graph([], states + nits, memo=memo, copy_inputs=False)
         if any(v in set(self.fwd_shared) for v in ancestors(outs)):
-            raise NotImplementedError(f"{self.op}: cannot differentiate through a non-tensor shared state")
+            raise NotImplementedError(
+                f"{self.op}: cannot differentiate through a non-tensor shared state"
+            )
         return outs[: len(states)], outs[len(states) :]
 
     def step(self) -> tuple[list, list, list]:
@@ -122,16 +137,26 @@ class _Backward:
         wrt = [v for v in self.seq_ph if _is_float(v)]
         wrt += [v for k in self.diff_states for v in self.tap_ph[k]]
         wrt += [self.nonseq_ph[j] for j in self.diff_nonseqs]
-        found = grad(None, wrt, known_grads=known, disconnected_inputs="ignore", return_disconnected="None") if (
-            known and wrt
-        ) else [None] * len(wrt)
+        found = (
+            grad(
+                None,
+                wrt,
+                known_grads=known,
+                disconnected_inputs="ignore",
+                return_disconnected="None",
+            )
+            if (known and wrt)
+            else [None] * len(wrt)
+        )
         grads = dict(zip(wrt, found))
         carries = [self._new_carry(k, grads) for k in self.diff_states]
         accs = [self._accumulate(j, grads) for j in self.diff_nonseqs]
         seq_grads = [j for j, v in enumerate(self.seq_ph) if grads.get(v) is not None]
         inner_in = self.seq_ph + [v for t in self.tap_ph for v in t] + self.front_ph
         inner_in += list(self.g_state_ph.values()) + list(self.g_nit_ph.values())
-        inner_in += [self.carry_ph[k] for k in self.diff_states] + [self.acc_ph[j] for j in self.diff_nonseqs]
+        inner_in += [self.carry_ph[k] for k in self.diff_states] + [
+            self.acc_ph[j] for j in self.diff_nonseqs
+        ]
         inner_in += self.nonseq_ph
         inner_out = carries + accs + [grads[self.seq_ph[j]] for j in seq_grads]
         return inner_in, inner_out, seq_grads
@@ -178,18 +203,27 @@ def scan_l_op(op: Scan, inputs: list, outputs: list, output_grads: list) -> list
 
     info = op.info
     g_states, g_nits, _ = info.output_groups(
-        [None if is_zero_gradient(g) or not _is_float(o) else math.cast(g, o.dtype) for o, g in zip(outputs, output_grads)]
+        [
+            None if is_zero_gradient(g) or not _is_float(o) else math.cast(g, o.dtype)
+            for o, g in zip(outputs, output_grads)
+        ]
     )
     seqs, inits, shared, nonseqs = info.outer_groups(inputs[1:])
     result: list = [None] * len(inputs)
     for s in range(info.n_shared):
-        result[1 + info.n_seqs + info.n_states + s] = grad_undefined(op, 1 + info.n_seqs + info.n_states + s, shared[s],
-                                                                    "gradients do not flow through shared-variable updates")
+        result[1 + info.n_seqs + info.n_states + s] = grad_undefined(
+            op,
+            1 + info.n_seqs + info.n_states + s,
+            shared[s],
+            "gradients do not flow through shared-variable updates",
+        )
     if all(g is None for g in g_states + g_nits):
         return result
     frontier = _frontier(op)
     histories, front_values = _history_source(op, inputs, outputs, frontier)
-    back = _Backward(op, frontier, [None if info.final_only[k] else g for k, g in enumerate(g_states)], g_nits)
+    back = _Backward(
+        op, frontier, [None if info.final_only[k] else g for k, g in enumerate(g_states)], g_nits
+    )
     with inner_graph_building():
         inner_in, inner_out, seq_grads = back.step()
     T = _steps(info, inputs, outputs, histories)
@@ -198,7 +232,11 @@ def scan_l_op(op: Scan, inputs: list, outputs: list, output_grads: list) -> list
     outer = _backward_inputs(op, back, inputs, histories, front_values, g_states, g_nits, T)
     n_carry, n_acc = len(back.diff_states), len(back.diff_nonseqs)
     back_info = ScanInfo(
-        n_seqs=len(seqs) + info.n_taps + len(front_values) + len(back.g_state_ph) + len(back.g_nit_ph),
+        n_seqs=len(seqs)
+        + info.n_taps
+        + len(front_values)
+        + len(back.g_state_ph)
+        + len(back.g_nit_ph),
         state_taps=((-1,),) * (n_carry + n_acc),
         final_only=(True,) * (n_carry + n_acc),
         n_nit_sot=len(seq_grads),
@@ -250,7 +288,11 @@ def _fill_results(result, info, back, inputs, outs, seq_grads, T, n_back) -> Non
         if info.truncate_gradient >= 0:
             owed = math.switch(math.eq(n_back, T), owed, math.zeros_like(owed))
         init = inits[k]
-        g = owed if init.type.shape[0] == info.spans[k] else set_subtensor(math.zeros_like(init)[: info.spans[k]], owed)
+        g = (
+            owed
+            if init.type.shape[0] == info.spans[k]
+            else set_subtensor(math.zeros_like(init)[: info.spans[k]], owed)
+        )
         result[1 + info.n_seqs + k] = math.cast(g, init.dtype)
     for i, j in enumerate(back.diff_nonseqs):
         result[1 + info.n_seqs + info.n_states + info.n_shared + j] = outs[n_carry + i]
@@ -260,32 +302,48 @@ def _fill_results(result, info, back, inputs, outs, seq_grads, T, n_back) -> Non
         result[1 + j] = math.cast(full, seqs[j].dtype)
 
 
-def scan_r_op(op: Scan, inputs: list, eval_points: list) -> list:
-    """Jacobian-vector products of a Scan's outputs: the loop re-run with tangents alongside."""
+def _tangent_step(op: Scan, t_seq: list, t_nonseq: list) -> tuple[list, list, list, list]:
+    """Inner graph of the tangent loop: (inputs, outputs, tangent states, tangent nit_sots).
+
+    Every float state carries a tangent; sequences and non-sequences only where a direction
+    is given.
+    """
     from labsym.core.autodiff import Rop
     from labsym.core.ops import math
+
     info = op.info
-    outer_seqs, inits, shared, nonseqs = info.outer_groups(inputs[1:])
-    p_seqs, p_inits, _, p_nonseqs = info.outer_groups(eval_points[1:])
     seqs, taps, shared_in, nonseq_in = info.inner_groups(op.fgraph.inputs)
     states, nits, shared_out = info.output_groups(op.fgraph.outputs)
-    t_seq = [j for j, p in enumerate(p_seqs) if p is not None and _is_float(seqs[j])]
     t_states = [k for k in range(info.n_states) if _is_float(taps[k][0])]
-    t_nonseq = [j for j, p in enumerate(p_nonseqs) if p is not None and _is_float(nonseq_in[j])]
     t_nits = [m for m, o in enumerate(nits) if _is_float(o)]
-    seq_t = {j: seqs[j].type() for j in t_seq}
-    tap_t = {k: [_loose(v) for v in taps[k]] for k in t_states}
-    nonseq_t = {j: nonseq_in[j].type() for j in t_nonseq}
-    wrt = [seqs[j] for j in t_seq] + [v for k in t_states for v in taps[k]] + [nonseq_in[j] for j in t_nonseq]
-    points = list(seq_t.values()) + [v for k in t_states for v in tap_t[k]] + list(nonseq_t.values())
+    seq_t = [seqs[j].type() for j in t_seq]
+    tap_t = [_loose(v) for k in t_states for v in taps[k]]
+    nonseq_t = [nonseq_in[j].type() for j in t_nonseq]
+    wrt = [seqs[j] for j in t_seq] + [v for k in t_states for v in taps[k]]
+    wrt += [nonseq_in[j] for j in t_nonseq]
     targets = [states[k] for k in t_states] + [nits[m] for m in t_nits]
     with inner_graph_building():
-        tangents = Rop(targets, wrt, points) if targets else []
+        tangents = Rop(targets, wrt, seq_t + tap_t + nonseq_t) if targets else []
         tangents = [math.cast(t, o.dtype) for t, o in zip(tangents, targets)]
     cond = op.fgraph.outputs[-1:] if info.as_while else []
-    inner_in = seqs + list(seq_t.values()) + [v for t in taps for v in t] + [v for k in t_states for v in tap_t[k]]
-    inner_in += shared_in + nonseq_in + list(nonseq_t.values())
-    inner_out = states + tangents[: len(t_states)] + nits + tangents[len(t_states) :] + shared_out + cond
+    inner_in = (
+        seqs + seq_t + [v for t in taps for v in t] + tap_t + shared_in + nonseq_in + nonseq_t
+    )
+    n_ts = len(t_states)
+    inner_out = states + tangents[:n_ts] + nits + tangents[n_ts:] + shared_out + cond
+    return inner_in, inner_out, t_states, t_nits
+
+
+def scan_r_op(op: Scan, inputs: list, eval_points: list) -> list:
+    """Jacobian-vector products of a Scan's outputs: the loop re-run with tangents alongside."""
+    from labsym.core.ops import math
+
+    info = op.info
+    seqs, inits, shared, nonseqs = info.outer_groups(inputs[1:])
+    p_seqs, p_inits, _, p_nonseqs = info.outer_groups(eval_points[1:])
+    t_seq = [j for j, p in enumerate(p_seqs) if p is not None and _is_float(seqs[j])]
+    t_nonseq = [j for j, p in enumerate(p_nonseqs) if p is not None and _is_float(nonseqs[j])]
+    inner_in, inner_out, t_states, t_nits = _tangent_step(op, t_seq, t_nonseq)
     new_info = dataclasses.replace(
         info,
         n_seqs=info.n_seqs + len(t_seq),
@@ -294,17 +352,18 @@ def scan_r_op(op: Scan, inputs: list, eval_points: list) -> list:
         n_nit_sot=info.n_nit_sot + len(t_nits),
         n_nonseqs=info.n_nonseqs + len(t_nonseq),
     )
-    t_inits = []
-    for k in t_states:
-        point = p_inits[k]
-        t_inits.append(math.zeros_like(inits[k]) if point is None else math.cast(point, inits[k].dtype))
-    outer = [inputs[0], *outer_seqs, *[math.cast(p_seqs[j], outer_seqs[j].dtype) for j in t_seq], *inits, *t_inits]
-    outer += shared + nonseqs + [math.cast(p_nonseqs[j], nonseqs[j].dtype) for j in t_nonseq]
+    t_inits = [
+        math.zeros_like(inits[k]) if p_inits[k] is None else math.cast(p_inits[k], inits[k].dtype)
+        for k in t_states
+    ]
+    outer = [inputs[0], *seqs, *[math.cast(p_seqs[j], seqs[j].dtype) for j in t_seq]]
+    outer += [*inits, *t_inits, *shared, *nonseqs]
+    outer += [math.cast(p_nonseqs[j], nonseqs[j].dtype) for j in t_nonseq]
     outs = apply_scan(inner_in, inner_out, new_info, outer, op.mode)
-    result: list = [None] * len(op.fgraph.outputs[: info.n_states + info.n_nit_sot + info.n_shared])
+    result: list = [None] * (info.n_states + info.n_nit_sot + info.n_shared)
     for i, k in enumerate(t_states):
         result[k] = outs[info.n_states + i]
-    first_nit = info.n_states + len(t_states)
+    first_nit = info.n_states + len(t_states) + info.n_nit_sot
     for i, m in enumerate(t_nits):
-        result[info.n_states + m] = outs[first_nit + info.n_nit_sot + i]
+        result[info.n_states + m] = outs[first_nit + i]
     return result

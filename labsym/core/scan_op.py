@@ -1,7 +1,5 @@
 """The Scan op: a loop whose body is an inner graph, run step by step by a compiled function.
 
-Layout, inputs: n_steps, sequences, recurrent states' initial buffers, shared states, non
-sequences; outputs: states, non-recurrent outputs (nit_sot), shared states' final values.
 May import core.graph, core.fgraph, core.op, core.type, core.variable, core.ops.
 """
 
@@ -78,12 +76,19 @@ class ScanInfo:
 class Scan(Op):
     """Loop over steps: each step runs the inner graph on sequence slices, states and constants.
 
+    Inputs: n_steps, sequences, recurrent states' initial buffers, shared states, non-sequences;
+    outputs: states, non-recurrent outputs (nit_sot), shared states' final values.
+
     The inner graph is compiled once (with the compiler labsym.compile injects) and called per
     step from `perform`; gradients are a backward Scan (BPTT), R_op a tangent Scan.
     """
 
     def __init__(
-        self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable], info: ScanInfo, mode: Any = None
+        self,
+        inner_inputs: Sequence[Variable],
+        inner_outputs: Sequence[Variable],
+        info: ScanInfo,
+        mode: Any = None,
     ) -> None:
         n_in = info.n_seqs + info.n_taps + info.n_shared + info.n_nonseqs
         n_out = info.n_states + info.n_nit_sot + info.n_shared + int(info.as_while)
@@ -92,8 +97,12 @@ class Scan(Op):
                 f"Scan: info describes {n_in} inner inputs and {n_out} outputs, "
                 f"got {len(inner_inputs)} and {len(inner_outputs)}"
             )
-        if len(info.final_only) != info.n_states or any(not t or max(t) >= 0 for t in info.state_taps):
-            raise ValueError(f"Scan: bad state taps {info.state_taps} / final_only {info.final_only}")
+        if len(info.final_only) != info.n_states or any(
+            not t or max(t) >= 0 for t in info.state_taps
+        ):
+            raise ValueError(
+                f"Scan: bad state taps {info.state_taps} / final_only {info.final_only}"
+            )
         self.fgraph = FunctionGraph(inner_inputs, inner_outputs, clone=True)
         self.info = info
         self.mode = mode
@@ -124,7 +133,10 @@ class Scan(Op):
         for k, (init, taps) in enumerate(zip(inits, in_taps)):
             _check_compatible(self, f"initial state {k}", init, taps[0], extra_dim=True)
             if init.type.shape[0] is not None and init.type.shape[0] < info.spans[k]:
-                raise ValueError(f"{self}: initial state {k} has {init.type.shape[0]} rows, its taps need {info.spans[k]}")
+                raise ValueError(
+                    f"{self}: initial state {k} has {init.type.shape[0]} rows, "
+                    f"its taps need {info.spans[k]}"
+                )
         for s, (var, inner) in enumerate(zip(shared, in_shared)):
             _check_compatible(self, f"shared variable {s}", var, inner, extra_dim=False)
         for j, (var, inner) in enumerate(zip(nonseqs, in_nonseqs)):
@@ -139,7 +151,11 @@ class Scan(Op):
         outs = []
         for taps, final in zip(in_taps, info.final_only):
             row = taps[0].type
-            outs.append(TensorType(row.dtype, row.shape)() if final else TensorType(row.dtype, (steps, *row.shape))())
+            outs.append(
+                TensorType(row.dtype, row.shape)()
+                if final
+                else TensorType(row.dtype, (steps, *row.shape))()
+            )
         outs += [TensorType(o.type.dtype, (steps, *o.type.shape))() for o in nits]
         outs += [s.type() for s in shared]
         return outs
@@ -148,7 +164,9 @@ class Scan(Op):
     def inner_function(self) -> Callable[..., list]:
         """The compiled step: inner inputs -> inner outputs (compiled on first use)."""
         if self._fn is None:
-            self._fn = compile_inner(self.fgraph.inputs, self.fgraph.outputs, self.mode, True, str(self))
+            self._fn = compile_inner(
+                self.fgraph.inputs, self.fgraph.outputs, self.mode, True, str(self)
+            )
         return self._fn
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
@@ -160,12 +178,25 @@ class Scan(Op):
         seqs, inits, shared, nonseqs = info.outer_groups(inputs[1:])
         for j, seq in enumerate(seqs):
             if seq.shape[0] < n_steps:
-                raise ValueError(f"{self}: sequence {j} has {seq.shape[0]} entries, fewer than the {n_steps} steps to run")
+                raise ValueError(
+                    f"{self}: sequence {j} has {seq.shape[0]} entries, "
+                    f"fewer than the {n_steps} steps to run"
+                )
         states = [
-            _State(self, k, init, info.state_taps[k], info.final_only[k], n_steps, node.outputs[k].dtype)
+            _State(
+                self,
+                k,
+                init,
+                info.state_taps[k],
+                info.final_only[k],
+                n_steps,
+                node.outputs[k].dtype,
+            )
             for k, init in enumerate(inits)
         ]
-        nits = [_Stack(self, m, n_steps, node.outputs[info.n_states + m]) for m in range(info.n_nit_sot)]
+        nits = [
+            _Stack(self, m, n_steps, node.outputs[info.n_states + m]) for m in range(info.n_nit_sot)
+        ]
         shared = list(shared)
         done = n_steps
         first_shared = info.n_states + info.n_nit_sot
@@ -193,10 +224,14 @@ class Scan(Op):
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: Sequence[Any]) -> list:
         info = self.info
         if info.as_while:
-            raise NotImplementedError(f"{self}: with until, the number of steps is known only at run time")
+            raise NotImplementedError(
+                f"{self}: with until, the number of steps is known only at run time"
+            )
         n = node.inputs[0]
         seq_shapes, init_shapes, shared_shapes, nonseq_shapes = info.outer_groups(input_shapes[1:])
-        outs = [tuple(s[1:]) if final else (n, *s[1:]) for s, final in zip(init_shapes, info.final_only)]
+        outs = [
+            tuple(s[1:]) if final else (n, *s[1:]) for s, final in zip(init_shapes, info.final_only)
+        ]
         if info.n_nit_sot:
             inner_shapes = [tuple(s[1:]) for s in seq_shapes]
             for s, taps in zip(init_shapes, info.state_taps):
@@ -207,7 +242,9 @@ class Scan(Op):
             found = inner_output_shapes(self.fgraph, inner_shapes, dict(zip(in_nonseqs, nonseqs)))
             _, nit_shapes, _ = info.output_groups(found)
             if any(s is None for s in nit_shapes):
-                raise NotImplementedError(f"{self}: an output's shape depends on values computed in the loop")
+                raise NotImplementedError(
+                    f"{self}: an output's shape depends on values computed in the loop"
+                )
             outs += [(n, *s) for s in nit_shapes]
         return outs + [tuple(s) for s in shared_shapes]
 
@@ -217,7 +254,9 @@ class Scan(Op):
         return self._connections
 
     # ------------------------------------------------------------------ derivatives
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Any]) -> list:
+    def L_op(
+        self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Any]
+    ) -> list:
         from labsym.core.scan_grad import scan_l_op
 
         return scan_l_op(self, list(inputs), list(outputs), list(output_grads))
@@ -232,10 +271,16 @@ def _check_compatible(op: Op, what: str, outer: Variable, inner: Variable, extra
     """Outer values must have the inner variable's dtype and ndim (plus the time axis)."""
     if not isinstance(inner.type, TensorType):
         if outer.type != inner.type:
-            raise TypeError(f"{op}: {what} has type {outer.type}, the inner graph expects {inner.type}")
+            raise TypeError(
+                f"{op}: {what} has type {outer.type}, the inner graph expects {inner.type}"
+            )
         return
     ndim = inner.type.ndim + int(extra_dim)
-    if not isinstance(outer.type, TensorType) or outer.type.dtype != inner.type.dtype or outer.type.ndim != ndim:
+    if (
+        not isinstance(outer.type, TensorType)
+        or outer.type.dtype != inner.type.dtype
+        or outer.type.ndim != ndim
+    ):
         steps = " with one more (time) axis" if extra_dim else ""
         raise TypeError(
             f"{op}: {what} has type {outer.type}; the inner graph expects dtype {inner.type.dtype} "
@@ -246,10 +291,14 @@ def _check_compatible(op: Op, what: str, outer: Variable, inner: Variable, extra
 class _State:
     """One recurrent state's storage: the full buffer (initial rows + steps) or a window."""
 
-    def __init__(self, op: Scan, k: int, init: np.ndarray, taps: tuple, final: bool, n_steps: int, dtype: str):
+    def __init__(
+        self, op: Scan, k: int, init: np.ndarray, taps: tuple, final: bool, n_steps: int, dtype: str
+    ):
         span = -min(taps)
         if init.shape[0] < span:
-            raise ValueError(f"{op}: initial state {k} has {init.shape[0]} rows; its taps {taps} need {span}")
+            raise ValueError(
+                f"{op}: initial state {k} has {init.shape[0]} rows; its taps {taps} need {span}"
+            )
         self.op, self.k, self.span, self.taps_, self.final = op, k, span, taps, final
         self.row_shape = init.shape[1:]
         if final:
@@ -267,7 +316,8 @@ class _State:
         if value.shape != self.row_shape:
             raise ValueError(
                 f"{self.op}: at step {i} the inner function returned shape {value.shape} for state "
-                f"{self.k}, whose initial value has rows of shape {self.row_shape}; a state must keep its shape"
+                f"{self.k}, whose initial value has rows of shape {self.row_shape}; "
+                "a state must keep its shape"
             )
         if self.final:
             self.window.append(value)

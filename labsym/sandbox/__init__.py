@@ -2,3 +2,7 @@
 
 Facade: re-exports only.
 """
+
+from labsym.sandbox import rng_mrg  # noqa: E402 - `theano.sandbox.rng_mrg` as an attribute
+
+__all__ = ["rng_mrg"]

@@ -121,8 +121,28 @@ invert_ = invert
 nonzero_values = TensorVariable.nonzero_values
 round_half_to_even = round
 
-from labsym.tensor import nnet  # noqa: E402 - the Theano submodule
+from labsym.core.ops.extra_ops import (  # noqa: E402 - Theano exposed these on T too
+    argsort,
+    cumprod,
+    cumsum,
+    diff,
+    fill_diagonal,
+    roll,
+    sort,
+    squeeze,
+)
+from labsym.core.ops.nlinalg import diag, trace  # noqa: E402
+from labsym.tensor import (  # noqa: E402 - the Theano submodules
+    extra_ops,
+    nlinalg,
+    nnet,
+    opt,
+    shared_randomstreams,
+    signal,
+    slinalg,
+)
 
+_SUBMODULES = ("extra_ops", "nlinalg", "nnet", "opt", "shared_randomstreams", "signal", "slinalg")
 __all__ = sorted(
-    [name for name in globals() if not name.startswith("_") and name not in ("nnet",)] + list(_CONSTRUCTORS)
+    [name for name in globals() if not name.startswith("_") and name not in _SUBMODULES] + list(_CONSTRUCTORS)
 )

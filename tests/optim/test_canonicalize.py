@@ -203,8 +203,13 @@ def test_add_chain_collects_repeated_terms():
 def test_cancelled_terms_still_give_their_shape():
     # (x + r) - x with a broadcast row r is r spread over x's rows: fill(x, r)
     x, r = T.dmatrix("x"), TensorType("float64", (1, None))("r")
-    f = check([x, r], (x + r) - x, m.second(x, r), [RNG.normal(size=(3, 4)), RNG.normal(size=(1, 4))],
-              "canonical_add_chain")
+    f = check(
+        [x, r],
+        (x + r) - x,
+        m.second(x, r),
+        [RNG.normal(size=(3, 4)), RNG.normal(size=(1, 4))],
+        "canonical_add_chain",
+    )
     assert f(np.zeros((3, 4)), np.ones((1, 4))).shape == (3, 4)
 
 
@@ -220,9 +225,15 @@ def test_add_chain_never_narrows_a_partial_sum_to_a_small_int_dtype():
     a, b = T.bvectors("a", "b")
     f = T.dvector("f")
     out = (a + f) + b
-    values = [np.array([100, -100], dtype="int8"), np.array([0.5, 0.5]), np.array([100, -100], dtype="int8")]
+    values = [
+        np.array([100, -100], dtype="int8"),
+        np.array([0.5, 0.5]),
+        np.array([100, -100], dtype="int8"),
+    ]
     check([a, f, b], out, m.add(m.add(f, a), b), values, "canonical_add_chain")
-    np.testing.assert_array_equal(function([a, f, b], out, mode=CANONICAL)(*values), [200.5, -199.5])
+    np.testing.assert_array_equal(
+        function([a, f, b], out, mode=CANONICAL)(*values), [200.5, -199.5]
+    )
 
 
 def test_add_chain_of_mixed_int_dtypes_without_a_wide_term_is_left_alone():
@@ -259,28 +270,52 @@ def test_mul_chain_cancels_common_factors():
 
 def test_mul_chain_floats_signs_out():
     x, y, z = T.dvectors("x", "y", "z")
-    out = (x * -y) * (z / -x)
-    check([x, y, z], out, m.mul(y, z), [positive(3) for _ in range(3)], "canonical_mul_chain")
+    values = [positive(3) for _ in range(3)]
+    check([x, y, z], (x * -y) * (z / -x), m.mul(y, z), values, "canonical_mul_chain")
+    # without the local sign rules, the chain rule alone collects the signs of its factors
+    alone = Mode(
+        linker="py",
+        optimizer="fast_compile",
+        record_history=True,
+        excluding=("neg_out_of_mul", "neg_out_of_div_num", "neg_out_of_div_den"),
+    )
+    f = check_rewrite([x, y, z], (x * -y) * (z / x), -(y * z), values, mode=alone)
+    assert "canonical_mul_chain" in fired(f)
 
 
 def test_mul_by_zero_is_zero_as_in_theano():
     x, y = T.dvectors("x", "y")
-    f = check([x, y], (x * 0.0) * y, m.second(x, const(0.0)), [RNG.normal(size=3)] * 2,
-              "canonical_mul_chain")
+    f = check(
+        [x, y],
+        (x * 0.0) * y,
+        m.second(x, const(0.0)),
+        [RNG.normal(size=3)] * 2,
+        "canonical_mul_chain",
+    )
     np.testing.assert_array_equal(f([np.inf, 1.0], [2.0, np.nan]), [0.0, 0.0])  # not nan
 
 
 def test_mul_chain_of_ints_folds_exactly():
     i = T.lvector("i")
-    check([i], (i * 3) * 5, m.mul(const(15, dtype="int64"), i), [np.array([2**40, -7])],
-          "canonical_mul_chain")
+    check(
+        [i],
+        (i * 3) * 5,
+        m.mul(const(15, dtype="int64"), i),
+        [np.array([2**40, -7])],
+        "canonical_mul_chain",
+    )
 
 
 def test_cancelling_a_broadcast_factor_is_left_to_keep_the_shape():
     row, s = TensorType("float64", (1, None))("row"), T.dmatrix("s")
     out = (row * s) / s  # dropping s would leave a row
-    f = check_rewrite([row, s], out, lambda fg: "true_div" in scalar_names(fg),
-                      [RNG.normal(size=(1, 4)), positive(3, 4)], mode=CANONICAL)
+    f = check_rewrite(
+        [row, s],
+        out,
+        lambda fg: "true_div" in scalar_names(fg),
+        [RNG.normal(size=(1, 4)), positive(3, 4)],
+        mode=CANONICAL,
+    )
     assert f(np.ones((1, 4)), np.ones((3, 4))).shape == (3, 4)
 
 
@@ -358,8 +393,13 @@ def test_reshape_of_a_static_shape_and_of_a_vector_to_minus_one():
 def test_a_real_reshape_stays():
     x = T.dmatrix("x")
     out = reshape(x, (x.shape[1], x.shape[0]))
-    check_rewrite([x], out, lambda fg: Reshape in {type(n.op) for n in fg.toposort()},
-                  [RNG.normal(size=(2, 3))], mode=CANONICAL)
+    check_rewrite(
+        [x],
+        out,
+        lambda fg: Reshape in {type(n.op) for n in fg.toposort()},
+        [RNG.normal(size=(2, 3))],
+        mode=CANONICAL,
+    )
 
 
 def test_alloc_of_its_own_shape_is_removed():
@@ -371,8 +411,13 @@ def test_alloc_of_its_own_shape_is_removed():
 def test_an_alloc_that_broadcasts_stays():
     v, x = T.dvector("v"), T.dmatrix("x")
     out = alloc(v, x.shape[0], v.shape[0])
-    f = check_rewrite([v, x], out, lambda fg: Alloc in {type(n.op) for n in fg.toposort()},
-                      [RNG.normal(size=3), RNG.normal(size=(2, 3))], mode=CANONICAL)
+    f = check_rewrite(
+        [v, x],
+        out,
+        lambda fg: Alloc in {type(n.op) for n in fg.toposort()},
+        [RNG.normal(size=3), RNG.normal(size=(2, 3))],
+        mode=CANONICAL,
+    )
     assert f(np.ones(3), np.ones((2, 5))).shape == (2, 3)
 
 
@@ -391,39 +436,64 @@ def test_specify_shape_already_known_is_removed():
 def test_sum_of_alloc_is_a_product():
     v, n = T.dscalar("v"), T.lscalar("n")
     out = alloc(v, n, 3).sum()
-    f = check([v, n], out, lambda fg: not {Alloc, Sum} & {type(x.op) for x in fg.toposort()},
-              [1.25, 4], "sum_of_filled")
+    f = check(
+        [v, n],
+        out,
+        lambda fg: not {Alloc, Sum} & {type(x.op) for x in fg.toposort()},
+        [1.25, 4],
+        "sum_of_filled",
+    )
     assert f(1.25, 0) == 0.0
 
 
 def test_sum_of_alloc_over_some_axes_is_a_smaller_alloc():
     v, n = T.dscalar("v"), T.lscalar("n")
     out = alloc(v, n, 3).sum(axis=1)
-    f = check([v, n], out, lambda fg: Sum not in {type(x.op) for x in fg.toposort()}, [1.25, 4],
-              "sum_of_filled")
+    f = check(
+        [v, n],
+        out,
+        lambda fg: Sum not in {type(x.op) for x in fg.toposort()},
+        [1.25, 4],
+        "sum_of_filled",
+    )
     np.testing.assert_allclose(f(2.0, 2), [6.0, 6.0])
 
 
 def test_sum_of_fill_uses_the_model_shape():
     x = T.dmatrix("x")
     out = m.second(x, 0.5).sum(axis=0)  # the gradient of a bias broadcast over rows
-    f = check([x], out, lambda fg: Sum not in {type(n.op) for n in fg.toposort()},
-              [RNG.normal(size=(4, 3))], "sum_of_filled")
+    f = check(
+        [x],
+        out,
+        lambda fg: Sum not in {type(n.op) for n in fg.toposort()},
+        [RNG.normal(size=(4, 3))],
+        "sum_of_filled",
+    )
     np.testing.assert_allclose(f(np.zeros((5, 2))), [2.5, 2.5])
 
 
 def test_sum_of_int8_alloc_keeps_the_int64_sum():
     v = T.bscalar("v")
     out = alloc(v, 100, 3).sum()
-    f = check([v], out, lambda fg: Sum not in {type(n.op) for n in fg.toposort()},
-              [np.int8(100)], "sum_of_filled")
+    f = check(
+        [v],
+        out,
+        lambda fg: Sum not in {type(n.op) for n in fg.toposort()},
+        [np.int8(100)],
+        "sum_of_filled",
+    )
     assert f(np.int8(100)) == 30000 and f(np.int8(100)).dtype == np.int64
 
 
 def test_sum_over_length_one_axes_is_a_dimshuffle():
     x = TensorType("float64", (1, None, 1))("x")
-    check([x], x.sum(axis=(0, 2)), DimShuffle(3, [1])(x), [RNG.normal(size=(1, 4, 1))],
-          "sum_over_length_one_axes")
+    check(
+        [x],
+        x.sum(axis=(0, 2)),
+        DimShuffle(3, [1])(x),
+        [RNG.normal(size=(1, 4, 1))],
+        "sum_over_length_one_axes",
+    )
 
 
 # ------------------------------------------------------------------------ indexing
@@ -456,8 +526,12 @@ INDEX = st.one_of(st.builds(slice, SLICE, SLICE, STEP), st.integers(-6, 5))
 
 
 @settings(max_examples=150, deadline=None)
-@given(first=st.builds(slice, SLICE, SLICE, STEP), second=INDEX, length=st.integers(0, 7),
-       static=st.booleans())
+@given(
+    first=st.builds(slice, SLICE, SLICE, STEP),
+    second=INDEX,
+    length=st.integers(0, 7),
+    static=st.booleans(),
+)
 def test_merged_subtensors_index_like_numpy(first, second, length, static):
     x = TensorType("float64", (length if static else None,))("x")
     data = np.arange(length, dtype="float64")
@@ -485,4 +559,6 @@ def test_rewrites_reach_a_fixed_point():
     assert apply_to_fixed_point(f.maker.fgraph, rules, "canonicalize") == 0
     values = [positive(3) for _ in range(3)]
     np.testing.assert_allclose(f(*values), function([a, b, c], out, mode=NAIVE)(*values))
-    assert len(ops_in(f.maker.fgraph)) < len(ops_in(function([a, b, c], out, mode=NAIVE).maker.fgraph))
+    assert len(ops_in(f.maker.fgraph)) < len(
+        ops_in(function([a, b, c], out, mode=NAIVE).maker.fgraph)
+    )

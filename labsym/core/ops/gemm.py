@@ -7,6 +7,7 @@ core.type, core.dtypes, core.variable, core.ops.math/blas.
 from __future__ import annotations
 
 import typing
+
 import numpy as np
 
 from labsym.core import dtypes
@@ -58,8 +59,13 @@ def _join_lengths(op: Op, what: str, *lengths: int | None) -> int | None:
     return known.pop() if known else None
 
 
-def _accumulate(out: np.ndarray, base: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """out += b * base, in place (out is a fresh product); b == 0 leaves base unread."""
+def _scale_accumulate(out: np.ndarray, a: float, base: np.ndarray, b: float) -> np.ndarray:
+    """b*base + a*out, computed in place in `out` (a fresh product); b == 0 leaves base unread.
+
+    Scales arrive as Python floats: comparing them is cheap and they keep out's dtype (NEP 50).
+    """
+    if a != 1:
+        np.multiply(out, a, out=out)
     if b == 1:
         np.add(out, base, out=out)
     elif b:
@@ -73,9 +79,11 @@ def _mismatch(op: Op, shapes: str) -> ValueError:
 
 # ---------------------------------------------------------------------------- Gemm
 class Gemm(Op):
-    """Z' = b*Z + a*dot(X, Y) for matrices, one BLAS gemm call; Z itself is never modified.
+    """Z' = b*Z + a*dot(X, Y) for matrices; Z itself is never modified.
 
-    Saves the temporaries of dot-then-scale-then-add. As in BLAS, b == 0 means Z is not read.
+    One node instead of dot, scale and add, and fewer temporaries: NumPy's BLAS writes the product
+    into the result, which is then scaled and accumulated in place. As in BLAS, b == 0 means Z
+    is not read.
     """
 
     __props__ = ()
@@ -97,21 +105,13 @@ class Gemm(Op):
         return Apply(self, [z, a, x, y, b], [TensorType(z.dtype, shape)()])
 
     def numpy_callable(self, node: Apply):
-        gemm = _blas("gemm", node.outputs[0].dtype)
-        op = self
+        op, dot_ = self, np.dot
 
         def gemm_call(z, a, x, y, b):
-            if z.shape != (x.shape[0], y.shape[1]) or x.shape[1] != y.shape[0]:
+            out = dot_(x, y)  # a fresh array, so scaling and accumulating happen in place
+            if out.shape != z.shape:
                 raise _mismatch(op, f"z {z.shape}, x {x.shape}, y {y.shape}")
-            if z.size == 0 or x.shape[1] == 0:
-                return (b * z if b else np.zeros_like(z)) + a * np.dot(x, y)
-            if z.flags.f_contiguous:
-                c, left, right, transposed = z, x, y, False
-            else:  # Z' = b*Z + a*X.Y  <=>  Z'.T = b*Z.T + a*Y.T.X.T, with Z.T Fortran-ordered
-                c, left, right, transposed = z.T, y.T, x.T, True
-            (lf, lt), (rf, rt) = _fortran(left), _fortran(right)
-            out = gemm(a, lf, rf, b, c, trans_a=lt, trans_b=rt, overwrite_c=False)
-            return out.T if transposed else out
+            return _scale_accumulate(out, float(a), z, float(b))
 
         return gemm_call
 
@@ -136,9 +136,9 @@ class Gemm(Op):
 
 # ---------------------------------------------------------------------------- Gemv
 class Gemv(Op):
-    """y' = b*y + a*dot(A, x) for a matrix A and vectors x, y, one BLAS gemv call.
+    """y' = b*y + a*dot(A, x) for a matrix A and vectors x, y (computed as Gemm is).
 
-    Used for updates such as `w - lr * dot(X.T, g)`. As in BLAS, b == 0 means y is not read.
+    One node for updates such as `w - lr * dot(X.T, g)`. As in BLAS, b == 0 means y is not read.
     """
 
     __props__ = ()
@@ -156,16 +156,13 @@ class Gemv(Op):
         return Apply(self, [y, a, A, x, b], [TensorType(y.dtype, (length,))()])
 
     def numpy_callable(self, node: Apply):
-        gemv = _blas("gemv", node.outputs[0].dtype)
-        op = self
+        op, dot_ = self, np.dot
 
         def gemv_call(y, a, A, x, b):  # noqa: N803
-            if y.shape[0] != A.shape[0] or A.shape[1] != x.shape[0]:
+            out = dot_(A, x)
+            if out.shape != y.shape:
                 raise _mismatch(op, f"y {y.shape}, A {A.shape}, x {x.shape}")
-            if A.size == 0:
-                return (b * y if b else np.zeros_like(y)) + a * np.dot(A, x)
-            af, trans = _fortran(A)
-            return gemv(a, af, x, b, y, trans=trans, overwrite_y=False)
+            return _scale_accumulate(out, float(a), y, float(b))
 
         return gemv_call
 
@@ -184,9 +181,9 @@ class Gemv(Op):
 
 # ---------------------------------------------------------------------------- Ger
 class Ger(Op):
-    """A' = b*A + a*outer(x, y), one BLAS ger call (b defaults to 1, Theano's 4-input form).
-
-    The rank-1 update of dot's gradient. As in BLAS, b == 0 means A is not read.
+    """A' = b*A + a*outer(x, y), the rank-1 update of dot's gradient (b defaults to 1, Theano's
+    4-input form). The outer product is written once and A accumulated into it in place; as in
+    BLAS, b == 0 means A is not read.
     """
 
     __props__ = ()
@@ -206,19 +203,14 @@ class Ger(Op):
         return Apply(self, [A, a, x, y, b], [TensorType(A.dtype, shape)()])
 
     def numpy_callable(self, node: Apply):
-        ger = _blas("ger", node.outputs[0].dtype)
-        op = self
+        op, outer_ = self, np.multiply.outer
 
         def ger_call(A, a, x, y, b):  # noqa: N803
-            if A.shape != (x.shape[0], y.shape[0]):
+            scale = float(a)
+            out = outer_(x * scale if scale != 1 else x, y)  # scaling x costs less than out
+            if out.shape != A.shape:
                 raise _mismatch(op, f"A {A.shape}, x {x.shape}, y {y.shape}")
-            scale = float(b)  # a Python float keeps A's dtype (NEP 50)
-            base = A * scale if scale else np.zeros_like(A)  # a fresh array ger may overwrite
-            if A.size == 0:
-                return base
-            if base.flags.f_contiguous:
-                return ger(a, x, y, a=base, overwrite_a=True)
-            return ger(a, y, x, a=base.T, overwrite_a=True).T  # A'.T = A.T + a*outer(y, x)
+            return _scale_accumulate(out, 1.0, A, float(b))
 
         return ger_call
 

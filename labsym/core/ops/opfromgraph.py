@@ -1,7 +1,6 @@
-"""OpFromGraph: an op defined by a graph (inlinable, gradient overridable), and inner-graph helpers.
+"""OpFromGraph (an op defined by a graph) and the inner-graph helpers it shares with Scan.
 
-The helpers (compile an inner graph with the injected compiler, infer its output shapes) are
-shared with Scan. May import labsym.config, core.graph, core.fgraph, core.op, core.autodiff, core.variable.
+May import labsym.config, core.graph, core.fgraph, core.op, core.autodiff, core.variable.
 """
 
 from __future__ import annotations
@@ -82,7 +81,9 @@ def _substituted(shape: tuple | None, substitutions: dict, inner: set) -> tuple 
     symbolic = [i for i, entry in enumerate(shape) if isinstance(entry, Variable)]
     if not symbolic:
         return tuple(int(e) for e in shape)
-    _, replaced, _ = clone_graph([], [shape[i] for i in symbolic], memo=substitutions, copy_inputs=False)
+    _, replaced, _ = clone_graph(
+        [], [shape[i] for i in symbolic], memo=substitutions, copy_inputs=False
+    )
     if any(v in inner for v in ancestors(replaced)):
         return None
     out = list(shape)
@@ -95,7 +96,9 @@ def free_variables(outputs: Sequence[Variable], bound: Sequence[Variable]) -> li
     """Owner-less, non-constant variables the outputs read that are not in `bound`."""
     bound_set = set(bound)
     return [
-        v for v in graph_inputs(outputs, bound_set) if v not in bound_set and not isinstance(v, Constant)
+        v
+        for v in graph_inputs(outputs, bound_set)
+        if v not in bound_set and not isinstance(v, Constant)
     ]
 
 
@@ -119,7 +122,9 @@ def _check_input_types(op: Op, expected: Sequence[Variable], given: Sequence[Var
             and inner.type.ndim == outer.type.ndim
         )
         if not same:
-            raise TypeError(f"{op}: input {i} has type {outer.type}, the inner graph expects {inner.type}")
+            raise TypeError(
+                f"{op}: input {i} has type {outer.type}, the inner graph expects {inner.type}"
+            )
 
 
 # ---------------------------------------------------------------------------------- the op
@@ -151,11 +156,15 @@ class OpFromGraph(Op):
         inputs = list(inputs)
         for i, inp in enumerate(inputs):
             if not isinstance(inp, Variable) or isinstance(inp, (SharedVariable, Constant)):
-                raise TypeError(f"OpFromGraph: input {i} ({inp!r}) must be a non-shared, non-constant variable")
+                raise TypeError(
+                    f"OpFromGraph: input {i} ({inp!r}) must be a non-shared, non-constant variable"
+                )
         free = free_variables(outputs, inputs)
         missing = [v for v in free if not isinstance(v, SharedVariable)]
         if missing:
-            raise ValueError(f"OpFromGraph: the outputs depend on {missing}, which are not in inputs")
+            raise ValueError(
+                f"OpFromGraph: the outputs depend on {missing}, which are not in inputs"
+            )
         self.shared_inputs = free
         placeholders = [v.type(v.name) for v in free]
         _, outs, _ = clone_graph([], outputs, memo=dict(zip(free, placeholders)), copy_inputs=False)
@@ -191,7 +200,9 @@ class OpFromGraph(Op):
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         if self._fn is None:
-            self._fn = compile_inner(self.fgraph.inputs, self.fgraph.outputs, self.mode, False, str(self))
+            self._fn = compile_inner(
+                self.fgraph.inputs, self.fgraph.outputs, self.mode, False, str(self)
+            )
         for store, value in zip(output_storage, self._fn(*inputs)):
             store[0] = value
 
@@ -213,13 +224,18 @@ class OpFromGraph(Op):
         return outs
 
     # ------------------------------------------------------------------ derivatives
-    def L_op(self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Any]) -> list:
+    def L_op(
+        self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Any]
+    ) -> list:
         from labsym.core.ops import math
 
         if not self._differentiable():
             return [None] * len(inputs)
         grad_op = self._gradient_op()
-        grads = [math.zeros_like(o) if g is None else math.cast(g, o.dtype) for o, g in zip(outputs, output_grads)]
+        grads = [
+            math.zeros_like(o) if g is None else math.cast(g, o.dtype)
+            for o, g in zip(outputs, output_grads)
+        ]
         results = grad_op(*inputs[: self.n_explicit], *grads)
         results = results if isinstance(results, list) else [results]
         diff = self._differentiable()
@@ -233,7 +249,11 @@ class OpFromGraph(Op):
         return out
 
     def _differentiable(self) -> list[int]:
-        return [i for i, v in enumerate(self.fgraph.inputs) if dtypes.is_float(getattr(v.type, "dtype", ""))]
+        return [
+            i
+            for i, v in enumerate(self.fgraph.inputs)
+            if dtypes.is_float(getattr(v.type, "dtype", ""))
+        ]
 
     def _gradient_op(self) -> OpFromGraph:
         """The gradient as an OpFromGraph of (inputs, output gradients), built once."""
@@ -244,7 +264,11 @@ class OpFromGraph(Op):
             with inner_graph_building():
                 grads = self._grads(inner_in, g_in, sources)
             self._grad_op = OpFromGraph(
-                inner_in + g_in, grads, inline=self.inline, name=f"{self.name or 'ofg'}_grad", mode=self.mode
+                inner_in + g_in,
+                grads,
+                inline=self.inline,
+                name=f"{self.name or 'ofg'}_grad",
+                mode=self.mode,
             )
         return self._grad_op
 
@@ -256,12 +280,20 @@ class OpFromGraph(Op):
         if callable(overrides):
             given = list(overrides(inner_in, g_in))
             if len(given) != self.n_explicit:
-                raise ValueError(f"{self}: grad_overrides returned {len(given)} gradients for {self.n_explicit} inputs")
+                raise ValueError(
+                    f"{self}: grad_overrides returned {len(given)} gradients "
+                    f"for {self.n_explicit} inputs"
+                )
             return dict(enumerate(given))
         if isinstance(overrides, (list, tuple)) and len(overrides) == self.n_explicit:
-            return {i: f(inner_in, g_in) for i, f in enumerate(overrides) if not (isinstance(f, str) and f == "default")}
+            return {
+                i: f(inner_in, g_in)
+                for i, f in enumerate(overrides)
+                if not (isinstance(f, str) and f == "default")
+            }
         raise TypeError(
-            f"{self}: grad_overrides must be 'default', a callable (inputs, output_grads) -> grads, "
+            f"{self}: grad_overrides must be 'default', a callable "
+            "(inputs, output_grads) -> grads, "
             f"or a list of one callable or 'default' per input; got {overrides!r}"
         )
 
@@ -274,9 +306,11 @@ class OpFromGraph(Op):
         diff = self._differentiable()
         rest = [i for i in diff if i not in custom]
         known = _known_grads(self.inline_expansion(sources), g_in)
-        defaults = grad(None, [sources[i] for i in rest], known_grads=known, disconnected_inputs="ignore") if (
-            rest and known
-        ) else [math.zeros_like(sources[i]) for i in rest]
+        defaults = (
+            grad(None, [sources[i] for i in rest], known_grads=known, disconnected_inputs="ignore")
+            if (rest and known)
+            else [math.zeros_like(sources[i]) for i in rest]
+        )
         by_input = dict(zip(rest, defaults))
         out = []
         for i in diff:

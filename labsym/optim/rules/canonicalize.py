@@ -68,12 +68,16 @@ def _is_fill(var: Any) -> bool:
 
 def _covers(v: Any, a: Any) -> bool:
     """Whether v is non-broadcastable wherever a is (so v alone fixes those lengths)."""
-    return v.ndim == a.ndim and all(ad == 1 or vd != 1 for ad, vd in zip(a.type.shape, v.type.shape))
+    return v.ndim == a.ndim and all(
+        ad == 1 or vd != 1 for ad, vd in zip(a.type.shape, v.type.shape)
+    )
 
 
 def _within(v: Any, a: Any) -> bool:
     """Whether v is broadcastable wherever a is not (so v never widens a's shape)."""
-    return v.ndim == a.ndim and all(ad != 1 or vd == 1 for ad, vd in zip(a.type.shape, v.type.shape))
+    return v.ndim == a.ndim and all(
+        ad != 1 or vd == 1 for ad, vd in zip(a.type.shape, v.type.shape)
+    )
 
 
 def sink_fill(fgraph: Any, node: Apply) -> list | None:
@@ -104,7 +108,9 @@ def _keep_shape(result: Variable, removed: list, out: Variable) -> Variable:
 
 # ---------------------------------------------------------------------------------- duplicates
 def _same_input(a: Variable, b: Variable) -> bool:
-    return a is b or (isinstance(a, Constant) and isinstance(b, Constant) and a.signature() == b.signature())
+    return a is b or (
+        isinstance(a, Constant) and isinstance(b, Constant) and a.signature() == b.signature()
+    )
 
 
 def merge_equal_node(fgraph: Any, node: Apply) -> list | None:
@@ -334,8 +340,14 @@ def canonical_add_chain(fgraph: Any, node: Apply) -> list | None:
     if not reduced and (len(signed) < 3 or any(s < 0 for s, _ in signed)):
         return None
     try:
-        pos = [_times(coefs[t], t, out.dtype) for t in _sorted(fgraph, [t for t, k in coefs.items() if k > 0], out.dtype)]
-        neg = [_times(coefs[t], t, out.dtype) for t in _sorted(fgraph, [t for t, k in coefs.items() if k < 0], out.dtype)]
+        pos = [
+            _times(coefs[t], t, out.dtype)
+            for t in _sorted(fgraph, [t for t, k in coefs.items() if k > 0], out.dtype)
+        ]
+        neg = [
+            _times(coefs[t], t, out.dtype)
+            for t in _sorted(fgraph, [t for t, k in coefs.items() if k < 0], out.dtype)
+        ]
         result = _signed_sum(pos, neg, total, out.dtype, out.ndim)
     except _Unsafe:
         return None
@@ -606,7 +618,10 @@ def _constant_entries(node: Apply) -> list | None:
     for entry in node.op.idx_list:
         if isinstance(entry, slice):
             parts = [value(p) for p in (entry.start, entry.stop, entry.step)]
-            if any(v is None and p is not None for v, p in zip(parts, (entry.start, entry.stop, entry.step))):
+            if any(
+                v is None and p is not None
+                for v, p in zip(parts, (entry.start, entry.stop, entry.step))
+            ):
                 return None
             entries.append(slice(*parts))
         elif entry is None:
@@ -648,7 +663,9 @@ def _compose(inner: slice, outer: Any, length: int | None) -> Any:
     if c < 0 or (d is not None and d < 0) or s2 < 1:
         return None
     stops = [s for s in (b, None if d is None else a + s1 * d) if s is not None]
-    return slice(a + s1 * c or None, min(stops) if stops else None, s1 * s2 if s1 * s2 != 1 else None)
+    return slice(
+        a + s1 * c or None, min(stops) if stops else None, s1 * s2 if s1 * s2 != 1 else None
+    )
 
 
 def merge_subtensors(fgraph: Any, node: Apply) -> list | None:
@@ -695,44 +712,144 @@ RULES = [
     Rule("mul_div_cancel", PHASE, ("true_div", ("mul", "x", "y"), "x"), "y", math="x * y / x -> y"),
     Rule("pow_two", PHASE, ("pow", "x", 2), ("sqr", "x"), math="x ** 2 -> sqr(x)"),
     Rule("pow_one", PHASE, ("pow", "x", 1), "x", math="x ** 1 -> x"),
-    Rule("mul_minus_one", PHASE, ("mul", "x", -1), ("neg", "x"), math="x * -1 -> -x",
-         constraint=lambda b: b["x"].dtype.startswith(("float", "complex"))),  # -x of a bool fails
-    Rule("neg_of_sub", PHASE, ("neg", ("sub", "x", "y")), ("sub", "y", "x"), math="-(x - y) -> y - x"),
+    Rule(
+        "mul_minus_one",
+        PHASE,
+        ("mul", "x", -1),
+        ("neg", "x"),
+        math="x * -1 -> -x",
+        constraint=lambda b: b["x"].dtype.startswith(("float", "complex")),
+    ),  # -x of a bool fails
+    Rule(
+        "neg_of_sub", PHASE, ("neg", ("sub", "x", "y")), ("sub", "y", "x"), math="-(x - y) -> y - x"
+    ),
     Rule("sub_neg", PHASE, ("sub", "x", ("neg", "y")), ("add", "x", "y"), math="x - -y -> x + y"),
     # signs float outwards so that pairs cancel: -x * y -> -(x * y), then --z -> z
-    Rule("neg_out_of_mul", PHASE, ("mul", ("neg", "x"), "y"), ("neg", ("mul", "x", "y")), math="-x * y -> -(x * y)"),
-    Rule("neg_out_of_div_num", PHASE, ("true_div", ("neg", "x"), "y"), ("neg", ("true_div", "x", "y")),
-         math="-x / y -> -(x / y)"),
-    Rule("neg_out_of_div_den", PHASE, ("true_div", "x", ("neg", "y")), ("neg", ("true_div", "x", "y")),
-         math="x / -y -> -(x / y)"),
+    Rule(
+        "neg_out_of_mul",
+        PHASE,
+        ("mul", ("neg", "x"), "y"),
+        ("neg", ("mul", "x", "y")),
+        math="-x * y -> -(x * y)",
+    ),
+    Rule(
+        "neg_out_of_div_num",
+        PHASE,
+        ("true_div", ("neg", "x"), "y"),
+        ("neg", ("true_div", "x", "y")),
+        math="-x / y -> -(x / y)",
+    ),
+    Rule(
+        "neg_out_of_div_den",
+        PHASE,
+        ("true_div", "x", ("neg", "y")),
+        ("neg", ("true_div", "x", "y")),
+        math="x / -y -> -(x / y)",
+    ),
     Rule("add_neg", PHASE, ("add", "x", ("neg", "y")), ("sub", "x", "y"), math="x + -y -> x - y"),
-    Rule("neg_sub_first", PHASE, ("sub", ("neg", "x"), "y"), ("neg", ("add", "x", "y")), math="-x - y -> -(x + y)"),
-    Rule("canonical_mul_chain", PHASE, node_rule=canonical_mul_chain, tracks=_MUL_ROOTS,
-         math="c1*x*c2/x -> (c1*c2); 0*x -> 0; chains of * sorted"),
-    Rule("canonical_add_chain", PHASE, node_rule=canonical_add_chain, tracks=_ADD_FAMILY,
-         math="c1+x+c2-x -> (c1+c2); x+x -> 2*x; chains of + sorted"),
-    Rule("merge_equal_node", PHASE, node_rule=merge_equal_node, tracks=(Elemwise, DimShuffle),
-         math="f(x) and f(x) -> one f(x)"),
-    Rule("useless_fill", PHASE, node_rule=remove_useless_fill, tracks=("second",),
-         math="fill(a, b) -> b when b has the output's shape"),
-    Rule("cut_fill_model", PHASE, node_rule=cut_fill_model, tracks=("second",),
-         math="fill(f(u, c), b) -> fill(u, b) when u has f's shape"),
-    Rule("merge_dimshuffles", PHASE, node_rule=merge_dimshuffles, tracks=(DimShuffle,),
-         math="dimshuffle(dimshuffle(x)) -> dimshuffle(x); identity -> x"),
-    Rule("sink_fill", PHASE, node_rule=sink_fill, tracks=(Elemwise,),
-         math="f(fill(a, b), c) -> f(b, c) when c fixes the shape, else fill(a, f(b, c))"),
-    Rule("useless_cast", PHASE, node_rule=remove_useless_cast, tracks=(Elemwise,),
-         math="cast(x, x.dtype) -> x; cast(cast(x, wider), t) -> cast(x, t)"),
-    Rule("useless_reshape", PHASE, node_rule=remove_useless_reshape, tracks=(Reshape,),
-         math="reshape(x, x.shape) -> x"),
-    Rule("useless_alloc", PHASE, node_rule=remove_useless_alloc, tracks=(Alloc,),
-         math="alloc(x, *x.shape) -> x"),
-    Rule("useless_specify_shape", PHASE, node_rule=remove_useless_specify_shape, tracks=(SpecifyShape,),
-         math="specify_shape(x, s) -> x where x's type already says s"),
-    Rule("sum_over_length_one_axes", PHASE, node_rule=sum_over_length_one_axes, tracks=(Sum,),
-         math="sum of x over axes of length 1 -> x without those axes"),
-    Rule("sum_of_filled", PHASE, node_rule=sum_of_filled, tracks=(Sum,),
-         math="sum(alloc(v, *shape)) -> v * prod(shape)"),
-    Rule("merge_subtensors", PHASE, node_rule=merge_subtensors, tracks=(Subtensor,),
-         math="x[a:b][c:d] -> x[a+c:min(b, a+d)]; x[:] -> x"),
+    Rule(
+        "neg_sub_first",
+        PHASE,
+        ("sub", ("neg", "x"), "y"),
+        ("neg", ("add", "x", "y")),
+        math="-x - y -> -(x + y)",
+    ),
+    Rule(
+        "canonical_mul_chain",
+        PHASE,
+        node_rule=canonical_mul_chain,
+        tracks=_MUL_ROOTS,
+        math="c1*x*c2/x -> (c1*c2); 0*x -> 0; chains of * sorted",
+    ),
+    Rule(
+        "canonical_add_chain",
+        PHASE,
+        node_rule=canonical_add_chain,
+        tracks=_ADD_FAMILY,
+        math="c1+x+c2-x -> (c1+c2); x+x -> 2*x; chains of + sorted",
+    ),
+    Rule(
+        "merge_equal_node",
+        PHASE,
+        node_rule=merge_equal_node,
+        tracks=(Elemwise, DimShuffle),
+        math="f(x) and f(x) -> one f(x)",
+    ),
+    Rule(
+        "useless_fill",
+        PHASE,
+        node_rule=remove_useless_fill,
+        tracks=("second",),
+        math="fill(a, b) -> b when b has the output's shape",
+    ),
+    Rule(
+        "cut_fill_model",
+        PHASE,
+        node_rule=cut_fill_model,
+        tracks=("second",),
+        math="fill(f(u, c), b) -> fill(u, b) when u has f's shape",
+    ),
+    Rule(
+        "merge_dimshuffles",
+        PHASE,
+        node_rule=merge_dimshuffles,
+        tracks=(DimShuffle,),
+        math="dimshuffle(dimshuffle(x)) -> dimshuffle(x); identity -> x",
+    ),
+    Rule(
+        "sink_fill",
+        PHASE,
+        node_rule=sink_fill,
+        tracks=(Elemwise,),
+        math="f(fill(a, b), c) -> f(b, c) when c fixes the shape, else fill(a, f(b, c))",
+    ),
+    Rule(
+        "useless_cast",
+        PHASE,
+        node_rule=remove_useless_cast,
+        tracks=(Elemwise,),
+        math="cast(x, x.dtype) -> x; cast(cast(x, wider), t) -> cast(x, t)",
+    ),
+    Rule(
+        "useless_reshape",
+        PHASE,
+        node_rule=remove_useless_reshape,
+        tracks=(Reshape,),
+        math="reshape(x, x.shape) -> x",
+    ),
+    Rule(
+        "useless_alloc",
+        PHASE,
+        node_rule=remove_useless_alloc,
+        tracks=(Alloc,),
+        math="alloc(x, *x.shape) -> x",
+    ),
+    Rule(
+        "useless_specify_shape",
+        PHASE,
+        node_rule=remove_useless_specify_shape,
+        tracks=(SpecifyShape,),
+        math="specify_shape(x, s) -> x where x's type already says s",
+    ),
+    Rule(
+        "sum_over_length_one_axes",
+        PHASE,
+        node_rule=sum_over_length_one_axes,
+        tracks=(Sum,),
+        math="sum of x over axes of length 1 -> x without those axes",
+    ),
+    Rule(
+        "sum_of_filled",
+        PHASE,
+        node_rule=sum_of_filled,
+        tracks=(Sum,),
+        math="sum(alloc(v, *shape)) -> v * prod(shape)",
+    ),
+    Rule(
+        "merge_subtensors",
+        PHASE,
+        node_rule=merge_subtensors,
+        tracks=(Subtensor,),
+        math="x[a:b][c:d] -> x[a+c:min(b, a+d)]; x[:] -> x",
+    ),
 ]

@@ -61,7 +61,7 @@ def test_shared_variables_become_implicit_inputs():
 
 def test_default_gradient_matches_finite_differences():
     x, W = C["dvector"]("x"), C["dmatrix"]("W")
-    op = OpFromGraph([x, W], [m.tanh(dot(x, W)), (x ** 2).sum()])
+    op = OpFromGraph([x, W], [m.tanh(dot(x, W)), (x**2).sum()])
 
     def cost(a, B):
         h, s = op(a, B)
@@ -98,7 +98,12 @@ def test_rop_matches_finite_differences():
     out, lin = op(a, B)
     jvp = function([a, B, va, vB], Rop([out, lin], [a, B], [va, vB]))
     f = function([a, B], [out, lin])
-    av, Bv, da, dB = RNG.normal(size=3), RNG.normal(size=(3, 2)), RNG.normal(size=3), RNG.normal(size=(3, 2))
+    av, Bv, da, dB = (
+        RNG.normal(size=3),
+        RNG.normal(size=(3, 2)),
+        RNG.normal(size=3),
+        RNG.normal(size=(3, 2)),
+    )
     eps = 1e-6
     plus, minus = f(av + eps * da, Bv + eps * dB), f(av - eps * da, Bv - eps * dB)
     for got, p, q in zip(jvp(av, Bv, da, dB), plus, minus):
@@ -140,9 +145,16 @@ def test_used_inside_a_scan_step():
         h = np.tanh((h + v) * 0.7)
         ref.append(h)
     np.testing.assert_allclose(function([seq, h0, wv], out)(values, 0.1, 0.7), ref)
-    verify_grad(lambda s, w: scan(lambda s_t, h, w: cell(h + s_t, w), sequences=s,
-                                  outputs_info=m.zeros_like(w), non_sequences=w)[0],
-                [values, np.array(0.7)], rng=np.random.default_rng(1))
+    verify_grad(
+        lambda s, w: scan(
+            lambda s_t, h, w: cell(h + s_t, w),
+            sequences=s,
+            outputs_info=m.zeros_like(w),
+            non_sequences=w,
+        )[0],
+        [values, np.array(0.7)],
+        rng=np.random.default_rng(1),
+    )
 
 
 def test_bad_uses_raise_clear_errors():
