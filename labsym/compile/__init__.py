@@ -11,7 +11,7 @@ from typing import Any
 from labsym.backends.python.vm import PythonLinker
 from labsym.config import config
 from labsym.core import function as core_function
-from labsym.core import io
+from labsym.core import io as core_io  # `io` is also this package's Theano-named submodule
 from labsym.core.io import In, Out
 from labsym.optim.phases import rewriter_for
 
@@ -26,7 +26,7 @@ def _describe_node(node: Any) -> str:
     return debugprint(node.outputs, file="str", print_type=True)
 
 
-class Mode(io.Mode):
+class Mode(core_io.Mode):
     """Theano's `Mode(linker=..., optimizer=...)`, with names resolved here.
 
     `including`/`excluding` add or drop phases and named rules; `record_history` keeps every
@@ -103,9 +103,9 @@ _PREDEFINED = {
 }
 
 
-def get_mode(mode: Any) -> io.Mode:
+def get_mode(mode: Any) -> core_io.Mode:
     """A Mode object from a Mode, a name ('FAST_RUN', 'FAST_COMPILE', ...) or None (config.mode)."""
-    if isinstance(mode, io.Mode):
+    if isinstance(mode, core_io.Mode):
         return mode
     name = config.mode if mode is None else str(mode)
     if name not in _PREDEFINED:

@@ -23,9 +23,17 @@ def graphs_equal(a: Variable, b: Variable, memo: dict | None = None) -> bool:
     if key in memo:
         return memo[key]
     if isinstance(a, Constant) and isinstance(b, Constant):
-        result = bool(np.shape(a.data) == np.shape(b.data) and np.array_equal(a.data, b.data) and a.type.dtype == b.type.dtype)
+        result = bool(
+            np.shape(a.data) == np.shape(b.data)
+            and np.array_equal(a.data, b.data)
+            and a.type.dtype == b.type.dtype
+        )
     elif a.owner is None or b.owner is None:
-        result = a is b or (a.owner is None and b.owner is None and getattr(a, "_fgraph_origin", a) is getattr(b, "_fgraph_origin", b))
+        result = a is b or (
+            a.owner is None
+            and b.owner is None
+            and getattr(a, "_fgraph_origin", a) is getattr(b, "_fgraph_origin", b)
+        )
     else:
         result = (
             a.owner.op == b.owner.op
@@ -37,7 +45,9 @@ def graphs_equal(a: Variable, b: Variable, memo: dict | None = None) -> bool:
     return result
 
 
-def optimized_output(inputs: Sequence[Variable], output: Variable, mode: Any = "FAST_RUN") -> tuple[Any, Variable]:
+def optimized_output(
+    inputs: Sequence[Variable], output: Variable, mode: Any = "FAST_RUN"
+) -> tuple[Any, Variable]:
     """Compile and return (function, the optimized output expressed over the original inputs)."""
     f = function(list(inputs), output, mode=mode)
     fg = f.maker.fgraph

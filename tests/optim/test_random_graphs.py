@@ -16,7 +16,7 @@ from labsym.compile import Mode, function
 from labsym.core.autodiff import grad
 from labsym.core.ops import math as m
 
-NAIVE = Mode(linker="py", optimizer=None)
+NAIVE = Mode(optimizer=None)
 N = 3  # every axis has length 3, so any two values broadcast together
 KINDS = {"scalar": T.dscalar, "vector": T.dvector, "matrix": T.dmatrix}
 BINARY = ("add", "sub", "mul", "true_div", "maximum", "dot")

@@ -1,4 +1,4 @@
-"""Canonical forms: identities removed, add/mul chains flattened and sorted, fills and casts dropped.
+"""Canonical forms: identities removed, add/mul chains flattened and sorted, useless ops dropped.
 
 Declarative rules state their math in `math=`, node rules in their docstring.
 May import core and optim.patterns.
@@ -48,7 +48,7 @@ def remove_useless_fill(fgraph: Any, node: Apply) -> list | None:
 
 
 def cut_fill_model(fgraph: Any, node: Apply) -> list | None:
-    """second(f(u, c), b) -> second(u, b) when u alone has f's shape: the model only gives a shape."""
+    """fill(f(u, c), b) -> fill(u, b) when u alone has f's shape: the model only gives a shape."""
     if not (isinstance(node.op, Elemwise) and node.op.scalar_op.name == "second"):
         return None
     model, value = node.inputs
@@ -69,19 +69,19 @@ def _is_fill(var: Any) -> bool:
 def _covers(v: Any, a: Any) -> bool:
     """Whether v is non-broadcastable wherever a is (so v alone fixes those lengths)."""
     return v.ndim == a.ndim and all(
-        ad == 1 or vd != 1 for ad, vd in zip(a.type.shape, v.type.shape)
+        ad == 1 or vd != 1 for ad, vd in zip(a.type.shape, v.type.shape, strict=True)
     )
 
 
 def _within(v: Any, a: Any) -> bool:
     """Whether v is broadcastable wherever a is not (so v never widens a's shape)."""
     return v.ndim == a.ndim and all(
-        ad != 1 or vd == 1 for ad, vd in zip(a.type.shape, v.type.shape)
+        ad != 1 or vd == 1 for ad, vd in zip(a.type.shape, v.type.shape, strict=True)
     )
 
 
 def sink_fill(fgraph: Any, node: Apply) -> list | None:
-    """f(fill(a, b), c) -> f(b, c) when c fixes the shape; else fill(a, f(b, c)) when c fits in a."""
+    """f(fill(a, b), c) -> f(b, c) when c fixes the shape, else fill(a, f(b, c)) if c fits in a."""
     op = node.op
     if not isinstance(op, Elemwise) or op.scalar_op.name == "second" or op.inplace_pattern:
         return None
@@ -124,7 +124,8 @@ def merge_equal_node(fgraph: Any, node: Apply) -> list | None:
     for client, _ in fgraph.clients.get(anchor, ()):
         if client is node or not isinstance(client, Apply) or client.op != node.op:
             continue
-        if any(all(_same_input(a, b) for a, b in zip(order, client.inputs)) for order in orders):
+        pairs = (zip(order, client.inputs, strict=True) for order in orders)
+        if any(all(_same_input(a, b) for a, b in pair) for pair in pairs):
             return list(client.outputs)
     return None
 
@@ -209,41 +210,31 @@ def _cancel(num: list, den: list) -> tuple[list, list, list]:
     return num, den, gone
 
 
-class _Positions:
-    """Each variable's place in the graph's schedule (inputs first), recomputed after edits.
+_PLACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _places(fgraph: Any) -> dict:
+    """Each variable's place in the schedule (inputs first), cached until the graph changes.
 
     Sorting chain terms by it is deterministic (no ids) and keeps the order the user wrote
     wherever a term is first reached through its chain, so only chains sharing terms move.
     """
-
-    _by_graph: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    def __init__(self, fgraph: Any) -> None:
-        self.fgraph = weakref.ref(fgraph)
-        self.places: dict[Variable, int] | None = None
-        fgraph.add_listener(self.invalidate)
-
-    def invalidate(self, *event: Any) -> None:
-        self.places = None
-
-    @classmethod
-    def of(cls, fgraph: Any) -> dict[Variable, int]:
-        found = cls._by_graph.get(fgraph)
-        if found is None:
-            found = cls._by_graph[fgraph] = cls(fgraph)
-        if found.places is None:
-            places = {v: i for i, v in enumerate(fgraph.inputs)}
-            for k, node in enumerate(fgraph.toposort(), start=len(places)):
-                places.update((out, k) for out in node.outputs)
-            found.places = places
-        return found.places
+    places = _PLACES.get(fgraph)
+    if places is None:
+        places = _PLACES[fgraph] = {}
+        fgraph.add_listener(lambda *event: places.clear())
+    if not places:
+        places.update((v, i) for i, v in enumerate(fgraph.inputs))
+        for k, node in enumerate(fgraph.toposort(), start=len(fgraph.inputs)):
+            places.update((out, k) for out in node.outputs)
+    return places
 
 
 def _sorted(fgraph: Any, terms: list, dtype: str) -> list:
     """Terms in canonical order; one of the output's dtype first so partial results keep it."""
     if len(terms) < 2:
         return list(terms)
-    places = _Positions.of(fgraph)
+    places = _places(fgraph)
     return sorted(terms, key=lambda t: (t.dtype != dtype, places.get(t, len(places))))
 
 
@@ -272,7 +263,7 @@ def _same_graph(new: Variable, old: Variable, fgraph: Any) -> bool:
         a.op == b.op
         and new.index == old.index
         and len(a.inputs) == len(b.inputs)
-        and all(_same_graph(x, y, fgraph) for x, y in zip(a.inputs, b.inputs))
+        and all(_same_graph(x, y, fgraph) for x, y in zip(a.inputs, b.inputs, strict=True))
     )
 
 
@@ -403,7 +394,7 @@ def canonical_mul_chain(fgraph: Any, node: Apply) -> list | None:
         if zero:
             removed += num_t + den_t
             num_t, den_t = [], []
-        sign *= int(total.flat[0]) or 1
+        sign *= -1 if total.flat[0] == -1 else 1
         total = None if total.flat[0] else total
     try:
         core = _product(fgraph, num_t, den_t, out.dtype)
@@ -489,7 +480,8 @@ def remove_useless_alloc(fgraph: Any, node: Apply) -> list | None:
 def remove_useless_specify_shape(fgraph: Any, node: Apply) -> list | None:
     """specify_shape(x, shape) -> x for the lengths x's type (or its own shape) already says."""
     x, *lengths = node.inputs
-    kept = [(a, n) for a, n in zip(node.op.axes, lengths) if not _is_length_of(n, x, a)]
+    pairs = zip(node.op.axes, lengths, strict=True)
+    kept = [(a, n) for a, n in pairs if not _is_length_of(n, x, a)]
     if len(kept) == len(lengths):
         return None
     if not kept:
@@ -560,7 +552,7 @@ def sum_over_length_one_axes(fgraph: Any, node: Apply) -> list | None:
 
 
 def _filled_value(var: Variable) -> tuple[Variable, list] | None:
-    """(scalar value, lengths) when var is alloc(v, *lengths) or fill(model, v) of a one-element v."""
+    """(scalar v, lengths) when var is alloc(v, *lengths) or fill(model, v) of a one-element v."""
     node = var.owner
     if node is None:
         return None
@@ -620,7 +612,7 @@ def _constant_entries(node: Apply) -> list | None:
             parts = [value(p) for p in (entry.start, entry.stop, entry.step)]
             if any(
                 v is None and p is not None
-                for v, p in zip(parts, (entry.start, entry.stop, entry.step))
+                for v, p in zip(parts, (entry.start, entry.stop, entry.step), strict=True)
             ):
                 return None
             entries.append(slice(*parts))
@@ -700,156 +692,52 @@ def merge_subtensors(fgraph: Any, node: Apply) -> list | None:
     return [getitem(x, tuple(merged)) if merged else x]
 
 
-RULES = [
-    Rule("mul_by_one", PHASE, ("mul", "x", 1), "x", math="x * 1 -> x"),
-    Rule("add_zero", PHASE, ("add", "x", 0), "x", math="x + 0 -> x"),
-    Rule("sub_zero", PHASE, ("sub", "x", 0), "x", math="x - 0 -> x"),
-    Rule("div_by_one", PHASE, ("true_div", "x", 1), "x", math="x / 1 -> x"),
-    Rule("double_neg", PHASE, ("neg", ("neg", "x")), "x", math="--x -> x"),
-    Rule("div_self", PHASE, ("true_div", "x", "x"), ("second", "x", 1), math="x / x -> 1"),
-    Rule("sub_self", PHASE, ("sub", "x", "x"), ("second", "x", 0), math="x - x -> 0"),
-    Rule("add_sub_cancel", PHASE, ("sub", ("add", "x", "y"), "x"), "y", math="x + y - x -> y"),
-    Rule("mul_div_cancel", PHASE, ("true_div", ("mul", "x", "y"), "x"), "y", math="x * y / x -> y"),
-    Rule("pow_two", PHASE, ("pow", "x", 2), ("sqr", "x"), math="x ** 2 -> sqr(x)"),
-    Rule("pow_one", PHASE, ("pow", "x", 1), "x", math="x ** 1 -> x"),
-    Rule(
-        "mul_minus_one",
-        PHASE,
-        ("mul", "x", -1),
-        ("neg", "x"),
-        math="x * -1 -> -x",
-        constraint=lambda b: b["x"].dtype.startswith(("float", "complex")),
-    ),  # -x of a bool fails
-    Rule(
-        "neg_of_sub", PHASE, ("neg", ("sub", "x", "y")), ("sub", "y", "x"), math="-(x - y) -> y - x"
-    ),
-    Rule("sub_neg", PHASE, ("sub", "x", ("neg", "y")), ("add", "x", "y"), math="x - -y -> x + y"),
+_PATTERNS = [  # (name, pattern, replacement, math)
+    ("mul_by_one", ("mul", "x", 1), "x", "x * 1 -> x"),
+    ("add_zero", ("add", "x", 0), "x", "x + 0 -> x"),
+    ("sub_zero", ("sub", "x", 0), "x", "x - 0 -> x"),
+    ("div_by_one", ("true_div", "x", 1), "x", "x / 1 -> x"),
+    ("double_neg", ("neg", ("neg", "x")), "x", "--x -> x"),
+    ("div_self", ("true_div", "x", "x"), ("second", "x", 1), "x / x -> 1"),
+    ("sub_self", ("sub", "x", "x"), ("second", "x", 0), "x - x -> 0"),
+    ("add_sub_cancel", ("sub", ("add", "x", "y"), "x"), "y", "x + y - x -> y"),
+    ("mul_div_cancel", ("true_div", ("mul", "x", "y"), "x"), "y", "x * y / x -> y"),
+    ("pow_two", ("pow", "x", 2), ("sqr", "x"), "x ** 2 -> sqr(x)"),
+    ("pow_one", ("pow", "x", 1), "x", "x ** 1 -> x"),
+    ("neg_of_sub", ("neg", ("sub", "x", "y")), ("sub", "y", "x"), "-(x - y) -> y - x"),
+    ("sub_neg", ("sub", "x", ("neg", "y")), ("add", "x", "y"), "x - -y -> x + y"),
     # signs float outwards so that pairs cancel: -x * y -> -(x * y), then --z -> z
-    Rule(
-        "neg_out_of_mul",
-        PHASE,
-        ("mul", ("neg", "x"), "y"),
-        ("neg", ("mul", "x", "y")),
-        math="-x * y -> -(x * y)",
-    ),
-    Rule(
-        "neg_out_of_div_num",
-        PHASE,
-        ("true_div", ("neg", "x"), "y"),
-        ("neg", ("true_div", "x", "y")),
-        math="-x / y -> -(x / y)",
-    ),
-    Rule(
-        "neg_out_of_div_den",
-        PHASE,
-        ("true_div", "x", ("neg", "y")),
-        ("neg", ("true_div", "x", "y")),
-        math="x / -y -> -(x / y)",
-    ),
-    Rule("add_neg", PHASE, ("add", "x", ("neg", "y")), ("sub", "x", "y"), math="x + -y -> x - y"),
-    Rule(
-        "neg_sub_first",
-        PHASE,
-        ("sub", ("neg", "x"), "y"),
-        ("neg", ("add", "x", "y")),
-        math="-x - y -> -(x + y)",
-    ),
-    Rule(
-        "canonical_mul_chain",
-        PHASE,
-        node_rule=canonical_mul_chain,
-        tracks=_MUL_ROOTS,
-        math="c1*x*c2/x -> (c1*c2); 0*x -> 0; chains of * sorted",
-    ),
-    Rule(
-        "canonical_add_chain",
-        PHASE,
-        node_rule=canonical_add_chain,
-        tracks=_ADD_FAMILY,
-        math="c1+x+c2-x -> (c1+c2); x+x -> 2*x; chains of + sorted",
-    ),
-    Rule(
-        "merge_equal_node",
-        PHASE,
-        node_rule=merge_equal_node,
-        tracks=(Elemwise, DimShuffle),
-        math="f(x) and f(x) -> one f(x)",
-    ),
-    Rule(
-        "useless_fill",
-        PHASE,
-        node_rule=remove_useless_fill,
-        tracks=("second",),
-        math="fill(a, b) -> b when b has the output's shape",
-    ),
-    Rule(
-        "cut_fill_model",
-        PHASE,
-        node_rule=cut_fill_model,
-        tracks=("second",),
-        math="fill(f(u, c), b) -> fill(u, b) when u has f's shape",
-    ),
-    Rule(
-        "merge_dimshuffles",
-        PHASE,
-        node_rule=merge_dimshuffles,
-        tracks=(DimShuffle,),
-        math="dimshuffle(dimshuffle(x)) -> dimshuffle(x); identity -> x",
-    ),
-    Rule(
-        "sink_fill",
-        PHASE,
-        node_rule=sink_fill,
-        tracks=(Elemwise,),
-        math="f(fill(a, b), c) -> f(b, c) when c fixes the shape, else fill(a, f(b, c))",
-    ),
-    Rule(
-        "useless_cast",
-        PHASE,
-        node_rule=remove_useless_cast,
-        tracks=(Elemwise,),
-        math="cast(x, x.dtype) -> x; cast(cast(x, wider), t) -> cast(x, t)",
-    ),
-    Rule(
-        "useless_reshape",
-        PHASE,
-        node_rule=remove_useless_reshape,
-        tracks=(Reshape,),
-        math="reshape(x, x.shape) -> x",
-    ),
-    Rule(
-        "useless_alloc",
-        PHASE,
-        node_rule=remove_useless_alloc,
-        tracks=(Alloc,),
-        math="alloc(x, *x.shape) -> x",
-    ),
-    Rule(
-        "useless_specify_shape",
-        PHASE,
-        node_rule=remove_useless_specify_shape,
-        tracks=(SpecifyShape,),
-        math="specify_shape(x, s) -> x where x's type already says s",
-    ),
-    Rule(
-        "sum_over_length_one_axes",
-        PHASE,
-        node_rule=sum_over_length_one_axes,
-        tracks=(Sum,),
-        math="sum of x over axes of length 1 -> x without those axes",
-    ),
-    Rule(
-        "sum_of_filled",
-        PHASE,
-        node_rule=sum_of_filled,
-        tracks=(Sum,),
-        math="sum(alloc(v, *shape)) -> v * prod(shape)",
-    ),
-    Rule(
-        "merge_subtensors",
-        PHASE,
-        node_rule=merge_subtensors,
-        tracks=(Subtensor,),
-        math="x[a:b][c:d] -> x[a+c:min(b, a+d)]; x[:] -> x",
-    ),
-]
+    ("neg_out_of_mul", ("mul", ("neg", "x"), "y"), ("neg", ("mul", "x", "y")), "-x * y -> -(x*y)"),
+    ("neg_out_of_div_num", ("true_div", ("neg", "x"), "y"), ("neg", ("true_div", "x", "y")),
+     "-x / y -> -(x / y)"),
+    ("neg_out_of_div_den", ("true_div", "x", ("neg", "y")), ("neg", ("true_div", "x", "y")),
+     "x / -y -> -(x / y)"),
+    ("add_neg", ("add", "x", ("neg", "y")), ("sub", "x", "y"), "x + -y -> x - y"),
+    ("neg_sub_first", ("sub", ("neg", "x"), "y"), ("neg", ("add", "x", "y")), "-x - y -> -(x + y)"),
+]  # fmt: skip
+
+_NODE_RULES = [  # (name, node rule, ops it fires on, math)
+    ("canonical_mul_chain", canonical_mul_chain, _MUL_ROOTS, "c*x*d/x -> c*d; 0*x -> 0; sorted"),
+    ("canonical_add_chain", canonical_add_chain, _ADD_FAMILY, "c+x+d-x -> c+d; x+x -> 2*x; sorted"),
+    ("merge_equal_node", merge_equal_node, (Elemwise, DimShuffle), "f(x), f(x) -> one f(x)"),
+    ("useless_fill", remove_useless_fill, ("second",), "fill(a, b) -> b of the output's shape"),
+    ("cut_fill_model", cut_fill_model, ("second",), "fill(f(u, c), b) -> fill(u, b)"),
+    ("merge_dimshuffles", merge_dimshuffles, (DimShuffle,), "dimshuffle(dimshuffle(x)) -> one"),
+    ("sink_fill", sink_fill, (Elemwise,), "f(fill(a, b), c) -> f(b, c) or fill(a, f(b, c))"),
+    ("useless_cast", remove_useless_cast, (Elemwise,), "cast(x, x.dtype) -> x"),
+    ("useless_reshape", remove_useless_reshape, (Reshape,), "reshape(x, x.shape) -> x"),
+    ("useless_alloc", remove_useless_alloc, (Alloc,), "alloc(x, *x.shape) -> x"),
+    ("useless_specify_shape", remove_useless_specify_shape, (SpecifyShape,),
+     "specify_shape(x, s) -> x where x's type says s"),
+    ("sum_over_length_one_axes", sum_over_length_one_axes, (Sum,), "sum(x) over length 1 -> x"),
+    ("sum_of_filled", sum_of_filled, (Sum,), "sum(alloc(v, *shape)) -> v * prod(shape)"),
+    ("merge_subtensors", merge_subtensors, (Subtensor,), "x[a:b][c:d] -> x[a+c:min(b, a+d)]"),
+]  # fmt: skip
+
+RULES = [
+    *(Rule(name, PHASE, pattern, out, math=math) for name, pattern, out, math in _PATTERNS),
+    # -x of a bool fails and -x of an int8 -128 wraps: only floats take the shortcut
+    Rule("mul_minus_one", PHASE, ("mul", "x", -1), ("neg", "x"), math="x * -1 -> -x",
+         constraint=lambda b: b["x"].dtype.startswith(("float", "complex"))),
+    *(Rule(name, PHASE, node_rule=f, tracks=ops, math=math) for name, f, ops, math in _NODE_RULES),
+]  # fmt: skip
