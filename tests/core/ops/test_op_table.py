@@ -163,3 +163,14 @@ def test_shaped_op_gradients(record: ShapedRecord):
             return record.build(*syms)
 
         verify_grad(build, free, rng=rng)
+
+
+def test_incompatible_static_broadcast_is_refused_at_build_time():
+    from labsym.core.ops.elemwise import BroadcastError
+
+    a = TensorType("float64", (3, None))("a")
+    b = TensorType("float64", (4, None))("b")
+    with pytest.raises(BroadcastError, match=r"Elemwise\{add,no_inplace\}: incompatible static lengths \[3, 4\] on axis 0"):
+        a + b  # noqa: B018
+    with pytest.raises(TypeError, match="not defined on booleans"):
+        -(a > 0)  # noqa: B018
