@@ -5,13 +5,15 @@ expressions with NumPy syntax, take symbolic gradients, and compile them with `f
 This module only re-exports; the implementation lives in core/, optim/, backends/ and viz/.
 """
 
-from labsym import compile, gradient, ifelse, printing, sandbox, tensor  # noqa: A004 - Theano's names
+from labsym import compile, gradient, ifelse, printing, sandbox, scan_module, tensor  # noqa: A004
 from labsym.compile import In, Mode, Out, function
+from labsym.compile.builders import OpFromGraph
 from labsym.config import config
 from labsym.core.autodiff import Lop, Rop, grad
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.op import Op
 from labsym.core.ops.blas import dot
+from labsym.core.scan import foldl, foldr, map, reduce, scan  # noqa: A004 - Theano's names
 from labsym.core.shared import SharedVariable, shared
 from labsym.gradient_check import verify_grad
 from labsym.printing import pp
@@ -25,6 +27,7 @@ __all__ = [
     "Lop",
     "Mode",
     "Op",
+    "OpFromGraph",
     "Out",
     "Rop",
     "SharedVariable",
@@ -32,13 +35,19 @@ __all__ = [
     "compile",
     "config",
     "dot",
+    "foldl",
+    "foldr",
     "function",
     "grad",
     "gradient",
     "ifelse",
+    "map",
     "pp",
     "printing",
+    "reduce",
     "sandbox",
+    "scan",
+    "scan_module",
     "shared",
     "tensor",
     "verify_grad",

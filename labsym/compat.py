@@ -13,6 +13,7 @@ def install_theano_alias() -> None:
     import labsym
     import labsym.compile
     import labsym.gof
+    import labsym.compile.builders
     import labsym.compile.io
     import labsym.compile.mode
     import labsym.compile.ops
@@ -21,6 +22,7 @@ def install_theano_alias() -> None:
     import labsym.gradient
     import labsym.ifelse
     import labsym.printing
+    import labsym.scan_module
     import labsym.sandbox.rng_mrg
     import labsym.tensor
     import labsym.tensor.extra_ops

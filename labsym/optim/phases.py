@@ -14,12 +14,21 @@ from labsym.core.fgraph import FunctionGraph
 from labsym.optim import driver
 from labsym.optim.driver import History, PhaseTiming
 from labsym.optim.patterns import Rule
-from labsym.optim.rules import canonicalize, constants, fusion, inplace, shape, specialize, stabilize
+from labsym.optim.rules import (
+    canonicalize,
+    constants,
+    fusion,
+    inline,
+    inplace,
+    shape,
+    specialize,
+    stabilize,
+)
 from labsym.optim.user import user_rules
 
 PHASES: tuple[str, ...] = ("merge", "canonicalize", "stabilize", "specialize", "fusion", "inplace")
 
-RULE_MODULES = (constants, shape, canonicalize, stabilize, specialize, fusion, inplace)
+RULE_MODULES = (constants, inline, shape, canonicalize, stabilize, specialize, fusion, inplace)
 
 OPTIMIZER_PHASES: dict[str, tuple[str, ...]] = {
     "fast_run": PHASES,

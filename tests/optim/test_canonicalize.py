@@ -312,6 +312,27 @@ def test_cancelling_a_broadcast_factor_is_left_to_keep_the_shape():
     assert f(np.ones((1, 4)), np.ones((3, 4))).shape == (3, 4)
 
 
+def test_minus_one_times_a_bool_casts_before_negating():
+    # maximum's gradient is gz * (x >= y); with gz = -1 the product must not become -(x >= y)
+    x, y = T.dvectors("x", "y")
+    out = -1.0 * T.ge(x, y)
+    expected = m.neg(m.cast(T.ge(x, y), "float64"))
+    f = check([x, y], out, expected, [np.array([1.0, 2.0]), np.array([2.0, 1.0])],
+              "canonical_mul_chain")  # fmt: skip
+    np.testing.assert_array_equal(f([1.0, 2.0], [2.0, 1.0]), [-0.0, -1.0])
+
+
+def test_duplicates_made_inside_the_phase_merge():
+    # exp(x + 0) becomes a second exp(x) only after the merge phase ran; it still merges
+    x, y = T.dvectors("x", "y")
+    f = function([x, y], [T.exp(x + 0) * (y + x), T.exp(x) * (x + y)], mode=CANONICAL)
+    first, second = f.maker.fgraph.outputs
+    assert first is second and scalar_names(f.maker.fgraph).count("exp") == 1
+    assert "merge_equal_node" in fired(f)
+    values = [RNG.normal(size=3), RNG.normal(size=3)]
+    np.testing.assert_allclose(f(*values)[0], np.exp(values[0]) * (values[0] + values[1]))
+
+
 # ------------------------------------------------------------------------ fills
 def test_useless_fill_of_a_scalar():
     x = T.dscalar("x")

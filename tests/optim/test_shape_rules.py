@@ -17,18 +17,11 @@ from labsym.core.ops.shape import MakeVector, Shape, Shape_i, reshape, shape, sh
 from labsym.core.type import TensorType
 from labsym.core.variable import constant
 from labsym.optim.rules import shape as shape_rules
-from tests.optim import rewrite_helpers
 from tests.optim.rewrite_helpers import check_rewrite, ops_in
 
 RNG = np.random.default_rng(11)
 REWRITE = Mode(linker="py", optimizer="fast_run", excluding=("fusion", "inplace"))
 COMPILE = Mode(linker="py", optimizer="fast_compile")
-
-
-@pytest.fixture(autouse=True)
-def _reference_mode_with_linker(monkeypatch):
-    # Mode(optimizer=None) is built without a linker; check_rewrite's reference needs one
-    monkeypatch.setattr(rewrite_helpers, "Mode", lambda **kw: Mode(linker="py", **kw))
 
 
 def tensor(shape_, dtype="float64", name=None):

@@ -20,19 +20,12 @@ from labsym.core.ops.reduce import Sum
 from labsym.core.type import TensorType
 from labsym.core.variable import constant
 from labsym.optim.rules import specialize
-from tests.optim import rewrite_helpers
 from tests.optim.rewrite_helpers import check_rewrite, ops_in
 
 RNG = np.random.default_rng(3)
 # the graph as specialize leaves it; fusion and inplace would rename the elementwise ops
 REWRITE = Mode(linker="py", optimizer="fast_run", excluding=("fusion", "inplace"))
 F32 = dict(rtol=1e-5, atol=1e-5)
-
-
-@pytest.fixture(autouse=True)
-def _reference_mode_with_linker(monkeypatch):
-    # Mode(optimizer=None) is built without a linker; check_rewrite's reference needs one
-    monkeypatch.setattr(rewrite_helpers, "Mode", lambda **kw: Mode(linker="py", **kw))
 
 
 def tensor(shape, dtype="float64", name=None):

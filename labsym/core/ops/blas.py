@@ -101,7 +101,9 @@ class Dot(Op):
         ea, eb = eval_points
         terms = [dot(ea, b) if ea is not None else None, dot(a, eb) if eb is not None else None]
         terms = [t for t in terms if t is not None]
-        return [m.add(*terms) if terms else None]
+        if not terms:
+            return [None]
+        return [terms[0] if len(terms) == 1 else m.add(*terms)]
 
 
 _dot = Dot()

@@ -282,7 +282,9 @@ class Conv2d(_BaseConv):
             terms.append(self(eval_points[0], w))
         if eval_points[1] is not None:
             terms.append(self(x, eval_points[1]))
-        return [m.add(*terms) if terms else None]
+        if not terms:
+            return [None]
+        return [terms[0] if len(terms) == 1 else m.add(*terms)]
 
 
 class Conv2dGradInputs(_BaseConv):

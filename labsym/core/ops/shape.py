@@ -214,6 +214,9 @@ class Shape_i(_NumpyOp):  # noqa: N801 - Theano's name
     def grad(self, inputs, output_grads):
         return [None]
 
+    def R_op(self, inputs, eval_points):
+        return [None]  # a shape does not change with the input's values
+
 
 def shape(x: Any) -> Variable:
     """The symbolic shape of `x`: an int64 vector of length x.ndim.

@@ -107,27 +107,49 @@ def _keep_shape(result: Variable, removed: list, out: Variable) -> Variable:
 
 
 # ---------------------------------------------------------------------------------- duplicates
-def _same_input(a: Variable, b: Variable) -> bool:
-    return a is b or (
-        isinstance(a, Constant) and isinstance(b, Constant) and a.signature() == b.signature()
-    )
+class _Twins:
+    """The first node seen for each (op, inputs) key; a node is re-keyed when its inputs change."""
+
+    by_graph: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self.first: dict[tuple, Apply] = {}
+        self.key_of: dict[Apply, tuple] = {}
+
+    @classmethod
+    def of(cls, fgraph: Any) -> _Twins:
+        twins = cls.by_graph.get(fgraph)
+        if twins is None:
+            twins = cls.by_graph[fgraph] = cls()
+            fgraph.add_listener(lambda event, client, *rest: twins.forget(client))
+        return twins
+
+    def forget(self, node: Any) -> None:
+        key = self.key_of.pop(node, None)
+        if key is not None and self.first.get(key) is node:
+            del self.first[key]
+
+
+def _input_key(var: Variable) -> Any:
+    return var.signature() if isinstance(var, Constant) else id(var)
 
 
 def merge_equal_node(fgraph: Any, node: Apply) -> list | None:
     """f(x, y) computed twice -> once, as the merge phase does, but inside a phase: duplicates
     that rewrites create (two sigmoid(-z)) then meet the identity-based rules of that phase."""
-    anchor = next((i for i in node.inputs if not isinstance(i, Constant)), None)
-    if anchor is None or node.op.destroy_map:
+    twins = _Twins.of(fgraph)
+    if node in twins.key_of or node.op.destroy_map:
         return None
-    commutative = isinstance(node.op, Elemwise) and node.op.scalar_op.commutative
-    orders = [node.inputs, node.inputs[::-1]] if commutative else [node.inputs]
-    for client, _ in fgraph.clients.get(anchor, ()):
-        if client is node or not isinstance(client, Apply) or client.op != node.op:
-            continue
-        pairs = (zip(order, client.inputs, strict=True) for order in orders)
-        if any(all(_same_input(a, b) for a, b in pair) for pair in pairs):
-            return list(client.outputs)
-    return None
+    inputs = [_input_key(i) for i in node.inputs]
+    if isinstance(node.op, Elemwise) and node.op.scalar_op.commutative:
+        inputs.sort(key=repr)  # x + y and y + x share a key
+    key = (node.op, tuple(inputs))
+    other = twins.first.get(key)
+    if other is None or other not in fgraph.apply_nodes or other.op != node.op:
+        twins.first[key] = node
+        twins.key_of[node] = key
+        return None
+    return list(other.outputs)
 
 
 # ---------------------------------------------------------------------------------- chains
