@@ -576,3 +576,16 @@ def test_rewrites_reach_a_fixed_point():
     assert len(ops_in(f.maker.fgraph)) < len(
         ops_in(function([a, b, c], out, mode=NAIVE).maker.fgraph)
     )
+
+
+def test_very_long_add_chains_compile_without_recursion_errors():
+    import labsym.tensor as T
+
+    a = T.dmatrix("a")
+    x = T.dvector("x")
+    terms = [T.dvector() for _ in range(1200)]
+    out = T.dot(a, x)
+    for v in terms:
+        out = out + v
+    f = function([a, x, *terms], out)
+    np.testing.assert_array_equal(f(np.eye(2), np.ones(2), *[np.ones(2)] * 1200), [1201.0, 1201.0])

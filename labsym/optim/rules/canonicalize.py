@@ -273,20 +273,28 @@ def _chain(name: str, terms: list, dtype: str) -> Variable | None:
 
 
 def _same_graph(new: Variable, old: Variable, fgraph: Any) -> bool:
-    """Whether a freshly built expression is the existing one (so the rule changes nothing)."""
-    if new is old:
-        return True
-    if isinstance(new, Constant) and isinstance(old, Constant):
-        return new.signature() == old.signature()
-    if new in fgraph.variables or new.owner is None or old.owner is None:
-        return False
-    a, b = new.owner, old.owner
-    return (
-        a.op == b.op
-        and new.index == old.index
-        and len(a.inputs) == len(b.inputs)
-        and all(_same_graph(x, y, fgraph) for x, y in zip(a.inputs, b.inputs, strict=True))
-    )
+    """Whether a freshly built expression is the existing one (so the rule changes nothing).
+
+    Iterative, so chains of thousands of terms don't hit the recursion limit.
+    """
+    stack = [(new, old)]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        a_var, b_var = stack.pop()
+        if a_var is b_var or (id(a_var), id(b_var)) in seen:
+            continue
+        seen.add((id(a_var), id(b_var)))
+        if isinstance(a_var, Constant) and isinstance(b_var, Constant):
+            if a_var.signature() != b_var.signature():
+                return False
+            continue
+        if a_var in fgraph.variables or a_var.owner is None or b_var.owner is None:
+            return False
+        a, b = a_var.owner, b_var.owner
+        if a.op != b.op or a_var.index != b_var.index or len(a.inputs) != len(b.inputs):
+            return False
+        stack.extend(zip(a.inputs, b.inputs))
+    return True
 
 
 def _const(value: np.ndarray, dtype: str) -> Variable:
