@@ -1,17 +1,21 @@
-"""Run the benchmarks and print per-call times with ratios to hand-written NumPy.
+"""Run the benchmarks and print per-call times with ratios to hand-written NumPy (or PyTensor).
 
-`python -m benchmarks.run` (PyTensor and JAX columns appear when installed, e.g. in the
-venv made by benchmarks/setup_compare_env.sh).
+`python -m benchmarks.run [--only SECTION ...] [--rounds N]` (PyTensor and JAX columns appear
+when installed, e.g. in the venv made by benchmarks/setup_compare_env.sh).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import platform
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
-from benchmarks import cases
+from benchmarks import cases, fusion, lenet, optimizer
 from benchmarks.timing import interleaved
 
 
@@ -34,7 +38,10 @@ def call_overhead(rounds: int) -> None:
             ("pytensor default (numba)", cases.add_pytensor(a, b, "FAST_RUN")),
             ("jax jit", cases.add_jax(a, b)),
         ]
-        _section(f"call overhead: {label}", interleaved([c for c in candidates if c[1] is not None], rounds))
+        _section(
+            f"call overhead: {label}",
+            interleaved([c for c in candidates if c[1] is not None], rounds),
+        )
 
 
 def logistic_step(rounds: int) -> None:
@@ -52,14 +59,71 @@ def logistic_step(rounds: int) -> None:
     )
 
 
-def main() -> None:
+@contextmanager
+def _argv(*args: str) -> Iterator[None]:
+    """Give a benchmark's own argument parser only `args` (lenet.main parses sys.argv)."""
+    saved = sys.argv
+    sys.argv = [saved[0], *args]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def lenet_steps(rounds: int) -> None:
+    with _argv("--rounds", str(rounds)):
+        lenet.main()
+
+
+def rnn_steps(rounds: int) -> None:
+    """benchmarks/rnn.py's benchmark, or a note when that module does not exist (yet)."""
+    try:
+        rnn = importlib.import_module("benchmarks.rnn")
+    except ModuleNotFoundError as err:
+        if err.name != "benchmarks.rnn":
+            raise
+        print("\nrnn: skipped (benchmarks/rnn.py is missing)")
+        return
+    rnn.main(rounds)
+
+
+SECTIONS: dict[str, Callable[[int], None]] = {
+    "calls": call_overhead,
+    "logistic": logistic_step,
+    "fusion": lambda rounds: fusion.main(rounds),
+    "optimizer": lambda rounds: optimizer.main(rounds),
+    "mlp": lambda rounds: optimizer.mlp_main(rounds),
+    "lenet": lenet_steps,
+    "rnn": rnn_steps,
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best is kept")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds; the best is kept"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=[*SECTIONS, "all"],
+        default=["all"],
+        help="the sections to run (default: all, in this order)",
+    )
+    return parser.parse_args(argv)
+
+
+def selected(only: list[str]) -> list[str]:
+    """Section names to run, in the order of SECTIONS."""
+    return list(SECTIONS) if "all" in only else [name for name in SECTIONS if name in only]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
     print("times per call: median and min of 7 repeats; ratio = median / first row's median")
-    call_overhead(args.rounds)
-    logistic_step(args.rounds)
+    for name in selected(args.only):
+        SECTIONS[name](args.rounds)
 
 
 if __name__ == "__main__":

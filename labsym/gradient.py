@@ -1,4 +1,4 @@
-"""Theano's `theano.gradient` module names: grad, verify_grad, Rop, Lop and the gradient errors.
+"""Theano's `theano.gradient` module names: grad, Rop/Lop, jacobian/hessian, gradient-shaping ops.
 
 Facade: re-exports only.
 """
@@ -10,18 +10,46 @@ from labsym.core.autodiff import (
     NullTypeGradError,
     Rop,
     grad,
+    grad_not_implemented,
     grad_undefined,
+    hessian,
+    jacobian,
+)
+from labsym.core.gradient_ops import (
+    DisconnectedGrad,
+    GradClip,
+    GradScale,
+    UndefinedGrad,
+    ZeroGrad,
+    disconnected_grad,
+    grad_clip,
+    grad_scale,
+    undefined_grad,
+    zero_grad,
 )
 from labsym.gradient_check import GradientCheckError, verify_grad
 
 __all__ = [
+    "DisconnectedGrad",
     "DisconnectedInputError",
+    "GradClip",
+    "GradScale",
     "GradientCheckError",
     "GradientError",
     "Lop",
     "NullTypeGradError",
     "Rop",
+    "UndefinedGrad",
+    "ZeroGrad",
+    "disconnected_grad",
     "grad",
+    "grad_clip",
+    "grad_not_implemented",
+    "grad_scale",
     "grad_undefined",
+    "hessian",
+    "jacobian",
+    "undefined_grad",
     "verify_grad",
+    "zero_grad",
 ]

@@ -3,7 +3,7 @@
 Facade: re-exports only.
 """
 
-from labsym.core.ops.extra_ops import Print
+from labsym.core.ops.debug import Print
 from labsym.viz.debugprint import debugprint
 from labsym.viz.pprint import min_informative_str, pp
 

@@ -83,6 +83,13 @@ def _float_dtype(dtype: Any, *params: Variable) -> str:
     return dtypes.upcast(config.floatX, *strong)
 
 
+def _float_params(dtype: Any, *values: Any) -> tuple[str, list[Variable]]:
+    """The sample dtype of float parameters, and the parameters cast to it."""
+    params = [as_tensor_variable(value) for value in values]
+    dtype = _float_dtype(dtype, *params)
+    return dtype, [m.cast(param, dtype) for param in params]
+
+
 def _as_float(value: Any) -> Variable:
     var = as_tensor_variable(value)
     return var if dtypes.is_float(var.dtype) else m.cast(var, "float64")
@@ -97,7 +104,28 @@ def _check_ndim(sample: Variable, ndim: int | None, core: int, who: str) -> Vari
 
 
 # ---------------------------------------------------------------------------------- RandomStreams
-class RandomStreams:
+class _Streams:
+    """What both stream kinds share: the states of their draws and how a draw records its state.
+
+    A draw's state gets a default update, so each function call advances it without `updates`.
+    """
+
+    state_updates: list[tuple[SharedVariable, Variable]]
+
+    def updates(self) -> list[tuple[SharedVariable, Variable]]:
+        """(state, new_state) pairs of every draw made so far (usable as function updates)."""
+        return list(self.state_updates)
+
+    def _record(self, state: SharedVariable, new_state: Variable, sample: Variable) -> Variable:
+        state.tag.is_rng = True
+        state.default_update = new_state
+        sample.rng = state
+        sample.update = (state, new_state)
+        self.state_updates.append((state, new_state))
+        return sample
+
+
+class RandomStreams(_Streams):
     """Symbolic random draws from NumPy's distributions (Theano's `shared_randomstreams`).
 
     Every draw gets its own shared state [key, counter] (a Philox stream); the keys come from
@@ -119,10 +147,6 @@ class RandomStreams:
         self.state_updates: list[tuple[SharedVariable, Variable]] = []
         self.default_instance_seed = seed
         self.gen_seedgen = np.random.default_rng(seed)
-
-    def updates(self) -> list[tuple[SharedVariable, Variable]]:
-        """(state, new_state) pairs of every draw made so far (usable as function updates)."""
-        return list(self.state_updates)
 
     def seed(self, seed: int | None = None) -> None:
         """Reset every stream to a state derived from `seed` (default: the constructor's seed).
@@ -156,12 +180,7 @@ class RandomStreams:
         )
         _check_ndim(sample, ndim, core, who)
         state.set_value(self._fresh_state(), borrow=True)
-        state.tag.is_rng = True
-        state.default_update = new_state
-        sample.rng = state
-        sample.update = (state, new_state)
-        self.state_updates.append((state, new_state))
-        return sample
+        return self._record(state, new_state, sample)
 
     def uniform(
         self,
@@ -172,9 +191,8 @@ class RandomStreams:
         dtype: Any = None,
     ) -> Variable:
         """Uniform samples in [low, high); dtype defaults to floatX (upcast with low/high)."""
-        low, high = as_tensor_variable(low), as_tensor_variable(high)
-        dtype = _float_dtype(dtype, low, high)
-        return self._draw("uniform", size, ndim, dtype, [m.cast(low, dtype), m.cast(high, dtype)])
+        dtype, params = _float_params(dtype, low, high)
+        return self._draw("uniform", size, ndim, dtype, params)
 
     def normal(
         self,
@@ -185,9 +203,8 @@ class RandomStreams:
         dtype: Any = None,
     ) -> Variable:
         """Gaussian samples of mean `avg` and standard deviation `std`."""
-        avg, std = as_tensor_variable(avg), as_tensor_variable(std)
-        dtype = _float_dtype(dtype, avg, std)
-        return self._draw("normal", size, ndim, dtype, [m.cast(avg, dtype), m.cast(std, dtype)])
+        dtype, params = _float_params(dtype, avg, std)
+        return self._draw("normal", size, ndim, dtype, params)
 
     def binomial(
         self,
@@ -276,7 +293,7 @@ def _check_seed(seed: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.int32)
 
 
-class MRG_RandomStreams:  # noqa: N801 - Theano's name
+class MRG_RandomStreams(_Streams):  # noqa: N801 - Theano's name
     """Symbolic random draws from L'Ecuyer's MRG31k3p generator (Theano's `sandbox.rng_mrg`).
 
     A draw reads many parallel streams, one state row each, spaced 2**72 steps apart; the
@@ -295,10 +312,6 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         self._n_streams: list[int] = []
         self.default_instance_seed = seed
         self.set_rstate(seed)
-
-    def updates(self) -> list[tuple[SharedVariable, Variable]]:
-        """(rstate, new_rstate) pairs of every draw made so far (usable as function updates)."""
-        return list(self.state_updates)
 
     def set_rstate(self, seed: Any) -> None:
         """Set the base state: one int (repeated 6 times) or 6 ints."""
@@ -330,16 +343,11 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
     def _uniform01(self, entries: list, dtype: str, nstreams: int | None) -> Variable:
         n_streams = self.n_streams(entries) if nstreams is None else int(nstreams)
         rstate = shared(self.get_substream_rstates(n_streams))
-        rstate.tag.is_rng = True
         new_rstate, sample = MRGUniform(dtype)(
             rstate, sh._shape_vector(entries, "MRG_RandomStreams")
         )
-        rstate.default_update = new_rstate
-        sample.rng = rstate
-        sample.update = (rstate, new_rstate)
-        self.state_updates.append((rstate, new_rstate))
         self._n_streams.append(n_streams)
-        return sample
+        return self._record(rstate, new_rstate, sample)
 
     def uniform(
         self,
@@ -351,10 +359,8 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         nstreams: int | None = None,
     ) -> Variable:
         """Uniform samples in (low, high); dtype defaults to floatX (upcast with low/high)."""
-        low, high = as_tensor_variable(low), as_tensor_variable(high)
-        dtype = _float_dtype(dtype, low, high)
+        dtype, (low, high) = _float_params(dtype, low, high)
         u = self._uniform01(_size_entries(size, ndim, "MRG_RandomStreams.uniform"), dtype, nstreams)
-        low, high = m.cast(low, dtype), m.cast(high, dtype)
         r = u * (high - low) + low
         if r.ndim != u.ndim:
             raise ValueError(
@@ -392,8 +398,7 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         nstreams: int | None = None,
     ) -> Variable:
         """Gaussian samples by the Box-Muller transform of an even number of uniforms."""
-        avg, std = as_tensor_variable(avg), as_tensor_variable(std)
-        dtype = _float_dtype(dtype, avg, std)
+        dtype, (avg, std) = _float_params(dtype, avg, std)
         entries = _size_entries(size, ndim, "MRG_RandomStreams.normal")
         n_odd = sh._prod(entries)
         n_even = n_odd + n_odd % 2
@@ -407,7 +412,7 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         samples = sh.reshape(
             z, sh._shape_vector(entries, "MRG_RandomStreams.normal"), ndim=len(entries)
         )
-        return samples * m.cast(std, dtype) + m.cast(avg, dtype)
+        return samples * std + avg
 
     def multinomial(
         self,
@@ -427,7 +432,7 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
             )
         pvals = _as_float(pvals)
         rows = _as_matrix(pvals, "MRG_RandomStreams.multinomial")
-        unis = self._uniform01([sh._prod([basic._length(rows, 0), n])], rows.dtype, nstreams)
+        unis = self._uniform01([sh._prod([sh._length(rows, 0), n])], rows.dtype, nstreams)
         out = MultinomialFromUniform(dtype)(rows, unis, n)
         return out if pvals.ndim == 2 else out[0]
 
@@ -451,7 +456,7 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         if ndim is not None:
             raise ValueError("MRG_RandomStreams.choice: ndim is not used; the output is (N, size)")
         rows = _as_matrix(_as_float(p), "MRG_RandomStreams.choice")
-        unis = self._uniform01([sh._prod([basic._length(rows, 0), size])], rows.dtype, nstreams)
+        unis = self._uniform01([sh._prod([sh._length(rows, 0), size])], rows.dtype, nstreams)
         return ChoiceFromUniform(dtype, replace)(rows, unis, size)
 
     def permutation(

@@ -323,7 +323,8 @@ def _tangent_step(op: Scan, t_seq: list, t_nonseq: list) -> tuple[list, list, li
     wrt += [nonseq_in[j] for j in t_nonseq]
     targets = [states[k] for k in t_states] + [nits[m] for m in t_nits]
     with inner_graph_building():
-        tangents = Rop(targets, wrt, seq_t + tap_t + nonseq_t) if targets else []
+        points = seq_t + tap_t + nonseq_t
+        tangents = Rop(targets, wrt, points, disconnected_outputs="ignore") if targets else []
         tangents = [math.cast(t, o.dtype) for t, o in zip(tangents, targets)]
     cond = op.fgraph.outputs[-1:] if info.as_while else []
     inner_in = (

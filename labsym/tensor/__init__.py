@@ -14,7 +14,6 @@ from labsym.core.ops.basic import (
     identity_like,
     join,
     ones,
-    repeat,
     split,
     stack,
     tensor_copy,
@@ -86,6 +85,7 @@ from labsym.core.ops.math import (
     zeros_like,
 )
 from labsym.core.ops.reduce import all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var
+from labsym.core.ops.repeat import repeat
 from labsym.core.ops.shape import (
     addbroadcast,
     flatten,

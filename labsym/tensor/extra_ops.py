@@ -1,24 +1,22 @@
 """Theano's `theano.tensor.extra_ops` namespace: cumsum, diff, bincount, unique, sort, Print...
 
-Facade: re-exports only (repeat lives in core.ops.basic, clip in core.ops.math).
+Facade: re-exports only (repeat lives in core.ops.repeat, Print and Assert in core.ops.debug,
+clip in core.ops.math).
 """
 
-from labsym.core.ops.basic import repeat
+from labsym.core.ops.debug import Assert, Print, assert_op
 from labsym.core.ops.extra_ops import (
     ArgSortOp,
-    Assert,
     BinCountOp,
     CumOp,
     DiffOp,
     FillDiagonal,
-    Print,
     RavelMultiIndex,
     SearchsortedOp,
     SortOp,
     Unique,
     UnravelIndex,
     argsort,
-    assert_op,
     bincount,
     cumprod,
     cumsum,
@@ -35,6 +33,7 @@ from labsym.core.ops.extra_ops import (
     unravel_index,
 )
 from labsym.core.ops.math import clip
+from labsym.core.ops.repeat import repeat
 
 __all__ = [
     "ArgSortOp",

@@ -1,4 +1,4 @@
-"""Array construction and assembly: Alloc, Eye, ARange, Repeat, Join, Split, TensorCopy, and stack.
+"""Array construction and assembly: Alloc, Eye, ARange, tile, Join, Split, TensorCopy, and stack.
 
 May import labsym.config (user-facing dtype defaults only), core.graph, core.op, core.type,
 core.dtypes, core.variable and the sibling modules elemwise, math, reduce and shape.
@@ -16,20 +16,11 @@ from labsym.core import dtypes
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.op import Op
 from labsym.core.ops import math as m
-from labsym.core.ops import reduce
 from labsym.core.ops import shape as sh
+from labsym.core.ops.repeat import repeat as repeat  # re-export: x.repeat() calls basic.repeat
+from labsym.core.ops.shape import _float_grad, _length, _lengths_of
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable, constant
-
-
-def _length(x: Variable, axis: int) -> Any:
-    """The length of an axis of `x`: its static int, or a Shape_i node."""
-    static = x.type.shape[axis]
-    return static if static is not None else sh.shape_i(x, axis)
-
-
-def _lengths_of(x: Variable) -> list[Any]:
-    return [_length(x, k) for k in range(x.ndim)]
 
 
 def _shape_args(shape: Any, who: str) -> list[Any]:
@@ -47,13 +38,6 @@ def _shape_args(shape: Any, who: str) -> list[Any]:
     if isinstance(shape, np.ndarray):
         return [int(v) for v in shape.reshape(-1)]
     return [shape]
-
-
-def _float_grad(g: Any, x: Variable) -> Any:
-    """`g` cast to the dtype of x, or None when x is discrete (no gradient)."""
-    if not dtypes.is_float(x.dtype) and x.dtype not in dtypes.COMPLEX_DTYPES:
-        return None
-    return m.cast(g, x.dtype)
 
 
 # ---------------------------------------------------------------------------------- Alloc
@@ -319,7 +303,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
     return ARange(dtype)(*inputs)
 
 
-# ---------------------------------------------------------------------------------- tile, repeat
+# ---------------------------------------------------------------------------------- tile
 def tile(x: Any, reps: Any, ndim: int | None = None) -> Variable:
     """`x` repeated `reps[i]` times along each axis i (NumPy's `tile`).
 
@@ -346,122 +330,6 @@ def tile(x: Any, reps: Any, ndim: int | None = None) -> Variable:
     # axes (r0, .., rn, s0, .., sn) -> (r0, s0, r1, s1, ..): then each (ri, si) pair merges
     y = y.dimshuffle([k for i in range(ndim) for k in (i, ndim + i)])
     return sh.reshape(y, [sh._prod([r, n]) for r, n in zip(reps, lengths, strict=True)])
-
-
-class Repeat(sh._NumpyOp):
-    """Each element of `x` repeated along `axis` (NumPy's `repeat`); repeats a scalar or vector."""
-
-    __props__ = ("axis",)
-
-    def __init__(self, axis: int) -> None:
-        self.axis = int(axis)
-
-    def make_node(self, x: Any, repeats: Any) -> Apply:
-        x = as_tensor_variable(x)
-        repeats = as_tensor_variable(repeats)
-        if not 0 <= self.axis < x.ndim:
-            raise ValueError(f"{self}: axis {self.axis} is out of range for {x} ({x.type})")
-        if repeats.ndim > 1 or not dtypes.is_integer(repeats.dtype) or repeats.dtype == "bool":
-            raise TypeError(f"{self}: repeats must be an int or an int vector, got {repeats.type}")
-        repeats = m.cast(repeats, "int64")
-        static = list(x.type.shape)
-        n = static[self.axis]
-        if repeats.ndim == 1:
-            counts = sh._static_entries(repeats, repeats.type.shape[0] or 0)
-            length = repeats.type.shape[0]
-            if None not in (n, length) and n != length:
-                raise ValueError(f"{self}: {length} repeats for an axis of length {n}")
-            known = length is not None and None not in counts
-            static[self.axis] = int(sum(counts)) if known else None
-        else:
-            r = sh._static_int(repeats)
-            static[self.axis] = n * r if None not in (n, r) else None
-        return Apply(self, [x, repeats], [TensorType(x.dtype, static)()])
-
-    def numpy_callable(self, node: Apply):
-        axis = self.axis
-
-        def repeat_array(x, repeats):
-            return np.repeat(x, repeats, axis=axis)
-
-        return repeat_array
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        out = list(input_shapes[0])
-        static = node.outputs[0].type.shape[self.axis]
-        repeats = node.inputs[1]
-        if static is not None:
-            out[self.axis] = static
-        elif repeats.ndim == 0:
-            out[self.axis] = sh._prod([out[self.axis], repeats])
-        else:
-            out[self.axis] = reduce.sum(repeats)
-        return [tuple(out)]
-
-    def connection_pattern(self, node):
-        return [[True], [False]]
-
-    def grad(self, inputs, output_grads):
-        x, repeats = inputs
-        (gz,) = output_grads
-        if repeats.ndim == 1:
-            return [_float_grad(_RepeatSum(self.axis)(gz, repeats), x), None]
-        # out[.., i*r + j, ..] = x[.., i, ..]: view gz as (.., n, r, ..) and sum over r
-        lengths = _lengths_of(x)
-        lengths.insert(self.axis + 1, repeats)
-        return [_float_grad(sh.reshape(gz, lengths).sum(axis=self.axis + 1), x), None]
-
-
-class _RepeatSum(Op):
-    """Sums of consecutive runs of `repeats[i]` slices along `axis`: the adjoint of Repeat."""
-
-    __props__ = ("axis",)
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-
-    def __str__(self) -> str:
-        return f"RepeatSum{{{self.axis}}}"
-
-    def make_node(self, gz: Any, repeats: Any) -> Apply:
-        gz, repeats = as_tensor_variable(gz), as_tensor_variable(repeats)
-        static = list(gz.type.shape)
-        static[self.axis] = repeats.type.shape[0]
-        return Apply(self, [gz, repeats], [TensorType(gz.dtype, static)()])
-
-    def perform(self, node, inputs, output_storage):
-        gz, repeats = inputs
-        moved = np.moveaxis(gz, self.axis, 0)
-        out = np.zeros((len(repeats),) + moved.shape[1:], dtype=gz.dtype)
-        np.add.at(out, np.repeat(np.arange(len(repeats)), repeats), moved)
-        output_storage[0][0] = np.moveaxis(out, 0, self.axis)
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        out = list(input_shapes[0])
-        out[self.axis] = input_shapes[1][0]
-        return [tuple(out)]
-
-    def connection_pattern(self, node):
-        return [[True], [False]]
-
-    def grad(self, inputs, output_grads):
-        return [Repeat(self.axis)(output_grads[0], inputs[1]), None]
-
-
-def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
-    """Each element of `x` repeated (NumPy's `repeat`); axis None repeats the flattened `x`.
-
-    Examples
-    --------
-    >>> v = dvector('v'); repeat(v, 2).eval({v: np.array([1., 2.])})
-    array([1., 1., 2., 2.])
-    """
-    x = as_tensor_variable(x)
-    if axis is None:
-        return Repeat(0)(sh.flatten(x), repeats)
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"repeat: axis {axis} is out of range for {x} ({x.type})")
-    return Repeat(axis % x.ndim)(x, repeats)
 
 
 # ---------------------------------------------------------------------------------- Join, Split
@@ -545,9 +413,10 @@ class Join(sh._NumpyOp):
         return [None] + [_float_grad(p, t) for p, t in zip(parts, tensors, strict=True)]
 
     def R_op(self, inputs, eval_points):
-        if any(e is None for e in eval_points[1:]):
+        if all(e is None for e in eval_points[1:]):
             return [None]
-        return [self(inputs[0], *eval_points[1:])]
+        points = [m.zeros_like(t) if e is None else e for t, e in zip(inputs[1:], eval_points[1:])]
+        return [self(inputs[0], *points)]
 
 
 def _common_length(lengths: list, axis: int) -> int | None:
@@ -665,6 +534,11 @@ class Split(Op):
     def grad(self, inputs, output_grads):
         x, axis, _ = inputs
         return [_float_grad(join(axis, *output_grads), x), None, None]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None] * self.len_splits
+        return self.make_node(eval_points[0], *inputs[1:]).outputs
 
 
 def split(x: Any, splits_size: Any, n_splits: int, axis: Any = 0) -> list[Variable]:

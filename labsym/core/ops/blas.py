@@ -97,13 +97,17 @@ class Dot(Op):
         return [_as_dtype(ga, a), _as_dtype(gb, b)]
 
     def R_op(self, inputs, eval_points):
-        a, b = inputs
-        ea, eb = eval_points
-        terms = [dot(ea, b) if ea is not None else None, dot(a, eb) if eb is not None else None]
-        terms = [t for t in terms if t is not None]
-        if not terms:
-            return [None]
-        return [terms[0] if len(terms) == 1 else m.add(*terms)]
+        return bilinear_rop(dot, inputs, eval_points)
+
+
+def bilinear_rop(product: typing.Callable, inputs: Sequence, eval_points: Sequence) -> list:
+    """R_op of a product bilinear in its two inputs: d(a.b) = da.b + a.db."""
+    (a, b), (ea, eb) = inputs, eval_points
+    terms = [product(ea, b) if ea is not None else None, product(a, eb) if eb is not None else None]
+    terms = [t for t in terms if t is not None]
+    if not terms:
+        return [None]
+    return [terms[0] if len(terms) == 1 else m.add(*terms)]
 
 
 _dot = Dot()
@@ -167,6 +171,9 @@ class TensorDot(Op):
         gb = gb.dimshuffle([gb_labels.index(j) for j in range(b.ndim)])
         return [_as_dtype(ga, a), _as_dtype(gb, b)]
 
+    def R_op(self, inputs, eval_points):
+        return bilinear_rop(self, inputs, eval_points)
+
 
 # ------------------------------------------------------------------------------ MatMul
 class MatMul(Op):
@@ -220,6 +227,9 @@ class MatMul(Op):
         ga = _sum_batch_broadcast(self(gz, _transpose(b)), a)
         gb = _sum_batch_broadcast(self(_transpose(a), gz), b)
         return [_as_dtype(ga, a), _as_dtype(gb, b)]
+
+    def R_op(self, inputs, eval_points):
+        return bilinear_rop(self, inputs, eval_points)
 
 
 def _sum_batch_broadcast(g: typing.Any, x: typing.Any) -> typing.Any:

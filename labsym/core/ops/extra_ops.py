@@ -1,4 +1,4 @@
-"""Theano's extra_ops: cumsum/cumprod, diff, bincount, searchsorted, unique, sort, Print, Assert...
+"""Theano's extra_ops: cumsum/cumprod, diff, bincount, searchsorted, unique, sort, fill_diagonal.
 
 Also the index helpers (ravel/unravel_index, to_one_hot) and view expressions (squeeze, roll,
 flip). May import core.graph, core.op, core.type, core.dtypes, core.variable and sibling op modules.
@@ -6,7 +6,7 @@ flip). May import core.graph, core.op, core.type, core.dtypes, core.variable and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -66,7 +66,7 @@ def _take_along_axis(x: Variable, idx: Variable, axis: int) -> Variable:
         if d == axis:
             index.append(idx)
             continue
-        grid = basic.arange(basic._length(x, d))
+        grid = basic.arange(sh._length(x, d))
         index.append(grid.dimshuffle(["x" if k != d else 0 for k in range(x.ndim)]))
     return x[tuple(index)] if x.ndim > 1 else x[idx]
 
@@ -101,10 +101,19 @@ class CumOp(sh._NumpyOp):
         axis = self.axis
         if self.mode == "add":
             # each x[i] appears in every out[j >= i]: a reversed cumulative sum of gz
-            return [basic._float_grad(_reverse(CumOp(axis)(_reverse(gz, axis)), axis), x)]
+            return [sh._float_grad(_reverse(CumOp(axis)(_reverse(gz, axis)), axis), x)]
         # d out[j] / d x[i] = out[j] / x[i] for j >= i (x must have no zeros)
         summed = _reverse(CumOp(axis)(_reverse(out * gz, axis)), axis)
-        return [basic._float_grad(summed / x, x)]
+        return [sh._float_grad(summed / x, x)]
+
+    def R_op(self, inputs, eval_points):
+        (x,), (v,) = inputs, eval_points
+        if v is None:
+            return [None]
+        if self.mode == "add":
+            return [self(v)]  # cumsum is linear
+        # d out[j] = sum_{i <= j} out[j] / x[i] v[i] (x must have no zeros, as for the gradient)
+        return [self(x) * CumOp(self.axis)(v / x)]
 
 
 def _cumulate(x: Any, axis: int | None, mode: str) -> Variable:
@@ -174,14 +183,17 @@ class DiffOp(sh._NumpyOp):
         axis = self.axis
         for _ in range(self.n):
             # y[i] = x[i+1] - x[i]  ->  gx[j] = gy[j-1] - gy[j], gy zero outside its range
-            lengths = basic._lengths_of(z)
+            lengths = sh._lengths_of(z)
             lengths[axis] = 1
             pad = basic.alloc(constant(0, dtype=z.dtype), *lengths)
             z = basic.concatenate([pad, z], axis) - basic.concatenate([z, pad], axis)
         length = x.type.shape[axis]
         if length is None or length < self.n:  # an empty diff: keep only x's length of zeros
-            z = z[_along(x.ndim, axis, slice(None, basic._length(x, axis)))]
-        return [basic._float_grad(z, x)]
+            z = z[_along(x.ndim, axis, slice(None, sh._length(x, axis)))]
+        return [sh._float_grad(z, x)]
+
+    def R_op(self, inputs, eval_points):
+        return [None if eval_points[0] is None else self(eval_points[0])]  # linear
 
 
 def diff(x: Any, n: int = 1, axis: int = -1) -> Variable:
@@ -236,7 +248,7 @@ class BinCountOp(sh._NumpyOp):
         if len(inputs) == 1:
             return [None]
         x, weights = inputs
-        return [None, basic._float_grad(output_grads[0][x], weights)]
+        return [None, sh._float_grad(output_grads[0][x], weights)]
 
 
 def bincount(x: Any, weights: Any = None, minlength: int | None = None) -> Variable:
@@ -387,7 +399,14 @@ class SortOp(_SortBase):
         # y = x[p] with p = argsort(x): gx = gz[p^-1], and p^-1 = argsort(p)
         perm = ArgSortOp(self.axis, self.kind)(x)
         inverse = ArgSortOp(self.axis, "stable")(perm)
-        return [basic._float_grad(_take_along_axis(gz, inverse, self.axis), x)]
+        return [sh._float_grad(_take_along_axis(gz, inverse, self.axis), x)]
+
+    def R_op(self, inputs, eval_points):
+        (x,), (v,) = inputs, eval_points
+        if v is None:
+            return [None]
+        # y = x[p] with p = argsort(x), so dy = v[p]
+        return [_take_along_axis(v, ArgSortOp(self.axis, self.kind)(x), self.axis)]
 
 
 class ArgSortOp(_NoGrad, _SortBase):
@@ -476,8 +495,8 @@ class FillDiagonal(sh._NumpyOp):
         (a, val), (gz,) = inputs, output_grads
         off_diagonal = self(gz, 0)
         return [
-            basic._float_grad(off_diagonal, a),
-            basic._float_grad((gz - off_diagonal).sum(), val),
+            sh._float_grad(off_diagonal, a),
+            sh._float_grad((gz - off_diagonal).sum(), val),
         ]
 
 
@@ -505,7 +524,7 @@ def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
     y = _int_tensor(y, "to_one_hot", "labels")
     if y.ndim != 1:
         raise TypeError(f"to_one_hot: y must be a vector of labels, got {y} ({y.type})")
-    n = basic._length(y, 0)
+    n = sh._length(y, 0)
     out = basic.zeros((n, nb_class), dtype=dtype)
     return subtensor.set_subtensor(out[basic.arange(n), y], 1)
 
@@ -660,9 +679,9 @@ def roll(x: Any, shift: Any, axis: int | None = None) -> Variable:
     """
     x = as_tensor_variable(x)
     if axis is None:
-        return sh.reshape(roll(sh.flatten(x), shift, 0), basic._lengths_of(x))
+        return sh.reshape(roll(sh.flatten(x), shift, 0), sh._lengths_of(x))
     axis = _axis(x, axis, "roll")
-    length = basic._length(x, axis)
+    length = sh._length(x, axis)
     shift = _int_tensor(shift, "roll", "shift")
     if shift.ndim != 0:
         raise TypeError(f"roll: shift must be an int scalar, got {shift} ({shift.type})")
@@ -674,101 +693,3 @@ def roll(x: Any, shift: Any, axis: int | None = None) -> Variable:
     front = x[_along(x.ndim, axis, slice(-shift, None))]
     back = x[_along(x.ndim, axis, slice(None, -shift))]
     return basic.concatenate([front, back], axis)
-
-
-# ---------------------------------------------------------------------------------- Print, Assert
-def _print_fn(op: Print, value: np.ndarray) -> None:
-    """Theano's default: print `message attr = value` for each attribute (called if callable)."""
-    for attr in op.attrs:
-        shown = getattr(value, attr)
-        print(op.message, attr, "=", shown() if callable(shown) else shown)
-
-
-class Print(Op):
-    """Identity that prints its value (or the named attributes of it) whenever it is computed.
-
-    The debugging op of Theano: `x = Print('x')(x)`; attrs=('shape', 'mean') prints those.
-    """
-
-    __props__ = ("message", "attrs", "global_fn")
-    view_map = {0: [0]}  # output 0 is input 0
-
-    def __init__(
-        self,
-        message: str = "",
-        attrs: Sequence[str] = ("__str__",),
-        global_fn: Callable[[Any, np.ndarray], None] = _print_fn,
-    ) -> None:
-        self.message = message
-        self.attrs = tuple(attrs)
-        self.global_fn = global_fn
-
-    def __str__(self) -> str:
-        return f"Print{{{self.message}}}"
-
-    def make_node(self, x: Any) -> Apply:
-        x = as_tensor_variable(x)
-        return Apply(self, [x], [x.type()])
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = inputs[0]
-        self.global_fn(self, inputs[0])
-
-    def do_constant_folding(self, node: Apply) -> bool:
-        return False  # printing belongs to run time
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [input_shapes[0]]
-
-    def grad(self, inputs, output_grads):
-        return list(output_grads)
-
-    def R_op(self, inputs, eval_points):
-        return list(eval_points)
-
-
-class Assert(Op):
-    """Identity on x that raises AssertionError(msg) at run time when a condition is false.
-
-    `Assert('x must be positive')(x, T.all(x > 0))`; array conditions must hold everywhere.
-    """
-
-    __props__ = ("msg",)
-    view_map = {0: [0]}  # output 0 is input 0
-
-    def __init__(self, msg: str = "labsym Assert failed!") -> None:
-        self.msg = msg
-
-    def make_node(self, value: Any, *conds: Any) -> Apply:
-        value = as_tensor_variable(value)
-        conditions = [as_tensor_variable(c) for c in conds]
-        return Apply(self, [value, *conditions], [value.type()])
-
-    def numpy_callable(self, node: Apply):
-        msg = self.msg
-
-        def check(value, *conds):
-            for cond in conds:
-                if not np.all(cond):
-                    raise AssertionError(msg)
-            return value
-
-        return check
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.numpy_callable(node)(*inputs)
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [input_shapes[0]]
-
-    def connection_pattern(self, node):
-        return [[True]] + [[False]] * (len(node.inputs) - 1)
-
-    def grad(self, inputs, output_grads):
-        return [output_grads[0]] + [None] * (len(inputs) - 1)
-
-    def R_op(self, inputs, eval_points):
-        return [eval_points[0]]
-
-
-assert_op = Assert()

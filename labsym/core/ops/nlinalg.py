@@ -6,6 +6,7 @@ core.op, core.type, core.dtypes, core.variable and the sibling op modules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -162,7 +163,26 @@ class Det(_LinalgOp):
 
 
 # ---------------------------------------------------------------------------------- eigen
-class Eig(Op):
+class _Eigendecomposition(Op):
+    """An op giving eigenvalues w (n,) and eigenvectors v (n, n) of a square matrix.
+
+    Subclasses define make_node (the dtype of w and v) and `decompose(a) -> (w, v)` by NumPy.
+    """
+
+    decompose: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+    def perform(self, node, inputs, output_storage):
+        w, v = self.decompose(inputs[0])
+        dtype = node.outputs[0].dtype
+        output_storage[0][0] = np.asarray(w, dtype=dtype)
+        output_storage[1][0] = np.asarray(v, dtype=dtype)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        n = input_shapes[0][0]
+        return [(n,), (n, n)]
+
+
+class Eig(_Eigendecomposition):
     """Eigenvalues w and right eigenvectors v of a square matrix (complex: numpy.linalg.eig)."""
 
     __props__ = ()
@@ -173,18 +193,11 @@ class Eig(Op):
         cdtype = "complex64" if x.dtype == "float32" else "complex128"
         return Apply(self, [x], [TensorType(cdtype, (n,))(), TensorType(cdtype, (n, n))()])
 
-    def perform(self, node, inputs, output_storage):
-        w, v = np.linalg.eig(inputs[0])
-        dtype = node.outputs[0].dtype
-        output_storage[0][0] = np.asarray(w, dtype=dtype)
-        output_storage[1][0] = np.asarray(v, dtype=dtype)
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        n = input_shapes[0][0]
-        return [(n,), (n, n)]
+    def decompose(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.linalg.eig(a)
 
 
-class Eigh(Op):
+class Eigh(_Eigendecomposition):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix from one triangle (UPLO)."""
 
     __props__ = ("UPLO",)
@@ -199,15 +212,8 @@ class Eigh(Op):
         n = square_length(x, "Eigh")
         return Apply(self, [x], [TensorType(x.dtype, (n,))(), TensorType(x.dtype, (n, n))()])
 
-    def perform(self, node, inputs, output_storage):
-        w, v = np.linalg.eigh(inputs[0], self.UPLO)
-        dtype = node.outputs[0].dtype
-        output_storage[0][0] = np.asarray(w, dtype=dtype)
-        output_storage[1][0] = np.asarray(v, dtype=dtype)
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        n = input_shapes[0][0]
-        return [(n,), (n, n)]
+    def decompose(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.linalg.eigh(a, self.UPLO)
 
     def L_op(self, inputs, outputs, output_grads):
         w, v = outputs
@@ -409,12 +415,15 @@ class ExtractDiag(Op):
         order = [i for i in range(x.ndim) if i not in (self.axis1, self.axis2)]
         order += [self.axis1, self.axis2]
         moved = m.zeros_like(x).dimshuffle(order)
-        k = basic._length(gz, gz.ndim - 1)
+        k = sh._length(gz, gz.ndim - 1)
         positions = basic.arange(k)
         rows = positions + max(-self.offset, 0)
         cols = positions + max(self.offset, 0)
         filled = subtensor.set_subtensor(moved[..., rows, cols], gz)
         return [filled.dimshuffle([order.index(i) for i in range(x.ndim)])]
+
+    def R_op(self, inputs, eval_points):
+        return [None if eval_points[0] is None else self(eval_points[0])]  # linear
 
 
 class AllocDiag(_LinalgOp):
@@ -448,6 +457,9 @@ class AllocDiag(_LinalgOp):
 
     def grad(self, inputs, output_grads):
         return [ExtractDiag(self.offset)(output_grads[0])]
+
+    def R_op(self, inputs, eval_points):
+        return [None if eval_points[0] is None else self(eval_points[0])]  # linear
 
 
 # ---------------------------------------------------------------------------------- functions
@@ -630,7 +642,7 @@ def matrix_power(M: Any, n: int) -> Variable:  # noqa: N803 - Theano's name
     if n < 0:
         M, n = MatrixInverse()(M), -int(n)  # noqa: N806
     if n == 0:
-        return basic.eye(basic._length(M, 0), dtype=M.dtype)
+        return basic.eye(sh._length(M, 0), dtype=M.dtype)
     result, power = None, M
     while n:
         if n & 1:

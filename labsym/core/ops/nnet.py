@@ -102,6 +102,27 @@ class _AxisOp(_NumpyOp):
         return f"{type(self).__name__}{{axis={self.axis}}}"
 
 
+class _FloatAxisOp(_AxisOp):
+    """An axis op of one float input whose output has the input's type (softmax, log-softmax).
+
+    Subclasses name their NumPy kernel, `kernel(axes, dtype)`, which gives the array function.
+    """
+
+    kernel: Callable[[tuple[int, ...], np.dtype], Callable[[np.ndarray], np.ndarray]]
+
+    def make_node(self, x: Any) -> Apply:
+        x = _float_input(self, x)
+        _reduced_axes(self, self.axis, x.ndim, x.type)
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape)()])
+
+    def numpy_callable(self, node: Apply):
+        x = node.inputs[0]
+        return self.kernel(_reduced_axes(self, self.axis, x.ndim, x.type), np.dtype(x.dtype))
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [tuple(input_shapes[0])]
+
+
 # ---------------------------------------------------------------------- softmax
 def _np_softmax(axes: tuple[int, ...], dtype: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
     def softmax(x):
@@ -115,23 +136,13 @@ def _np_softmax(axes: tuple[int, ...], dtype: np.dtype) -> Callable[[np.ndarray]
     return softmax
 
 
-class Softmax(_AxisOp):
+class Softmax(_FloatAxisOp):
     """exp(x) / sum(exp(x)) along `axis`, computed after subtracting the maximum (no overflow).
 
     The gradient is the op SoftmaxGrad, so it reuses the forward output instead of recomputing.
     """
 
-    def make_node(self, x: Any) -> Apply:
-        x = _float_input(self, x)
-        _reduced_axes(self, self.axis, x.ndim, x.type)
-        return Apply(self, [x], [TensorType(x.dtype, x.type.shape)()])
-
-    def numpy_callable(self, node: Apply):
-        x = node.inputs[0]
-        return _np_softmax(_reduced_axes(self, self.axis, x.ndim, x.type), np.dtype(x.dtype))
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [tuple(input_shapes[0])]
+    kernel = staticmethod(_np_softmax)
 
     def L_op(self, inputs, outputs, output_grads):
         return [SoftmaxGrad(self.axis)(output_grads[0], outputs[0])]
@@ -208,23 +219,13 @@ def _np_log_softmax(axes: tuple[int, ...], dtype: np.dtype) -> Callable[[np.ndar
     return log_softmax
 
 
-class LogSoftmax(_AxisOp):
+class LogSoftmax(_FloatAxisOp):
     """log(softmax(x)) along `axis`, computed as x - max - log(sum(exp(x - max))).
 
     Finite where log(softmax(x)) would underflow to log(0) = -inf.
     """
 
-    def make_node(self, x: Any) -> Apply:
-        x = _float_input(self, x)
-        _reduced_axes(self, self.axis, x.ndim, x.type)
-        return Apply(self, [x], [TensorType(x.dtype, x.type.shape)()])
-
-    def numpy_callable(self, node: Apply):
-        x = node.inputs[0]
-        return _np_log_softmax(_reduced_axes(self, self.axis, x.ndim, x.type), np.dtype(x.dtype))
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [tuple(input_shapes[0])]
+    kernel = staticmethod(_np_log_softmax)
 
     def L_op(self, inputs, outputs, output_grads):
         (gz,) = output_grads
@@ -325,6 +326,14 @@ class CrossentropyCategorical1Hot(_NumpyOp):
     def grad(self, inputs, output_grads):
         coding, targets = inputs
         return [crossentropy_categorical_1hot_grad(output_grads[0], coding, targets), None]
+
+    def R_op(self, inputs, eval_points):
+        (coding, targets), v = inputs, eval_points[0]
+        if v is None:
+            return [None]
+        # d out_i = -v[i, y_i] / p[i, y_i]: v against the gradient matrix of unit output grads
+        unit = m.ones_like(self(coding, targets))
+        return [(v * crossentropy_categorical_1hot_grad(unit, coding, targets)).sum(axis=1)]
 
 
 class CrossentropyCategorical1HotGrad(_NumpyOp):

@@ -326,7 +326,8 @@ class OpFromGraph(Op):
         pairs = [(i, v) for i, v in zip(inputs, eval_points) if v is not None]
         if not pairs:
             return [None] * len(outs)
-        return Rop(outs, [i for i, _ in pairs], [v for _, v in pairs])
+        wrt, points = [i for i, _ in pairs], [v for _, v in pairs]
+        return Rop(outs, wrt, points, disconnected_outputs="ignore")
 
 
 def _known_grads(outputs: Sequence[Variable], grads: Sequence[Variable]) -> dict:

@@ -70,10 +70,7 @@ class _Geometry:
     def __init__(self, op: _PoolBase, image: tuple[int, int]) -> None:
         self.image = image
         self.pad, self.stride, self.ws = op.pad, op.stride, op.ws
-        self.out = tuple(
-            pool_output_length(image[i], op.ws[i], op.stride[i], op.pad[i], op.ignore_border)
-            for i in (0, 1)
-        )
+        self.out = tuple(op._pooled_length(i, image[i]) for i in (0, 1))
         self.padded = tuple(
             max(image[i] + 2 * op.pad[i], (self.out[i] - 1) * op.stride[i] + op.ws[i])
             for i in (0, 1)
@@ -151,22 +148,30 @@ class _PoolBase(Op):
             raise TypeError(f"{self}: {role} must be real numbers, got dtype {x.dtype}")
         return x
 
-    def _out_shape(self, shape: Sequence[Any]) -> tuple:
-        rows, cols = (
-            pool_output_length(
-                shape[-2 + i], self.ws[i], self.stride[i], self.pad[i], self.ignore_border
-            )
-            for i in (0, 1)
+    def _inputs(self, x: Any, **others: Any) -> list:
+        """`x` and the `others` (by role name) as checked inputs, all of one ndim."""
+        variables = [self._input(x)] + [self._input(v, role) for role, v in others.items()]
+        _same_ndim(self, *variables)
+        return variables
+
+    @property
+    def _geometry_params(self) -> tuple:
+        """(ws, ignore_border, stride, pad): what a gradient op shares with its forward op."""
+        return (self.ws, self.ignore_border, self.stride, self.pad)
+
+    def _pooled_length(self, i: int, length: Any) -> Any:
+        """The pooled length of axis -2 + i (0: rows, 1: columns) of an int or symbolic length."""
+        return pool_output_length(
+            length, self.ws[i], self.stride[i], self.pad[i], self.ignore_border
         )
-        return (*shape[:-2], rows, cols)
+
+    def _out_shape(self, shape: Sequence[Any]) -> tuple:
+        return (*shape[:-2], *(self._pooled_length(i, shape[-2 + i]) for i in (0, 1)))
 
     def _static_out(self, x: Any) -> tuple:
         *lead, rows, cols = x.type.shape
         pooled = [
-            None
-            if n is None
-            else pool_output_length(n, self.ws[i], self.stride[i], self.pad[i], self.ignore_border)
-            for i, n in enumerate((rows, cols))
+            None if n is None else self._pooled_length(i, n) for i, n in enumerate((rows, cols))
         ]
         return (*lead, *pooled)
 
@@ -215,10 +220,19 @@ class Pool(_PoolBase):
         (x,) = inputs
         if x.dtype not in dtypes.FLOAT_DTYPES:
             return [None]
-        params = (self.ws, self.ignore_border, self.stride, self.pad)
+        params = self._geometry_params
         if self.mode == "max":
             return [MaxPoolGrad(*params)(x, outputs[0], output_grads[0])]
         return [AveragePoolGrad(*params, mode=self.mode)(x, output_grads[0])]
+
+    def R_op(self, inputs, eval_points):
+        (x,), (v,) = inputs, eval_points
+        if v is None or x.dtype not in dtypes.FLOAT_DTYPES:
+            return [None]
+        if self.mode == "max":
+            # each window's maximum moves along v at its argmax (Theano's R_op)
+            return [DownsampleFactorMaxGradGrad(*self._geometry_params)(x, self(x), v)]
+        return [self(v)]  # sums and averages (zero padding) are linear
 
 
 class MaxPoolGrad(_PoolBase):
@@ -240,8 +254,7 @@ class MaxPoolGrad(_PoolBase):
         super().__init__(ws, ignore_border, stride, pad, mode)
 
     def make_node(self, x: Any, maxout: Any, gz: Any) -> Apply:
-        x, maxout, gz = self._input(x), self._input(maxout, "maxout"), self._input(gz, "gz")
-        _same_ndim(self, x, maxout, gz)
+        x, maxout, gz = self._inputs(x, maxout=maxout, gz=gz)
         return Apply(self, [x, maxout, gz], [TensorType(gz.dtype, x.type.shape)()])
 
     def numpy_callable(self, node: Apply):
@@ -264,8 +277,7 @@ class MaxPoolGrad(_PoolBase):
 
     def grad(self, inputs, output_grads):
         x, maxout, gz = inputs
-        params = (self.ws, self.ignore_border, self.stride, self.pad)
-        g_gz = DownsampleFactorMaxGradGrad(*params)(x, maxout, output_grads[0])
+        g_gz = DownsampleFactorMaxGradGrad(*self._geometry_params)(x, maxout, output_grads[0])
         return [m.zeros_like(x), m.zeros_like(maxout), g_gz]
 
 
@@ -276,8 +288,7 @@ class DownsampleFactorMaxGradGrad(MaxPoolGrad):
     """
 
     def make_node(self, x: Any, maxout: Any, ggx: Any) -> Apply:
-        x, maxout, ggx = self._input(x), self._input(maxout, "maxout"), self._input(ggx, "ggx")
-        _same_ndim(self, x, maxout, ggx)
+        x, maxout, ggx = self._inputs(x, maxout=maxout, ggx=ggx)
         return Apply(self, [x, maxout, ggx], [TensorType(ggx.dtype, maxout.type.shape)()])
 
     def numpy_callable(self, node: Apply):
@@ -300,12 +311,8 @@ class DownsampleFactorMaxGradGrad(MaxPoolGrad):
 
     def grad(self, inputs, output_grads):
         x, maxout, ggx = inputs
-        params = (self.ws, self.ignore_border, self.stride, self.pad)
-        return [
-            m.zeros_like(x),
-            m.zeros_like(maxout),
-            MaxPoolGrad(*params)(x, maxout, output_grads[0]),
-        ]
+        g_ggx = MaxPoolGrad(*self._geometry_params)(x, maxout, output_grads[0])
+        return [m.zeros_like(x), m.zeros_like(maxout), g_ggx]
 
 
 class AveragePoolGrad(_PoolBase):
@@ -329,8 +336,7 @@ class AveragePoolGrad(_PoolBase):
         super().__init__(ws, ignore_border, stride, pad, mode)
 
     def make_node(self, x: Any, gz: Any) -> Apply:
-        x, gz = self._input(x), self._input(gz, "gz")
-        _same_ndim(self, x, gz)
+        x, gz = self._inputs(x, gz=gz)
         return Apply(self, [x, gz], [TensorType(gz.dtype, x.type.shape)()])
 
     def numpy_callable(self, node: Apply):
@@ -357,7 +363,7 @@ class AveragePoolGrad(_PoolBase):
 
     def grad(self, inputs, output_grads):
         x, gz = inputs
-        pool = Pool(self.ws, self.ignore_border, self.stride, self.pad, self.mode)
+        pool = Pool(*self._geometry_params, self.mode)
         return [None, pool(output_grads[0])]
 
 

@@ -55,20 +55,25 @@ def _reduced(axis: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     return tuple(range(ndim)) if axis is None else axis
 
 
+def _keepdims_order(axes: tuple[int, ...], ndim: int) -> tuple[int | str, ...]:
+    """The DimShuffle order that puts reduced `axes` back as length 1 (keepdims=True)."""
+    order: list[int | str] = []
+    kept = 0
+    for i in range(ndim):
+        if i in axes:
+            order.append("x")
+        else:
+            order.append(kept)
+            kept += 1
+    return tuple(order)
+
+
 def _keep_dims(var: typing.Any, axis: tuple[int, ...] | None, ndim: int) -> typing.Any:
     """`var`, a reduction over `axis` of an ndim input, with the reduced axes back as length 1."""
     reduced = _reduced(axis, ndim)
     if not reduced:
         return var
-    order: list[int | str] = []
-    kept = 0
-    for i in range(ndim):
-        if i in reduced:
-            order.append("x")
-        else:
-            order.append(kept)
-            kept += 1
-    return DimShuffle(var.ndim, order)(var)
+    return DimShuffle(var.ndim, _keepdims_order(reduced, ndim))(var)
 
 
 def _describe(name: str, parts: list[str]) -> str:
@@ -228,6 +233,14 @@ class Prod(CAReduceDtype):
         one_zero_grad = m.switch(m.and_(is_zero, m.eq(n_zeros, 1)), gz * others, 0)
         return [m.cast(m.switch(m.eq(n_zeros, 0), no_zero_grad, one_zero_grad), x.dtype)]
 
+    def R_op(self, inputs, eval_points):
+        (x,), (v,) = inputs, eval_points
+        if v is None or not dtypes.is_float(x.dtype):
+            return [None]
+        # each x_i feeds one product: d(prod) = sum_i v_i d(prod)/dx_i (exact with zeros)
+        (partials,) = self.grad([x], [m.ones_like(self(x))])
+        return [m.cast(Sum(self.axis)(v * partials), self(x).dtype)]
+
 
 class ProdWithoutZeros(CAReduceDtype):
     """Product of the non-zero elements (used by Prod's gradient)."""
@@ -252,6 +265,9 @@ class Max(CAReduce):
     def grad(self, inputs, output_grads):
         return _extremum_grad(self, inputs[0], output_grads[0])
 
+    def R_op(self, inputs, eval_points):
+        return _extremum_rop(self, inputs[0], eval_points[0])
+
 
 class Min(CAReduce):
     """Minimum over axes; the gradient goes to every element equal to the minimum."""
@@ -261,6 +277,9 @@ class Min(CAReduce):
     def grad(self, inputs, output_grads):
         return _extremum_grad(self, inputs[0], output_grads[0])
 
+    def R_op(self, inputs, eval_points):
+        return _extremum_rop(self, inputs[0], eval_points[0])
+
 
 def _extremum_grad(op: CAReduce, x: typing.Any, gz: typing.Any) -> list:
     if not dtypes.is_float(x.dtype):
@@ -268,6 +287,14 @@ def _extremum_grad(op: CAReduce, x: typing.Any, gz: typing.Any) -> list:
     # d(max x)/dx_i = [x_i == max x] (Theano's rule: ties all receive the gradient)
     picked = m.eq(x, op._expand(op(x), x.ndim))
     return [m.cast(op._expand(gz, x.ndim) * picked, x.dtype)]
+
+
+def _extremum_rop(op: CAReduce, x: typing.Any, v: typing.Any) -> list:
+    if v is None or not dtypes.is_float(x.dtype):
+        return [None]
+    # d(max x) = v at the maximum (summed over ties: the transpose of the gradient above)
+    picked = m.eq(x, op._expand(op(x), x.ndim))
+    return [m.cast(Sum(op.axis)(v * picked), x.dtype)]
 
 
 class _Discrete:

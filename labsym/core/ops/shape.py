@@ -1,7 +1,8 @@
 """Shape ops: Shape, Shape_i, MakeVector, Reshape, SpecifyShape, Unbroadcast, and the axis helpers.
 
-May import core.graph, core.op, core.type, core.dtypes, core.variable, core.ops.elemwise/math
-and, inside functions, the sibling op modules (basic for Split, subtensor for vector indexing).
+Also the helpers the op modules share (static lengths, _NumpyOp, gradient casts). May import
+core.graph, core.op, core.type, core.dtypes, core.variable, core.ops.elemwise/math and, inside
+functions, the sibling op modules (basic for Split, subtensor for vector indexing).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _FOLDABLE_MODULES = frozenset(
         "labsym.core.ops.elemwise",
         "labsym.core.ops.shape",
         "labsym.core.ops.basic",
+        "labsym.core.ops.repeat",
         "labsym.core.ops.subtensor",
     }
 )
@@ -145,6 +147,23 @@ def _prod(entries: Sequence[ShapeEntry]) -> ShapeEntry:
         return static
     product = symbolic[0] if len(symbolic) == 1 else m.mul(*symbolic)
     return product if static == 1 else m.mul(product, static)
+
+
+def _length(x: Variable, axis: int) -> ShapeEntry:
+    """The length of an axis of `x`: its static int, or a Shape_i node."""
+    static = x.type.shape[axis]
+    return static if static is not None else shape_i(x, axis)
+
+
+def _lengths_of(x: Variable) -> list[ShapeEntry]:
+    return [_length(x, k) for k in range(x.ndim)]
+
+
+def _float_grad(g: Any, x: Variable) -> Any:
+    """`g` cast to the dtype of x, or None when x is discrete (no gradient)."""
+    if not dtypes.is_float(x.dtype) and x.dtype not in dtypes.COMPLEX_DTYPES:
+        return None
+    return m.cast(g, x.dtype)
 
 
 class _NumpyOp(Op):

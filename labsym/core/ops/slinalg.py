@@ -23,8 +23,8 @@ from labsym.core.variable import as_tensor_variable
 
 def _triangle(x: Variable, lower: bool, k: int = 0) -> Variable:
     """tril(x, k) (lower) or triu(x, k) of a matrix, as a mask expression."""
-    rows = basic.arange(basic._length(x, 0)).dimshuffle(0, "x")
-    cols = basic.arange(basic._length(x, 1)).dimshuffle("x", 0)
+    rows = basic.arange(sh._length(x, 0)).dimshuffle(0, "x")
+    cols = basic.arange(sh._length(x, 1)).dimshuffle("x", 0)
     keep = m.ge(rows + k, cols) if lower else m.ge(cols, rows + k)
     return m.switch(keep, x, 0)
 
@@ -339,8 +339,8 @@ class BlockDiagonal(sh._NumpyOp):
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
-        rows = _running_offsets([basic._length(x, 0) for x in inputs])
-        cols = _running_offsets([basic._length(x, 1) for x in inputs])
+        rows = _running_offsets([sh._length(x, 0) for x in inputs])
+        cols = _running_offsets([sh._length(x, 1) for x in inputs])
         return [gz[rows[i] : rows[i + 1], cols[i] : cols[i + 1]] for i in range(len(inputs))]
 
 
@@ -452,5 +452,5 @@ def kron(a: Any, b: Any) -> Variable:
     # out[(i0, j0), (i1, j1), ...] = a[i0, i1, ...] * b[j0, j1, ...]
     spread_a = a.dimshuffle([k for i in range(ndim) for k in (i, "x")])
     spread_b = b.dimshuffle([k for i in range(ndim) for k in ("x", i)])
-    lengths = [sh._prod([basic._length(a, i), basic._length(b, i)]) for i in range(ndim)]
+    lengths = [sh._prod([sh._length(a, i), sh._length(b, i)]) for i in range(ndim)]
     return sh.reshape(spread_a * spread_b, lengths) if ndim else spread_a * spread_b

@@ -20,7 +20,7 @@ from labsym.core.ops.nnet import (
     SoftmaxGrad,
 )
 from labsym.core.ops.nnet_fused import CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx
-from labsym.core.ops.reduce import Max, Sum
+from labsym.core.ops.reduce import Max, Sum, _keepdims_order
 from labsym.optim.patterns import Rule
 
 PHASE = ("stabilize",)
@@ -37,19 +37,6 @@ def _scalar_node(var: Variable, name: str) -> Apply | None:
 
 def _reduced_axes(axis: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     return tuple(range(ndim)) if axis is None else tuple(a % ndim for a in axis)
-
-
-def _keepdims_order(axes: tuple[int, ...], ndim: int) -> tuple:
-    """The DimShuffle order that puts reduced `axes` back as length 1 (keepdims=True)."""
-    order: list = []
-    kept = 0
-    for i in range(ndim):
-        if i in axes:
-            order.append("x")
-        else:
-            order.append(kept)
-            kept += 1
-    return tuple(order)
 
 
 def _kept_sum(var: Variable) -> Apply | None:

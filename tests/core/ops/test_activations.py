@@ -20,14 +20,10 @@ from labsym.core.ops.activations import (
     selu,
     softsign,
 )
-from labsym.core.type import TensorType
 from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import tensor
 
 RNG = np.random.default_rng(5)
-
-
-def tensor(dtype, ndim, name="x"):
-    return TensorType(dtype, (None,) * ndim)(name)
 
 
 def np_elu(x, alpha=1.0):

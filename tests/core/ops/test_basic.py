@@ -1,4 +1,4 @@
-"""Array construction and assembly (alloc, eye, arange, tile, repeat, join, split, stack)."""
+"""Array construction and assembly (alloc, eye, arange, tile, join, split, stack)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from labsym.compile import function
 from labsym.config import config
-from labsym.core.autodiff import Rop, grad
+from labsym.core.autodiff import grad
 from labsym.core.ops.basic import (
     Alloc,
     Join,
@@ -22,7 +22,6 @@ from labsym.core.ops.basic import (
     identity_like,
     join,
     ones,
-    repeat,
     split,
     stack,
     stack_nested,
@@ -34,39 +33,10 @@ from labsym.core.ops.shape import MakeVector, addbroadcast, shape, shape_i, spec
 from labsym.core.shared import shared
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable
-from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import array_maker, check_grad, check_infer_shape, check_rop, tensor
 
 RNG = np.random.default_rng(11)
-
-
-def tensor(dtype: str, ndim: int, name: str = "x"):
-    return TensorType(dtype, (None,) * ndim)(name)
-
-
-def random_array(shape, dtype="float64"):
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(0, 6, size=shape).astype(dtype)
-    return RNG.normal(size=shape).astype(dtype)
-
-
-def check_infer_shape(inputs, out, values):
-    """The node's infer_shape, compiled, gives the shape of the value it computes."""
-    node = out.owner
-    in_shapes = [
-        tuple(d if d is not None else shape_i(v, k) for k, d in enumerate(v.type.shape))
-        for v in node.inputs
-    ]
-    inferred = node.op.infer_shape(None, node, in_shapes)[out.index]
-    assert len(inferred) == out.ndim
-    f = function(
-        inputs, [as_tensor_variable(s) for s in inferred] + [out], on_unused_input="ignore"
-    )
-    *lengths, value = f(*values)
-    assert tuple(int(n) for n in lengths) == value.shape
-
-
-def check_grad(fun, *points):
-    verify_grad(fun, [np.asarray(p, dtype="float64") for p in points], rng=np.random.default_rng(0))
+random_array = array_maker(RNG)
 
 
 # ------------------------------------------------------------------------------ alloc, zeros, ones
@@ -234,7 +204,7 @@ def test_arange_grad():
     check_grad(lambda b: arange(0.2, b, 0.5) * 2.0, 3.1)  # stop only sets the length
 
 
-# ------------------------------------------------------------------------------ tile, repeat
+# ------------------------------------------------------------------------------ tile
 @pytest.mark.parametrize(
     ("dims", "reps"),
     [
@@ -270,55 +240,6 @@ def test_tile_symbolic_reps_static_shape_and_grad():
     with pytest.raises(ValueError, match="ndim=1 is less than"):
         tile(tensor("float64", 2), (2, 2), ndim=1)
     check_grad(lambda x: tile(x, (2, 3)), random_array((2, 2)))
-
-
-@pytest.mark.parametrize(
-    ("dims", "repeats", "axis"),
-    [
-        ((4,), 2, None),
-        ((2, 3), 3, None),
-        ((2, 3), 2, 0),
-        ((2, 3), 2, -1),
-        ((3,), [1, 0, 2], 0),
-        ((2, 3), [2, 1], 0),
-        ((2, 3), [0, 1, 3], 1),
-    ],
-)
-@pytest.mark.parametrize("dtype", ["float64", "int32"])
-def test_repeat_matches_numpy(dims, repeats, axis, dtype):
-    x = tensor(dtype, len(dims))
-    value = random_array(dims, dtype)
-    out = repeat(x, repeats, axis)
-    result = function([x], out)(value)
-    np.testing.assert_array_equal(result, np.repeat(value, repeats, axis))
-    assert result.dtype == dtype
-    np.testing.assert_array_equal(function([x], x.repeat(repeats, axis))(value), result)
-    check_infer_shape([x], out, [value])
-
-
-def test_repeat_symbolic_repeats_static_shapes_and_errors():
-    x = TensorType("float64", (2, 3))("x")
-    assert repeat(x, 2, axis=1).type.shape == (2, 6)
-    assert repeat(x, [1, 2], axis=0).type.shape == (3, 3)
-    v = tensor("float64", 1)
-    r = tensor("int32", 1, "r")
-    out = repeat(v, r, 0)
-    f = function([v, r], out)
-    np.testing.assert_array_equal(f(np.arange(3.0), [2, 0, 1]), [0.0, 0.0, 2.0])
-    check_infer_shape([v, r], out, [np.arange(3.0), np.array([2, 0, 1], "int32")])
-    with pytest.raises(ValueError, match="3 repeats for an axis of length 2"):
-        repeat(x, [1, 2, 3], axis=0)
-    with pytest.raises(ValueError, match="axis 2 is out of range"):
-        repeat(x, 2, axis=2)
-    with pytest.raises(TypeError, match="repeats must be an int or an int vector"):
-        repeat(x, 1.5, axis=0)
-
-
-@pytest.mark.parametrize(
-    ("repeats", "axis"), [(2, 0), (3, 1), (2, None), ([2, 0], 0), ([1, 3, 2], 1)]
-)
-def test_repeat_grad(repeats, axis):
-    check_grad(lambda x: repeat(x, repeats, axis), random_array((2, 3)))
 
 
 # ------------------------------------------------------------------------------ join, concatenate
@@ -556,10 +477,4 @@ def test_specify_shape_of_alloc_keeps_static():
     ],
 )
 def test_r_op_matches_finite_differences(build):
-    x, v = tensor("float64", 1), tensor("float64", 1, "v")
-    point, direction = random_array(4), random_array(4)
-    f = function([x], build(x))
-    eps = 1e-6
-    numeric = (f(point + eps * direction) - f(point - eps * direction)) / (2 * eps)
-    result = function([x, v], Rop(build(x), x, v))(point, direction)
-    np.testing.assert_allclose(result, numeric, rtol=1e-5, atol=1e-6)
+    check_rop(build, random_array(4), random_array(4))

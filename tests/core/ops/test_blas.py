@@ -13,6 +13,7 @@ from labsym.core.graph import io_toposort
 from labsym.core.ops import blas as B
 from labsym.core.type import TensorType
 from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import array_maker
 
 RNG = np.random.default_rng(99)
 
@@ -21,10 +22,7 @@ def tensor(shape, dtype="float64", name=None):
     return TensorType(dtype, shape)(name)
 
 
-def random_array(shape, dtype="float64"):
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(-4, 5, size=shape).astype(dtype)
-    return RNG.normal(size=shape).astype(dtype)
+random_array = array_maker(RNG, -4, 5)
 
 
 def run(build, values, dtypes=None):

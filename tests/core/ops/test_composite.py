@@ -15,6 +15,7 @@ from labsym.core.ops.elemwise import BroadcastError
 from labsym.core.scalar import SCALAR_OPS
 from labsym.core.type import TensorType
 from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import array_maker
 
 NO_REWRITES = Mode(linker="py", optimizer=None)
 RNG = np.random.default_rng(7)
@@ -24,12 +25,7 @@ def tensor(dtype: str = "float64", shape=(None,), name: str | None = None):
     return TensorType(dtype, shape)(name)
 
 
-def random_array(shape, dtype):
-    if dtype == "bool":
-        return RNG.random(shape) > 0.5
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(1, 6, size=shape).astype(dtype)
-    return RNG.normal(size=shape).astype(dtype)
+random_array = array_maker(RNG, 1, 6)
 
 
 def issue_expression(x, y, z):

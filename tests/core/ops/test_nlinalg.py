@@ -10,17 +10,10 @@ from hypothesis import strategies as st
 from labsym.compile import function
 from labsym.core.autodiff import GradientError, Rop, grad
 from labsym.core.ops import nlinalg as nl
-from labsym.core.ops.shape import shape_i
-from labsym.core.type import TensorType
-from labsym.core.variable import as_tensor_variable
-from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import check_grad, check_infer_shape, run, tensor
 
 RNG = np.random.default_rng(7)
 TOL = {"float64": 1e-10, "float32": 1e-4}
-
-
-def tensor(dtype: str, ndim: int, name: str = "x", shape=None):
-    return TensorType(dtype, shape or (None,) * ndim)(name)
 
 
 def well_conditioned(n: int, dtype: str = "float64") -> np.ndarray:
@@ -30,37 +23,6 @@ def well_conditioned(n: int, dtype: str = "float64") -> np.ndarray:
 def symmetric(n: int, dtype: str = "float64") -> np.ndarray:
     a = RNG.normal(size=(n, n))
     return (a @ a.T + n * np.eye(n)).astype(dtype)
-
-
-def run(build, *values):
-    inputs = [tensor(str(v.dtype), v.ndim, f"in{i}") for i, v in enumerate(values)]
-    out = build(*inputs)
-    outs = out if isinstance(out, list) else [out]
-    results = function(inputs, outs)(*values)
-    for var, value in zip(outs, results, strict=True):
-        assert value.dtype == var.dtype
-        assert all(s is None or s == n for s, n in zip(var.type.shape, value.shape, strict=True))
-    return results if isinstance(out, list) else results[0]
-
-
-def check_infer_shape(inputs, out, values):
-    """The node's infer_shape, compiled, gives the shape of the value it computes."""
-    node = out.owner
-    in_shapes = [
-        tuple(d if d is not None else shape_i(v, k) for k, d in enumerate(v.type.shape))
-        for v in node.inputs
-    ]
-    inferred = node.op.infer_shape(None, node, in_shapes)[out.index]
-    assert len(inferred) == out.ndim
-    f = function(
-        inputs, [as_tensor_variable(s) for s in inferred] + [out], on_unused_input="ignore"
-    )
-    *lengths, value = f(*values)
-    assert tuple(int(n) for n in lengths) == value.shape
-
-
-def check_grad(fun, *points):
-    verify_grad(fun, [np.asarray(p, dtype="float64") for p in points], rng=np.random.default_rng(0))
 
 
 # ------------------------------------------------------------------------------ inverse, det

@@ -31,6 +31,7 @@ from labsym.core.ops.nnet import (
 from labsym.core.shared import shared
 from labsym.core.type import TensorType
 from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import check_rop, tensor
 
 RNG = np.random.default_rng(1234)
 SHAPES_AXES = [((5,), -1), ((3, 4), -1), ((3, 4), 0), ((2, 3, 4), 1), ((2, 3, 4), None)]
@@ -68,10 +69,6 @@ def np_ultra_fast_sigmoid(x: float) -> float:
         )
         z = -z
     return 0.5 * (z + 1.0)
-
-
-def tensor(dtype: str, ndim: int, name: str = "x"):
-    return TensorType(dtype, (None,) * ndim)(name)
 
 
 def tolerance(dtype: str) -> dict:
@@ -229,12 +226,8 @@ def test_softmax_grad_op_gradients_and_second_order():
 
 @pytest.mark.parametrize("build", [softmax, log_softmax])
 def test_rop_matches_finite_differences(build):
-    x, v = C["dmatrix"]("x"), C["dmatrix"]("v")
-    f = function([x, v], Rop(build(x, 0), x, v))
-    fx = function([x], build(x, 0))
-    x_v, v_v, eps = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4)), 1e-6
-    numeric = (fx(x_v + eps * v_v) - fx(x_v - eps * v_v)) / (2 * eps)
-    np.testing.assert_allclose(f(x_v, v_v), numeric, rtol=1e-6, atol=1e-8)
+    point, direction = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
+    check_rop(lambda x: build(x, 0), point, direction, rtol=1e-6, atol=1e-8)
 
 
 # ---------------------------------------------------------------------- categorical crossentropy

@@ -16,20 +16,10 @@ from labsym.core.ops import math as m
 from labsym.core.ops import reduce as R
 from labsym.core.type import TensorType
 from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import array_maker, tensor
 
 RNG = np.random.default_rng(1234)
-
-
-def tensor(dtype: str, ndim: int, name: str = "x"):
-    return TensorType(dtype, (None,) * ndim)(name)
-
-
-def random_array(shape, dtype):
-    if dtype == "bool":
-        return RNG.random(shape) > 0.5
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(0 if dtype.startswith("u") else -5, 6, size=shape).astype(dtype)
-    return RNG.normal(size=shape).astype(dtype)
+random_array = array_maker(RNG, -5, 6)
 
 
 def evaluate(build, value, mode=None, **kwargs):
@@ -366,34 +356,22 @@ def test_sum_rop():
 def test_tensor_variable_methods():
     x = tensor("float64", 2)
     value = random_array((3, 4), "float64")
-    outs = [
-        x.sum(axis=0),
-        x.prod(axis=1),
-        x.mean(),
-        x.var(axis=0, ddof=1),
-        x.std(keepdims=True),
-        x.max(axis=-1, keepdims=True),
-        x.min(),
-        x.argmax(axis=1),
-        x.argmin(),
-        x.all(axis=0),
-        x.any(),
-        x.size,
+    # each method is called with the same arguments on the variable and on the ndarray
+    calls = [
+        ("sum", {"axis": 0}),
+        ("prod", {"axis": 1}),
+        ("mean", {}),
+        ("var", {"axis": 0, "ddof": 1}),
+        ("std", {"keepdims": True}),
+        ("max", {"axis": -1, "keepdims": True}),
+        ("min", {}),
+        ("argmax", {"axis": 1}),
+        ("argmin", {}),
+        ("all", {"axis": 0}),
+        ("any", {}),
     ]
-    wants = [
-        value.sum(axis=0),
-        value.prod(axis=1),
-        value.mean(),
-        value.var(axis=0, ddof=1),
-        value.std(keepdims=True),
-        value.max(axis=-1, keepdims=True),
-        value.min(),
-        value.argmax(axis=1),
-        value.argmin(),
-        value.all(axis=0),
-        value.any(),
-        12,
-    ]
+    outs = [getattr(x, name)(**kwargs) for name, kwargs in calls] + [x.size]
+    wants = [getattr(value, name)(**kwargs) for name, kwargs in calls] + [12]
     for got, want in zip(function([x], outs)(value), wants, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labsym.compile import function
-from labsym.core.autodiff import DisconnectedInputError, Rop, grad
+from labsym.core.autodiff import DisconnectedInputError, grad
 from labsym.core.ops import math as m
 from labsym.core.ops.elemwise import DimShuffle
 from labsym.core.ops.shape import (
@@ -32,36 +32,11 @@ from labsym.core.ops.shape import (
     unbroadcast,
 )
 from labsym.core.type import TensorType
-from labsym.core.variable import as_tensor_variable
 from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import array_maker, check_infer_shape, check_rop, tensor
 
 RNG = np.random.default_rng(7)
-
-
-def tensor(dtype: str, ndim: int, name: str = "x"):
-    return TensorType(dtype, (None,) * ndim)(name)
-
-
-def random_array(shape, dtype="float64"):
-    if np.dtype(dtype).kind in "iu":
-        return RNG.integers(-5, 6, size=shape).astype(dtype)
-    return RNG.normal(size=shape).astype(dtype)
-
-
-def check_infer_shape(inputs, out, values):
-    """The node's infer_shape, compiled, gives the shape of the value it computes."""
-    node = out.owner
-    in_shapes = [
-        tuple(d if d is not None else shape_i(v, k) for k, d in enumerate(v.type.shape))
-        for v in node.inputs
-    ]
-    inferred = node.op.infer_shape(None, node, in_shapes)[out.index]
-    assert len(inferred) == out.ndim
-    f = function(
-        inputs, [as_tensor_variable(s) for s in inferred] + [out], on_unused_input="ignore"
-    )
-    *lengths, value = f(*values)
-    assert tuple(int(n) for n in lengths) == value.shape
+random_array = array_maker(RNG, -5, 6)
 
 
 # ------------------------------------------------------------------------------ shape, shape_i
@@ -485,10 +460,4 @@ def test_static_shapes_fold_through_shape_arithmetic():
     ],
 )
 def test_r_op_matches_finite_differences(build):
-    x, v = tensor("float64", 1), tensor("float64", 1, "v")
-    point, direction = random_array(4), random_array(4)
-    f = function([x], build(x))
-    eps = 1e-6
-    numeric = (f(point + eps * direction) - f(point - eps * direction)) / (2 * eps)
-    result = function([x, v], Rop(build(x), x, v))(point, direction)
-    np.testing.assert_allclose(result, numeric, rtol=1e-5, atol=1e-6)
+    check_rop(build, random_array(4), random_array(4))

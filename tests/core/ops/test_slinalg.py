@@ -8,52 +8,16 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labsym.compile import function
 from labsym.core.ops import slinalg as sl
-from labsym.core.ops.shape import shape_i
-from labsym.core.type import TensorType
-from labsym.core.variable import as_tensor_variable
-from labsym.gradient_check import verify_grad
+from tests.core.ops.helpers import check_grad, check_infer_shape, run, tensor
 
 RNG = np.random.default_rng(3)
 RTOL = {"float64": 1e-9, "float32": 1e-4}
 
 
-def tensor(dtype: str, ndim: int, name: str = "x", shape=None):
-    return TensorType(dtype, shape or (None,) * ndim)(name)
-
-
 def spd(n: int, dtype: str = "float64") -> np.ndarray:
     a = RNG.normal(size=(n, n))
     return (a @ a.T + n * np.eye(n)).astype(dtype)
-
-
-def run(build, *values):
-    inputs = [tensor(str(v.dtype), v.ndim, f"in{i}") for i, v in enumerate(values)]
-    out = build(*inputs)
-    value = function(inputs, out)(*values)
-    assert value.dtype == out.dtype
-    assert all(s is None or s == n for s, n in zip(out.type.shape, value.shape, strict=True))
-    return value
-
-
-def check_infer_shape(inputs, out, values):
-    """The node's infer_shape, compiled, gives the shape of the value it computes."""
-    node = out.owner
-    in_shapes = [
-        tuple(d if d is not None else shape_i(v, k) for k, d in enumerate(v.type.shape))
-        for v in node.inputs
-    ]
-    inferred = node.op.infer_shape(None, node, in_shapes)[out.index]
-    f = function(
-        inputs, [as_tensor_variable(s) for s in inferred] + [out], on_unused_input="ignore"
-    )
-    *lengths, value = f(*values)
-    assert tuple(int(n) for n in lengths) == value.shape
-
-
-def check_grad(fun, *points):
-    verify_grad(fun, [np.asarray(p, dtype="float64") for p in points], rng=np.random.default_rng(0))
 
 
 def with_garbage(a: np.ndarray, lower: bool) -> np.ndarray:

@@ -1,0 +1,153 @@
+"""Smoke tests of benchmarks/: tiny versions of every case builder still build, run and agree.
+
+No timing assertions; the benchmarks' own NumPy cross-checks run on tiny sizes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import benchmarks
+from benchmarks import cases, fusion, lenet, optimizer, run
+from benchmarks.timing import Timing, interleaved, time_call
+
+TINY_LAYERS = (12, 6, 3)
+
+
+def test_time_call_and_interleaved_report_each_case_in_order() -> None:
+    calls = {"a": 0, "b": 0}
+
+    def counter(key):
+        def fn():
+            calls[key] += 1
+
+        return fn
+
+    timing = time_call("a", counter("a"), min_time=1e-4, repeats=3)
+    assert timing.label == "a" and 0 < timing.best <= timing.median
+    rows = interleaved(
+        [("b", counter("b")), ("a", counter("a"))], rounds=2, min_time=1e-4, repeats=2
+    )
+    assert [r.label for r in rows] == ["b", "a"]
+    assert calls["b"] >= 2 * 3 and "1.00x" in rows[0].row(rows[0])
+
+
+def test_cases_add_and_logistic_step_match_numpy() -> None:
+    a, b = np.arange(4.0), np.ones(4)
+    np.testing.assert_array_equal(cases.add_labsym(a, b)(), a + b)
+    rng = np.random.default_rng(0)
+    n = cases.N  # logistic_numpy divides by cases.N, so the batch has that many rows
+    X, y, w0 = rng.standard_normal((n, 5)), rng.integers(0, 2, n).astype("float64"), np.ones(5)
+    reference, labsym_step = cases.logistic_numpy(X, y, w0), cases.logistic_labsym(X, y, w0)
+    for _ in range(2):  # the second step checks the updates too
+        expected, got = reference(), labsym_step()
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_allclose(got[1], expected[1], rtol=1e-10)
+
+
+def test_fusion_candidates_agree_with_numpy_on_a_short_vector() -> None:
+    rng = np.random.default_rng(0)
+    x, y, z = (rng.standard_normal(50) for _ in range(3))
+    found = dict(fusion.candidates(x, y, z))  # each is checked against NumPy inside
+    assert {"numpy hand-written", "labsym FAST_RUN (fused)", "labsym without fusion"} <= set(found)
+
+
+def test_lenet_labsym_step_matches_numpy_on_a_tiny_net() -> None:
+    net = lenet.Net("tiny", 2, 2, 4)
+    images, labels, params = lenet.make_data(net)
+    reference = lenet.numpy_step(images, labels, params)
+    labsym_step = lenet.labsym_step(images, labels, params, net)
+    losses = np.array([[reference(), reference()], [labsym_step(), labsym_step()]])
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
+
+
+def test_mlp_steps_agree_and_learn() -> None:
+    x, y = optimizer.mlp_data(8, TINY_LAYERS[0], TINY_LAYERS[2])
+    steps = dict(optimizer.mlp_steps(x, y, optimizer.mlp_params(TINY_LAYERS)))
+    assert {"numpy hand-written step", "labsym FAST_RUN"} <= set(steps)
+    first = steps["labsym FAST_RUN"]()
+    later = [steps["labsym FAST_RUN"]() for _ in range(20)][-1]
+    assert later < first  # SGD on a fixed batch lowers its loss
+
+
+def test_mlp_steps_reject_a_library_that_disagrees(monkeypatch) -> None:
+    x, y = optimizer.mlp_data(4, TINY_LAYERS[0], TINY_LAYERS[2])
+    monkeypatch.setattr(optimizer, "labsym_mlp_step", lambda *args, **kw: lambda: 123.0)
+    with pytest.raises(AssertionError, match="labsym FAST_RUN losses"):
+        optimizer.mlp_steps(x, y, optimizer.mlp_params(TINY_LAYERS))
+
+
+def test_pytensor_library_is_found_exactly_when_installed() -> None:
+    missing = importlib.util.find_spec("pytensor") is None
+    assert (optimizer.pytensor_library() is None) == missing
+
+
+def _tiny_mlp(lib):
+    return optimizer.mlp_graph(lib, optimizer.mlp_params(TINY_LAYERS))
+
+
+def test_rewrite_cases_shrink_the_training_graphs_and_are_timed() -> None:
+    found = optimizer.rewrite_cases(_tiny_mlp)
+    assert found[0].label == "labsym FAST_RUN"
+    for case in found:
+        before, after = optimizer.node_counts(case)
+        assert 0 < after < before, case.label
+    rows = optimizer.time_rewrites(found, rounds=1, repeats=1)
+    assert [r.label for r in rows] == [c.label for c in found]
+    assert all(isinstance(r, Timing) and r.best > 0 for r in rows)
+    logistic = optimizer.labsym_rewrite_case(optimizer.logistic_graph(optimizer.labsym_library()))
+    before, after = optimizer.node_counts(logistic)
+    assert after < before
+
+
+def test_labsym_compile_case_builds_a_working_function() -> None:
+    label, compile_fn = optimizer.compile_cases(_tiny_mlp)[0]
+    x, y = optimizer.mlp_data(4, TINY_LAYERS[0], TINY_LAYERS[2])
+    train = compile_fn()
+    assert label == "labsym FAST_RUN" and np.isfinite(train(x, y)[0])
+
+
+def test_run_selects_sections_in_pipeline_order(monkeypatch) -> None:
+    assert run.selected(run.parse_args([]).only) == list(run.SECTIONS)
+    assert run.selected(run.parse_args(["--only", "rnn", "fusion"]).only) == ["fusion", "rnn"]
+    with pytest.raises(SystemExit):
+        run.parse_args(["--only", "nonsense"])
+    seen = []
+    for name in run.SECTIONS:
+        monkeypatch.setitem(
+            run.SECTIONS, name, lambda rounds, name=name: seen.append((name, rounds))
+        )
+    run.main(["--only", "mlp", "optimizer", "--rounds", "2"])
+    assert seen == [("optimizer", 2), ("mlp", 2)]
+
+
+def test_lenet_section_hands_lenet_only_its_rounds(monkeypatch) -> None:
+    argv, seen = list(sys.argv), []
+    monkeypatch.setattr(lenet, "main", lambda: seen.append(list(sys.argv[1:])))
+    run.lenet_steps(4)
+    assert seen == [["--rounds", "4"]] and sys.argv == argv
+
+
+def test_rnn_section_runs_the_module_or_says_it_is_missing(monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.delitem(sys.modules, "benchmarks.rnn", raising=False)
+    monkeypatch.setattr(benchmarks, "__path__", [str(tmp_path)])  # a package without rnn.py
+    run.rnn_steps(1)
+    assert "rnn: skipped" in capsys.readouterr().out
+    fake = types.ModuleType("benchmarks.rnn")
+    fake.main = lambda rounds: print(f"rnn ran {rounds}")
+    monkeypatch.setitem(sys.modules, "benchmarks.rnn", fake)
+    run.rnn_steps(3)
+    assert "rnn ran 3" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("benchmarks.rnn") is None, reason="no benchmarks/rnn.py"
+)
+def test_rnn_module_exposes_main() -> None:
+    rnn = importlib.import_module("benchmarks.rnn")
+    assert callable(rnn.main)
