@@ -65,7 +65,7 @@ def logistic_numpy(X, y, w0) -> Callable[[], object]:
         p = 1.0 / (1.0 + np.exp(-(X @ w) - b))
         prediction = p > 0.5
         xent = -y * np.log(p) - (1 - y) * np.log(1 - p)
-        dp = (p - y) / N  # d mean(xent) / d logit
+        dp = (p - y) / len(y)  # d mean(xent) / d logit
         gw = X.T @ dp + 0.02 * w
         gb = dp.sum()
         state["w"] = w - 0.1 * gw

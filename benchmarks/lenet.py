@@ -199,12 +199,8 @@ def pytensor_step(images, labels, params, net: Net) -> Callable[[], float] | Non
     return lambda: float(train(images, labels))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="interleaved rounds; the best is kept"
-    )
-    args = parser.parse_args()
+def main(rounds: int = 3) -> None:
+    """Time one training step of each net; checks the libraries agree on the losses first."""
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
     print("one SGD step (forward, backward, update) per call; ratio = median / NumPy's median")
     for net in NETS:
@@ -222,10 +218,12 @@ def main() -> None:
         print(
             f"\n{net.name}: batch {BATCH}, float32, losses {losses[0, 0]:.4f}, {losses[0, 1]:.4f}"
         )
-        rows = interleaved(steps, args.rounds, min_time=0.3)
+        rows = interleaved(steps, rounds, min_time=0.3)
         for timing in rows:
             print(timing.row(rows[0]))
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best is kept")
+    main(parser.parse_args().rounds)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import platform
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 
@@ -59,20 +57,8 @@ def logistic_step(rounds: int) -> None:
     )
 
 
-@contextmanager
-def _argv(*args: str) -> Iterator[None]:
-    """Give a benchmark's own argument parser only `args` (lenet.main parses sys.argv)."""
-    saved = sys.argv
-    sys.argv = [saved[0], *args]
-    try:
-        yield
-    finally:
-        sys.argv = saved
-
-
 def lenet_steps(rounds: int) -> None:
-    with _argv("--rounds", str(rounds)):
-        lenet.main()
+    lenet.main(rounds)
 
 
 def rnn_steps(rounds: int) -> None:
