@@ -1,7 +1,7 @@
-"""Symbolic differentiation: `grad` by reverse traversal of each op's L_op, and `Rop`/`Lop`.
+"""Symbolic differentiation: `grad` (each op's L_op in reverse), `Rop`/`Lop`, jacobian, hessian.
 
 The result is an ordinary graph, so gradients can be printed, rewritten, compiled or
-differentiated again. May import core.graph, core.variable, core.ops.
+differentiated again. May import core.graph, core.variable, core.ops and (jacobian) core.scan.
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ class NullTypeGradError(TypeError):
     """An op in the path declared its gradient undefined for an input."""
 
 
-def _as_list(wrt: Any) -> tuple[list, bool]:
-    if isinstance(wrt, (list, tuple)):
-        return list(wrt), True
-    return [wrt], False
+def _as_list(wrt: Any) -> list:
+    return list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
 
 
 def _connected_nodes(roots: list[Variable], wrt: list[Variable], blockers: set[Variable]):
@@ -70,7 +68,7 @@ def grad(
     _check_choice("disconnected_inputs", disconnected_inputs, ("ignore", "warn", "raise"))
     _check_choice("return_disconnected", return_disconnected, ("zero", "None", "Disconnected"))
     _check_choice("null_gradients", null_gradients, ("raise", "return_none"))
-    wrt_list, _ = _as_list(wrt)
+    wrt_list = _as_list(wrt)
     for w in wrt_list:
         if not isinstance(w, Variable):
             raise TypeError(f"grad: wrt must be symbolic variables, got {w!r}")
@@ -83,12 +81,19 @@ def grad(
         live = [i in connected and i not in blockers for i in node.inputs]
         if not any(live):
             continue
-        for inp, g in zip(node.inputs, _backpropagate(node, contributions, live)):
+        for inp, g in zip(node.inputs, _backpropagate(node, contributions, live), strict=True):
             if g is not None and inp in connected and inp not in blockers:
                 contributions.setdefault(inp, []).append(g)
     results = [
-        _final_grad(w, contributions.get(w), cost, add_names, disconnected_inputs,
-                    return_disconnected, null_gradients)
+        _final_grad(
+            w,
+            contributions.get(w),
+            cost,
+            add_names,
+            disconnected_inputs,
+            return_disconnected,
+            null_gradients,
+        )
         for w in wrt_list
     ]
     return _like(results, wrt)
@@ -127,7 +132,9 @@ def _seed(cost: Any, known_grads: dict | None) -> tuple[Any, dict, list]:
         contributions[cost] = [math.second(cost, constant(1.0, dtype=seed_dtype))]
         roots.append(cost)
     for var, g in (known_grads or {}).items():
-        contributions.setdefault(var, []).append(g if isinstance(g, NullGrad) else as_tensor_variable(g))
+        contributions.setdefault(var, []).append(
+            g if isinstance(g, NullGrad) else as_tensor_variable(g)
+        )
         roots.append(var)
     if not roots:
         raise GradientError("grad: give a cost or known_grads")
@@ -153,24 +160,33 @@ def _backpropagate(node: Any, contributions: dict, live: list[bool]) -> list:
     """
     from labsym.core.ops import math
 
-    totals = [_sum_contributions(contributions[o]) if o in contributions else None
-              for o in node.outputs]
+    totals = [
+        _sum_contributions(contributions[o]) if o in contributions else None for o in node.outputs
+    ]
     pattern = node.op.connection_pattern(node)
-    nulls = [[t for j, t in enumerate(totals) if pattern[i][j] and isinstance(t, NullGrad)]
-             for i in range(len(node.inputs))]
+    nulls = [
+        [t for j, t in enumerate(totals) if pattern[i][j] and isinstance(t, NullGrad)]
+        for i in range(len(node.inputs))
+    ]
     only_null = all(
-        not any(pattern[i][j] and t is not None and not isinstance(t, NullGrad)
-                for j, t in enumerate(totals))
-        for i in range(len(node.inputs)) if live[i]
+        not any(
+            pattern[i][j] and t is not None and not isinstance(t, NullGrad)
+            for j, t in enumerate(totals)
+        )
+        for i in range(len(node.inputs))
+        if live[i]
     )
     if only_null:
         return [found[0] if found else None for found in nulls]
     output_grads = [
         math.zeros_like(o) if t is None or isinstance(t, NullGrad) else t
-        for o, t in zip(node.outputs, totals)
+        for o, t in zip(node.outputs, totals, strict=True)
     ]
     input_grads = _node_input_grads(node, output_grads)
-    return [found[0] if found and g is not None else g for g, found in zip(input_grads, nulls)]
+    return [
+        found[0] if found and g is not None else g
+        for g, found in zip(input_grads, nulls, strict=True)
+    ]
 
 
 def _node_input_grads(node: Any, output_grads: list) -> list:
@@ -252,7 +268,7 @@ def elemwise_rop(op: Any, inputs: Sequence[Variable], eval_points: Sequence[Any]
         total = term if total is None else total + term
     if total is None:
         return [math.zeros_like(out)]
-    if any(t == 1 and o != 1 for t, o in zip(total.type.shape, out.type.shape)):
+    if any(t == 1 and o != 1 for t, o in zip(total.type.shape, out.type.shape, strict=True)):
         total = math.second(out, total)  # a direction along a broadcast input spreads
     return [math.cast(total, out.dtype) if total.dtype != out.dtype else total]
 
@@ -284,13 +300,13 @@ def Rop(
     """
     _check_choice("disconnected_outputs", disconnected_outputs, ("ignore", "warn", "raise"))
     _check_choice("return_disconnected", return_disconnected, ("zero", "None", "none"))
-    f_list, _ = _as_list(f)
-    wrt_list, _ = _as_list(wrt)
-    eval_list, _ = _as_list(eval_points)
+    f_list = _as_list(f)
+    wrt_list = _as_list(wrt)
+    eval_list = _as_list(eval_points)
     if len(wrt_list) != len(eval_list):
         raise ValueError(f"Rop: {len(wrt_list)} wrt variables but {len(eval_list)} eval points")
     tangents: dict[Variable, Any] = {
-        w: _fit_point("Rop", w, v) for w, v in zip(wrt_list, eval_list)
+        w: _fit_point("Rop", w, v) for w, v in zip(wrt_list, eval_list, strict=True)
     }
     for node in io_toposort(wrt_list + graph_inputs(f_list, wrt_list), f_list):
         points = [tangents.get(i) for i in node.inputs]
@@ -305,11 +321,12 @@ def Rop(
             raise GradientError(
                 f"Rop: {node.op}.R_op returned {len(outs)} products for {len(node.outputs)} outputs"
             )
-        for o, t in zip(node.outputs, outs):
+        for o, t in zip(node.outputs, outs, strict=True):
             if t is not None:
                 tangents[o] = _fit_point(f"{node.op}.R_op", o, t)
     results = [
-        tangents[o] if o in tangents
+        tangents[o]
+        if o in tangents
         else _disconnected_output(o, disconnected_outputs, return_disconnected)
         for o in f_list
     ]
@@ -330,13 +347,15 @@ def _fit_point(who: str, var: Variable, point: Any) -> Variable:
         )
     if point.dtype != var.dtype and dtypes.is_float(var.dtype):
         point = math.cast(point, var.dtype)
-    for axis, (p, n) in enumerate(zip(point.type.shape, var.type.shape)):
+    for axis, (p, n) in enumerate(zip(point.type.shape, var.type.shape, strict=True)):
         if p is not None and n is not None and p != n:
             raise ValueError(
                 f"{who}: the direction {point} has length {p} on axis {axis}, but {var} has "
                 f"static shape {var.type.shape}"
             )
-    if any(p is None and n is not None for p, n in zip(point.type.shape, var.type.shape)):
+    if any(
+        p is None and n is not None for p, n in zip(point.type.shape, var.type.shape, strict=True)
+    ):
         point = specify_shape(point, var.type.shape)
     return point
 
@@ -374,12 +393,12 @@ def Lop(
     >>> function([x, u], Lop(x ** 2, x, u))([1.0, 2.0], [1.0, 1.0])
     array([2., 4.])
     """
-    f_list, _ = _as_list(f)
-    eval_list, _ = _as_list(eval_points)
+    f_list = _as_list(f)
+    eval_list = _as_list(eval_points)
     if len(f_list) != len(eval_list):
         raise ValueError(f"Lop: {len(f_list)} outputs but {len(eval_list)} eval points")
     known: dict[Variable, Any] = {}
-    for out, u in zip(f_list, eval_list):
+    for out, u in zip(f_list, eval_list, strict=True):
         u = _fit_point("Lop", out, u)
         known[out] = known[out] + u if out in known else u
     return grad(
@@ -418,7 +437,7 @@ def jacobian(
             f"jacobian: the expression must be a scalar or a vector, got {expression.type}; "
             "flatten it first"
         )
-    wrt_list, _ = _as_list(wrt)
+    wrt_list = _as_list(wrt)
     if expression.ndim == 0:
         g = grad(expression, wrt_list, consider_constant, disconnected_inputs=disconnected_inputs)
         return _like(g, wrt)
@@ -450,7 +469,7 @@ def hessian(
     cost = as_tensor_variable(cost)
     if cost.ndim != 0:
         raise ValueError(f"hessian: the cost must be a scalar, got {cost} of type {cost.type}")
-    wrt_list, _ = _as_list(wrt)
+    wrt_list = _as_list(wrt)
     results = []
     for w in wrt_list:
         if not isinstance(w, Variable) or w.ndim != 1:
@@ -477,7 +496,7 @@ def _rows_by_scan(expression: Variable, direction: Variable, rows: list) -> list
     held = _loop_invariants([rows[i] for i in looped], direction)
 
     def step(basis_row, *inner):
-        memo = dict(zip(held, inner))
+        memo = dict(zip(held, inner, strict=True))
         memo[direction] = specify_shape(basis_row, direction.type.shape)
         _, cloned, _ = clone_graph([], [rows[i] for i in looped], memo=memo, copy_inputs=False)
         return cloned
@@ -490,7 +509,7 @@ def _rows_by_scan(expression: Variable, direction: Variable, rows: list) -> list
     )
     if updates:
         raise GradientError(f"jacobian: the loop over rows updates {list(updates)}")
-    for i, s in zip(looped, stacked):
+    for i, s in zip(looped, stacked, strict=True):
         out[i] = s
     return out
 

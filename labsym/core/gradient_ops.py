@@ -1,4 +1,4 @@
-"""Gradient-shaping ops: identities forward whose gradient is zero, cut, undefined, clipped or scaled.
+"""Gradient-shaping ops: identities forward whose gradient is zero, cut, undefined, clipped, scaled.
 
 May import core.graph, core.op, core.type, core.variable, core.autodiff and core.ops.math.
 """

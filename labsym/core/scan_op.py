@@ -5,6 +5,7 @@ May import core.graph, core.fgraph, core.op, core.type, core.variable, core.ops.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -183,39 +184,14 @@ class Scan(Op):
                     f"fewer than the {n_steps} steps to run"
                 )
         states = [
-            _State(
-                self,
-                k,
-                init,
-                info.state_taps[k],
-                info.final_only[k],
-                n_steps,
-                node.outputs[k].dtype,
-            )
+            _State(self, k, init, info, n_steps, node.outputs[k].dtype)
             for k, init in enumerate(inits)
         ]
-        nits = [
+        stacks = [
             _Stack(self, m, n_steps, node.outputs[info.n_states + m]) for m in range(info.n_nit_sot)
         ]
-        shared = list(shared)
-        done = n_steps
-        first_shared = info.n_states + info.n_nit_sot
-        for i in range(n_steps):
-            args = [seq[i, ...] for seq in seqs]
-            for state in states:
-                args.extend(state.taps(i))
-            args.extend(shared)
-            args.extend(nonseqs)
-            results = fn(*args)
-            for state, value in zip(states, results):
-                state.store(i, value)
-            for m, stack in enumerate(nits):
-                stack.store(i, results[info.n_states + m])
-            shared = results[first_shared : first_shared + info.n_shared]
-            if info.as_while and results[-1]:
-                done = i + 1
-                break
-        outs = [state.result(done) for state in states] + [stack.result(done) for stack in nits]
+        done, shared = step_loop(info)(fn, n_steps, seqs, states, stacks, shared, nonseqs)
+        outs = [state.result(done) for state in states] + [stack.result(done) for stack in stacks]
         outs += [np.array(v) if isinstance(v, np.ndarray) else v for v in shared]
         for store, value in zip(output_storage, outs):
             store[0] = value
@@ -289,46 +265,34 @@ def _check_compatible(op: Op, what: str, outer: Variable, inner: Variable, extra
 
 
 class _State:
-    """One recurrent state's storage: the full buffer (initial rows + steps) or a window."""
+    """One recurrent state's rows: initial rows then one per step, or for a state that returns
+    only its last value a ring of its last `span` rows (row a of the history at a % span)."""
 
     def __init__(
-        self, op: Scan, k: int, init: np.ndarray, taps: tuple, final: bool, n_steps: int, dtype: str
-    ):
-        span = -min(taps)
+        self, op: Scan, k: int, init: np.ndarray, info: ScanInfo, n_steps: int, dtype: str
+    ) -> None:
+        span = info.spans[k]
         if init.shape[0] < span:
             raise ValueError(
-                f"{op}: initial state {k} has {init.shape[0]} rows; its taps {taps} need {span}"
+                f"{op}: initial state {k} has {init.shape[0]} rows; its taps "
+                f"{info.state_taps[k]} need {span}"
             )
-        self.op, self.k, self.span, self.taps_, self.final = op, k, span, taps, final
+        self.op, self.k, self.span, self.final = op, k, span, info.final_only[k]
         self.row_shape = init.shape[1:]
-        if final:
-            self.window = [init[r, ...] for r in range(span)]
-        else:
-            self.buffer = np.empty((span + n_steps, *self.row_shape), dtype=dtype)
-            self.buffer[:span] = init[:span]
+        self.rows = np.empty((span if self.final else span + n_steps, *self.row_shape), dtype)
+        self.rows[:span] = init[:span]
 
-    def taps(self, i: int) -> list:
-        if self.final:
-            return [self.window[self.span + t] for t in self.taps_]
-        return [self.buffer[self.span + i + t, ...] for t in self.taps_]
-
-    def store(self, i: int, value: np.ndarray) -> None:
-        if value.shape != self.row_shape:
-            raise ValueError(
-                f"{self.op}: at step {i} the inner function returned shape {value.shape} for state "
-                f"{self.k}, whose initial value has rows of shape {self.row_shape}; "
-                "a state must keep its shape"
-            )
-        if self.final:
-            self.window.append(value)
-            self.window.pop(0)
-        else:
-            self.buffer[self.span + i] = value
+    def bad_value(self, i: int, value: np.ndarray) -> None:
+        raise ValueError(
+            f"{self.op}: at step {i} the inner function returned shape {value.shape} for state "
+            f"{self.k}, whose initial value has rows of shape {self.row_shape}; "
+            "a state must keep its shape"
+        )
 
     def result(self, done: int) -> np.ndarray:
         if self.final:
-            return np.array(self.window[-1])
-        return self.buffer[self.span : self.span + done]
+            return self.rows[(self.span + done - 1) % self.span].copy()
+        return self.rows[self.span : self.span + done]
 
 
 class _Stack:
@@ -338,20 +302,71 @@ class _Stack:
         self.op, self.m, self.n_steps, self.out = op, m, n_steps, out
         self.array: np.ndarray | None = None
 
-    def store(self, i: int, value: np.ndarray) -> None:
-        if self.array is None:
-            self.array = np.empty((self.n_steps, *value.shape), dtype=self.out.dtype)
-        elif value.shape != self.array.shape[1:]:
-            raise ValueError(
-                f"{self.op}: output {self.m} has shape {value.shape} at step {i} but "
-                f"{self.array.shape[1:]} at step 0; every step must return the same shape"
-            )
-        self.array[i] = value
+    def start(self, value: np.ndarray) -> np.ndarray:
+        self.array = np.empty((self.n_steps, *value.shape), dtype=self.out.dtype)
+        return self.array
+
+    def bad_value(self, i: int, value: np.ndarray) -> None:
+        assert self.array is not None
+        raise ValueError(
+            f"{self.op}: output {self.m} has shape {value.shape} at step {i} but "
+            f"{self.array.shape[1:]} at step 0; every step must return the same shape"
+        )
 
     def result(self, done: int) -> np.ndarray:
         if self.array is None:
             return np.zeros((0, *(d or 0 for d in self.out.type.shape[1:])), dtype=self.out.dtype)
         return self.array[:done]
+
+
+@functools.lru_cache(maxsize=256)
+def step_loop(info: ScanInfo) -> Callable[..., tuple[int, list]]:
+    """The step loop of a Scan layout, generated as straight-line Python and cached.
+
+    Each step passes views of sequence rows and state taps to the compiled inner function, then
+    checks each new row's shape and copies it into preallocated storage: no per-step lists,
+    method calls or allocations beyond what the inner function itself does.
+    """
+    head = ["def scan_loop(fn, n_steps, seqs, states, stacks, shared, nonseqs):"]
+    body, args = [], [f"q{j}[i, ...]" for j in range(info.n_seqs)]
+    head += [f"    q{j} = seqs[{j}]" for j in range(info.n_seqs)]
+    for k, (taps, final) in enumerate(zip(info.state_taps, info.final_only, strict=True)):
+        span = info.spans[k]
+        head.append(f"    b{k} = states[{k}].rows; z{k} = states[{k}].row_shape")
+        args += [f"b{k}[{_row(span + t, span if final else 0)}, ...]" for t in taps]
+        body += [
+            f"        v = r[{k}]",
+            f"        if v.shape != z{k}: states[{k}].bad_value(i, v)",
+            f"        b{k}[{_row(span, span if final else 0)}] = v",
+        ]
+    for m in range(info.n_nit_sot):
+        head.append(f"    a{m} = y{m} = None")
+        body += [
+            f"        v = r[{info.n_states + m}]",
+            f"        if a{m} is None: a{m} = stacks[{m}].start(v); y{m} = v.shape",
+            f"        elif v.shape != y{m}: stacks[{m}].bad_value(i, v)",
+            f"        a{m}[i] = v",
+        ]
+    shared = [f"h{s}" for s in range(info.n_shared)]
+    head += [f"    {h} = shared[{s}]" for s, h in enumerate(shared)]
+    first = info.n_states + info.n_nit_sot
+    body += [f"        {h} = r[{first + s}]" for s, h in enumerate(shared)]
+    head += [f"    c{j} = nonseqs[{j}]" for j in range(info.n_nonseqs)]
+    args += shared + [f"c{j}" for j in range(info.n_nonseqs)]
+    if info.as_while:
+        body.append(f"        if r[-1]: return i + 1, [{', '.join(shared)}]")
+    lines = [*head, "    for i in range(n_steps):", f"        r = fn({', '.join(args)})", *body]
+    lines.append(f"    return n_steps, [{', '.join(shared)}]")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<scan-loop-{info.name or 'scan_fn'}>", "exec"), namespace)
+    return namespace["scan_loop"]
+
+
+def _row(offset: int, ring: int) -> str:
+    """Index of history row i + offset: in the full rows, or in a ring of `ring` rows."""
+    if ring:
+        return "0" if ring == 1 else f"(i + {offset}) % {ring}"
+    return "i" if offset == 0 else f"i + {offset}"
 
 
 def _connections(op: Scan) -> list[list[bool]]:

@@ -18,6 +18,7 @@ from labsym.optim.rules import (
     canonicalize,
     constants,
     fusion,
+    identities,
     inline,
     inplace,
     shape,
@@ -28,7 +29,7 @@ from labsym.optim.user import user_rules
 
 PHASES: tuple[str, ...] = ("merge", "canonicalize", "stabilize", "specialize", "fusion", "inplace")
 
-RULE_MODULES = (constants, inline, shape, canonicalize, stabilize, specialize, fusion, inplace)
+RULE_MODULES = (constants, inline, identities, shape, canonicalize, stabilize, specialize, fusion, inplace)
 
 OPTIMIZER_PHASES: dict[str, tuple[str, ...]] = {
     "fast_run": PHASES,

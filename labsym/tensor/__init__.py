@@ -3,7 +3,7 @@
 Facade: re-exports only (plus Theano's alternative spellings of the same functions).
 """
 
-from labsym.core.autodiff import Lop, Rop, grad
+from labsym.core.autodiff import Lop, Rop, grad, hessian, jacobian
 from labsym.core.constructors import CONSTRUCTORS as _CONSTRUCTORS
 from labsym.core.constructors import tensor
 from labsym.core.ops.basic import (
