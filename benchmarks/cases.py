@@ -15,7 +15,11 @@ N, FEATS = 400, 784
 
 def logistic_data(seed: int = 0):
     rng = np.random.default_rng(seed)
-    return rng.standard_normal((N, FEATS)), rng.integers(0, 2, size=N).astype("float64"), rng.standard_normal(FEATS)
+    return (
+        rng.standard_normal((N, FEATS)),
+        rng.integers(0, 2, size=N).astype("float64"),
+        rng.standard_normal(FEATS),
+    )
 
 
 # ---------------------------------------------------------------- call overhead

@@ -225,5 +225,7 @@ def main(rounds: int = 3) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best is kept")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds; the best is kept"
+    )
     main(parser.parse_args().rounds)

@@ -27,7 +27,9 @@ def _fmt(seconds: float) -> str:
     return f"{seconds * 1e3:9.3f} ms"
 
 
-def time_call(label: str, fn: Callable[[], object], min_time: float = 0.2, repeats: int = 7) -> Timing:
+def time_call(
+    label: str, fn: Callable[[], object], min_time: float = 0.2, repeats: int = 7
+) -> Timing:
     """Time `fn()`; the call count per repeat is chosen so one repeat lasts about `min_time`."""
     fn()
     number = 1
@@ -52,8 +54,10 @@ def time_call(label: str, fn: Callable[[], object], min_time: float = 0.2, repea
     return Timing(label, samples[len(samples) // 2], samples[0])
 
 
-def interleaved(cases: list[tuple[str, Callable[[], object]]], rounds: int = 3, **kw) -> list[Timing]:
-    """Time each case `rounds` times, interleaved, so machine noise hits all alike; keep the best round."""
+def interleaved(
+    cases: list[tuple[str, Callable[[], object]]], rounds: int = 3, **kw
+) -> list[Timing]:
+    """Time each case `rounds` times, interleaved so noise hits all alike; keep the best round."""
     best: dict[str, Timing] = {}
     for _ in range(rounds):
         for label, fn in cases:

@@ -54,14 +54,20 @@ def verify_grad(
     f_out = function(inputs, output, mode=mode, on_unused_input="ignore")
     value = np.asarray(f_out(*pt))
     # the least precise of the inputs and the output sets the step and the tolerances
-    candidates = [p.dtype.name for p in pt] + ([output.dtype] if output.dtype in _DEFAULT_EPS else [])
+    candidates = [p.dtype.name for p in pt] + (
+        [output.dtype] if output.dtype in _DEFAULT_EPS else []
+    )
     dtype = min(candidates, key=lambda d: np.dtype(d).itemsize)
     eps = eps if eps is not None else _DEFAULT_EPS[dtype]
     abs_tol = abs_tol if abs_tol is not None else _DEFAULT_TOL[dtype]
     rel_tol = rel_tol if rel_tol is not None else _DEFAULT_TOL[dtype]
     for _ in range(n_tests):
-        projection = rng.uniform(0.5, 1.5, size=value.shape) * rng.choice([-1.0, 1.0], size=value.shape)
-        projection = np.asarray(projection, dtype=output.dtype if output.dtype in ("float32", "float64") else "float64")
+        projection = rng.uniform(0.5, 1.5, size=value.shape) * rng.choice(
+            [-1.0, 1.0], size=value.shape
+        )
+        projection = np.asarray(
+            projection, dtype=output.dtype if output.dtype in ("float32", "float64") else "float64"
+        )
         cost = (output * projection).sum()
         f_cost = function(inputs, cost, mode=mode, on_unused_input="ignore")
         g_syms = grad(cost, inputs, disconnected_inputs="ignore")
@@ -72,7 +78,9 @@ def verify_grad(
             _compare(i, a, n, abs_tol, rel_tol, fun)
 
 
-def _numeric_grads(f_cost: Callable[..., Any], pt: list[np.ndarray], eps: float) -> list[np.ndarray]:
+def _numeric_grads(
+    f_cost: Callable[..., Any], pt: list[np.ndarray], eps: float
+) -> list[np.ndarray]:
     grads = []
     for i, p in enumerate(pt):
         g = np.zeros(p.shape, dtype="float64")
@@ -90,7 +98,9 @@ def _numeric_grads(f_cost: Callable[..., Any], pt: list[np.ndarray], eps: float)
     return grads
 
 
-def _compare(i: int, analytic: np.ndarray, numeric: np.ndarray, abs_tol: float, rel_tol: float, fun: Any) -> None:
+def _compare(
+    i: int, analytic: np.ndarray, numeric: np.ndarray, abs_tol: float, rel_tol: float, fun: Any
+) -> None:
     if analytic.shape != numeric.shape:
         raise GradientCheckError(
             f"verify_grad({getattr(fun, '__name__', fun)}): gradient of input {i} has shape "
@@ -102,7 +112,8 @@ def _compare(i: int, analytic: np.ndarray, numeric: np.ndarray, abs_tol: float, 
     if np.any(bad):
         k = int(np.argmax(np.where(bad, abs_err, -1)))
         raise GradientCheckError(
-            f"verify_grad({getattr(fun, '__name__', fun)}): input {i}, element {np.unravel_index(k, analytic.shape)}: "
+            f"verify_grad({getattr(fun, '__name__', fun)}): input {i}, "
+            f"element {np.unravel_index(k, analytic.shape)}: "
             f"analytic {analytic.reshape(-1)[k]:.6g} vs numeric {numeric.reshape(-1)[k]:.6g} "
             f"(abs err {abs_err.reshape(-1)[k]:.3g}, rel err {rel_err.reshape(-1)[k]:.3g}, "
             f"tolerances abs {abs_tol} rel {rel_tol})"

@@ -69,11 +69,19 @@ UNARY = [
     OpRecord("ceil", m.ceil, np.ceil, grad=False),
     OpRecord("floor", m.floor, np.floor, grad=False),
     OpRecord("round", m.round, np.round, grad=False),
-    OpRecord("round_away", lambda x: m.round(x, "half_away_from_zero"), _ref_round_away, grad=False),
+    OpRecord(
+        "round_away", lambda x: m.round(x, "half_away_from_zero"), _ref_round_away, grad=False
+    ),
     OpRecord("sgn", m.sgn, np.sign, grad=False, int_ok=True),
     OpRecord("isnan", m.isnan, np.isnan, grad=False),
     OpRecord("isinf", m.isinf, np.isinf, grad=False),
-    OpRecord("cast_float32", lambda x: m.cast(x, "float32"), lambda x: x.astype("float32"), dtypes=("float64",), grad=True),
+    OpRecord(
+        "cast_float32",
+        lambda x: m.cast(x, "float32"),
+        lambda x: x.astype("float32"),
+        dtypes=("float64",),
+        grad=True,
+    ),
     OpRecord("cast_int32", lambda x: m.cast(x, "int32"), lambda x: x.astype("int32"), grad=False),
 ]
 
@@ -82,7 +90,9 @@ BINARY = [
     OpRecord("sub", m.sub, np.subtract, nin=2, int_ok=True),
     OpRecord("mul", m.mul, np.multiply, nin=2, int_ok=True),
     OpRecord("true_div", m.true_div, np.true_divide, nin=2, domain=(0.5, 3.0)),
-    OpRecord("int_div", m.int_div, np.floor_divide, nin=2, domain=(0.5, 9.0), grad=False, int_ok=True),
+    OpRecord(
+        "int_div", m.int_div, np.floor_divide, nin=2, domain=(0.5, 9.0), grad=False, int_ok=True
+    ),
     OpRecord("mod", m.mod, np.mod, nin=2, domain=(0.5, 9.0), grad=False, int_ok=True),
     OpRecord("pow", m.pow, np.power, nin=2, domain=(0.5, 2.0)),
     OpRecord("maximum", m.maximum, np.maximum, nin=2, int_ok=True),
@@ -101,7 +111,12 @@ BINARY = [
 
 TERNARY = [
     OpRecord("clip", m.clip, np.clip, nin=3, extra={"sorted_bounds": True}),
-    OpRecord("switch", lambda c, a, b: m.switch(m.gt(c, 0), a, b), lambda c, a, b: np.where(c > 0, a, b), nin=3),
+    OpRecord(
+        "switch",
+        lambda c, a, b: m.switch(m.gt(c, 0), a, b),
+        lambda c, a, b: np.where(c > 0, a, b),
+        nin=3,
+    ),
 ]
 
 RECORDS = UNARY + BINARY + TERNARY
@@ -131,41 +146,135 @@ def _shaped():
     from labsym.core.ops import basic, blas, nnet, reduce, shape, subtensor
 
     return [
-        ShapedRecord("sum", lambda x: reduce.sum(x, axis=0), lambda x: np.sum(x, axis=0), (((3, 4),), ((5,),))),
-        ShapedRecord("sum_all_keepdims", lambda x: reduce.sum(x, keepdims=True), lambda x: np.sum(x, keepdims=True), (((3, 4),), ((2, 3, 2),))),
-        ShapedRecord("prod", lambda x: reduce.prod(x, axis=-1), lambda x: np.prod(x, axis=-1), (((3, 4),),), domain=(0.5, 1.5)),
-        ShapedRecord("mean", lambda x: reduce.mean(x, axis=(0, 1)), lambda x: np.mean(x, axis=(0, 1)), (((2, 3, 4),),)),
-        ShapedRecord("var", lambda x: reduce.var(x, axis=1), lambda x: np.var(x, axis=1), (((3, 5),),)),
-        ShapedRecord("std", lambda x: reduce.std(x, axis=0), lambda x: np.std(x, axis=0), (((4, 3),),)),
-        ShapedRecord("max", lambda x: reduce.max(x, axis=1), lambda x: np.max(x, axis=1), (((3, 4),),)),
+        ShapedRecord(
+            "sum",
+            lambda x: reduce.sum(x, axis=0),
+            lambda x: np.sum(x, axis=0),
+            (((3, 4),), ((5,),)),
+        ),
+        ShapedRecord(
+            "sum_all_keepdims",
+            lambda x: reduce.sum(x, keepdims=True),
+            lambda x: np.sum(x, keepdims=True),
+            (((3, 4),), ((2, 3, 2),)),
+        ),
+        ShapedRecord(
+            "prod",
+            lambda x: reduce.prod(x, axis=-1),
+            lambda x: np.prod(x, axis=-1),
+            (((3, 4),),),
+            domain=(0.5, 1.5),
+        ),
+        ShapedRecord(
+            "mean",
+            lambda x: reduce.mean(x, axis=(0, 1)),
+            lambda x: np.mean(x, axis=(0, 1)),
+            (((2, 3, 4),),),
+        ),
+        ShapedRecord(
+            "var", lambda x: reduce.var(x, axis=1), lambda x: np.var(x, axis=1), (((3, 5),),)
+        ),
+        ShapedRecord(
+            "std", lambda x: reduce.std(x, axis=0), lambda x: np.std(x, axis=0), (((4, 3),),)
+        ),
+        ShapedRecord(
+            "max", lambda x: reduce.max(x, axis=1), lambda x: np.max(x, axis=1), (((3, 4),),)
+        ),
         ShapedRecord("min", lambda x: reduce.min(x), lambda x: np.min(x), (((3, 4),),)),
-        ShapedRecord("argmax", lambda x: reduce.argmax(x, axis=0), lambda x: np.argmax(x, axis=0), (((3, 4),),), grad=False),
+        ShapedRecord(
+            "argmax",
+            lambda x: reduce.argmax(x, axis=0),
+            lambda x: np.argmax(x, axis=0),
+            (((3, 4),),),
+            grad=False,
+        ),
         ShapedRecord("dot_mm", blas.dot, np.dot, (((3, 4), (4, 2)),)),
         ShapedRecord("dot_mv", blas.dot, np.dot, (((3, 4), (4,)),)),
         ShapedRecord("dot_vv", blas.dot, np.dot, (((4,), (4,)),)),
-        ShapedRecord("tensordot", lambda a, b: blas.tensordot(a, b, 2), lambda a, b: np.tensordot(a, b, 2), (((2, 3, 4), (3, 4, 2)),)),
+        ShapedRecord(
+            "tensordot",
+            lambda a, b: blas.tensordot(a, b, 2),
+            lambda a, b: np.tensordot(a, b, 2),
+            (((2, 3, 4), (3, 4, 2)),),
+        ),
         ShapedRecord("outer", blas.outer, np.outer, (((3,), (4,)),)),
-        ShapedRecord("batched_dot", blas.batched_dot, lambda a, b: np.einsum("bij,bjk->bik", a, b), (((2, 3, 4), (2, 4, 2)),)),
+        ShapedRecord(
+            "batched_dot",
+            blas.batched_dot,
+            lambda a, b: np.einsum("bij,bjk->bik", a, b),
+            (((2, 3, 4), (2, 4, 2)),),
+        ),
         ShapedRecord("matmul", blas.matmul, np.matmul, (((2, 3, 4), (2, 4, 5)),)),
-        ShapedRecord("reshape", lambda x: shape.reshape(x, (2, -1)), lambda x: x.reshape(2, -1), (((3, 4),),)),
-        ShapedRecord("flatten", lambda x: shape.flatten(x, 2), lambda x: x.reshape(x.shape[0], -1), (((2, 3, 4),),)),
+        ShapedRecord(
+            "reshape", lambda x: shape.reshape(x, (2, -1)), lambda x: x.reshape(2, -1), (((3, 4),),)
+        ),
+        ShapedRecord(
+            "flatten",
+            lambda x: shape.flatten(x, 2),
+            lambda x: x.reshape(x.shape[0], -1),
+            (((2, 3, 4),),),
+        ),
         ShapedRecord("transpose", shape.transpose, np.transpose, (((2, 3, 4),),)),
-        ShapedRecord("concatenate", lambda a, b: basic.concatenate([a, b], axis=1), lambda a, b: np.concatenate([a, b], 1), (((2, 3), (2, 4)),)),
-        ShapedRecord("stack", lambda a, b: basic.stack([a, b], axis=1), lambda a, b: np.stack([a, b], 1), (((2, 3), (2, 3)),)),
-        ShapedRecord("tile", lambda x: basic.tile(x, (2, 1)), lambda x: np.tile(x, (2, 1)), (((2, 3),),)),
-        ShapedRecord("repeat", lambda x: basic.repeat(x, 2, axis=0), lambda x: np.repeat(x, 2, axis=0), (((2, 3),),)),
+        ShapedRecord(
+            "concatenate",
+            lambda a, b: basic.concatenate([a, b], axis=1),
+            lambda a, b: np.concatenate([a, b], 1),
+            (((2, 3), (2, 4)),),
+        ),
+        ShapedRecord(
+            "stack",
+            lambda a, b: basic.stack([a, b], axis=1),
+            lambda a, b: np.stack([a, b], 1),
+            (((2, 3), (2, 3)),),
+        ),
+        ShapedRecord(
+            "tile", lambda x: basic.tile(x, (2, 1)), lambda x: np.tile(x, (2, 1)), (((2, 3),),)
+        ),
+        ShapedRecord(
+            "repeat",
+            lambda x: basic.repeat(x, 2, axis=0),
+            lambda x: np.repeat(x, 2, axis=0),
+            (((2, 3),),),
+        ),
         ShapedRecord("subtensor", lambda x: x[1:, ::-2], lambda x: x[1:, ::-2], (((4, 5),),)),
-        ShapedRecord("advanced_subtensor1", lambda x: x[[0, 2, 0]], lambda x: x[[0, 2, 0]], (((4, 3),),)),
-        ShapedRecord("boolean_mask", lambda x: x[x > 0], lambda x: x[x > 0], (((4, 3),),), grad=False),
-        ShapedRecord("inc_subtensor", lambda x, y: subtensor.inc_subtensor(x[1:3], y), lambda x, y: _inc(x, slice(1, 3), y), (((4, 3), (2, 3)),)),
-        ShapedRecord("set_subtensor", lambda x, y: subtensor.set_subtensor(x[0], y), lambda x, y: _set(x, 0, y), (((4, 3), (3,)),)),
+        ShapedRecord(
+            "advanced_subtensor1", lambda x: x[[0, 2, 0]], lambda x: x[[0, 2, 0]], (((4, 3),),)
+        ),
+        ShapedRecord(
+            "boolean_mask", lambda x: x[x > 0], lambda x: x[x > 0], (((4, 3),),), grad=False
+        ),
+        ShapedRecord(
+            "inc_subtensor",
+            lambda x, y: subtensor.inc_subtensor(x[1:3], y),
+            lambda x, y: _inc(x, slice(1, 3), y),
+            (((4, 3), (2, 3)),),
+        ),
+        ShapedRecord(
+            "set_subtensor",
+            lambda x, y: subtensor.set_subtensor(x[0], y),
+            lambda x, y: _set(x, 0, y),
+            (((4, 3), (3,)),),
+        ),
         ShapedRecord("softmax", nnet.softmax, _np_softmax, (((3, 5),), ((4,),))),
-        ShapedRecord("log_softmax", nnet.log_softmax, lambda x: np.log(_np_softmax(x)), (((3, 5),),)),
+        ShapedRecord(
+            "log_softmax", nnet.log_softmax, lambda x: np.log(_np_softmax(x)), (((3, 5),),)
+        ),
         ShapedRecord("relu", nnet.relu, lambda x: np.maximum(x, 0), (((3, 5),),)),
-        ShapedRecord("binary_crossentropy", nnet.binary_crossentropy,
-                     lambda o, t: -(t * np.log(o) + (1 - t) * np.log(1 - o)), (((3, 4), (3, 4)),), domain=(0.1, 0.9)),
-        ShapedRecord("categorical_crossentropy_1hot", nnet.categorical_crossentropy,
-                     lambda p, y: -np.log(p[np.arange(len(y)), y]), (((4, 3), (4,)),), domain=(0.1, 0.9), int_inputs=(1,)),
+        ShapedRecord(
+            "binary_crossentropy",
+            nnet.binary_crossentropy,
+            lambda o, t: -(t * np.log(o) + (1 - t) * np.log(1 - o)),
+            (((3, 4), (3, 4)),),
+            domain=(0.1, 0.9),
+        ),
+        ShapedRecord(
+            "categorical_crossentropy_1hot",
+            nnet.categorical_crossentropy,
+            lambda p, y: -np.log(p[np.arange(len(y)), y]),
+            (((4, 3), (4,)),),
+            domain=(0.1, 0.9),
+            int_inputs=(1,),
+        ),
     ]
 
 

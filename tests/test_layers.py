@@ -66,7 +66,9 @@ def test_imports_point_down_the_layers(path: Path):
             continue
         # `from labsym.core.ops import math` names a module: judge the module, not the attribute
         layer = _layer(target)
-        assert layer <= own, f"{path.name}:{lineno} imports {target} (layer {layer}) from layer {own}"
+        assert layer <= own, (
+            f"{path.name}:{lineno} imports {target} (layer {layer}) from layer {own}"
+        )
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))

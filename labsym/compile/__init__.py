@@ -109,7 +109,9 @@ def get_mode(mode: Any) -> core_io.Mode:
         return mode
     name = config.mode if mode is None else str(mode)
     if name not in _PREDEFINED:
-        raise ValueError(f"unknown mode {name!r}; expected a Mode or one of {', '.join(_PREDEFINED)}")
+        raise ValueError(
+            f"unknown mode {name!r}; expected a Mode or one of {', '.join(_PREDEFINED)}"
+        )
     linker, optimizer = _PREDEFINED[name]
     if mode is None and config.optimizer != "fast_run":
         optimizer = config.optimizer

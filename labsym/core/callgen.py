@@ -61,7 +61,11 @@ def alias_roots(var: Variable, inputs: set) -> set:
 
 
 def _input_check(name: str, var: Variable, k: int) -> str:
-    conds = [f"{name}.__class__ is not _nd", f"{name}.dtype is not _dt{k}", f"{name}.ndim != {var.type.ndim}"]
+    conds = [
+        f"{name}.__class__ is not _nd",
+        f"{name}.dtype is not _dt{k}",
+        f"{name}.ndim != {var.type.ndim}",
+    ]
     for axis, dim in enumerate(var.type.shape):
         if dim is not None:
             conds.append(f"{name}.shape[{axis}] != {dim}")
@@ -82,7 +86,12 @@ def generate_call(plan: CallPlan):
     """Build the `__call__(self, *args, **kwargs)` function for a plan."""
     fg = plan.fgraph
     names = _Names()
-    ns: dict[str, Any] = {"_nd": np.ndarray, "_asarray": np.asarray, "_copy": np.array, "_bind": plan.bind}
+    ns: dict[str, Any] = {
+        "_nd": np.ndarray,
+        "_asarray": np.asarray,
+        "_copy": np.array,
+        "_bind": plan.bind,
+    }
     ns["_fail"] = plan.fail
     lines = ["def __call__(self, *args, **kwargs):"]
     n_args = len(plan.explicit)
@@ -132,7 +141,11 @@ def generate_call(plan: CallPlan):
             lines.append(indent + text)
             plan.line_nodes[len(lines)] = stmt.node
         if plan.allow_gc and stmt.may_free_after:
-            dead = [v for v in last_use.get(position, ()) if v not in keep and not isinstance(v, Constant)]
+            dead = [
+                v
+                for v in last_use.get(position, ())
+                if v not in keep and not isinstance(v, Constant)
+            ]
             if dead:
                 lines.append(indent + "del " + ", ".join(names[v] for v in dead))
     lines.append("        pass")
@@ -183,7 +196,9 @@ def _emit_outputs(plan: CallPlan, names: _Names, lines: list[str], inputs: set) 
     for k, (index, borrow) in enumerate(plan.outputs):
         var = fg.outputs[index]
         expr = names[var]
-        must_copy = not borrow and (bool(alias_roots(var, inputs)) or var in seen or var in update_vars)
+        must_copy = not borrow and (
+            bool(alias_roots(var, inputs)) or var in seen or var in update_vars
+        )
         seen.add(var)
         if must_copy:
             expr = f"_copy({expr})"
@@ -196,7 +211,7 @@ def _emit_outputs(plan: CallPlan, names: _Names, lines: list[str], inputs: set) 
 
 def _emit_updates(plan: CallPlan, names: _Names, lines: list[str], inputs: set) -> None:
     # all values are computed above; committing last means a failed call changes nothing
-    for k, (index, container) in enumerate(plan.updates):
+    for k, (index, _) in enumerate(plan.updates):
         var = plan.fgraph.outputs[index]
         expr = names[var]
         if alias_roots(var, inputs):

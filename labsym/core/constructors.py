@@ -42,7 +42,13 @@ def tensor(
 
     Theano's positional form `tensor(dtype, broadcastable)` is accepted too.
     """
-    if isinstance(dtype, str) and shape is None and broadcastable is None and ndim is None and dtype not in dtypes.ALL_DTYPES + ("floatX",):
+    if (
+        isinstance(dtype, str)
+        and shape is None
+        and broadcastable is None
+        and ndim is None
+        and dtype not in dtypes.ALL_DTYPES + ("floatX",)
+    ):
         raise TypeError(f"tensor(): unknown dtype {dtype!r}")
     if shape is None and broadcastable is None:
         shape = (None,) * (ndim or 0)
@@ -56,7 +62,9 @@ def _make_kind(kind: str, fixed_dtype: str | None):
         # be used as itypes/otypes of custom Ops
         return TensorType(fixed_dtype, shape)
 
-    def make(name: str | None = None, dtype: Any = None, shape_: Sequence[int | None] | None = None):
+    def make(
+        name: str | None = None, dtype: Any = None, shape_: Sequence[int | None] | None = None
+    ):
         return TensorType(_resolve(dtype), shape if shape_ is None else shape_)(name)
 
     make.__doc__ = f"A symbolic {kind} (dtype floatX unless given)."

@@ -38,7 +38,9 @@ def canonical_dtype(dtype: object) -> str:
     try:
         name = np.dtype(dtype).name  # type: ignore[call-overload]
     except TypeError as exc:
-        raise TypeError(f"unknown dtype {dtype!r}; expected one of {', '.join(ALL_DTYPES)}") from exc
+        raise TypeError(
+            f"unknown dtype {dtype!r}; expected one of {', '.join(ALL_DTYPES)}"
+        ) from exc
     if name not in ALL_DTYPES:
         raise TypeError(f"unsupported dtype {name!r}; expected one of {', '.join(ALL_DTYPES)}")
     return name

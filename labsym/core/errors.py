@@ -43,7 +43,9 @@ def describe_node_failure(
     lines.append(f"Inputs shapes: {shapes}")
     strides = [getattr(v, "strides", ()) if v is not _MISSING else "?" for v in values]
     lines.append(f"Inputs strides: {strides}")
-    lines.append(f"Inputs values: [{', '.join(_small(v) if v is not _MISSING else '?' for v in values)}]")
+    lines.append(
+        f"Inputs values: [{', '.join(_small(v) if v is not _MISSING else '?' for v in values)}]"
+    )
     trace = node.outputs[0].trace if node.outputs else None
     if trace is not None:
         lines.append("The node was created at:")
@@ -85,7 +87,11 @@ def raise_runtime_error(function: Any, exc: BaseException, local_values: dict[st
             values[i] = v.data
     order = [nc.node for nc in plan.node_codes]
     message = describe_node_failure(
-        node, values, exc, function.maker.mode.describe_node, order.index(node) if node in order else None
+        node,
+        values,
+        exc,
+        function.maker.mode.describe_node,
+        order.index(node) if node in order else None,
     )
     try:
         new = type(exc)(message)

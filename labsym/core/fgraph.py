@@ -43,7 +43,9 @@ class FunctionGraph:
         self._listeners: list[Callable[..., None]] = []
         for inp in self.inputs:
             if inp.owner is not None:
-                raise ValueError(f"FunctionGraph input {inp} is computed by {inp.owner}; inputs must be roots")
+                raise ValueError(
+                    f"FunctionGraph input {inp} is computed by {inp.owner}; inputs must be roots"
+                )
             self._add_variable(inp)
         for i, out in enumerate(outputs):
             self._import(out)
@@ -62,10 +64,14 @@ class FunctionGraph:
                 continue
             for i, inp in enumerate(node.inputs):
                 if inp not in self.variables:
-                    if inp.owner is None and not isinstance(inp, Constant) and inp not in self.inputs:
+                    if (
+                        inp.owner is None
+                        and not isinstance(inp, Constant)
+                        and inp not in self.inputs
+                    ):
                         raise ValueError(
-                            f"the graph needs {inp} (created at {inp.trace}), which is not an input; "
-                            "pass it in the inputs list or give it a value with givens"
+                            f"the graph needs {inp} (created at {inp.trace}), which is not an "
+                            "input; pass it in the inputs list or give it a value with givens"
                         )
                     self._add_variable(inp)
                 self.clients[inp].append((node, i))
@@ -99,7 +105,9 @@ class FunctionGraph:
                         stack.append(inp)
 
     # ------------------------------------------------------------------ editing
-    def change_input(self, client: Any, index: int, new: Variable, reason: str | None = None) -> None:
+    def change_input(
+        self, client: Any, index: int, new: Variable, reason: str | None = None
+    ) -> None:
         """Make `client` (an Apply or OUTPUT) read `new` at input `index`."""
         if client == OUTPUT:
             old = self.outputs[index]
@@ -131,7 +139,9 @@ class FunctionGraph:
         for client, index in list(self.clients[var]):
             self.change_input(client, index, new, reason)
 
-    def replace_all(self, pairs: Iterable[tuple[Variable, Variable]], reason: str | None = None) -> None:
+    def replace_all(
+        self, pairs: Iterable[tuple[Variable, Variable]], reason: str | None = None
+    ) -> None:
         for var, new in pairs:
             self.replace(var, new, reason)
 

@@ -29,7 +29,9 @@ class UnusedInputError(ValueError):
 class FunctionMaker:
     """What a Function was built from (Theano's `f.maker`): fgraph, inputs, outputs, mode."""
 
-    def __init__(self, fgraph: FunctionGraph, inputs: list[In], outputs: list[Out], mode: Mode, spec: dict):
+    def __init__(
+        self, fgraph: FunctionGraph, inputs: list[In], outputs: list[Out], mode: Mode, spec: dict
+    ):
         self.fgraph = fgraph
         self.inputs = inputs
         self.outputs = outputs
@@ -42,7 +44,9 @@ class Function:
 
     _plan: CallPlan
 
-    def __init__(self, maker: FunctionMaker, plan: CallPlan, name: str | None, profile: Any) -> None:
+    def __init__(
+        self, maker: FunctionMaker, plan: CallPlan, name: str | None, profile: Any
+    ) -> None:
         self.maker = maker
         self._plan = plan
         self.name = name
@@ -72,7 +76,13 @@ class Function:
         """The generated Python source of `__call__` (what actually runs)."""
         return type(self).__call__.__labsym_source__  # type: ignore[attr-defined]
 
-    def copy(self, share_memory: bool = False, swap: Mapping | None = None, delete_updates: bool = False, name: str | None = None) -> Function:
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: Mapping | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+    ) -> Function:
         """Recompile the same function; `swap` maps shared variables to replacements."""
         spec = dict(self.maker.spec)
         if swap:
@@ -94,18 +104,27 @@ class _Binder:
         self.containers: dict[int, Container] = {}
         for i, spec in enumerate(inputs):
             if spec.value is not None or spec.update is not None:
-                value = spec.variable.type.filter(spec.value, allow_downcast=True) if spec.value is not None else None
+                value = (
+                    spec.variable.type.filter(spec.value, allow_downcast=True)
+                    if spec.value is not None
+                    else None
+                )
                 self.containers[i] = Container(spec.variable.type, value, spec.name)
         self.positions = {spec.name: i for i, spec in enumerate(inputs) if spec.name}
 
     def __call__(self, args: tuple, kwargs: dict) -> tuple:
         n = len(self.inputs)
         if len(args) > n:
-            raise TypeError(f"function {self.fname} takes {n} inputs, got {len(args)} positional arguments")
+            raise TypeError(
+                f"function {self.fname} takes {n} inputs, got {len(args)} positional arguments"
+            )
         values: list[Any] = list(args) + [_MISSING] * (n - len(args))
         for key, value in kwargs.items():
             if key not in self.positions:
-                raise TypeError(f"function {self.fname} has no input named {key!r}; inputs: {list(self.positions)}")
+                raise TypeError(
+                    f"function {self.fname} has no input named {key!r}; "
+                    f"inputs: {list(self.positions)}"
+                )
             i = self.positions[key]
             if values[i] is not _MISSING:
                 raise TypeError(f"function {self.fname}: input {key!r} given twice")
@@ -116,7 +135,10 @@ class _Binder:
                     values[i] = self.containers[i].value
                 else:
                     spec = self.inputs[i]
-                    raise TypeError(f"function {self.fname}: missing required input {spec.name or spec.variable} (position {i})")
+                    raise TypeError(
+                        f"function {self.fname}: missing required input "
+                        f"{spec.name or spec.variable} (position {i})"
+                    )
         return tuple(values)
 
 
@@ -146,13 +168,16 @@ def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Any]]:
     if isinstance(updates, (set, frozenset)):
         raise TypeError(
             "updates must be ordered (a list of (shared, expression) pairs or a dict/OrderedDict): "
-            "iterating a set is not deterministic, so the compiled function could differ between runs"
+            "iterating a set is not deterministic, so the compiled function could differ between "
+            "runs"
         )
     pairs = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
     out = []
     for pair in pairs:
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise TypeError(f"each update must be a (shared_variable, new_expression) pair, got {pair!r}")
+            raise TypeError(
+                f"each update must be a (shared_variable, new_expression) pair, got {pair!r}"
+            )
         out.append((pair[0], pair[1]))
     return out
 
@@ -161,7 +186,9 @@ def _check_update(target: Any, expr: Any) -> Variable:
     from labsym.core.variable import as_tensor_variable
 
     if not isinstance(target, SharedVariable):
-        raise TypeError(f"update target {target} is not a shared variable; only shared variables can be updated")
+        raise TypeError(
+            f"update target {target} is not a shared variable; only shared variables can be updated"
+        )
     value = as_tensor_variable(expr)
     if value.type == target.type or target.type.is_super(value.type):
         return value
@@ -173,7 +200,8 @@ def _check_update(target: Any, expr: Any) -> Variable:
     if value.dtype != target.dtype:
         raise TypeError(
             f"update of shared variable {target} ({target.type}) has dtype {value.dtype} "
-            f"({value.type}); cast it with .astype('{target.dtype}') so the shared value keeps its type"
+            f"({value.type}); cast it with .astype('{target.dtype}') so the shared value keeps "
+            "its type"
         )
     from labsym.core.ops.shape import specify_shape
 
@@ -190,7 +218,9 @@ def _apply_givens(variables: list, givens: Any, rebuild_strict: bool) -> list:
     for old, new in pairs:
         new = as_tensor_variable(new) if not isinstance(new, Variable) else new
         if rebuild_strict and old.type != new.type and not old.type.is_super(new.type):
-            raise TypeError(f"givens: {old} has type {old.type} but its replacement {new} has type {new.type}")
+            raise TypeError(
+                f"givens: {old} has type {old.type} but its replacement {new} has type {new.type}"
+            )
         memo[old] = new
     _, replaced, _ = clone_graph([], variables, memo=memo, copy_inputs=False)
     return replaced
@@ -205,11 +235,15 @@ def _collect_default_updates(outputs: list, updates: list, no_default_updates: A
     while frontier and not skip_all:
         found = []
         for var in ancestors(frontier):
-            if isinstance(var, SharedVariable) and var.default_update is not None:
-                if var not in targets and var not in skip:
-                    targets.add(var)
-                    extra.append((var, var.default_update))
-                    found.append(var.default_update)
+            if (
+                isinstance(var, SharedVariable)
+                and var.default_update is not None
+                and var not in targets
+                and var not in skip
+            ):
+                targets.add(var)
+                extra.append((var, var.default_update))
+                found.append(var.default_update)
         frontier = found
     return extra
 
@@ -241,13 +275,21 @@ def function(
     _check_inputs(in_specs)
     update_pairs = [(t, _check_update(t, e)) for t, e in _normalize_updates(updates)]
     _check_duplicate_targets(update_pairs)
-    update_pairs += [(t, _check_update(t, e)) for t, e in _collect_default_updates(
-        [o.variable for o in out_specs], update_pairs, no_default_updates)]
+    update_pairs += [
+        (t, _check_update(t, e))
+        for t, e in _collect_default_updates(
+            [o.variable for o in out_specs], update_pairs, no_default_updates
+        )
+    ]
     stateful = [(spec.variable, spec.update) for spec in in_specs if spec.update is not None]
-    roots = [o.variable for o in out_specs] + [e for _, e in update_pairs] + [u for _, u in stateful]
+    roots = (
+        [o.variable for o in out_specs] + [e for _, e in update_pairs] + [u for _, u in stateful]
+    )
     roots = _apply_givens(roots, givens, rebuild_strict)
     explicit = [spec.variable for spec in in_specs]
-    shared_vars = [v for v in ancestors(roots, explicit) if isinstance(v, SharedVariable) and v not in explicit]
+    shared_vars = [
+        v for v in ancestors(roots, explicit) if isinstance(v, SharedVariable) and v not in explicit
+    ]
     _check_unused(in_specs, roots, on_unused_input)
     fgraph = FunctionGraph(explicit + shared_vars, roots)
     fname = name or "<anonymous>"
@@ -262,12 +304,20 @@ def function(
     n_out = len(out_specs)
     plan = CallPlan(
         fgraph=fgraph,
-        explicit=[(fgraph.inputs[i], _input_filter(s, i, fname, allow_input_downcast), s) for i, s in enumerate(in_specs)],
+        explicit=[
+            (fgraph.inputs[i], _input_filter(s, i, fname, allow_input_downcast), s)
+            for i, s in enumerate(in_specs)
+        ],
         shared=[(fgraph.inputs[len(explicit) + k], v.container) for k, v in enumerate(shared_vars)],
         outputs=[(k, o.borrow) for k, o in enumerate(out_specs)],
         updates=[(n_out + k, t.container) for k, (t, _) in enumerate(update_pairs)]
-        + [(n_out + len(update_pairs) + k, binder.containers[in_specs.index(next(s for s in in_specs if s.variable is v))])
-           for k, (v, _) in enumerate(stateful)],
+        + [
+            (
+                n_out + len(update_pairs) + k,
+                binder.containers[in_specs.index(next(s for s in in_specs if s.variable is v))],
+            )
+            for k, (v, _) in enumerate(stateful)
+        ],
         structure=structure,
         node_codes=node_codes,
         allow_gc=allow_gc,
@@ -308,14 +358,19 @@ def _check_inputs(in_specs: list[In]) -> None:
     for i, spec in enumerate(in_specs):
         var = spec.variable
         if not isinstance(var, Variable):
-            raise TypeError(f"function input {i} is {var!r}, not a symbolic variable (inputs must be a list of variables)")
+            raise TypeError(
+                f"function input {i} is {var!r}, not a symbolic variable "
+                "(inputs must be a list of variables)"
+            )
         if isinstance(var, SharedVariable):
             raise TypeError(
                 f"cannot use shared variable {var} as explicit input {i}; shared variables are "
                 "implicit inputs. Substitute a non-shared variable via givens if you need to"
             )
         if isinstance(var, Constant):
-            raise TypeError(f"function input {i} ({var}) is a constant; inputs must be symbolic variables")
+            raise TypeError(
+                f"function input {i} ({var}) is a constant; inputs must be symbolic variables"
+            )
         if var in seen:
             raise ValueError(f"variable {var} is given twice in the inputs list")
         seen.add(var)

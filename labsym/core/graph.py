@@ -203,7 +203,7 @@ def io_toposort(inputs: Iterable[Variable], outputs: Iterable[Variable]) -> list
 
 
 def _visit(root: Variable, stop: set, done: set, order: list) -> None:
-    # iterative post-order DFS: deep graphs (scan unrolls, long chains) must not hit recursion limits
+    # iterative post-order DFS: deep graphs (long chains) must not hit recursion limits
     stack: list[tuple[Apply, int]] = []
     if root in stop or root.owner is None or root.owner in done:
         return

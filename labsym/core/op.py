@@ -55,7 +55,9 @@ class Op:
     def make_node(self, *inputs: Any) -> Apply:
         """Type inference: check inputs and build the Apply with typed outputs."""
         if self.itypes is None or self.otypes is None:
-            raise NotImplementedError(f"{type(self).__name__} must define make_node or itypes/otypes")
+            raise NotImplementedError(
+                f"{type(self).__name__} must define make_node or itypes/otypes"
+            )
         from labsym.core.variable import as_tensor_variable
 
         if len(inputs) != len(self.itypes):
@@ -95,7 +97,10 @@ class Op:
         raise NotImplementedError(f"{self} does not define a gradient")
 
     def L_op(
-        self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Variable]
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        output_grads: Sequence[Variable],
     ) -> list:
         """Vector-Jacobian product; by default the Theano-style `grad(inputs, output_grads)`."""
         return self.grad(inputs, output_grads)

@@ -61,7 +61,12 @@ class ProfileStats:
             f"    Linker time: {self.linker_time:e}s",
         ]
         for key, title in (("class", "Class"), ("op", "Ops"), ("apply", "Apply")):
-            lines += ["", title, "-" * len(title), "<% time> <sum %> <apply time> <time per call> <#call> <#apply> <name>"]
+            lines += [
+                "",
+                title,
+                "-" * len(title),
+                "<% time> <sum %> <apply time> <time per call> <#call> <#apply> <name>",
+            ]
             cumulative = 0.0
             for label, t, c, a in self.rows_by(key)[:n_rows]:
                 cumulative += t

@@ -44,7 +44,10 @@ class ScalarOp:
     cuda: str | None = None  # CUDA expression, only where it differs from `c`
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ScalarOp) and (self.name, self.params) == (other.name, other.params)
+        return isinstance(other, ScalarOp) and (self.name, self.params) == (
+            other.name,
+            other.params,
+        )
 
     def __hash__(self) -> int:
         return hash((ScalarOp, self.name, self.params))
@@ -82,7 +85,9 @@ def _softplus(x):
 
 def _second(a, b):
     a_shape, b_shape = np.shape(a), np.shape(b)
-    if len(a_shape) == len(b_shape) and all(bd == 1 or bd == ad for ad, bd in zip(a_shape, b_shape)):
+    if len(a_shape) == len(b_shape) and all(
+        bd == 1 or bd == ad for ad, bd in zip(a_shape, b_shape)
+    ):
         shape = a_shape
     else:
         shape = np.broadcast_shapes(a_shape, b_shape)
@@ -110,7 +115,9 @@ class LazyUfunc:
 
 
 def _round_half_away_from_zero(x):
-    return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(np.result_type(x), copy=False)
+    return np.where(x >= 0, np.floor(x + 0.5), np.ceil(x - 0.5)).astype(
+        np.result_type(x), copy=False
+    )
 
 
 def _make_cast(dtype: str) -> Callable[[Any], Any]:
@@ -175,7 +182,11 @@ def _g_switch(m, ins, out, gz):
 
 def _g_cast(m, ins, out, gz):
     (x,) = ins
-    return [m.cast(gz, x.dtype)] if dtypes.is_float(x.dtype) or x.dtype in dtypes.COMPLEX_DTYPES else [None]
+    return (
+        [m.cast(gz, x.dtype)]
+        if dtypes.is_float(x.dtype) or x.dtype in dtypes.COMPLEX_DTYPES
+        else [None]
+    )
 
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -195,18 +206,44 @@ def _zero_grads(n: int) -> Callable[..., list]:
 
 _TABLE = [
     # arithmetic
-    _binary("add", np.add, "{0} + {1}", lambda m, i, o, gz: [gz, gz], identity=0, commutative=True, associative=True),
+    _binary(
+        "add",
+        np.add,
+        "{0} + {1}",
+        lambda m, i, o, gz: [gz, gz],
+        identity=0,
+        commutative=True,
+        associative=True,
+    ),
     _binary("sub", np.subtract, "{0} - {1}", lambda m, i, o, gz: [gz, -gz], accepts_bool=False),
-    _binary("mul", np.multiply, "{0} * {1}", _g_mul, identity=1, commutative=True, associative=True),
+    _binary(
+        "mul", np.multiply, "{0} * {1}", _g_mul, identity=1, commutative=True, associative=True
+    ),
     _binary("true_div", np.true_divide, "{0} / {1}", _g_true_div, output="float"),
     _binary("int_div", np.floor_divide, "floor_div({0}, {1})", _zero_grads(2)),
     _binary("mod", np.mod, "py_mod({0}, {1})", _g_mod),
     _binary("pow", np.power, "pow({0}, {1})", _g_pow),
-    _binary("maximum", np.maximum, "({0} > {1} ? {0} : {1})", _g_maximum, commutative=True, associative=True),
-    _binary("minimum", np.minimum, "({0} < {1} ? {0} : {1})", _g_minimum, commutative=True, associative=True),
+    _binary(
+        "maximum",
+        np.maximum,
+        "({0} > {1} ? {0} : {1})",
+        _g_maximum,
+        commutative=True,
+        associative=True,
+    ),
+    _binary(
+        "minimum",
+        np.minimum,
+        "({0} < {1} ? {0} : {1})",
+        _g_minimum,
+        commutative=True,
+        associative=True,
+    ),
     _binary("arctan2", np.arctan2, "atan2({0}, {1})", _g_arctan2, output="float"),
     _binary("second", _second, "{1}", lambda m, i, o, gz: [ZERO, gz]),
-    _unary("neg", np.negative, "-{0}", lambda m, i, o, gz: [-gz], output="upcast", accepts_bool=False),
+    _unary(
+        "neg", np.negative, "-{0}", lambda m, i, o, gz: [-gz], output="upcast", accepts_bool=False
+    ),
     _unary("abs", np.abs, "fabs({0})", lambda m, i, o, gz: [gz * m.sgn(i[0])], output="upcast"),
     _unary("sqr", np.square, "{0} * {0}", lambda m, i, o, gz: [gz * 2 * i[0]], output="upcast"),
     _unary("sqrt", np.sqrt, "sqrt({0})", lambda m, i, o, gz: [gz * 0.5 / o]),
@@ -229,17 +266,41 @@ _TABLE = [
     _unary("arcsinh", np.arcsinh, "asinh({0})", lambda m, i, o, gz: [gz / m.sqrt(i[0] * i[0] + 1)]),
     _unary("arccosh", np.arccosh, "acosh({0})", lambda m, i, o, gz: [gz / m.sqrt(i[0] * i[0] - 1)]),
     _unary("arctanh", np.arctanh, "atanh({0})", lambda m, i, o, gz: [gz / (1 - i[0] * i[0])]),
-    _unary("sigmoid", LazyUfunc("expit"), "({0} >= 0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
-           lambda m, i, o, gz: [gz * o * (1 - o)]),
-    _unary("softplus", _softplus, "({0} > 30.0 ? {0} : log1p(exp({0})))",
-           lambda m, i, o, gz: [gz * m.sigmoid(i[0])]),
-    _unary("erf", LazyUfunc("erf"), "erf({0})", lambda m, i, o, gz: [gz * (2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
-    _unary("erfc", LazyUfunc("erfc"), "erfc({0})", lambda m, i, o, gz: [gz * (-2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])]),
+    _unary(
+        "sigmoid",
+        LazyUfunc("expit"),
+        "({0} >= 0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
+        lambda m, i, o, gz: [gz * o * (1 - o)],
+    ),
+    _unary(
+        "softplus",
+        _softplus,
+        "({0} > 30.0 ? {0} : log1p(exp({0})))",
+        lambda m, i, o, gz: [gz * m.sigmoid(i[0])],
+    ),
+    _unary(
+        "erf",
+        LazyUfunc("erf"),
+        "erf({0})",
+        lambda m, i, o, gz: [gz * (2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])],
+    ),
+    _unary(
+        "erfc",
+        LazyUfunc("erfc"),
+        "erfc({0})",
+        lambda m, i, o, gz: [gz * (-2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])],
+    ),
     # rounding: piecewise constant, zero gradient
     _unary("ceil", np.ceil, "ceil({0})", _zero_grads(1), output="upcast"),
     _unary("floor", np.floor, "floor({0})", _zero_grads(1), output="upcast"),
     _unary("round_half_to_even", np.round, "nearbyint({0})", _zero_grads(1), output="upcast"),
-    _unary("round_half_away_from_zero", _round_half_away_from_zero, "round({0})", _zero_grads(1), output="upcast"),
+    _unary(
+        "round_half_away_from_zero",
+        _round_half_away_from_zero,
+        "round({0})",
+        _zero_grads(1),
+        output="upcast",
+    ),
     _unary("sgn", np.sign, "(({0} > 0) - ({0} < 0))", _zero_grads(1), output="upcast"),
     ScalarOp("clip", 3, np.clip, "({0} < {1} ? {1} : ({0} > {2} ? {2} : {0}))", "upcast", _g_clip),
     ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "upcast", _g_switch),
@@ -252,11 +313,16 @@ _TABLE = [
     _binary("neq", np.not_equal, "({0} != {1})", _zero_grads(2), output="bool", commutative=True),
     _unary("isnan", np.isnan, "isnan({0})", _zero_grads(1), output="bool"),
     _unary("isinf", np.isinf, "isinf({0})", _zero_grads(1), output="bool"),
-    _binary("and_", np.bitwise_and, "({0} & {1})", _zero_grads(2), commutative=True, associative=True),
-    _binary("or_", np.bitwise_or, "({0} | {1})", _zero_grads(2), commutative=True, associative=True),
-    _binary("xor", np.bitwise_xor, "({0} ^ {1})", _zero_grads(2), commutative=True, associative=True),
-    _unary("invert", np.invert, "(~{0})", _zero_grads(1), output="upcast",
-           cuda=None),
+    _binary(
+        "and_", np.bitwise_and, "({0} & {1})", _zero_grads(2), commutative=True, associative=True
+    ),
+    _binary(
+        "or_", np.bitwise_or, "({0} | {1})", _zero_grads(2), commutative=True, associative=True
+    ),
+    _binary(
+        "xor", np.bitwise_xor, "({0} ^ {1})", _zero_grads(2), commutative=True, associative=True
+    ),
+    _unary("invert", np.invert, "(~{0})", _zero_grads(1), output="upcast", cuda=None),
 ]
 
 SCALAR_OPS: dict[str, ScalarOp] = {op.name: op for op in _TABLE}
@@ -266,5 +332,11 @@ def cast_op(dtype: str) -> ScalarOp:
     """The scalar op converting to `dtype` (one record per target dtype)."""
     dtype = dtypes.canonical_dtype(dtype)
     return ScalarOp(
-        f"convert_to_{dtype}", 1, _make_cast(dtype), "(({ctype}){{0}})", "fixed", _g_cast, params=(dtype,)
+        f"convert_to_{dtype}",
+        1,
+        _make_cast(dtype),
+        "(({ctype}){{0}})",
+        "fixed",
+        _g_cast,
+        params=(dtype,),
     )

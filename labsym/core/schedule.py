@@ -100,7 +100,9 @@ def statements(fgraph: Any, codes: list[NodeCode], names: Any, body_of: Any) -> 
                 if side == "else":
                     out.append(Statement(depth, ["else:"], node, [], False))
                 emit(members.get((node, side), []), depth + 1)
-                assigns = [f"{names[o]} = {names[node.inputs[s]]}" for o, s in zip(node.outputs, slots)]
+                assigns = [
+                    f"{names[o]} = {names[node.inputs[s]]}" for o, s in zip(node.outputs, slots)
+                ]
                 out.append(Statement(depth + 1, assigns, node, [node.inputs[s] for s in slots]))
 
     emit(members.get((None, ""), []), 0)

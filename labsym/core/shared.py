@@ -32,7 +32,9 @@ class Container:
 class SharedVariable(TensorVariable):
     """A tensor variable with a value kept between calls and shared by every function using it."""
 
-    def __init__(self, type_: TensorType, value: np.ndarray, name: str | None = None, strict: bool = False):
+    def __init__(
+        self, type_: TensorType, value: np.ndarray, name: str | None = None, strict: bool = False
+    ):
         super().__init__(type_, name=name)
         self.container = Container(type_, value, name)
         self.strict = strict
@@ -105,7 +107,9 @@ def shared(
     else:
         static = (None,) * array.ndim
     if len(static) != array.ndim:
-        raise ValueError(f"shared(): pattern {static} has {len(static)} dims, the value has {array.ndim}")
+        raise ValueError(
+            f"shared(): pattern {static} has {len(static)} dims, the value has {array.ndim}"
+        )
     type_ = TensorType(array.dtype.name, static)
     array = type_.filter(array)
     return SharedVariable(type_, array, name=name, strict=strict)

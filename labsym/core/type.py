@@ -102,7 +102,7 @@ class TensorType(Type):
     __repr__ = __str__
 
     def is_super(self, other: Type) -> bool:
-        """Whether every value of `other` is also a value of this type (same dtype, looser shape)."""
+        """Whether every value of `other` is a value of this type (same dtype, looser shape)."""
         if not isinstance(other, TensorType) or other.dtype != self.dtype:
             return False
         if other.ndim != self.ndim:
@@ -148,7 +148,11 @@ class TensorType(Type):
                 f"risking loss of precision; cast it (`.astype('{self.dtype}')`) or pass "
                 "allow_input_downcast=True to function()"
             )
-        if isinstance(value, float) and allow_downcast is None and self.dtype in ("float32", "float16"):
+        if (
+            isinstance(value, float)
+            and allow_downcast is None
+            and self.dtype in ("float32", "float16")
+        ):
             return np.asarray(value, dtype=self.numpy_dtype)
         try:
             converted = np.asarray(value, dtype=self.numpy_dtype)
@@ -166,7 +170,9 @@ class TensorType(Type):
         return bool(np.shape(a) == np.shape(b) and np.array_equal(a, b))
 
     def values_eq_approx(self, a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return bool(np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+        return bool(
+            np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+        )
 
     # ------------------------------------------------------------------ symbolic values
     def make_variable(self, name: str | None = None):  # -> TensorVariable
@@ -185,7 +191,9 @@ class TensorType(Type):
 def _values_equal(a: np.ndarray, b: np.ndarray) -> bool:
     with np.errstate(invalid="ignore"):
         try:
-            return bool(np.all((a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind in "fc" else a == b))
+            return bool(
+                np.all((a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind in "fc" else a == b)
+            )
         except TypeError:
             return False
 
@@ -201,7 +209,13 @@ def _python_scalar(value: Any, dtype: np.dtype) -> np.ndarray | None:
     if type(value) is float and kind == "f" and dtype.itemsize == 8:
         return np.asarray(value, dtype=dtype)
     if type(value) is int:
-        if kind == "f" and abs(value) <= 2**24 or kind == "f" and dtype.itemsize == 8 and abs(value) <= 2**53:
+        if (
+            kind == "f"
+            and abs(value) <= 2**24
+            or kind == "f"
+            and dtype.itemsize == 8
+            and abs(value) <= 2**53
+        ):
             return np.asarray(value, dtype=dtype)
         if kind in "iu":
             low, high = _int_bounds(dtype)
@@ -210,7 +224,7 @@ def _python_scalar(value: Any, dtype: np.dtype) -> np.ndarray | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _int_bounds(dtype: np.dtype) -> tuple[int, int]:
     info = np.iinfo(dtype)
     return int(info.min), int(info.max)
@@ -223,7 +237,9 @@ def _check_float64(name: str | None) -> None:
     policy = config.warn_float64
     if policy == "ignore":
         return
-    msg = f"a float64 variable{' ' + repr(name) if name else ''} was created (warn_float64={policy})"
+    msg = (
+        f"a float64 variable{' ' + repr(name) if name else ''} was created (warn_float64={policy})"
+    )
     if policy == "raise":
         raise TypeError(msg)
     if policy == "pdb":

@@ -59,7 +59,9 @@ class _TensorOperators:
     def __iter__(self):
         length = self.type.shape[0] if self.ndim else None
         if length is None:
-            raise TypeError(f"cannot iterate over {self}: its first dimension is not known statically")
+            raise TypeError(
+                f"cannot iterate over {self}: its first dimension is not known statically"
+            )
         for i in range(length):
             yield self[i]
 
@@ -328,7 +330,11 @@ class TensorConstant(_TensorOperators, Constant):
 
 def constant(value: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None):
     """A TensorConstant holding `value` (lists and arrays keep NumPy's dtype unless `dtype`)."""
-    weak = dtype is None and isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic)
+    weak = (
+        dtype is None
+        and isinstance(value, (bool, int, float, complex))
+        and not isinstance(value, np.generic)
+    )
     if dtype is not None:
         data = np.asarray(value, dtype=dtypes.canonical_dtype(dtype))
     elif weak:
@@ -405,7 +411,9 @@ def _settle_weak(var, target_dtype: str):
     if not getattr(var, "weak", False):
         return var
     value = var.data.item()
-    dtype = dtypes.weak_scalar_dtype(value, target_dtype) if not isinstance(value, bool) else (
-        "bool" if target_dtype == "bool" else target_dtype
+    dtype = (
+        dtypes.weak_scalar_dtype(value, target_dtype)
+        if not isinstance(value, bool)
+        else ("bool" if target_dtype == "bool" else target_dtype)
     )
     return constant(value, dtype=dtype)

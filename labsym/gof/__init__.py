@@ -8,4 +8,13 @@ from labsym.core.graph import Apply, Constant, Type, Variable, graph_inputs
 from labsym.core.op import Op
 from labsym.utils import Scratchpad
 
-__all__ = ["Apply", "Constant", "FunctionGraph", "Op", "Scratchpad", "Type", "Variable", "graph_inputs"]
+__all__ = [
+    "Apply",
+    "Constant",
+    "FunctionGraph",
+    "Op",
+    "Scratchpad",
+    "Type",
+    "Variable",
+    "graph_inputs",
+]

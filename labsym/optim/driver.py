@@ -174,7 +174,11 @@ def merge(fgraph: FunctionGraph, history: History | None = None) -> int:
             seen[key] = node
             continue
         if history is not None:
-            history.append(RewriteRecord("merge", "merge", _describe(node.outputs[0]), _describe(other.outputs[0])))
+            history.append(
+                RewriteRecord(
+                    "merge", "merge", _describe(node.outputs[0]), _describe(other.outputs[0])
+                )
+            )
         for old, new in zip(node.outputs, other.outputs):
             if old in fgraph.variables:
                 fgraph.replace(old, new, reason="merge")

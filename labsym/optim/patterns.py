@@ -97,7 +97,11 @@ def match(pattern: Any, var: Variable, bindings: dict) -> dict | None:
         bound = bindings.get(pattern)
         if bound is None:
             return {**bindings, pattern: var}
-        if bound is var or (isinstance(bound, Constant) and isinstance(var, Constant) and bound.signature() == var.signature()):
+        if bound is var or (
+            isinstance(bound, Constant)
+            and isinstance(var, Constant)
+            and bound.signature() == var.signature()
+        ):
             return bindings
         return None
     if isinstance(pattern, (int, float)) and not isinstance(pattern, bool):

@@ -29,7 +29,17 @@ from labsym.optim.user import user_rules
 
 PHASES: tuple[str, ...] = ("merge", "canonicalize", "stabilize", "specialize", "fusion", "inplace")
 
-RULE_MODULES = (constants, inline, identities, shape, canonicalize, stabilize, specialize, fusion, inplace)
+RULE_MODULES = (
+    constants,
+    inline,
+    identities,
+    shape,
+    canonicalize,
+    stabilize,
+    specialize,
+    fusion,
+    inplace,
+)
 
 OPTIMIZER_PHASES: dict[str, tuple[str, ...]] = {
     "fast_run": PHASES,
@@ -59,7 +69,9 @@ class Rewriter:
         wanted = set(phases)
         unknown = wanted - set(PHASES)
         if unknown:
-            raise ValueError(f"unknown phases {sorted(unknown)}; the pipeline is {', '.join(PHASES)}")
+            raise ValueError(
+                f"unknown phases {sorted(unknown)}; the pipeline is {', '.join(PHASES)}"
+            )
         self.excluding = set(excluding)
         self.phases = [p for p in PHASES if p in wanted and p not in self.excluding]
         self.extra_rules = list(extra_rules)
@@ -84,7 +96,9 @@ class Rewriter:
             rules = self.rules_of(phase)
             if rules:
                 driver.merge(fgraph, history)
-                timings.append(driver.timed(phase, driver.apply_to_fixed_point, fgraph, rules, phase, history))
+                timings.append(
+                    driver.timed(phase, driver.apply_to_fixed_point, fgraph, rules, phase, history)
+                )
         if history is not None:
             fgraph.history = history
         fgraph.phase_timings = timings
@@ -94,10 +108,14 @@ class Rewriter:
         return f"Rewriter(phases={self.phases}, rules={len(self.rules)})"
 
 
-def rewriter_for(optimizer: Any, including: Iterable[str] = (), excluding: Iterable[str] = (), **kw: Any) -> Rewriter:
+def rewriter_for(
+    optimizer: Any, including: Iterable[str] = (), excluding: Iterable[str] = (), **kw: Any
+) -> Rewriter:
     """The Rewriter for a Theano optimizer name ('fast_run', 'fast_compile', None, ...)."""
     name = "None" if optimizer is None else str(optimizer)
     if name not in OPTIMIZER_PHASES:
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {', '.join(OPTIMIZER_PHASES)}")
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; expected one of {', '.join(OPTIMIZER_PHASES)}"
+        )
     phases = set(OPTIMIZER_PHASES[name]) | {p for p in including if p in PHASES}
     return Rewriter(phases, excluding=excluding, **kw)

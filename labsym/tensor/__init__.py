@@ -84,7 +84,20 @@ from labsym.core.ops.math import (
     xor,
     zeros_like,
 )
-from labsym.core.ops.reduce import all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var
+from labsym.core.ops.reduce import (
+    all,
+    any,
+    argmax,
+    argmin,
+    max,
+    max_and_argmax,
+    mean,
+    min,
+    prod,
+    std,
+    sum,
+    var,
+)
 from labsym.core.ops.repeat import repeat
 from labsym.core.ops.shape import (
     addbroadcast,
@@ -144,5 +157,6 @@ from labsym.tensor import (  # noqa: E402 - the Theano submodules
 
 _SUBMODULES = ("extra_ops", "nlinalg", "nnet", "opt", "shared_randomstreams", "signal", "slinalg")
 __all__ = sorted(
-    [name for name in globals() if not name.startswith("_") and name not in _SUBMODULES] + list(_CONSTRUCTORS)
+    [name for name in globals() if not name.startswith("_") and name not in _SUBMODULES]
+    + list(_CONSTRUCTORS)
 )

@@ -82,8 +82,12 @@ def test_props_and_itypes_otypes():
     x = T.dmatrix("x")
     assert ScaleOp(3.0) == ScaleOp(3.0) and ScaleOp(3.0) != ScaleOp(2.0)
     assert str(ScaleOp(3.0)) == "ScaleOp{3.0}"
-    np.testing.assert_array_equal(theano.function([x], ScaleOp(3.0)(x))(np.ones((2, 2))), np.full((2, 2), 3.0))
-    with pytest.raises(TypeError, match=r"ScaleOp\{3.0\}: input 0 has type TensorType\(float64, vector\)"):
+    np.testing.assert_array_equal(
+        theano.function([x], ScaleOp(3.0)(x))(np.ones((2, 2))), np.full((2, 2), 3.0)
+    )
+    with pytest.raises(
+        TypeError, match=r"ScaleOp\{3.0\}: input 0 has type TensorType\(float64, vector\)"
+    ):
         ScaleOp(3.0)(T.dvector())
 
 
@@ -94,7 +98,9 @@ def test_as_op_decorator():
 
     m, v = T.dmatrix("m"), T.dvector("v")
     f = theano.function([m, v], add_row(m, v))
-    np.testing.assert_array_equal(f(np.zeros((2, 3)), np.arange(3.0)), np.tile(np.arange(3.0), (2, 1)))
+    np.testing.assert_array_equal(
+        f(np.zeros((2, 3)), np.arange(3.0)), np.tile(np.arange(3.0), (2, 1))
+    )
     with pytest.raises(Exception, match="has no gradient"):
         theano.grad(add_row(m, v).sum(), m)
 

@@ -28,7 +28,13 @@ def run_seed(name: str) -> list[str]:
 
 
 def floats(line: str) -> list[float]:
-    cleaned = line.replace("[", " ").replace("]", " ").replace("array(", " ").replace(")", " ").replace(",", " ")
+    cleaned = (
+        line.replace("[", " ")
+        .replace("]", " ")
+        .replace("array(", " ")
+        .replace(")", " ")
+        .replace(",", " ")
+    )
     return [float(tok) for tok in cleaned.split() if tok not in ("dtype=float32", "dtype=float64")]
 
 
@@ -45,11 +51,21 @@ def test_shared_grad_monitor_and_debugprint():
     out = 1 / (1 + np.exp(-(x_val @ W + b)))
     np.testing.assert_allclose(floats(lines[0]), out, rtol=1e-6)
     C = ((out - y_val) ** 2).sum()
-    np.testing.assert_allclose(floats(lines[1] + lines[2] if "]" not in lines[1][-2:] else lines[1])[-1:], [C], rtol=1e-6)
+    np.testing.assert_allclose(
+        floats(lines[1] + lines[2] if "]" not in lines[1][-2:] else lines[1])[-1:], [C], rtol=1e-6
+    )
     err = ((np.array([0.942, 0.737, 0.676]) - y_val) ** 2).sum()
-    error_line = next(line for line in lines if line.strip() and abs(float(line.strip()) - err) < 1e-9) if False else None
+    error_line = (
+        next(line for line in lines if line.strip() and abs(float(line.strip()) - err) < 1e-9)
+        if False
+        else None
+    )
     assert error_line is None
-    assert any(line.strip() == repr(float(err)) or np.isclose(float(line), err) for line in lines if _is_number(line))
+    assert any(
+        line.strip() == repr(float(err)) or np.isclose(float(line), err)
+        for line in lines
+        if _is_number(line)
+    )
     train_values = [float(line) for line in lines if _is_number(line)]
     assert train_values[-1] < train_values[-2]  # a gradient step reduced C
     text = "\n".join(lines)
@@ -106,7 +122,11 @@ def test_debugging_tools():
 def test_basics_of_hung_yi_lee():
     lines = run_seed("s002_basics")
     assert lines[0] == "4.0"
-    assert lines[1:4] == ["<TensorType(float64, scalar)>", "<TensorType(float64, matrix)>", "ha ha ha"]
+    assert lines[1:4] == [
+        "<TensorType(float64, scalar)>",
+        "<TensorType(float64, matrix)>",
+        "ha ha ha",
+    ]
     assert lines[4] == "[array(8.), array(6.)]"
     assert floats(" ".join(lines[5:7])) == [2.0, 8.0, 18.0, 32.0]
     assert floats(" ".join(lines[7:10])) == [14.0, 20.0, 30.0, 44.0, 46.0, 68.0]
@@ -145,7 +165,9 @@ def test_tutorial_program():
     assert floats(" ".join(lines[3:5])) == [1.0, 0.0, -1.0, -2.0]
     assert floats(" ".join(lines[5:7])) == [1.0, 0.0, 1.0, 2.0]
     assert floats(" ".join(lines[7:9])) == [1.0, 0.0, 1.0, 4.0]
-    np.testing.assert_allclose(floats(" ".join(lines[9:11])), (expected * (1 - expected)).ravel(), rtol=1e-6)
+    np.testing.assert_allclose(
+        floats(" ".join(lines[9:11])), (expected * (1 - expected)).ravel(), rtol=1e-6
+    )
     results = [float(v) for v in lines[-10:]]
     assert results[0] == pytest.approx(0.9)
     assert all(a < b for a, b in zip(results, results[1:])) and results[-1] > 19.0

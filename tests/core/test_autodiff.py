@@ -21,7 +21,9 @@ def test_seed_gradients():
     assert [float(v) for v in function([x1, x2], gs)(2, 4)] == [4.0, 2.0]
     a, b = C["matrices"](2)
     ga = grad((a * b).sum(), a)
-    np.testing.assert_array_equal(function([a, b], ga)([[1, 2], [3, 4]], [[2, 4], [6, 8]]), [[2, 4], [6, 8]])
+    np.testing.assert_array_equal(
+        function([a, b], ga)([[1, 2], [3, 4]], [[2, 4], [6, 8]]), [[2, 4], [6, 8]]
+    )
 
 
 def test_grad_returns_the_structure_of_wrt():
@@ -33,7 +35,9 @@ def test_grad_returns_the_structure_of_wrt():
 
 def test_non_scalar_cost_is_a_clear_error():
     v = C["dvector"]("v")
-    with pytest.raises(GradientError, match=r"cost must be a scalar .*TensorType\(float64, vector\)"):
+    with pytest.raises(
+        GradientError, match=r"cost must be a scalar .*TensorType\(float64, vector\)"
+    ):
         grad(v * 2, v)
 
 
@@ -63,7 +67,9 @@ def test_gradient_through_broadcasting_sums_back():
     b = C["dvector"]("b")
     cost = (x + b).sum()
     gb = grad(cost, b)
-    np.testing.assert_array_equal(function([x, b], gb)(np.ones((4, 3)), np.zeros(3)), [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(
+        function([x, b], gb)(np.ones((4, 3)), np.zeros(3)), [4.0, 4.0, 4.0]
+    )
 
 
 def test_gradient_dtype_follows_wrt():
@@ -108,4 +114,6 @@ def test_lop_is_vector_jacobian_product():
     u = C["dvector"]("u")
     y = x * x
     vj = Lop(y, x, u)
-    np.testing.assert_allclose(function([x, u], vj)(np.array([1.0, 2.0]), np.array([3.0, 4.0])), [6.0, 16.0])
+    np.testing.assert_allclose(
+        function([x, u], vj)(np.array([1.0, 2.0]), np.array([3.0, 4.0])), [6.0, 16.0]
+    )

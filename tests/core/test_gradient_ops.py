@@ -103,5 +103,8 @@ def test_gradient_views_are_removed_from_compiled_graphs():
 
     x = T.dvector("x")
     f = labsym.function([x], grad_clip(grad_scale(zero_grad(x) * 2, 3.0), -1.0, 1.0))
-    assert all(type(n.op).__name__ not in ("ZeroGrad", "GradClip", "GradScale") for n in f.maker.fgraph.toposort())
+    assert all(
+        type(n.op).__name__ not in ("ZeroGrad", "GradClip", "GradScale")
+        for n in f.maker.fgraph.toposort()
+    )
     np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [2.0, 4.0])

@@ -28,7 +28,9 @@ def test_set_value_checks_dtype_and_ndim():
     w = shared(np.zeros(3), name="w")
     w.set_value([1.0, 2.0])
     np.testing.assert_array_equal(w.get_value(), [1.0, 2.0])
-    with pytest.raises(TypeError, match=r"set_value on shared variable w: wrong number of dimensions: expected 1"):
+    with pytest.raises(
+        TypeError, match=r"set_value on shared variable w: wrong number of dimensions: expected 1"
+    ):
         w.set_value(np.zeros((2, 2)))
     f = shared(np.zeros(3, dtype="float32"), name="f")
     with pytest.raises(TypeError, match="loss of precision"):

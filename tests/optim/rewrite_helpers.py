@@ -17,7 +17,7 @@ from labsym.core.graph import Constant, Variable
 
 
 def graphs_equal(a: Variable, b: Variable, memo: dict | None = None) -> bool:
-    """Structural equality: same ops applied to equal inputs; leaves identical or equal constants."""
+    """Structural equality: same ops on equal inputs; leaves identical or equal constants."""
     memo = {} if memo is None else memo
     key = (id(a), id(b))
     if key in memo:

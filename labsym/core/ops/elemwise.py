@@ -63,7 +63,9 @@ class DimShuffle(Op):
 
     def numpy_callable(self, node: Apply):
         # the Ellipsis keeps a 0-d array (not a NumPy scalar) when every axis is dropped
-        drop_index = tuple(0 if i in self.drop else slice(None) for i in range(self.input_ndim)) + (Ellipsis,)
+        drop_index = tuple(0 if i in self.drop else slice(None) for i in range(self.input_ndim)) + (
+            Ellipsis,
+        )
         needs_drop = bool(self.drop)
         remaining = sorted(self.shuffle)  # axes left after dropping, in input order
         transpose = tuple(remaining.index(axis) for axis in self.shuffle)
@@ -98,7 +100,11 @@ class DimShuffle(Op):
         order: list[int | str] = []
         for axis in range(self.input_ndim):
             order.append("x" if axis in self.drop else self.shuffle.index(axis))
-        return [gz_kept.dimshuffle(order).astype(x.dtype) if x.dtype != gz.dtype else gz_kept.dimshuffle(order)]
+        return [
+            gz_kept.dimshuffle(order).astype(x.dtype)
+            if x.dtype != gz.dtype
+            else gz_kept.dimshuffle(order)
+        ]
 
     def R_op(self, inputs, eval_points):
         if eval_points[0] is None:
@@ -166,7 +172,9 @@ class Elemwise(Op):
         variables = align_elemwise_inputs(str(self), inputs, spec)
         types = [v.type for v in variables]
         if not spec.accepts_bool and all(t.dtype == "bool" for t in types):
-            raise TypeError(f"{self} is not defined on booleans (as in NumPy); cast the input first")
+            raise TypeError(
+                f"{self} is not defined on booleans (as in NumPy); cast the input first"
+            )
         shape = broadcast_static_shape(str(self), types) if types[0].ndim else ()
         out_dtype = spec.output_dtype([t.dtype for t in types])
         return Apply(self, variables, [TensorType(out_dtype, shape)()])

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from labsym.core.graph import Apply
 from labsym.core.op import Op
 from labsym.core.type import TensorType
@@ -42,7 +40,9 @@ class IfElse(Op):
         if condition.ndim != 0:
             raise TypeError(f"ifelse: the condition must be a scalar, got {condition.type}")
         if len(branches) != 2 * self.n_outs:
-            raise TypeError(f"ifelse: expected {2 * self.n_outs} branch values, got {len(branches)}")
+            raise TypeError(
+                f"ifelse: expected {2 * self.n_outs} branch values, got {len(branches)}"
+            )
         then_vals = [as_tensor_variable(v) for v in branches[: self.n_outs]]
         else_vals = [as_tensor_variable(v) for v in branches[self.n_outs :]]
         outs = []
@@ -50,7 +50,10 @@ class IfElse(Op):
             t, e = _match_dtypes(t, e, i)
             then_vals[i], else_vals[i] = t, e
             if t.ndim != e.ndim:
-                raise TypeError(f"ifelse: output {i} is {t.type} in the then branch but {e.type} in the else branch")
+                raise TypeError(
+                    f"ifelse: output {i} is {t.type} in the then branch but {e.type} "
+                    "in the else branch"
+                )
             shape = tuple(a if a == b else None for a, b in zip(t.type.shape, e.type.shape))
             outs.append(TensorType(t.dtype, shape)())
         return Apply(self, [condition, *then_vals, *else_vals], outs)
@@ -70,7 +73,9 @@ class IfElse(Op):
         cond = node.inputs[0]
         out = []
         for t_shape, e_shape in zip(input_shapes[1 : 1 + n], input_shapes[1 + n :]):
-            out.append(tuple(switch(cond, a, b) if a is not b else a for a, b in zip(t_shape, e_shape)))
+            out.append(
+                tuple(switch(cond, a, b) if a is not b else a for a, b in zip(t_shape, e_shape))
+            )
         return out
 
     def grad(self, inputs, output_grads):
@@ -92,7 +97,8 @@ class IfElse(Op):
             from labsym.core.ops.math import zeros_like
 
             eval_points = [
-                v if v is not None or i == 0 else zeros_like(inputs[i]) for i, v in enumerate(eval_points)
+                v if v is not None or i == 0 else zeros_like(inputs[i])
+                for i, v in enumerate(eval_points)
             ]
         return self.make_node(cond, *eval_points[1 : 1 + n], *eval_points[1 + n :]).outputs
 

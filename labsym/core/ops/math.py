@@ -6,7 +6,7 @@ gradients are written in. May import core.scalar, core.ops.elemwise, core.variab
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from labsym.core import dtypes
@@ -14,7 +14,7 @@ from labsym.core.ops.elemwise import Elemwise
 from labsym.core.scalar import SCALAR_OPS, cast_op
 
 
-@lru_cache(maxsize=None)
+@cache
 def elemwise_op(name: str) -> Elemwise:
     """The (shared) Elemwise op for a scalar-table record."""
     return Elemwise(SCALAR_OPS[name])
@@ -86,7 +86,9 @@ xor = elemwise_op("xor")
 def round(x: Any, mode: str = "half_to_even"):  # noqa: A001 - Theano's name
     """Round to the nearest integer; `mode` is 'half_to_even' (NumPy) or 'half_away_from_zero'."""
     if mode not in ("half_to_even", "half_away_from_zero"):
-        raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
+        raise ValueError(
+            f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}"
+        )
     return _apply(f"round_{mode}", x)
 
 

@@ -41,6 +41,11 @@ def fold_constants(fgraph: Any, node: Apply) -> list | None:
 
 
 RULES = [
-    Rule("constant_folding", ("canonicalize", "specialize"), node_rule=fold_constants, tracks=(Op,),
-         math="op(constants) -> constant"),
+    Rule(
+        "constant_folding",
+        ("canonicalize", "specialize"),
+        node_rule=fold_constants,
+        tracks=(Op,),
+        math="op(constants) -> constant",
+    ),
 ]

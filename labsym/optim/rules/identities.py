@@ -19,6 +19,11 @@ def drop_gradient_view(fgraph: Any, node: Apply) -> list | None:
 
 
 RULES = [
-    Rule("drop_gradient_views", ("canonicalize",), node_rule=drop_gradient_view, tracks=(_GradientView,),
-         math="grad_clip(x), grad_scale(x), zero_grad(x), ... -> x"),
+    Rule(
+        "drop_gradient_views",
+        ("canonicalize",),
+        node_rule=drop_gradient_view,
+        tracks=(_GradientView,),
+        math="grad_clip(x), grad_scale(x), zero_grad(x), ... -> x",
+    ),
 ]

@@ -24,7 +24,6 @@ from labsym.core.ops.nnet import (
     softmax,
     ultra_fast_sigmoid,
 )
-
 from labsym.tensor.nnet import bn, conv  # noqa: E402 - Theano's submodules
 
 __all__ = [

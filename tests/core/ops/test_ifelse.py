@@ -7,9 +7,9 @@ import pytest
 
 import labsym as theano
 import labsym.tensor as T
-from labsym.core.ops.ifelse import IfElse, ifelse
-from labsym.core.op import Op
 from labsym.core.graph import Apply
+from labsym.core.op import Op
+from labsym.core.ops.ifelse import IfElse, ifelse
 from labsym.gradient_check import verify_grad
 
 

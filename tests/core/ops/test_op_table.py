@@ -156,7 +156,9 @@ def test_shaped_op_gradients(record: ShapedRecord):
         fixed = {i: values[i] for i in record.int_inputs}
         free = [v for i, v in enumerate(values) if i not in fixed]
 
-        def build(*free_syms, _fixed=fixed, _n=len(values)):
+        n_inputs = len(values)
+
+        def build(*free_syms, _fixed=fixed, _n=n_inputs):
             syms, it = [], iter(free_syms)
             for i in range(_n):
                 syms.append(_fixed[i] if i in _fixed else next(it))
@@ -170,7 +172,10 @@ def test_incompatible_static_broadcast_is_refused_at_build_time():
 
     a = TensorType("float64", (3, None))("a")
     b = TensorType("float64", (4, None))("b")
-    with pytest.raises(BroadcastError, match=r"Elemwise\{add,no_inplace\}: incompatible static lengths \[3, 4\] on axis 0"):
+    with pytest.raises(
+        BroadcastError,
+        match=r"Elemwise\{add,no_inplace\}: incompatible static lengths \[3, 4\] on axis 0",
+    ):
         a + b  # noqa: B018
     with pytest.raises(TypeError, match="not defined on booleans"):
         -(a > 0)  # noqa: B018
