@@ -281,7 +281,8 @@ def function(
             [o.variable for o in out_specs], update_pairs, no_default_updates
         )
     ]
-    stateful = [(spec.variable, spec.update) for spec in in_specs if spec.update is not None]
+    # In(x, value=..., update=...): the function keeps x's value and updates it after each call
+    stateful = [(i, spec.update) for i, spec in enumerate(in_specs) if spec.update is not None]
     roots = (
         [o.variable for o in out_specs] + [e for _, e in update_pairs] + [u for _, u in stateful]
     )
@@ -312,11 +313,8 @@ def function(
         outputs=[(k, o.borrow) for k, o in enumerate(out_specs)],
         updates=[(n_out + k, t.container) for k, (t, _) in enumerate(update_pairs)]
         + [
-            (
-                n_out + len(update_pairs) + k,
-                binder.containers[in_specs.index(next(s for s in in_specs if s.variable is v))],
-            )
-            for k, (v, _) in enumerate(stateful)
+            (n_out + len(update_pairs) + k, binder.containers[i])
+            for k, (i, _) in enumerate(stateful)
         ],
         structure=structure,
         node_codes=node_codes,
