@@ -82,8 +82,12 @@ class _Names:
         return self.names[var]
 
 
-def generate_call(plan: CallPlan):
-    """Build the `__call__(self, *args, **kwargs)` function for a plan."""
+def generate_call(plan: CallPlan, trusted: bool = False):
+    """Build the `__call__(self, *args, **kwargs)` function for a plan.
+
+    `trusted` (Theano's `f.trust_input`) drops keyword binding and input checks: the caller
+    promises positional ndarrays of exactly the declared dtypes, as scan's step loop does.
+    """
     fg = plan.fgraph
     names = _Names()
     ns: dict[str, Any] = {
@@ -93,16 +97,20 @@ def generate_call(plan: CallPlan):
         "_bind": plan.bind,
     }
     ns["_fail"] = plan.fail
-    lines = ["def __call__(self, *args, **kwargs):"]
     n_args = len(plan.explicit)
-    lines.append(f"    if kwargs or len(args) != {n_args}:")
-    lines.append("        args = _bind(args, kwargs)")
-    if n_args:
-        lines.append("    " + ", ".join(names[v] for v, _, _ in plan.explicit) + ", = args")
-    for k, (var, filt, _) in enumerate(plan.explicit):
-        ns[f"_dt{k}"] = var.type.numpy_dtype
-        ns[f"_filter{k}"] = filt
-        lines.append(_input_check(names[var], var, k))
+    arg_names = ", ".join(names[v] for v, _, _ in plan.explicit)
+    if trusted:
+        lines = [f"def __call__(self, {arg_names}):"]
+    else:
+        lines = ["def __call__(self, *args, **kwargs):"]
+        lines.append(f"    if kwargs or len(args) != {n_args}:")
+        lines.append("        args = _bind(args, kwargs)")
+        if n_args:
+            lines.append(f"    {arg_names}, = args")
+        for k, (var, filt, _) in enumerate(plan.explicit):
+            ns[f"_dt{k}"] = var.type.numpy_dtype
+            ns[f"_filter{k}"] = filt
+            lines.append(_input_check(names[var], var, k))
     for k, (var, container) in enumerate(plan.shared):
         ns[f"_c{k}"] = container
         lines.append(f"    {names[var]} = _c{k}.value")

@@ -72,6 +72,18 @@ class Function:
         self._plan.bind.containers[i].value = self.maker.inputs[i].variable.type.filter(value)
 
     @property
+    def trust_input(self) -> bool:
+        """Theano's flag: True skips argument binding and input checks (faster calls)."""
+        return getattr(type(self).__call__, "__labsym_trusted__", False)
+
+    @trust_input.setter
+    def trust_input(self, value: bool) -> None:
+        if bool(value) != self.trust_input:
+            call = generate_call(self._plan, trusted=bool(value))
+            call.__labsym_trusted__ = bool(value)
+            type(self).__call__ = call
+
+    @property
     def source(self) -> str:
         """The generated Python source of `__call__` (what actually runs)."""
         return type(self).__call__.__labsym_source__  # type: ignore[attr-defined]

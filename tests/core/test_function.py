@@ -250,3 +250,15 @@ def test_allow_gc_false_keeps_results_correct():
     np.testing.assert_array_equal(f(np.ones(2)), [9.0, 9.0])
     g = function([x], (x * 2 + 1) * 3, mode="FAST_COMPILE")
     assert "del " in g.source
+
+
+def test_trust_input_skips_checks_but_computes_the_same():
+    x = C["dvector"]("x")
+    f = function([x], x * 2)
+    assert not f.trust_input
+    f.trust_input = True
+    assert f.trust_input and "_filter0" not in f.source
+    np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [2.0, 4.0])
+    f.trust_input = False
+    with pytest.raises(TypeError, match="wrong number of dimensions"):
+        f(np.ones((2, 2)))
