@@ -88,6 +88,12 @@ class Function:
         """The generated Python source of `__call__` (what actually runs)."""
         return type(self).__call__.__labsym_source__  # type: ignore[attr-defined]
 
+    def __reduce__(self) -> tuple:
+        """Pickled as what it was compiled from; unpickling recompiles (as Theano did)."""
+        spec = dict(self.maker.spec)
+        mode = spec.pop("mode")
+        return (_recompile, (spec, getattr(mode, "name", None) if _is_named(mode) else mode))
+
     def copy(
         self,
         share_memory: bool = False,
@@ -410,3 +416,17 @@ def _check_unused(in_specs: list[In], roots: list, on_unused_input: str) -> None
         if on_unused_input == "raise":
             raise UnusedInputError(msg)
         warnings.warn(msg, stacklevel=4)
+
+
+def _is_named(mode: Mode) -> bool:
+    return getattr(mode, "name", None) in ("FAST_RUN", "FAST_COMPILE", "o0", "None")
+
+
+def _recompile(spec: dict, mode: Any) -> Function:
+    """Rebuild a pickled Function with the compiler labsym.compile injected into core."""
+    from labsym.core import evaluation
+
+    if evaluation._compiler is None:
+        raise RuntimeError("import labsym before unpickling compiled functions")
+    spec = {k: v for k, v in spec.items() if k not in ("allow_gc",)}
+    return evaluation._compiler(mode=mode, **spec)

@@ -55,6 +55,10 @@ class ScalarOp:
     def __str__(self) -> str:
         return self.name
 
+    def __reduce__(self) -> tuple:
+        # pickled by name: the table (with its lambdas) is rebuilt on import
+        return (scalar_op_named, (self.name, self.params))
+
     def output_dtype(self, input_dtypes: list[str]) -> str:
         """The output dtype for these input dtypes, by this op's rule."""
         if self.output == "bool":
@@ -340,3 +344,10 @@ def cast_op(dtype: str) -> ScalarOp:
         _g_cast,
         params=(dtype,),
     )
+
+
+def scalar_op_named(name: str, params: tuple = ()) -> ScalarOp:
+    """The table record (or cast) with this name: how pickled graphs find their scalar ops."""
+    if name.startswith("convert_to_") and params:
+        return cast_op(params[0])
+    return SCALAR_OPS[name]

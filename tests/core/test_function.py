@@ -262,3 +262,22 @@ def test_trust_input_skips_checks_but_computes_the_same():
     f.trust_input = False
     with pytest.raises(TypeError, match="wrong number of dimensions"):
         f(np.ones((2, 2)))
+
+
+def test_functions_and_graphs_pickle():
+    import pickle
+
+    x = C["dvector"]("x")
+    w = shared(np.array([1.0, 2.0]), name="w")
+    f = function([x], (x * w).sum(), updates=[(w, w * 2)], name="f")
+    g = pickle.loads(pickle.dumps(f))
+    assert g(np.ones(2)) == 3.0 and f(np.ones(2)) == 3.0
+    assert g(np.ones(2)) == 6.0  # the unpickled function updates its own copy of w
+    expr = pickle.loads(pickle.dumps(m_tanh_of(x)))
+    assert str(expr.owner.inputs[0].owner.op) == "Elemwise{tanh,no_inplace}"
+
+
+def m_tanh_of(x):
+    from labsym.core.ops import math
+
+    return math.tanh(x) + 1
