@@ -101,7 +101,7 @@ _FLAGS: tuple[_Flag, ...] = (
           convert=_to_device, rule="'cpu', 'cuda', 'cudaN', 'gpu', 'gpuN' (N an integer)"),
     _Flag("mode", "FAST_RUN", "Default compilation mode for function().",
           ("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "NanGuardMode",
-           "ProfileMode", "None")),
+           "ProfileMode", "None", "o0")),
     _Flag("optimizer", "fast_run", "Default graph optimizer set.",
           ("fast_run", "fast_compile", "merge", "o0", "None", "unsafe")),
     _Flag("linker", "auto", "Default linker that turns a graph into a callable.",
