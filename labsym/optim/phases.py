@@ -81,7 +81,11 @@ class Rewriter:
     def rules(self) -> list[Rule]:
         """Built-in, extra and (registered now) user rules, minus the excluded names."""
         every = [*builtin_rules(), *self.extra_rules, *user_rules()]
-        return [r for r in every if r.name not in self.excluding]
+        return [
+            r
+            for r in every
+            if r.name not in self.excluding and not self.excluding & set(r.extra.get("tags", ()))
+        ]
 
     def rules_of(self, phase: str) -> list[Rule]:
         return [r for r in self.rules if phase in r.phases]

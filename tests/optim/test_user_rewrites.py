@@ -296,3 +296,25 @@ def test_theano_module_paths_reexport_the_api():
     assert tensor_opt.register_canonicalize is user_api.register_canonicalize
     assert tensor_opt.register_stabilize is user_api.register_stabilize
     assert tensor_opt.register_specialize is user_api.register_specialize
+
+
+def test_excluding_a_tag_drops_the_user_rules_carrying_it():
+    from labsym.compile import Mode
+    from labsym.optim.user import unregister_rule
+
+    x = T.dvector("x")
+
+    @register_canonicalize("my_tag", name="tagged_exp_log")
+    @local_optimizer([T.log])
+    def tagged(node):
+        inner = node.inputs[0].owner
+        if inner is not None and inner.op == T.exp:
+            return [inner.inputs[0]]
+        return None
+
+    try:
+        assert "log" not in str(function([x], T.log(T.exp(x))).maker.fgraph)
+        mode = Mode(optimizer="fast_run").excluding("my_tag")
+        assert "log" in str(function([x], T.log(T.exp(x)), mode=mode).maker.fgraph)
+    finally:
+        unregister_rule("tagged_exp_log")
