@@ -36,7 +36,7 @@ class CallPlan:
     profile: Any = None
     bind: Any = None
     fail: Any = None
-    line_nodes: dict[int, Any] = field(default_factory=dict)
+    line_nodes: dict[str, dict[int, Any]] = field(default_factory=dict)  # file -> line -> node
     local_names: dict[Variable, str] = field(default_factory=dict)
 
 
@@ -82,12 +82,15 @@ class _Names:
         return self.names[var]
 
 
-def generate_call(plan: CallPlan, trusted: bool = False):
+def generate_call(plan: CallPlan, trusted: bool = False, raw: bool = False):
     """Build the `__call__(self, *args, **kwargs)` function for a plan.
 
     `trusted` (Theano's `f.trust_input`) drops keyword binding and input checks: the caller
     promises positional ndarrays of exactly the declared dtypes, as scan's step loop does.
+    `raw` (implies trusted) also returns the output values as computed, in a tuple, without
+    copies or 0-d conversion: for callers that copy them into their own storage at once.
     """
+    trusted = trusted or raw
     fg = plan.fgraph
     names = _Names()
     ns: dict[str, Any] = {
@@ -141,13 +144,14 @@ def generate_call(plan: CallPlan, trusted: bool = False):
         return body
 
     flat = statements(fg, plan.node_codes, names, body_of)
+    line_nodes: dict[int, Any] = {}
     last_use = _last_uses(flat)
     keep = set(fg.inputs) | set(fg.outputs)
     for position, stmt in enumerate(flat):
         indent = "        " + "    " * stmt.depth
         for text in stmt.lines:
             lines.append(indent + text)
-            plan.line_nodes[len(lines)] = stmt.node
+            line_nodes[len(lines)] = stmt.node
         if plan.allow_gc and stmt.may_free_after:
             dead = [
                 v
@@ -160,6 +164,12 @@ def generate_call(plan: CallPlan, trusted: bool = False):
     lines.append("    except Exception as _exc:")
     lines.append("        _fail(self, _exc, locals())")
     inputs = set(fg.inputs)
+    if raw:
+        if plan.updates:
+            raise ValueError("a raw call cannot commit updates")
+        outs = "".join(f"{names[fg.outputs[index]]}, " for index, _ in plan.outputs)
+        lines.append(f"    return ({outs})")
+        return _finish(plan, names, ns, lines, line_nodes)
     results = _emit_outputs(plan, names, lines, inputs)
     _emit_updates(plan, names, lines, inputs)
     if plan.profile is not None:
@@ -171,8 +181,14 @@ def generate_call(plan: CallPlan, trusted: bool = False):
     else:
         lines.append("    return []")
     ns.update({f"_uc{k}": container for k, (_, container) in enumerate(plan.updates)})
+    return _finish(plan, names, ns, lines, line_nodes)
+
+
+def _finish(plan: CallPlan, names: _Names, ns: dict[str, Any], lines: list[str], line_nodes: dict):
+    """Compile the generated source into the `__call__` function."""
     source = "\n".join(lines) + "\n"
     filename = f"<labsym-function-{next(_counter)}>"
+    plan.line_nodes[filename] = line_nodes
     exec(compile(source, filename, "exec"), ns)  # noqa: S102 - our own generated code
     fn = ns["__call__"]
     fn.__labsym_source__ = source

@@ -18,8 +18,9 @@ def failing_node(exc: BaseException, plan: Any) -> Apply | None:
     tb = exc.__traceback__
     node = None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith("<labsym-function-"):
-            node = plan.line_nodes.get(tb.tb_lineno, node)
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in plan.line_nodes:
+            node = plan.line_nodes[filename].get(tb.tb_lineno, node)
         tb = tb.tb_next
     return node
 

@@ -83,6 +83,11 @@ class Function:
             call.__labsym_trusted__ = bool(value)
             type(self).__call__ = call
 
+    def raw_call(self) -> Any:
+        """A `call(self, *inputs) -> tuple` without checks, copies or updates (for inner loops)."""
+        call = generate_call(self._plan, raw=True)
+        return call
+
     @property
     def source(self) -> str:
         """The generated Python source of `__call__` (what actually runs)."""

@@ -6,6 +6,7 @@ May import core.graph, core.fgraph, core.op, core.type, core.variable, core.ops.
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -165,11 +166,12 @@ class Scan(Op):
     def inner_function(self) -> Callable[..., list]:
         """The compiled step: inner inputs -> inner outputs (compiled on first use)."""
         if self._fn is None:
-            self._fn = compile_inner(
+            compiled = compile_inner(
                 self.fgraph.inputs, self.fgraph.outputs, self.mode, True, str(self)
             )
-            # the step loop passes arrays of the inner types: skip per-step input checks
-            self._fn.trust_input = True
+            # the step loop passes arrays of the inner types and copies each result into its
+            # own storage at once: a raw call (no checks, copies or 0-d conversion) suffices
+            self._fn = types.MethodType(compiled.raw_call(), compiled)
         return self._fn
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:

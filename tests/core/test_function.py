@@ -281,3 +281,15 @@ def m_tanh_of(x):
     from labsym.core.ops import math
 
     return math.tanh(x) + 1
+
+
+def test_raw_call_returns_uncopied_values_and_errors_still_map_to_nodes():
+    x, y = C["dvectors"]("x", "y")
+    f = function([x, y], [x + y, x])
+    raw = f.raw_call()
+    a = np.ones(2)
+    total, same = raw(f, a, np.ones(2))
+    np.testing.assert_array_equal(total, [2.0, 2.0])
+    assert same is a  # raw: no defensive copy
+    with pytest.raises(ValueError, match=r"Apply node that caused the error: Elemwise\{add"):
+        f(np.ones(2), np.ones(3))  # the normal call still names its node
