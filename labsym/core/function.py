@@ -19,7 +19,7 @@ from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Constant, Variable, ancestors, clone_graph
 from labsym.core.io import In, Mode, Out
 from labsym.core.profiling import ProfileStats
-from labsym.core.shared import Container, SharedVariable
+from labsym.core.shared import Container, SharedVariable, collect_default_updates
 
 
 class UnusedInputError(ValueError):
@@ -253,22 +253,9 @@ def _collect_default_updates(outputs: list, updates: list, no_default_updates: A
     targets = {t for t, _ in updates}
     skip_all = no_default_updates is True
     skip = set(no_default_updates) if isinstance(no_default_updates, (list, tuple)) else set()
-    extra = []
-    frontier = outputs + [u for _, u in updates]
-    while frontier and not skip_all:
-        found = []
-        for var in ancestors(frontier):
-            if (
-                isinstance(var, SharedVariable)
-                and var.default_update is not None
-                and var not in targets
-                and var not in skip
-            ):
-                targets.add(var)
-                extra.append((var, var.default_update))
-                found.append(var.default_update)
-        frontier = found
-    return extra
+    if skip_all:
+        return []
+    return collect_default_updates(outputs + [u for _, u in updates], targets, skip)
 
 
 def function(

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labsym.core import dtypes
-from labsym.core.graph import Constant, Variable, ancestors, clone_graph
-from labsym.core.shared import SharedVariable
+from labsym.core.graph import Constant, Variable, clone_graph
+from labsym.core.shared import SharedVariable, collect_default_updates
 from labsym.core.type import TensorType
 
 
@@ -183,20 +183,7 @@ def collect_updates(roots: list[Variable], updates: list, nonseq_outer: dict) ->
             raise ValueError(f"scan: shared variable {key} is updated twice")
         targets.add(key)
         out.append((key, value if isinstance(value, Variable) else as_tensor_variable(value)))
-    frontier = roots + [v for _, v in out]
-    while frontier:
-        found = []
-        for var in ancestors(frontier):
-            if (
-                isinstance(var, SharedVariable)
-                and var.default_update is not None
-                and var not in targets
-            ):
-                targets.add(var)
-                out.append((var, var.default_update))
-                found.append(var.default_update)
-        frontier = found
-    return out
+    return out + collect_default_updates(roots + [v for _, v in out], targets)
 
 
 def fit_update(target: SharedVariable, value: Variable) -> Variable:

@@ -113,3 +113,28 @@ def shared(
     type_ = TensorType(array.dtype.name, static)
     array = type_.filter(array)
     return SharedVariable(type_, array, name=name, strict=strict)
+
+
+def collect_default_updates(roots: list, targets: set, skip: set = frozenset()) -> list:
+    """(shared, default_update) pairs the graph of `roots` needs, transitively.
+
+    Shared variables already in `targets` or in `skip` are left out; `targets` grows.
+    """
+    from labsym.core.graph import ancestors
+
+    found_pairs = []
+    frontier = list(roots)
+    while frontier:
+        found = []
+        for var in ancestors(frontier):
+            if (
+                isinstance(var, SharedVariable)
+                and var.default_update is not None
+                and var not in targets
+                and var not in skip
+            ):
+                targets.add(var)
+                found_pairs.append((var, var.default_update))
+                found.append(var.default_update)
+        frontier = found
+    return found_pairs
