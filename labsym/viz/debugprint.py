@@ -182,6 +182,30 @@ def _trees(obj: Any, print_storage: bool) -> list[_Tree]:
     return trees
 
 
+def _print_inner_graphs(printer: _Printer, depth: int) -> None:
+    """Theano's "Inner graphs:" section: the graph inside each scan / OpFromGraph printed."""
+    shown: set[Apply] = set()
+    pending = [n for n in printer.done if isinstance(getattr(n.op, "fgraph", None), FunctionGraph)]
+    if pending:
+        printer.lines += ["", "Inner graphs:"]
+    while pending:
+        node = pending.pop(0)
+        if node in shown:
+            continue
+        shown.add(node)
+        printer.lines += ["", f"{node.op} {printer.id_of(node)}".rstrip()]
+        start = len(printer.lines)
+        before = set(printer.done)
+        for tree in _graph_trees(node.op.fgraph, None):
+            printer.print_tree(_Tree(tree.root), depth)
+        printer.lines[start:] = [" >" + line for line in printer.lines[start:]]
+        pending += [
+            n
+            for n in printer.done
+            if n not in before and isinstance(getattr(n.op, "fgraph", None), FunctionGraph)
+        ]
+
+
 def debugprint(
     obj: Any,
     depth: int = -1,
@@ -238,6 +262,7 @@ def debugprint(
     )
     for tree in _trees(obj, print_storage):
         printer.print_tree(tree, depth)
+    _print_inner_graphs(printer, depth)
     text = "".join(line + "\n" for line in printer.lines)
     if file == "str":
         return text

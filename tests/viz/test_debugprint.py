@@ -399,3 +399,20 @@ def test_the_printed_tree_is_the_graph(out):
             later = children[rows[a][3]][-1] != a
             assert lines[i][2 * level - 2 : 2 * level] == (" |" if later else "  ")
         assert depth == 0 or lines[i][2 * depth - 2 : 2 * depth] == " |"
+
+
+def test_inner_graphs_of_scan_are_printed_after_the_outer_graph():
+    import labsym
+    import labsym.tensor as T
+
+    x = T.dvector("x")
+    h0 = T.dscalar("h0")
+    out, _ = labsym.scan(lambda xt, h: T.tanh(h * 0.5 + xt), sequences=x, outputs_info=h0)
+    text = debugprint(out[-1], file="str")
+    outer, inner = text.split("\nInner graphs:\n")
+    assert "for{cpu,scan_fn} [id B] ''" in outer
+    lines = inner.strip().splitlines()
+    assert lines[0] == "for{cpu,scan_fn} [id B]"
+    assert lines[1].startswith(" >Elemwise{tanh,no_inplace}")
+    assert all(line.startswith(" >") for line in lines[1:])
+    assert "Inner graphs" not in debugprint(x * 2, file="str")
