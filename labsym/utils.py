@@ -48,9 +48,3 @@ class Scratchpad:
 
     def __repr__(self) -> str:
         return f"Scratchpad({self.__dict__!r})"
-
-
-def difference(a, b) -> list:
-    """Items of `a` not in `b`, keeping `a`'s order."""
-    seen = set(b)
-    return [item for item in a if item not in seen]

@@ -118,12 +118,15 @@ def get_mode(mode: Any) -> core_io.Mode:
     if name in ("DebugMode", "DEBUG_MODE"):
         from labsym.compile.debugmode import DebugMode
 
-        return DebugMode(optimizer=optimizer, name=name)
-    if name == "NanGuardMode":
+        built: core_io.Mode = DebugMode(optimizer=optimizer, name=name)
+    elif name == "NanGuardMode":
         from labsym.compile.nanguardmode import NanGuardMode
 
-        return NanGuardMode(optimizer=optimizer, linker=linker)
-    return Mode(linker=linker, optimizer=optimizer, name=name)
+        built = NanGuardMode(optimizer=optimizer, linker=linker)
+    else:
+        built = Mode(linker=linker, optimizer=optimizer, name=name)
+    built.by_name = name  # pickled functions recompile with the mode of this name
+    return built
 
 
 def function(

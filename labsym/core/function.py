@@ -51,7 +51,6 @@ class Function:
         self._plan = plan
         self.name = name
         self.profile = profile
-        self._input_containers: dict[int, Container] = {}
 
     def __repr__(self) -> str:
         args = ", ".join(str(i.name or i.variable) for i in self.maker.inputs)
@@ -97,7 +96,7 @@ class Function:
         """Pickled as what it was compiled from; unpickling recompiles (as Theano did)."""
         spec = dict(self.maker.spec)
         mode = spec.pop("mode")
-        return (_recompile, (spec, getattr(mode, "name", None) if _is_named(mode) else mode))
+        return (_recompile, (spec, getattr(mode, "by_name", None) or mode))
 
     def copy(
         self,
@@ -408,10 +407,6 @@ def _check_unused(in_specs: list[In], roots: list, on_unused_input: str) -> None
         if on_unused_input == "raise":
             raise UnusedInputError(msg)
         warnings.warn(msg, stacklevel=4)
-
-
-def _is_named(mode: Mode) -> bool:
-    return getattr(mode, "name", None) in ("FAST_RUN", "FAST_COMPILE", "o0", "None")
 
 
 def _recompile(spec: dict, mode: Any) -> Function:

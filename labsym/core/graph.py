@@ -248,8 +248,3 @@ def clone_graph(
         if out not in memo:
             memo[out] = out.clone() if copy_inputs else out
     return [memo[i] for i in inputs], [memo[o] for o in outputs], memo
-
-
-def is_in_ancestors(node: Apply, target: Apply) -> bool:
-    """Whether `target` feeds `node` (directly or not)."""
-    return any(v.owner is target for v in ancestors(node.inputs))

@@ -87,13 +87,12 @@ class Mode:
         rewriter: Callable[[Any], Any] | None = None,
         name: str = "custom",
         describe_node: Callable[[Apply], str] | None = None,
-        check_outputs: Callable[[Apply, list], None] | None = None,
     ) -> None:
         self.linker = linker
         self.rewriter = rewriter
         self.name = name
         self.describe_node = describe_node
-        self.check_outputs = check_outputs
+        self.by_name: str | None = None  # set when built from a mode name such as 'FAST_RUN'
 
     def __repr__(self) -> str:
         return f"Mode({self.name})"

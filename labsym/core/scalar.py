@@ -27,7 +27,8 @@ class ScalarOp:
     `grad(m, inputs, output, gz)` returns one entry per input: a tensor expression built with
     the math namespace `m`, ZERO, or None (no gradient: discrete input).
     `output` is the dtype rule: 'upcast' (NumPy promotion), 'float' (ints computed as floats),
-    'bool', or 'fixed' (the dtype in `params[0]`, for casts).
+    'bool', or 'fixed' (the dtype in `params[0]`, for casts). Only inputs from `dtype_from` on
+    decide the dtype (switch's condition and fill's model do not).
     """
 
     name: str
@@ -41,6 +42,7 @@ class ScalarOp:
     associative: bool = False
     params: tuple = field(default=())
     accepts_bool: bool = True  # NumPy refuses `-` on booleans (neg, sub)
+    dtype_from: int = 0
     cuda: str | None = None  # CUDA expression, only where it differs from `c`
 
     def __eq__(self, other: object) -> bool:
@@ -65,20 +67,10 @@ class ScalarOp:
             return "bool"
         if self.output == "fixed":
             return self.params[0]
-        if self.name == "switch":
-            return dtypes.upcast(*input_dtypes[1:])
-        if self.name == "second":
-            return input_dtypes[1]
-        common = dtypes.upcast(*input_dtypes)
+        common = dtypes.upcast(*input_dtypes[self.dtype_from :])
         if self.output == "float":
             return dtypes.upgrade_to_float(common)
         return common
-
-    def computation_dtype(self, input_dtypes: list[str]) -> str:
-        """The dtype inputs are computed in (comparisons compare in the upcast dtype)."""
-        if self.name == "switch":
-            return dtypes.upcast(*input_dtypes[1:])
-        return dtypes.upcast(*input_dtypes)
 
 
 # ---------------------------------------------------------------------- NumPy implementations
@@ -244,7 +236,7 @@ _TABLE = [
         associative=True,
     ),
     _binary("arctan2", np.arctan2, "atan2({0}, {1})", _g_arctan2, output="float"),
-    _binary("second", _second, "{1}", lambda m, i, o, gz: [ZERO, gz]),
+    _binary("second", _second, "{1}", lambda m, i, o, gz: [ZERO, gz], dtype_from=1),
     _unary(
         "neg", np.negative, "-{0}", lambda m, i, o, gz: [-gz], output="upcast", accepts_bool=False
     ),
@@ -307,7 +299,7 @@ _TABLE = [
     ),
     _unary("sgn", np.sign, "(({0} > 0) - ({0} < 0))", _zero_grads(1), output="upcast"),
     ScalarOp("clip", 3, np.clip, "({0} < {1} ? {1} : ({0} > {2} ? {2} : {0}))", "upcast", _g_clip),
-    ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "upcast", _g_switch),
+    ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "upcast", _g_switch, dtype_from=1),
     # comparisons and logic: boolean outputs
     _binary("lt", np.less, "({0} < {1})", _zero_grads(2), output="bool"),
     _binary("gt", np.greater, "({0} > {1})", _zero_grads(2), output="bool"),

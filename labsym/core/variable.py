@@ -394,7 +394,10 @@ def align_elemwise_inputs(op_name: str, inputs: Sequence[Any], spec: Any) -> lis
     variables = [as_tensor_variable(x) for x in inputs]
     strong = [v.dtype for v in variables if not getattr(v, "weak", False)]
     if strong and len(strong) < len(variables):
-        target = spec.computation_dtype(strong) if spec is not None else dtypes.upcast(*strong)
+        # the typed inputs that decide the dtype (switch's branches, not its condition) win
+        start = spec.dtype_from if spec is not None else 0
+        deciding = [v.dtype for v in variables[start:] if not getattr(v, "weak", False)]
+        target = dtypes.upcast(*(deciding or strong))
         variables = [_settle_weak(v, target) for v in variables]
     ndim = max(v.ndim for v in variables)
     return [v if v.ndim == ndim else _pad_left(v, ndim) for v in variables]

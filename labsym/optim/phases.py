@@ -108,9 +108,6 @@ class Rewriter:
         fgraph.phase_timings = timings
         return timings
 
-    def describe(self) -> str:
-        return f"Rewriter(phases={self.phases}, rules={len(self.rules)})"
-
 
 def rewriter_for(
     optimizer: Any, including: Iterable[str] = (), excluding: Iterable[str] = (), **kw: Any

@@ -5,6 +5,7 @@ May import core.graph, core.op, core.type, core.scalar, core.dtypes, core.variab
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -16,6 +17,8 @@ from labsym.core.graph import Apply
 from labsym.core.op import Op
 from labsym.core.scalar import ZERO, LazyUfunc, ScalarOp
 from labsym.core.type import TensorType
+
+_PERFORM_CALLABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class BroadcastError(ValueError):
@@ -198,7 +201,11 @@ class Elemwise(Op):
         return _checked(impl, check)
 
     def perform(self, node, inputs, output_storage):
-        out = self.numpy_callable(node)(*inputs)
+        # built once per node: numpy_callable probes dtypes, which test values would repeat
+        fast = _PERFORM_CALLABLES.get(node)
+        if fast is None:
+            fast = _PERFORM_CALLABLES[node] = self.numpy_callable(node)
+        out = fast(*inputs)
         output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
 
     def infer_shape(self, fgraph, node, input_shapes):
