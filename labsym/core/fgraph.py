@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from labsym.core.exceptions import MissingInputError
 from labsym.core.graph import Apply, Constant, Variable, clone_graph, io_toposort
 
 OUTPUT = "output"  # client marker: (OUTPUT, i) means "fgraph.outputs[i]"
@@ -69,7 +70,7 @@ class FunctionGraph:
                         and not isinstance(inp, Constant)
                         and inp not in self.inputs
                     ):
-                        raise ValueError(
+                        raise MissingInputError(
                             f"the graph needs {inp} (created at {inp.trace}), which is not an "
                             "input; pass it in the inputs list or give it a value with givens"
                         )
@@ -80,7 +81,7 @@ class FunctionGraph:
                 self._add_variable(out)
         if var.owner is None and var not in self.variables:
             if not isinstance(var, Constant) and var not in self.inputs:
-                raise ValueError(f"output {var} is not computed from the inputs")
+                raise MissingInputError(f"output {var} is not computed from the inputs")
             self._add_variable(var)
 
     def _prune(self, var: Variable) -> None:
