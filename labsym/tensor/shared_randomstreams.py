@@ -3,6 +3,6 @@
 Facade: re-exports only.
 """
 
-from labsym.core.random_streams import RandomStreams
+from labsym.core.ops.random_streams import RandomStreams
 
 __all__ = ["RandomStreams"]

@@ -11,7 +11,7 @@ from labsym.core.autodiff import Rop, grad
 from labsym.core.constructors import CONSTRUCTORS as C
 from labsym.core.ops import math as m
 from labsym.core.ops.blas import dot
-from labsym.core.random_streams import RandomStreams
+from labsym.core.ops.random_streams import RandomStreams
 from labsym.core.scan import foldl, foldr, map, reduce, scan, until
 from labsym.core.scan_op import Scan
 from labsym.core.shared import shared
