@@ -4,6 +4,6 @@ Facade: re-exports only.
 """
 
 from labsym.core.scan import foldl, foldr, map, reduce, scan, until  # noqa: A004 - Theano's names
-from labsym.core.scan_op import Scan
+from labsym.core.scan.op import Scan
 
 __all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan", "until"]

@@ -224,7 +224,7 @@ def test_rop_and_lop_match_finite_differences(case: Case):
 def _ops_with_r_op() -> set[type]:
     """Every concrete op class of labsym.core that defines (or inherits) an R_op."""
     names = [f"labsym.core.ops.{m_.name}" for m_ in pkgutil.iter_modules(labsym.core.ops.__path__)]
-    names += ["labsym.core.scan_op", "labsym.core.gradient_ops"]
+    names += ["labsym.core.scan.op", "labsym.core.gradient_ops"]
     found = set()
     for module in map(importlib.import_module, names):
         for name, cls in vars(module).items():

@@ -13,7 +13,7 @@ from labsym.core.ops import math as m
 from labsym.core.ops.blas import dot
 from labsym.core.ops.random_streams import RandomStreams
 from labsym.core.scan import foldl, foldr, map, reduce, scan, until
-from labsym.core.scan_op import Scan
+from labsym.core.scan.op import Scan
 from labsym.core.shared import shared
 from labsym.core.variable import constant
 from labsym.gradient_check import verify_grad

@@ -10,7 +10,7 @@ from labsym.compile import function
 from labsym.core.constructors import CONSTRUCTORS as C
 from labsym.core.ops import math as m
 from labsym.core.scan import reduce, scan, until
-from labsym.core.scan_op import step_loop
+from labsym.core.scan.op import step_loop
 
 
 def _fib_tail(seq: np.ndarray, start: np.ndarray) -> float:

@@ -1,6 +1,6 @@
 """Derivatives of Scan: back-propagation through time as a backward Scan, R_op as a tangent Scan.
 
-May import core.graph, core.autodiff, core.ops and core.scan_op.
+May import core.graph, core.autodiff, core.ops and core.scan.op.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from labsym.core import dtypes
 from labsym.core.graph import Variable, ancestors, clone_graph
 from labsym.core.ops.opfromgraph import inner_graph_building, is_zero_gradient
-from labsym.core.scan_op import Scan, ScanInfo, apply_scan
+from labsym.core.scan.op import Scan, ScanInfo, apply_scan
 from labsym.core.type import TensorType
 
 

@@ -237,12 +237,12 @@ class Scan(Op):
     def L_op(
         self, inputs: Sequence[Variable], outputs: Sequence[Variable], output_grads: Sequence[Any]
     ) -> list:
-        from labsym.core.scan_grad import scan_l_op
+        from labsym.core.scan.grad import scan_l_op
 
         return scan_l_op(self, list(inputs), list(outputs), list(output_grads))
 
     def R_op(self, inputs: Sequence[Variable], eval_points: Sequence[Any]) -> list:
-        from labsym.core.scan_grad import scan_r_op
+        from labsym.core.scan.grad import scan_r_op
 
         return scan_r_op(self, list(inputs), list(eval_points))
 

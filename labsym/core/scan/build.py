@@ -1,6 +1,6 @@
 """Theano's looping API: scan (taps, recurrent outputs, updates, until), map, reduce, foldl, foldr.
 
-May import core.graph, core.shared, core.variable, core.ops, core.scan_op and core.scan_utils.
+May import core.graph, core.shared, core.variable, core.ops, core.scan.op and core.scan.utils.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 
 from labsym.core.graph import Variable, clone_graph
 from labsym.core.ops.opfromgraph import free_variables
-from labsym.core.scan_op import ScanInfo, apply_scan
-from labsym.core.scan_utils import (
+from labsym.core.scan.op import ScanInfo, apply_scan
+from labsym.core.scan.utils import (
     collect_updates,
     count_steps,
     fit_update,
