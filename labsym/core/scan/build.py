@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from labsym.core.exceptions import MissingInputError
 from labsym.core.graph import Variable, clone_graph
 from labsym.core.ops.opfromgraph import free_variables
 from labsym.core.scan.op import ScanInfo, apply_scan
@@ -21,6 +22,7 @@ from labsym.core.scan.utils import (
     fit_update,
     initial_buffer,
     make_placeholders,
+    nonseq_placeholders,
     normalize_non_sequences,
     normalize_outputs_info,
     normalize_sequences,
@@ -50,12 +52,11 @@ class _Body:
 
 
 def _call_step(fn: Callable, seqs: list, infos: list, nonseq_outer: list, slices: list) -> tuple:
-    """Call fn on placeholders: (outputs, update pairs, condition, infos, non-seq placeholders)."""
+    """Call fn on the taps' placeholders and the outer non-sequences: (outputs, updates, cond)."""
     from labsym.core.variable import as_tensor_variable
 
     states = [s for s in infos if s is not None]
-    args = make_placeholders(seqs, states, nonseq_outer, slices)
-    nonseq_ph = args[len(args) - len(nonseq_outer) :]
+    args = make_placeholders(seqs, states, slices) + nonseq_outer
     outs, ups, cond = split_step_result(fn(*args))
     outs = [as_tensor_variable(o) for o in outs]
     infos = infos or [None] * len(outs)
@@ -64,22 +65,31 @@ def _call_step(fn: Callable, seqs: list, infos: list, nonseq_outer: list, slices
             f"scan: fn returned {len(outs)} outputs but outputs_info describes {len(infos)}; "
             "give None in outputs_info for each output that does not feed back"
         )
-    return outs, ups, cond, infos, nonseq_ph
+    return outs, ups, cond, infos
 
 
-def _bind_free(roots: list, bound: list, targets: list, promoted: dict, strict: bool) -> tuple:
+def _check_strict(implicit: list) -> None:
+    """strict=True: every shared variable the step reads (and does not update) was passed.
+
+    As in Theano, strict is about shared variables; other free variables become inputs.
+    """
+    missing = [v for v in implicit if isinstance(v, SharedVariable)]
+    if missing:
+        names = ", ".join(str(v) for v in missing)
+        raise MissingInputError(
+            f"scan: strict=True, but fn uses the shared variable(s) {names} without receiving "
+            "them; pass them in non_sequences (and as arguments of fn)"
+        )
+
+
+def _bind_free(roots: list, bound: list, targets: list) -> tuple:
     """Replace the variables the step reads without receiving them by inner placeholders.
 
     Returns (roots, shared-state placeholders, implicit outer inputs, their placeholders).
     """
     free = free_variables(roots, bound)
-    shared_ph = [promoted.get(t) or t.type(t.name) for t in targets]
+    shared_ph = [t.type(t.name) for t in targets]
     implicit = [v for v in free if v not in targets]
-    if strict and implicit:
-        names = ", ".join(str(v) for v in implicit)
-        raise ValueError(
-            f"scan: strict=True, but fn uses {names} without receiving them through non_sequences"
-        )
     implicit_ph = [v.type(v.name) for v in implicit]
     memo = {t: ph for t, ph in zip(targets, shared_ph) if t in free}
     memo.update(zip(implicit, implicit_ph))
@@ -91,21 +101,24 @@ def _bind_free(roots: list, bound: list, targets: list, promoted: dict, strict: 
 def _assemble(
     fn: Callable, seqs: list, infos: list, nonseq_outer: list, slices: list, strict: bool
 ) -> _Body:
-    """Call fn on placeholders; return the inner graph and outer inputs in the op's layout."""
-    outs, ups, cond, infos, nonseq_ph = _call_step(fn, seqs, infos, nonseq_outer, slices)
+    """Call fn; return the inner graph and outer inputs in the op's layout."""
+    outs, ups, cond, infos = _call_step(fn, seqs, infos, nonseq_outer, slices)
     states = [s for s in infos if s is not None]
     state_outs = [o for o, i in zip(outs, infos) if i is not None]
     nit_outs = [o for o, i in zip(outs, infos) if i is None]
-    nonseq_map = dict(zip(nonseq_ph, nonseq_outer))
     conds = [] if cond is None else [cond]
-    pairs = collect_updates(state_outs + nit_outs + conds, ups, nonseq_map)
+    pairs = collect_updates(state_outs + nit_outs + conds, ups)
     targets = [t for t, _ in pairs]
-    promoted = {outer: ph for ph, outer in nonseq_map.items() if outer in targets}
-    kept = [(ph, outer) for ph, outer in nonseq_map.items() if outer not in promoted]
-    seq_ph = [ph for s in seqs for ph in s.placeholders]
-    bound = seq_ph + [ph for s in states for ph in s.placeholders] + nonseq_ph
+    # the non-sequences fn received become inner placeholders, except updated shared ones
+    kept = {o: ph for o, ph in nonseq_placeholders(nonseq_outer).items() if o not in targets}
     roots = state_outs + nit_outs + [v for _, v in pairs] + conds
-    roots, shared_ph, implicit, implicit_ph = _bind_free(roots, bound, targets, promoted, strict)
+    if kept:
+        _, roots, _ = clone_graph([], roots, memo=kept, copy_inputs=False)
+    seq_ph = [ph for s in seqs for ph in s.placeholders]
+    bound = seq_ph + [ph for s in states for ph in s.placeholders] + list(kept.values())
+    roots, shared_ph, implicit, implicit_ph = _bind_free(roots, bound, targets)
+    if strict:
+        _check_strict(implicit)
     candidates = sorted(
         {v.type.dtype for v in bound + implicit_ph if isinstance(v.type, TensorType)},
         key=lambda d: (np.dtype(d).itemsize, d),
@@ -116,9 +129,9 @@ def _assemble(
     state_ph = [ph for s in states for ph in s.placeholders]
     return _Body(
         states=states,
-        inner_in=seq_ph + state_ph + shared_ph + [ph for ph, _ in kept] + implicit_ph,
+        inner_in=seq_ph + state_ph + shared_ph + list(kept.values()) + implicit_ph,
         inner_out=roots[:n_out] + updates + roots[n_out + len(targets) :],
-        outer_tail=[_alias(t) for t in targets] + [outer for _, outer in kept] + implicit,
+        outer_tail=[_alias(t) for t in targets] + list(kept) + implicit,
         order=_user_order(infos),
         targets=targets,
         as_while=bool(conds),

@@ -170,13 +170,12 @@ def split_step_result(result: Any) -> tuple[list, list, Any]:
     return outs, ups, cond
 
 
-def collect_updates(roots: list[Variable], updates: list, nonseq_outer: dict) -> list[tuple]:
-    """Explicit updates (keys mapped back to outer shared variables) plus default updates."""
+def collect_updates(roots: list[Variable], updates: list) -> list[tuple]:
+    """Explicit updates (keyed by the outer shared variables fn received) plus default updates."""
     from labsym.core.variable import as_tensor_variable
 
     out, targets = [], set()
     for key, value in updates:
-        key = nonseq_outer.get(key, key)
         if not isinstance(key, SharedVariable):
             raise TypeError(f"scan: updates must target shared variables, got {key}")
         if key in targets:
@@ -339,8 +338,8 @@ def _test_value(var: Variable, index: int | None) -> Any:
         return None
 
 
-def make_placeholders(seqs: list, states: list, nonseqs: list, slices: list) -> list[Variable]:
-    """The variables fn is called on: sequence taps, state taps, non-sequences (in that order)."""
+def make_placeholders(seqs: list, states: list, slices: list) -> list[Variable]:
+    """The variables fn is called on before the non-sequences: sequence taps, then state taps."""
     args, k = [], 0
     for seq in seqs:
         row = TensorType(seq.var.dtype, seq.var.type.shape[1:])
@@ -355,10 +354,6 @@ def make_placeholders(seqs: list, states: list, nonseqs: list, slices: list) -> 
         for ph, t in zip(st.placeholders, st.taps):
             ph.tag.test_value = _test_value(st.initial, None if st.taps == [-1] else st.span + t)
         args += st.placeholders
-    for outer in nonseqs:
-        ph = outer.type(outer.name)
-        ph.tag.test_value = _test_value(outer, None)
-        args.append(ph)
     for ph in args:
         if ph.tag.test_value is None:
             del ph.tag.test_value
@@ -376,3 +371,17 @@ def normalize_non_sequences(non_sequences: Any) -> list[Variable]:
         else [non_sequences]
     )
     return [v if isinstance(v, Variable) else as_tensor_variable(v) for v in items]
+
+
+def nonseq_placeholders(nonseqs: list[Variable]) -> dict[Variable, Variable]:
+    """Outer non-sequence -> the inner placeholder that replaces it once fn has built the step.
+
+    fn is called on the outer variables themselves, as in Theano, so a step may differentiate
+    through them (`T.grad(y[i], x)` with y and x non-sequences); constants stay in the inner
+    graph and a variable passed twice gets one placeholder.
+    """
+    out: dict[Variable, Variable] = {}
+    for outer in nonseqs:
+        if not isinstance(outer, Constant) and outer not in out:
+            out[outer] = outer.type(outer.name)
+    return out
