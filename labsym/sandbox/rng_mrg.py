@@ -3,6 +3,6 @@
 Facade: re-exports only.
 """
 
-from labsym.core.ops.random_streams import MRG_RandomStreams, guess_n_streams
+from labsym.core.ops.mrg_streams import MRG_RandomStreams, guess_n_streams
 
 __all__ = ["MRG_RandomStreams", "guess_n_streams"]

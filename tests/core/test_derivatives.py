@@ -315,7 +315,8 @@ def test_every_theano_r_operator_has_a_labsym_counterpart():
 
 
 def test_rop_through_random_draws_follows_only_the_parameters_direction():
-    from labsym.core.ops.random_streams import MRG_RandomStreams, RandomStreams
+    from labsym.core.ops.mrg_streams import MRG_RandomStreams
+    from labsym.core.ops.random_streams import RandomStreams
 
     x, v = C["dvector"]("x"), C["dvector"]("v")
     srng, mrg = RandomStreams(seed=1), MRG_RandomStreams(seed=1)
