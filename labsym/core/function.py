@@ -8,6 +8,7 @@ particular optimizer or backend: the Mode is injected. May import the rest of co
 
 from __future__ import annotations
 
+import copy as copy_module
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,7 @@ from labsym.core.callgen import CallPlan, generate_call
 from labsym.core.errors import raise_runtime_error
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Constant, Variable, ancestors, clone_graph
-from labsym.core.io import In, Mode, Out
+from labsym.core.io import In, Mode, Out, convert_function_input
 from labsym.core.profiling import ProfileStats
 from labsym.core.shared import Container, SharedVariable, collect_default_updates
 
@@ -27,16 +28,29 @@ class UnusedInputError(ValueError):
 
 
 class FunctionMaker:
-    """What a Function was built from (Theano's `f.maker`): fgraph, inputs, outputs, mode."""
+    """What a Function was built from (Theano's `f.maker`): fgraph, inputs, outputs, mode.
+
+    `updates` holds every (shared, expression) pair, default updates included, as the user's
+    graph states them (before givens); `shared` the shared variables the function reads.
+    """
 
     def __init__(
-        self, fgraph: FunctionGraph, inputs: list[In], outputs: list[Out], mode: Mode, spec: dict
+        self,
+        fgraph: FunctionGraph,
+        inputs: list[In],
+        outputs: list[Out],
+        mode: Mode,
+        spec: dict,
+        updates: list[tuple[SharedVariable, Variable]],
+        shared: list[SharedVariable],
     ):
         self.fgraph = fgraph
         self.inputs = inputs
         self.outputs = outputs
         self.mode = mode
         self.spec = spec
+        self.updates = updates
+        self.shared = shared
 
 
 class Function:
@@ -56,19 +70,64 @@ class Function:
         args = ", ".join(str(i.name or i.variable) for i in self.maker.inputs)
         return f"<labsym.Function {self.name or ''}({args})>"
 
-    # Theano's f[x] / f['x'] access to stateful inputs' values
-    def _input_index(self, key: Any) -> int:
-        for i, spec in enumerate(self.maker.inputs):
-            if key is spec.variable or key == spec.name:
-                return i
-        raise KeyError(f"{key} is not an input of {self}")
+    # Theano's f[x], f.value[x], f.container[x]: by input index, variable or name
+    def _finder(self) -> dict:
+        finder = self.__dict__.get("_finder_cache")
+        if finder is None:
+            entries = [
+                (spec.variable, spec.name, container, spec)
+                for spec, container in zip(self.maker.inputs, self._plan.bind.containers)
+            ] + [(var, var.name, var.container, var) for var in self.maker.shared]
+            finder = {}
+            for index, (var, name, container, owner) in enumerate(entries):
+                finder[index] = finder[var] = (container, owner)
+                if name is not None:
+                    finder[name] = _DUPLICATE if name in finder else (container, owner)
+            self.__dict__["_finder_cache"] = finder
+        return finder
+
+    def _lookup(self, key: Any) -> tuple[Container, Any]:
+        try:
+            found = self._finder()[key]
+        except (KeyError, TypeError):
+            names = [spec.name for spec in self.maker.inputs if spec.name]
+            raise TypeError(
+                f"Unknown input or state: {key}. Function {self.name or '<anonymous>'} has "
+                f"{len(self.maker.inputs)} inputs (named: {names})"
+            ) from None
+        if found is _DUPLICATE:
+            raise TypeError(
+                f"Ambiguous name: {key} - please check the names of the inputs of your function "
+                "for duplicates."
+            )
+        return found
 
     def __getitem__(self, key: Any) -> Any:
-        return self._plan.bind.containers[self._input_index(key)].value
+        return self._lookup(key)[0].value
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        i = self._input_index(key)
-        self._plan.bind.containers[i].value = self.maker.inputs[i].variable.type.filter(value)
+        container, owner = self._lookup(key)
+        if isinstance(owner, SharedVariable):
+            owner.set_value(value)
+            return
+        allow = owner.allow_downcast
+        container.value = owner.variable.type.filter(value, owner.strict, allow)
+
+    def __contains__(self, key: Any) -> bool:
+        try:
+            return key in self._finder()
+        except TypeError:  # an unhashable key is no input
+            return False
+
+    @property
+    def value(self) -> _ValueView:
+        """Theano's `f.value[x]`: read or set the value kept for an input or shared variable."""
+        return _ValueView(self)
+
+    @property
+    def container(self) -> _ContainerView:
+        """Theano's `f.container[x]`: the storage cell of an input or shared variable."""
+        return _ContainerView(self)
 
     @property
     def trust_input(self) -> bool:
@@ -98,40 +157,131 @@ class Function:
         mode = spec.pop("mode")
         return (_recompile, (spec, getattr(mode, "by_name", None) or mode))
 
+    def __copy__(self) -> Function:
+        return self.copy()
+
     def copy(
         self,
         share_memory: bool = False,
         swap: Mapping | None = None,
         delete_updates: bool = False,
         name: str | None = None,
+        profile: Any = None,
     ) -> Function:
-        """Recompile the same function; `swap` maps shared variables to replacements."""
-        spec = dict(self.maker.spec)
-        if swap:
-            givens = list(spec.get("givens") or [])
-            spec["givens"] = givens + list(swap.items())
-        if delete_updates:
-            spec["updates"] = None
-            spec["no_default_updates"] = True
-        spec["name"] = name or self.name
+        """A new Function computing the same outputs, as Theano's `Function.copy`.
+
+        `swap={old: new}` makes the copy read and update `new` instead of `old` (the original
+        keeps `old`); `delete_updates=True` drops every update; the name defaults to the
+        original's plus " copy". As in Theano, the copy returns its outputs as a list, other
+        shared variables are the same objects, an input default starts at the original's
+        current value and a stateful input (In with update) at its initial value.
+        `share_memory` is accepted for Theano's signature: intermediate values live in each
+        call's local variables, so two functions never share them whatever its value.
+        """
+        maker = self.maker
+        swap = dict(swap or {})
+        _check_swap(swap, maker.shared)
+        inputs = []
+        for spec, container in zip(maker.inputs, self._plan.bind.containers):
+            new = copy_module.copy(spec)
+            if spec.update is None and spec.value is not None:
+                new.value = container.value
+            if delete_updates:
+                new.update = None
+            inputs.append(new)
+        spec = dict(maker.spec)
+        givens = spec.get("givens") or []
+        givens = list(givens.items()) if isinstance(givens, Mapping) else list(givens)
+        if not name and self.name:
+            name = self.name + " copy"
+        if profile is None:
+            profile = self.profile is not None
+        if isinstance(profile, str):
+            profile = ProfileStats(name=profile)
+        spec.update(
+            inputs=inputs,
+            outputs=list(maker.outputs),
+            updates=[] if delete_updates else [(swap.get(t, t), e) for t, e in maker.updates],
+            no_default_updates=True,  # maker.updates already holds them
+            givens=givens + list(swap.items()),
+            name=name,
+            profile=profile,
+            on_unused_input="ignore",  # an input only the deleted updates used
+            accept_inplace=True,
+        )
         return function(**spec)
 
 
+def _check_swap(swap: dict, used: list[SharedVariable]) -> None:
+    for old, new in swap.items():
+        if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+            raise TypeError(
+                f"copy(swap=...) maps shared variables to shared variables, got {old!r}: {new!r}"
+            )
+        if old not in used:
+            raise ValueError(f"SharedVariable: {old.name or old} not found in the function")
+        if old.type != new.type:
+            raise TypeError(
+                f"copy(swap=...): {new.name or new} has type {new.type}, but the shared variable "
+                f"it replaces ({old.name or old}) has type {old.type}"
+            )
+
+
+class _ValueView:
+    """`f.value`: item access to the values a function keeps (Theano's ValueAttribute)."""
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function: Function) -> None:
+        self._function = function
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._function[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._function[key] = value
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._function
+
+
+class _ContainerView:
+    """`f.container`: item access to the storage cells themselves (Theano's ContainerAttribute)."""
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function: Function) -> None:
+        self._function = function
+
+    def __getitem__(self, key: Any) -> Container:
+        return self._function._lookup(key)[0]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._function
+
+
+_DUPLICATE = object()
+
+
 class _Binder:
-    """Maps positional and keyword arguments (with In defaults) to the argument tuple."""
+    """Maps positional and keyword arguments (with In defaults) to the argument tuple.
+
+    Every input has a Container (Theano's `f.container[x]`); only inputs with a default value
+    or an update may be left out of a call, and then their container's value is used.
+    """
 
     def __init__(self, inputs: list[In], fname: str) -> None:
         self.inputs = inputs
         self.fname = fname
-        self.containers: dict[int, Container] = {}
-        for i, spec in enumerate(inputs):
-            if spec.value is not None or spec.update is not None:
-                value = (
-                    spec.variable.type.filter(spec.value, allow_downcast=True)
-                    if spec.value is not None
-                    else None
-                )
-                self.containers[i] = Container(spec.variable.type, value, spec.name)
+        self.containers: list[Container] = []
+        for spec in inputs:
+            value = spec.value
+            if value is not None:
+                value = spec.variable.type.filter(value, allow_downcast=True)
+            self.containers.append(Container(spec.variable.type, value, spec.name))
+        self.optional = {
+            i for i, spec in enumerate(inputs) if spec.value is not None or spec.update is not None
+        }
         self.positions = {spec.name: i for i, spec in enumerate(inputs) if spec.name}
 
     def __call__(self, args: tuple, kwargs: dict) -> tuple:
@@ -153,7 +303,7 @@ class _Binder:
             values[i] = value
         for i, value in enumerate(values):
             if value is _MISSING:
-                if i in self.containers and self.containers[i].value is not None:
+                if i in self.optional and self.containers[i].value is not None:
                     values[i] = self.containers[i].value
                 else:
                     spec = self.inputs[i]
@@ -173,6 +323,12 @@ def _input_filter(spec: In, index: int, fname: str, allow_input_downcast: bool |
     where = f"\nThe input variable was created at {var.trace}" if var.trace else ""
 
     def filter_input(value: Any) -> Any:
+        if value is None:
+            raise TypeError(
+                f"Bad input argument {spec.name or var!s} at index {index} (0-based) to function "
+                f"{fname}: the input is missing (None was given), expected a value of type "
+                f"{var.type}{where}"
+            )
         try:
             return var.type.filter(value, strict=spec.strict, allow_downcast=allow)
         except (TypeError, ValueError) as exc:
@@ -279,7 +435,7 @@ def function(
     t_start = time.perf_counter()
     if isinstance(inputs, Variable):
         inputs = [inputs]
-    in_specs = [i if isinstance(i, In) else In(i) for i in inputs]
+    in_specs = [convert_function_input(spec, i) for i, spec in enumerate(inputs)]
     structure, out_specs = _normalize_outputs(outputs)
     _check_inputs(in_specs)
     update_pairs = [(t, _check_update(t, e)) for t, e in _normalize_updates(updates)]
@@ -336,7 +492,7 @@ def function(
         prof.register_nodes(nodes)
     call = generate_call(plan)
     cls = type("Function", (Function,), {"__call__": call, "__module__": Function.__module__})
-    maker = FunctionMaker(fgraph, in_specs, out_specs, mode, spec_args)
+    maker = FunctionMaker(fgraph, in_specs, out_specs, mode, spec_args, update_pairs, shared_vars)
     fn = cls(maker, plan, name, prof)
     if prof is not None:
         prof.optimizer_time = t_link - t_rewrite

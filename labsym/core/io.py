@@ -43,6 +43,54 @@ class In:
         return f"In({self.variable}, name={self.name!r})"
 
 
+def convert_function_input(spec: Any, index: int) -> In:
+    """One entry of function()'s inputs as an In, accepting Theano's tuple shortcuts.
+
+    `var`, `In(...)`, `(name, var)`, `(var, value)`, `((var, update), value)`,
+    `(name, var, value)` and `(name, (var, update), value)`, as Theano's
+    `convert_function_input`; anything else is a TypeError naming the entry.
+    """
+    if isinstance(spec, In):
+        return spec
+    if isinstance(spec, Variable):
+        return In(spec)
+    if not isinstance(spec, (list, tuple)) or not spec:
+        raise TypeError(
+            f"function input {index} is {spec!r}, not a symbolic variable "
+            "(inputs must be a list of variables, In instances or Theano's tuple shortcuts)"
+        )
+    rest = list(spec)
+    name = rest.pop(0) if isinstance(rest[0], str) else None
+    update = value = None
+    if rest and isinstance(rest[0], In) and len(rest) <= 2:
+        result = rest[0]
+        if len(rest) == 2:  # (In, value) or (name, In, value): Theano sets them on the In
+            result.value = rest[1]
+            if name is not None:
+                result.name = name
+        return result
+    if rest and isinstance(rest[0], (list, tuple)) and len(rest[0]) == 2 and len(rest) == 2:
+        (variable, update), value = rest
+    elif rest and isinstance(rest[0], Variable) and len(rest) <= 2:
+        variable = rest[0]
+        value = rest[1] if len(rest) == 2 else None
+    else:
+        raise TypeError(
+            f"invalid syntax for function input {index}: {spec!r}; use a variable, In(...), "
+            "(name, var), (var, value), ((var, update), value) or (name, var, value)"
+        )
+    if not isinstance(variable, Variable):
+        raise TypeError(f"function input {index}: {variable!r} is not a symbolic variable")
+    if update is not None and not isinstance(update, Variable):
+        raise TypeError(f"function input {index}: the update {update!r} is not a symbolic variable")
+    if isinstance(value, (Variable, In)):
+        raise TypeError(
+            f"function input {index}: the default value for {variable} must be a value, "
+            f"not {value!r}"
+        )
+    return In(variable, name=name, value=value, update=update)
+
+
 class Out:
     """A function output; `borrow=True` may return an internal buffer instead of a copy."""
 
