@@ -5,7 +5,7 @@ expressions with NumPy syntax, take symbolic gradients, and compile them with `f
 This module only re-exports; the implementation lives in core/, optim/, backends/ and viz/.
 """
 
-from labsym import compile, gradient, ifelse, printing, sandbox, scan_module, tensor  # noqa: A004
+from labsym import compile, gof, gradient, ifelse, printing, sandbox, scan_module, tensor  # noqa: A004
 from labsym.compile import In, Mode, Out, function
 from labsym.compile.builders import OpFromGraph
 from labsym.config import config
@@ -38,6 +38,7 @@ __all__ = [
     "foldl",
     "foldr",
     "function",
+    "gof",
     "grad",
     "gradient",
     "ifelse",

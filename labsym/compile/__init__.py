@@ -15,7 +15,26 @@ from labsym.core import io as core_io  # `io` is also this package's Theano-name
 from labsym.core.io import In, Out
 from labsym.optim.phases import rewriter_for
 
-__all__ = ["In", "Mode", "Out", "function", "get_mode"]
+__all__ = [
+    "DebugMode",
+    "Function",
+    "FunctionMaker",
+    "In",
+    "MissingInputError",
+    "Mode",
+    "MonitorMode",
+    "NanGuardMode",
+    "OpFromGraph",
+    "Out",
+    "ProfileStats",
+    "SharedVariable",
+    "UnusedInputError",
+    "as_op",
+    "function",
+    "get_default_mode",
+    "get_mode",
+    "shared",
+]
 
 _LINKERS = {"py": PythonLinker, "vm": PythonLinker, "auto": PythonLinker, "cvm": PythonLinker}
 
@@ -129,6 +148,11 @@ def get_mode(mode: Any) -> core_io.Mode:
     return built
 
 
+def get_default_mode() -> core_io.Mode:
+    """The Mode that config.mode names (Theano's `theano.compile.mode.get_default_mode()`)."""
+    return get_mode(None)
+
+
 def function(
     inputs: Any = (),
     outputs: Any = None,
@@ -216,3 +240,16 @@ def _wire() -> None:
 
 
 _wire()
+
+# Theano's theano.compile names from submodules; last, because they import Mode from here
+import labsym.compile.io  # noqa: E402 - submodules as attributes: theano.compile.io, .mode
+import labsym.compile.mode  # noqa: E402, F401
+from labsym.compile.builders import OpFromGraph  # noqa: E402
+from labsym.compile.debugmode import DebugMode  # noqa: E402
+from labsym.compile.function_module import Function, FunctionMaker, UnusedInputError  # noqa: E402
+from labsym.compile.monitormode import MonitorMode  # noqa: E402
+from labsym.compile.nanguardmode import NanGuardMode  # noqa: E402
+from labsym.compile.ops import as_op  # noqa: E402
+from labsym.compile.profiling import ProfileStats  # noqa: E402
+from labsym.compile.sharedvalue import SharedVariable, shared  # noqa: E402
+from labsym.core.exceptions import MissingInputError  # noqa: E402

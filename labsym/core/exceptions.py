@@ -11,3 +11,7 @@ class MissingInputError(ValueError):
 
     A `ValueError` subclass, as in Theano, so older `except ValueError` handlers still catch it.
     """
+
+
+class MethodNotDefined(Exception):
+    """An optional interface method (an Op's c_code, ...) is not implemented (Theano's name)."""

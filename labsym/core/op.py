@@ -83,7 +83,9 @@ class Op:
     # ------------------------------------------------------------------ evaluation
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
         """Compute the outputs with NumPy: the reference semantics every backend must match."""
-        raise NotImplementedError(f"{type(self).__name__} has no perform")
+        raise NotImplementedError(
+            c_code_only_message(self) or f"{type(self).__name__} has no perform"
+        )
 
     def numpy_callable(self, node: Apply) -> Callable[..., Any] | None:
         """A fast `f(*inputs) -> output` for single-output ops, or None to call `perform`."""
@@ -114,6 +116,23 @@ class Op:
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: Sequence[Sequence[Any]]) -> list:
         raise NotImplementedError(f"{self} has no infer_shape")
+
+
+def c_code_only_message(op: Op) -> str | None:
+    """Why `op` cannot run without a C backend (it defines c_code but not perform), or None.
+
+    Theano tutorials write ops with only `c_code`; labsym runs them once its C backend exists.
+    """
+    cls = type(op)
+    if cls.perform is not Op.perform or cls.numpy_callable is not Op.numpy_callable:
+        return None
+    if not callable(getattr(op, "c_code", None)):
+        return None
+    return (
+        f"{cls.__name__} defines c_code but not perform, and labsym's C backend is not available "
+        "yet, so this op cannot run; give it a perform(node, inputs, output_storage) method "
+        "(NumPy) to use it now"
+    )
 
 
 def call_infer_shape(op: Op, fgraph: Any, node: Apply, input_shapes: Sequence) -> list:

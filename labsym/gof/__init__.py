@@ -1,20 +1,39 @@
-"""Theano's `theano.gof` names for writing custom Ops: Op, Apply, Variable, Constant, Type, ...
+"""Theano's `theano.gof` names: graph classes, Op, linkers, local optimizers and exceptions.
 
 Facade: re-exports only.
 """
 
-from labsym.core.fgraph import FunctionGraph
+from labsym.core.exceptions import MissingInputError
+from labsym.core.fgraph import FunctionGraph, InconsistencyError
 from labsym.core.graph import Apply, Constant, Type, Variable, graph_inputs
 from labsym.core.op import Op
+from labsym.gof import graph, link, opt, utils
+from labsym.gof.link import Container, OpWiseCLinker, PerformLinker, WrapLinker, WrapLinkerMany
+from labsym.gof.opt import LocalOptimizer, OpSub, PatternSub, local_optimizer
 from labsym.utils import Scratchpad
 
 __all__ = [
     "Apply",
     "Constant",
+    "Container",
     "FunctionGraph",
+    "InconsistencyError",
+    "LocalOptimizer",
+    "MissingInputError",
     "Op",
+    "OpSub",
+    "OpWiseCLinker",
+    "PatternSub",
+    "PerformLinker",
     "Scratchpad",
     "Type",
     "Variable",
+    "WrapLinker",
+    "WrapLinkerMany",
+    "graph",
     "graph_inputs",
+    "link",
+    "local_optimizer",
+    "opt",
+    "utils",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from labsym.core.graph import Apply
 from labsym.core.io import NodeCode
+from labsym.core.op import c_code_only_message
 
 
 def perform_thunk(node: Apply):
@@ -40,6 +41,9 @@ class PythonLinker:
     name = "py"
 
     def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
+        blocked = c_code_only_message(node.op)
+        if blocked is not None:  # refuse at compile time, not at the first call
+            raise NotImplementedError(f"cannot compile {node}: {blocked}")
         fast = node.op.numpy_callable(node) if len(node.outputs) == 1 else None
         fn = fast if fast is not None else perform_thunk(node)
         key = f"_f{index}"
