@@ -57,20 +57,21 @@ def size_input(size: Any, who: str) -> Variable:
 # ---------------------------------------------------------------------------------- the state
 # MT19937's state packed in uint32 words: 624 keys, pos, has_gauss, the cached gaussian (2 words)
 STATE_LENGTH = 628
-STATE_TYPE = TensorType("uint32", (STATE_LENGTH,))
+STATE_TYPE = TensorType("uint32", (STATE_LENGTH,), name="RandomStateType")
 
 
 def pack_random_state(rng: np.random.RandomState) -> np.ndarray:
     """The state of a RandomState as a uint32 vector of STATE_LENGTH words."""
     if type(rng) is not np.random.RandomState:
         raise TypeError(f"expected a numpy.random.RandomState, got {type(rng).__name__}")
-    kind, keys, pos, has_gauss, gauss = rng.get_state()
-    if kind != "MT19937":
+    state = rng.get_state(legacy=False)
+    if state["bit_generator"] != "MT19937":
+        kind = state["bit_generator"]
         raise TypeError(f"only an MT19937 RandomState can be held, got one on {kind}")
     packed = np.empty(STATE_LENGTH, dtype=np.uint32)
-    packed[:624] = keys
-    packed[624:626] = pos, has_gauss
-    packed[626:].view(np.float64)[0] = gauss
+    packed[:624] = state["state"]["key"]
+    packed[624:626] = state["state"]["pos"], state["has_gauss"]
+    packed[626:].view(np.float64)[0] = state["gauss"]
     return packed
 
 
