@@ -9,7 +9,6 @@ sibling modules math and shape.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -308,14 +307,27 @@ class RandomFunction(RandomOp):
 
     def perform(self, node, inputs, output_storage):
         state, size, *params = inputs
-        if state.shape != (STATE_LENGTH,):
-            raise ValueError(f"{self}: the state must have {STATE_LENGTH} words, got {state.shape}")
-        rng = _scratch_random_state()
-        unpack_random_state(state, into=rng)
+        # the RandomState left by this op's last draw, when `state` is the state it packed then
+        # (the common case: the default update stored it), saves unpacking; taken out while in
+        # use, so a failed draw or another thread never sees a half-advanced generator
+        last = self.__dict__.pop("_last_draw", None)
+        if last is not None and last[0] is state:
+            rng = last[1]
+        else:
+            if state.shape != (STATE_LENGTH,):
+                raise ValueError(
+                    f"{self}: the state must have {STATE_LENGTH} words, got {state.shape}"
+                )
+            rng = unpack_random_state(state, into=None if last is None else last[1])
         shape = tuple(int(s) for s in size) if len(size) else None
         sample = DISTRIBUTIONS[self.distribution].draw(rng, shape, *params)
-        output_storage[0][0] = pack_random_state(rng)
+        new_state = pack_random_state(rng)
+        output_storage[0][0] = new_state
         output_storage[1][0] = np.asarray(sample, dtype=self.dtype)
+        self._last_draw = (new_state, rng)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_last_draw"}
 
     def infer_shape(self, fgraph, node, input_shapes):
         spec = DISTRIBUTIONS[self.distribution]
@@ -336,17 +348,6 @@ class RandomFunction(RandomOp):
 
     def R_op(self, inputs, eval_points):
         return [None, None]
-
-
-_THREAD = threading.local()
-
-
-def _scratch_random_state() -> np.random.RandomState:
-    """This thread's RandomState for draws (creating one costs more than setting its state)."""
-    rng = getattr(_THREAD, "rng", None)
-    if rng is None:
-        rng = _THREAD.rng = np.random.RandomState(0)
-    return rng
 
 
 def _core_ndim(var: Variable, info: tuple) -> int:

@@ -280,3 +280,29 @@ def test_state_packing_round_trips():
     back = rnd.unpack_random_state(packed)
     for a, b in zip(back.get_state(), rs.get_state(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_draw_that_is_not_committed_leaves_the_next_call_on_the_committed_state():
+    srng = RandomStreams(seed=12)
+    u = srng.uniform((3,))
+    f = function([], u)
+    peek = function([], u, no_default_updates=True)  # draws from the state without storing it
+    (rs,) = theano_streams(12, 1)
+    np.testing.assert_array_equal(f(), rs.uniform(size=(3,)))
+    following = rs.uniform(size=(3,))
+    np.testing.assert_array_equal(peek(), following)
+    np.testing.assert_array_equal(peek(), following)
+    np.testing.assert_array_equal(f(), following)
+    np.testing.assert_array_equal(f(), rs.uniform(size=(3,)))
+
+
+def test_copy_with_swap_draws_from_the_new_random_state():
+    u = RandomStreams(seed=1).uniform((2,))
+    f = function([], u)
+    other = RandomStateSharedVariable(np.random.RandomState(5))
+    untouched = u.rng.get_value().get_state()[1]
+    swapped = f.copy(swap={u.rng: other})
+    oracle = np.random.RandomState(5)
+    np.testing.assert_array_equal(np.ravel(swapped()), oracle.uniform(size=2))
+    np.testing.assert_array_equal(np.ravel(swapped()), oracle.uniform(size=2))
+    np.testing.assert_array_equal(u.rng.get_value().get_state()[1], untouched)
