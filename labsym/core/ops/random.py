@@ -153,8 +153,11 @@ def _multinomial(rng, size, n, pvals):
 
 
 def _theano_pvals(p: np.ndarray) -> np.ndarray:
-    """Theano's guard for NumPy's multinomial: shrink p by 5e-5 if its sum is just above 1
-    (rounding) or its last entry is below 5e-5; probabilities summing above 1 are an error."""
+    """p as Theano passed it to NumPy's multinomial (which rejects sums above 1).
+
+    Theano shrank p by 5e-5 when its sum was just above 1 (rounding) or its last entry was
+    below 5e-5; probabilities that still sum above 1 are an error.
+    """
     if p.min() < 0:
         raise ValueError(f"multinomial: probabilities must be >= 0, got {p}")
     total = np.sum(p)
