@@ -29,7 +29,7 @@ from labsym.core.graph import Apply
 from labsym.core.op import Op
 from labsym.core.shared import shared
 from labsym.gof.opt import PatternSub
-from labsym.optim.phases import PHASES
+from labsym.optim.phases import FAST_COMPILE_RULES, PHASES
 from labsym.optim.user import unregister_rule
 from labsym.tensor.opt import register_specialize
 from tests.optim.rewrite_helpers import graphs_equal, ops_in, optimized_output
@@ -89,7 +89,7 @@ def log1p_ops(f) -> bool:
 def test_predefined_modes_by_name():
     assert get_mode("FAST_RUN").rewriter.phases == list(PHASES)
     fast_compile = get_mode("FAST_COMPILE")
-    assert fast_compile.rewriter.phases == ["merge", "canonicalize"]
+    assert {r.name for r in fast_compile.rewriter.rules} == FAST_COMPILE_RULES
     assert isinstance(fast_compile.linker, PythonLinker)
     assert get_mode("None").rewriter is None and get_mode("o0").rewriter is None
     for name in ("DebugMode", "DEBUG_MODE"):
@@ -139,7 +139,7 @@ def test_excluding_a_rule_or_phase_and_including_a_phase():
     )
     assert not log1p_ops(function([x], T.log(1 + x), mode=Mode(linker="py").excluding("stabilize")))
     mode = Mode(linker="py", optimizer="fast_compile").including("stabilize")
-    assert mode.rewriter.phases == ["merge", "canonicalize", "stabilize"]
+    assert "log1p_from_log" in {r.name for r in mode.rewriter.rules_of("stabilize")}
     f = function([x], T.log(1 + x), mode=mode)
     assert log1p_ops(f)
     np.testing.assert_allclose(f(np.array([1e-20])), [1e-20], rtol=1e-12)  # log(1 + 1e-20) is 0
@@ -205,7 +205,8 @@ def test_debugmode_catches_disagreeing_implementations():
     x = T.dvector("x")
     f = function([x], op(x) + 1, mode="DebugMode")
     with pytest.raises(
-        BadThunkOutput, match=r"perform and numpy_callable of UnaryOp\{twice\}\(x\) disagree"
+        BadThunkOutput,
+        match=r"perform and numpy_callable of UnaryOp\{(label=')?twice'?\}\(x\) disagree",
     ):
         f(np.array([1.0, 2.0]))
     agreeing = UnaryOp("twice_ok", perform=lambda a: a * 2, fast=lambda a: a + a)
@@ -223,7 +224,9 @@ def test_debugmode_catches_an_undeclared_input_modification():
     x = T.dvector("x")
     sneaky = UnaryOp("sneaky", perform=lambda a: _double_in_place(a).copy())
     f = function([x], sneaky(x * 3.0), mode="DebugMode")
-    with pytest.raises(BadDestroyMap, match=r"perform of UnaryOp\{sneaky\}.* modified input 0"):
+    with pytest.raises(
+        BadDestroyMap, match=r"perform of UnaryOp\{(label=')?sneaky'?\}.* modified input 0"
+    ):
         f(np.array([1.0, 2.0]))
     declared = UnaryOp("declared", perform=_double_in_place, destroy_map={0: [0]})
     f = function([x], declared(x * 3.0), mode="DebugMode")
