@@ -8,6 +8,7 @@ core.ops (random, math, shape).
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,12 @@ def check_ndim(sample: Variable, ndim: int | None, core: int, who: str) -> Varia
 
 
 # ---------------------------------------------------------------------------------- raw draws
+_PROB_DEPRECATION = (
+    "DEPRECATION WARNING: the parameter prob to the binomal fct have been renamed to p to have "
+    "the same name as numpy."
+)
+
+
 # Theano's raw_random: each takes a RandomState variable and returns [new_state, sample].
 def _raw(
     distribution: str,
@@ -147,8 +154,15 @@ def binomial(
     p: Any = 0.5,
     ndim: int | None = None,
     dtype: Any = "int64",
+    prob: Any = None,
 ) -> list[Variable]:
-    """Successes in n trials of probability p: RandomState.binomial(n, p, size)."""
+    """Successes in n trials of probability p: RandomState.binomial(n, p, size).
+
+    `prob` is Theano's older name of p, still accepted with Theano's deprecation message.
+    """
+    if prob is not None:
+        p = prob
+        print(_PROB_DEPRECATION, file=sys.stderr)
     params = [as_tensor_variable(n), as_float(p)]
     return _raw("binomial", random_state, size, ndim, dtype, params)
 
@@ -293,9 +307,9 @@ class RandomStreams(Streams):
         """Gaussian samples of mean `avg` and standard deviation `std`."""
         return self.gen(normal, size, avg, std, ndim=ndim, dtype=dtype)
 
-    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64") -> Variable:
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None) -> Variable:
         """Numbers of successes in n trials of probability p (a dropout mask with n=1)."""
-        return self.gen(binomial, size, n, p, ndim=ndim, dtype=dtype)
+        return self.gen(binomial, size, n, p, ndim=ndim, dtype=dtype, prob=prob)
 
     def poisson(self, size=None, lam=1.0, ndim=None, dtype="int64") -> Variable:
         """Poisson counts of expectation `lam`."""

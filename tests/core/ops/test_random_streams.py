@@ -306,3 +306,37 @@ def test_copy_with_swap_draws_from_the_new_random_state():
     np.testing.assert_array_equal(np.ravel(swapped()), oracle.uniform(size=2))
     np.testing.assert_array_equal(np.ravel(swapped()), oracle.uniform(size=2))
     np.testing.assert_array_equal(u.rng.get_value().get_state()[1], untouched)
+
+
+def test_rbm_gibbs_chain_in_scan_draws_theanos_binomials():
+    # the Deep Learning Tutorials' RBM: RandomStreams(numpy_rng.randint(2 ** 30)), binomial
+    # samples with symbolic size and matrix p, drawn inside scan
+    theano_rng = RandomStreams(np.random.RandomState(123).randint(2**30))
+    weights = np.full((4, 3), 0.1)
+    W = labsym.shared(weights, name="W")
+
+    def gibbs_vhv(v0):
+        h_mean = T.nnet.sigmoid(labsym.dot(v0, W))
+        h = theano_rng.binomial(size=h_mean.shape, n=1, p=h_mean, dtype="float64")
+        v_mean = T.nnet.sigmoid(labsym.dot(h, W.T))
+        return [h, theano_rng.binomial(size=v_mean.shape, n=1, p=v_mean, dtype="float64")]
+
+    v = C["dmatrix"]("v")
+    (hs, vs), updates = labsym.scan(gibbs_vhv, outputs_info=[None, v], n_steps=2)
+    start = np.array([[1.0, 0, 1, 0], [0, 1, 1, 1]])
+    got_h, got_v = function([v], [hs, vs], updates=updates)(start)
+    rh, rv = theano_streams(np.random.RandomState(123).randint(2**30), 2)
+    current = start
+    for step in range(2):
+        h_mean = 1 / (1 + np.exp(-(current @ weights)))
+        h = rh.binomial(1, h_mean, h_mean.shape)
+        v_mean = 1 / (1 + np.exp(-(h @ weights.T)))
+        current = rv.binomial(1, v_mean, v_mean.shape)
+        np.testing.assert_array_equal(got_h[step], h)
+        np.testing.assert_array_equal(got_v[step], current)
+
+
+def test_binomial_accepts_theanos_old_prob_name(capsys):
+    draw = RandomStreams(seed=2).binomial((5,), prob=0.3)
+    assert "the parameter prob to the binomal fct have been renamed to p" in capsys.readouterr().err
+    np.testing.assert_array_equal(function([], draw)(), theano_streams(2, 1)[0].binomial(1, 0.3, 5))
