@@ -1,0 +1,120 @@
+"""The theano.gof and theano.compile names Theano programs import, each doing what Theano's did."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import labsym as theano
+import labsym.tensor as T
+from labsym.core import graph as core_graph
+from labsym.core.shared import Container
+from labsym.optim import user_api
+
+
+def test_gof_is_imported_by_import_theano_with_its_submodules():
+    gof = theano.gof
+    assert gof.Op is theano.Op and gof.Apply is theano.Apply and gof.Variable is theano.Variable
+    assert gof.Constant is theano.Constant and gof.Type is core_graph.Type
+    assert gof.graph.Apply is gof.Apply and gof.graph.Variable is gof.Variable
+    assert gof.graph.Constant is gof.Constant
+    assert gof.link.WrapLinker is gof.WrapLinker and gof.link.PerformLinker is gof.PerformLinker
+    assert gof.Container is Container and gof.link.Container is Container
+    assert isinstance(theano.shared(np.zeros(2)).container, gof.Container)
+
+
+def test_gof_local_optimizer_names_are_labsyms_rewrite_api():
+    gof = theano.gof
+    assert gof.local_optimizer is user_api.local_optimizer
+    assert gof.LocalOptimizer is user_api.LocalOptimizer
+    assert gof.OpSub is user_api.OpSub and gof.PatternSub is user_api.PatternSub
+    assert gof.opt.PatternSub is gof.PatternSub
+    log_exp = gof.PatternSub((T.log, (T.exp, "x")), "x")
+    assert isinstance(log_exp, gof.LocalOptimizer)
+    assert log_exp.math == "log(exp(x)) -> x"
+
+
+def test_gof_graph_traversals_follow_theano():
+    x, y = T.dscalars("x", "y")
+    s = x + y
+    z = s * x
+    assert theano.gof.graph.inputs([z]) == [x, y]
+    *variables, two = theano.gof.graph.inputs([z * 2])  # constants are inputs too, in DFS order
+    assert variables == [x, y] and isinstance(two, theano.gof.Constant) and two.data == 2
+    order = theano.gof.graph.io_toposort([x, y], [z])
+    assert order == [s.owner, z.owner]  # each node after the nodes feeding it
+    assert theano.gof.graph.io_toposort([s, x], [z]) == [z.owner]
+    assert theano.gof.graph.ancestors([z]) == [z, s, x, y]
+
+
+def test_missing_input_error_is_a_value_error_in_gof_and_compile():
+    assert theano.gof.MissingInputError is theano.compile.MissingInputError
+    assert theano.compile.function_module.MissingInputError is theano.gof.MissingInputError
+    assert issubclass(theano.gof.MissingInputError, ValueError)
+    x, y = T.dscalars("x", "y")
+    with pytest.raises(theano.gof.MissingInputError, match="the graph needs y"):
+        theano.function([x], x + y)
+
+
+def test_unused_input_error_is_raised_for_an_input_no_output_uses():
+    x, y = T.dscalars("x", "y")
+    error = theano.compile.function_module.UnusedInputError
+    assert error is theano.compile.UnusedInputError and issubclass(error, ValueError)
+    with pytest.raises(error, match="input variable at index 1 is not part"):
+        theano.function([x, y], x * 2)
+
+
+def test_gof_utils_method_not_defined():
+    error = theano.gof.utils.MethodNotDefined
+    assert issubclass(error, Exception) and not issubclass(error, NotImplementedError)
+    with pytest.raises(error, match="no C code"):
+        raise error("no C code for float16")
+
+
+def test_compile_names_map_to_labsym_code():
+    compile_ = theano.compile
+    assert compile_.Mode is compile_.mode.Mode and compile_.get_mode is compile_.mode.get_mode
+    default = compile_.mode.get_default_mode()
+    assert isinstance(default, compile_.Mode) and default.by_name == theano.config.mode
+    assert compile_.get_default_mode is compile_.mode.get_default_mode
+    assert compile_.DebugMode is compile_.debugmode.DebugMode
+    assert compile_.SharedVariable is theano.SharedVariable and compile_.shared is theano.shared
+    assert compile_.sharedvalue.shared is theano.shared
+    assert compile_.In is compile_.io.In is theano.In and compile_.Out is compile_.io.Out
+    assert compile_.OpFromGraph is compile_.builders.OpFromGraph is theano.OpFromGraph
+    assert compile_.as_op is compile_.ops.as_op
+    assert compile_.ProfileStats is compile_.profiling.ProfileStats
+    x = T.dvector("x")
+    f = theano.function([x], x + 1)
+    assert isinstance(f, compile_.function_module.Function)
+    assert isinstance(f.maker, compile_.function_module.FunctionMaker)
+
+
+def test_as_op_from_theano_compile_ops_runs():
+    @theano.compile.ops.as_op(itypes=[T.dvector], otypes=[T.dvector])
+    def reverse(v):
+        return v[::-1]
+
+    x = T.dvector("x")
+    assert theano.function([x], reverse(x))(np.array([1.0, 2.0, 3.0])).tolist() == [3, 2, 1]
+
+
+def test_profile_stats_from_theano_compile_profiling():
+    x = T.dvector("x")
+    stats = theano.compile.profiling.ProfileStats(name="mine")
+    f = theano.function([x], T.exp(x).sum(), profile=stats)
+    f(np.zeros(3))
+    assert f.profile is stats and stats.call_count == 1
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_nan_guard_mode_at_theano_compile_and_its_module():
+    from labsym.compile.nanguardmode import NanGuardMode
+
+    assert theano.compile.NanGuardMode is NanGuardMode
+    assert theano.compile.nanguardmode.NanGuardMode is NanGuardMode
+    x = T.dvector("x")
+    f = theano.function([x], T.log(x), mode=theano.compile.NanGuardMode(True, True, True))
+    assert np.allclose(f(np.array([1.0, np.e])), [0.0, 1.0])
+    with pytest.raises(AssertionError, match="NanGuardMode: NaN in output 0"):
+        f(np.array([-1.0]))
