@@ -72,13 +72,23 @@ def _make_kind(kind: str, fixed_dtype: str | None):
 
 
 def _make_plural(single):
-    def make(*names: str, dtype: Any = None):
-        if len(names) == 1 and isinstance(names[0], int):
-            names = tuple([None] * names[0])  # type: ignore[list-item]
-        made = [single(n) if dtype is None else single(n, dtype=dtype) for n in names]
-        return made[0] if len(made) == 1 else made
+    def make(*names: Any, dtype: Any = None):
+        def one(name: str | None = None):
+            return single(name) if dtype is None else single(name, dtype=dtype)
 
-    make.__doc__ = "Several variables at once: `x, y = dmatrices('x', 'y')`."
+        # Theano's _multi: an int n gives n unnamed variables (always a list); one argument is
+        # itself the sequence of names, so 'xyz' gives x, y, z; a single name gives a variable
+        if names and isinstance(names[0], int):
+            return [one() for _ in range(names[0])]
+        if len(names) == 1:
+            names = names[0]
+        if len(names) == 1:
+            return one(names[0])
+        return [one(name) for name in names]
+
+    make.__doc__ = (
+        "Several variables at once: `x, y = dmatrices('x', 'y')`, or `a, b, c = scalars('abc')`."
+    )
     return make
 
 

@@ -1,19 +1,22 @@
 """TensorVariable/TensorConstant with NumPy-style operators, and as_tensor_variable.
 
 Python scalars become "weak" constants that take the dtype of the tensor they meet (NEP 50),
-so `fvector * 0.1` stays float32. May import core.graph, core.type, core.dtypes and,
-inside methods, the op modules of core.ops.
+so `fvector * 0.1` stays float32. May import labsym.config, core.graph, core.testvalue,
+core.type, core.dtypes and, inside methods, the op modules of core.ops.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from labsym.config import config
 from labsym.core import dtypes
 from labsym.core.graph import Constant, Variable
+from labsym.core.testvalue import get_test_value
 from labsym.core.type import TensorType
 
 
@@ -50,11 +53,22 @@ class _TensorOperators:
     def __len__(self) -> int:
         raise TypeError("len() of a symbolic tensor is unknown; use x.shape[0]")
 
+    # Theano: every variable is truthy (so `if not W:` default idioms work) except the results
+    # of < <= > >=, so that `a < b < c` (evaluated as `(a < b) and (b < c)`) fails loudly
+    _is_nonzero = True
+
     def __bool__(self) -> bool:
-        raise TypeError(
-            "a symbolic variable has no truth value; use labsym.tensor.switch or ifelse for "
-            "conditions, and `is` to compare variables"
-        )
+        if self._is_nonzero:
+            return True
+        raise TypeError("Variables do not support boolean operations.")
+
+    def __repr__(self) -> str:
+        """str(var), plus its test value on a second line when config.print_test_value is on."""
+        text = str(self)
+        if config.print_test_value:
+            with contextlib.suppress(AttributeError):  # no test value: the name alone, as Theano
+                text += "\n" + repr(get_test_value(self))
+        return text
 
     def __iter__(self):
         length = self.type.shape[0] if self.ndim else None
@@ -125,16 +139,16 @@ class _TensorOperators:
 
     # comparisons are elementwise; `==` stays identity so variables can live in dicts and sets
     def __lt__(self, other):
-        return _math().lt(self, other)
+        return _comparison(_math().lt(self, other))
 
     def __le__(self, other):
-        return _math().le(self, other)
+        return _comparison(_math().le(self, other))
 
     def __gt__(self, other):
-        return _math().gt(self, other)
+        return _comparison(_math().gt(self, other))
 
     def __ge__(self, other):
-        return _math().ge(self, other)
+        return _comparison(_math().ge(self, other))
 
     __hash__ = object.__hash__
 
@@ -269,6 +283,11 @@ class _TensorOperators:
         return self[_math().neq(self, 0)]
 
 
+def _comparison(result):
+    result._is_nonzero = False  # bool() of an operator comparison raises (see __bool__)
+    return result
+
+
 def _math():
     from labsym.core.ops import math
 
@@ -296,9 +315,13 @@ def _blas():
 class TensorVariable(_TensorOperators, Variable):
     """A symbolic n-d array."""
 
+    __module__ = "labsym.tensor.var"  # shown where Theano users look for it (theano.tensor.var)
+
 
 class TensorConstant(_TensorOperators, Constant):
     """A constant n-d array. `weak` marks Python scalars whose dtype yields to other tensors."""
+
+    __module__ = "labsym.tensor.var"
 
     def __init__(self, type: TensorType, data: Any, name: str | None = None, weak: bool = False):
         super().__init__(type, data, name)

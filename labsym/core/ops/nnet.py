@@ -1,4 +1,4 @@
-"""Neural-network ops of Theano's `tensor.nnet`: softmax, log_softmax, crossentropies, relu.
+"""Neural-network ops of Theano's `tensor.nnet`: softmax (+bias), log_softmax, crossentropies, relu.
 
 May import core.graph, core.op, core.type, core.dtypes, core.variable and core.ops.math.
 """
@@ -23,6 +23,7 @@ __all__ = [
     "LogSoftmax",
     "Softmax",
     "SoftmaxGrad",
+    "SoftmaxWithBias",
     "UltraFastSigmoid",
     "binary_crossentropy",
     "categorical_crossentropy",
@@ -32,6 +33,7 @@ __all__ = [
     "relu",
     "sigmoid_binary_crossentropy",
     "softmax",
+    "softmax_with_bias",
     "ultra_fast_sigmoid",
 ]
 
@@ -192,10 +194,29 @@ class SoftmaxGrad(_AxisOp):
         return [tmp * sm, tmp * dy - g * _sum_keep(dy * sm, axes)]
 
 
-def softmax(x: Any, axis: int | None = -1) -> Any:
+class _RowsOfTheano:
+    """The default `axis` of softmax/log_softmax: Theano's rows (a vector becomes a 1 x n row)."""
+
+    def __repr__(self) -> str:
+        return "-1"
+
+
+THEANO_ROWS: Any = _RowsOfTheano()
+
+
+def _rows(x: Any, axis: Any) -> tuple[Any, int | None]:
+    """Theano 1.0 padded a vector to a row (shape_padleft) when no axis is named."""
+    if axis is not THEANO_ROWS:
+        return x, axis
+    x = as_tensor_variable(x)
+    return (x.dimshuffle("x", 0) if x.ndim == 1 else x), -1
+
+
+def softmax(x: Any, axis: Any = THEANO_ROWS) -> Any:
     """The softmax of `x` along `axis` (None: over all elements), stable for large inputs.
 
-    Theano's softmax padded a vector to a row; labsym keeps the input's ndim.
+    Without `axis`, as in Theano 1.0, rows are normalised and a vector gives a 1 x n row;
+    naming an axis keeps the input's ndim.
 
     Examples
     --------
@@ -203,6 +224,7 @@ def softmax(x: Any, axis: int | None = -1) -> Any:
     >>> labsym.function([x], softmax(x))([[1000.0, 0.0]])
     array([[1., 0.]])
     """
+    x, axis = _rows(x, axis)
     return Softmax(axis)(x)
 
 
@@ -242,18 +264,61 @@ class LogSoftmax(_FloatAxisOp):
         return [v - _sum_keep(Softmax(self.axis)(x) * v, axes)]
 
 
-def log_softmax(x: Any, axis: int | None = -1) -> Any:
+def log_softmax(x: Any, axis: Any = THEANO_ROWS) -> Any:
     """log(softmax(x)) along `axis`, finite even where softmax underflows to 0.
 
-    Use it for log-likelihoods instead of log(softmax(x)).
+    Use it for log-likelihoods instead of log(softmax(x)). Without `axis` a vector gives a
+    1 x n row, as Theano's logsoftmax.
 
     Examples
     --------
     >>> x = labsym.tensor.dvector('x')
     >>> labsym.function([x], log_softmax(x))([1000.0, 0.0])
-    array([    0., -1000.])
+    array([[    0., -1000.]])
     """
+    x, axis = _rows(x, axis)
     return LogSoftmax(axis)(x)
+
+
+# ---------------------------------------------------------------------- softmax with bias
+class SoftmaxWithBias(_NumpyOp):
+    """softmax(x + b) over the rows of a matrix x, with b a vector of one bias per column.
+
+    Theano's op for the output layer of a classifier; its gradient reuses the forward output.
+    """
+
+    def make_node(self, x: Any, b: Any) -> Apply:
+        x = _float_input(self, x, "x")
+        b = _float_input(self, b, "b")
+        if x.ndim != 2 or b.ndim != 1:
+            raise ValueError(
+                f"{self}: x must be a matrix and b a vector, got {x.type} and {b.type}"
+            )
+        dtype = dtypes.upcast(x.dtype, b.dtype)
+        return Apply(self, [x, b], [TensorType(dtype, x.type.shape)()])
+
+    def numpy_callable(self, node: Apply):
+        softmax_rows = _np_softmax((1,), np.dtype(node.outputs[0].dtype))
+        name = str(self)
+
+        def softmax_with_bias(x, b):
+            if b.shape[0] != x.shape[1]:
+                raise ValueError(
+                    f"{name}: b has {b.shape[0]} entries for x with {x.shape[1]} columns"
+                )
+            return softmax_rows(x + b[None, :])
+
+        return softmax_with_bias
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [tuple(input_shapes[0])]
+
+    def L_op(self, inputs, outputs, output_grads):
+        dx = SoftmaxGrad(-1)(output_grads[0], outputs[0])
+        return [m.cast(dx, inputs[0].dtype), m.cast(dx.sum(axis=0), inputs[1].dtype)]
+
+
+softmax_with_bias = SoftmaxWithBias()
 
 
 # ---------------------------------------------------------------------- categorical crossentropy

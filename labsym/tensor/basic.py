@@ -1,0 +1,488 @@
+"""Theano's `theano.tensor.basic`: tensor functions, op classes, type tuples, stacklists, mgrid.
+
+Facade: re-exports, plus Theano's small graph builders stacklists and mgrid/ogrid, written
+with labsym's stack/arange/reshape so they add no op of their own.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from labsym.core import dtypes as _dtypes
+from labsym.core.autodiff import (
+    Lop,
+    Rop,
+    grad,
+    grad_not_implemented,
+    grad_undefined,
+    hessian,
+    jacobian,
+)
+from labsym.core.constructors import CONSTRUCTORS as _CONSTRUCTORS
+from labsym.core.constructors import tensor
+from labsym.core.graph import Apply, Constant, Type, Variable
+from labsym.core.op import Op
+from labsym.core.ops.basic import (
+    Alloc,
+    ARange,
+    Eye,
+    Join,
+    Split,
+    TensorCopy,
+    alloc,
+    arange,
+    concatenate,
+    eye,
+    identity_like,
+    join,
+    ones,
+    split,
+    stack,
+    tensor_copy,
+    tile,
+    zeros,
+)
+from labsym.core.ops.blas import Dot, batched_dot, dot, matmul, outer, tensordot
+from labsym.core.ops.elemwise import DimShuffle, Elemwise
+from labsym.core.ops.extra_ops import (
+    DiffOp,
+    argsort,
+    bincount,
+    cumprod,
+    cumsum,
+    diff,
+    fill_diagonal,
+    ravel_multi_index,
+    roll,
+    sort,
+    squeeze,
+    unravel_index,
+)
+from labsym.core.ops.math import (
+    abs,
+    add,
+    and_,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cast,
+    ceil,
+    clip,
+    cos,
+    cosh,
+    eq,
+    erf,
+    erfc,
+    exp,
+    exp2,
+    expm1,
+    fill,
+    floor,
+    ge,
+    gt,
+    int_div,
+    invert,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    log2,
+    log10,
+    lt,
+    maximum,
+    minimum,
+    mod,
+    mul,
+    neg,
+    neq,
+    ones_like,
+    or_,
+    pow,
+    round,
+    second,
+    sgn,
+    sigmoid,
+    sin,
+    sinh,
+    softplus,
+    sqr,
+    sqrt,
+    sub,
+    switch,
+    tan,
+    tanh,
+    true_div,
+    xor,
+    zeros_like,
+)
+from labsym.core.ops.nlinalg import AllocDiag, ExtractDiag, diag, trace
+from labsym.core.ops.reduce import (
+    All,
+    Any,
+    Argmax,
+    Argmin,
+    CAReduce,
+    CAReduceDtype,
+    Max,
+    Min,
+    Prod,
+    ProdWithoutZeros,
+    Sum,
+    all,
+    any,
+    argmax,
+    argmin,
+    max,
+    max_and_argmax,
+    mean,
+    min,
+    prod,
+    std,
+    sum,
+    var,
+)
+from labsym.core.ops.repeat import repeat
+from labsym.core.ops.shape import (
+    MakeVector,
+    Reshape,
+    Shape,
+    Shape_i,
+    SpecifyShape,
+    addbroadcast,
+    flatten,
+    patternbroadcast,
+    reshape,
+    shape,
+    shape_padaxis,
+    shape_padleft,
+    shape_padright,
+    specify_shape,
+    transpose,
+    unbroadcast,
+)
+from labsym.core.ops.subtensor import (
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+    IncSubtensor,
+    Subtensor,
+    inc_subtensor,
+    set_subtensor,
+    take,
+)
+from labsym.core.shared import shared
+from labsym.core.type import TensorType
+from labsym.core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
+from labsym.core.variable import _TensorOperators as _tensor_py_operators
+from labsym.gradient_check import verify_grad
+
+globals().update(_CONSTRUCTORS)  # scalar, dmatrix, fvectors, ... (Theano's constructor names)
+
+# Theano's other spellings of the same operations
+abs_ = abs
+as_tensor = as_tensor_variable
+true_divide = true_div
+floor_div = int_div
+power = pow
+square = sqr
+where = switch
+bitwise_and = and_
+bitwise_or = or_
+bitwise_xor = xor
+bitwise_not = invert
+invert_ = invert
+isnan_ = isnan
+isinf_ = isinf
+nonzero_values = TensorVariable.nonzero_values
+round_half_to_even = round
+
+# Theano's dtype names and type tuples (types are the dtype-fixed constructors)
+all_dtypes = _dtypes.ALL_DTYPES
+int_dtypes = _dtypes.INT_DTYPES
+uint_dtypes = _dtypes.UINT_DTYPES
+float_dtypes = _dtypes.FLOAT_DTYPES
+complex_dtypes = _dtypes.COMPLEX_DTYPES
+integer_dtypes = int_dtypes + uint_dtypes
+discrete_dtypes = ("bool",) + integer_dtypes
+continuous_dtypes = float_dtypes + complex_dtypes
+
+
+def _types(kind: str, prefixes: str) -> tuple:
+    return tuple(_CONSTRUCTORS[p + kind] for p in prefixes)
+
+
+int_scalar_types = int_types = _types("scalar", "bwil")
+float_scalar_types = float_types = _types("scalar", "fd")
+complex_scalar_types = complex_types = _types("scalar", "cz")
+int_vector_types = _types("vector", "bwil")
+float_vector_types = _types("vector", "fd")
+complex_vector_types = _types("vector", "cz")
+int_matrix_types = _types("matrix", "bwil")
+float_matrix_types = _types("matrix", "fd")
+complex_matrix_types = _types("matrix", "cz")
+
+
+def stacklists(arg: typing.Any) -> typing.Any:
+    """Nested lists of tensors stacked into one tensor of the same nesting (Theano's stacklists).
+
+    `stacklists([[a, b], [c, d]])` of scalars is a 2 x 2 matrix; of matrices, a 2 x 2 grid of them.
+    """
+    if isinstance(arg, (list, tuple)):
+        return stack([stacklists(item) for item in arg])
+    return arg
+
+
+class _NdGrid:
+    """`mgrid[0:5, 0:3]` / `ogrid[...]`: NumPy's dense or open grids as symbolic tensors."""
+
+    def __init__(self, sparse: bool = False) -> None:
+        self.sparse = sparse
+
+    def __getitem__(self, key: typing.Any) -> list:
+        slices = key if isinstance(key, tuple) else (key,)
+        for item in slices:
+            if not isinstance(item, slice):
+                raise TypeError(f"mgrid/ogrid take slices like 0:5, got {item!r}")
+            if isinstance(item.step, complex):
+                raise NotImplementedError("Not implemented for slices whose step is complex")
+        ndim = len(slices)
+        ranges = [arange(s.start or 0, s.stop, s.step or 1) for s in slices]
+        # range j varies along axis j and has length 1 on every other axis
+        open_grid = [
+            r.dimshuffle(*["x" if axis != j else 0 for axis in range(ndim)])
+            for j, r in enumerate(ranges)
+        ]
+        if self.sparse:
+            return open_grid
+        dense = []
+        for j, grid in enumerate(open_grid):
+            for k, other in enumerate(open_grid):
+                if k != j:
+                    grid = grid * ones_like(other)
+            dense.append(grid)
+        return dense
+
+
+mgrid = _NdGrid()
+ogrid = _NdGrid(sparse=True)
+
+__all__ = [
+    "ARange",
+    "AdvancedIncSubtensor",
+    "AdvancedIncSubtensor1",
+    "AdvancedSubtensor",
+    "AdvancedSubtensor1",
+    "All",
+    "Alloc",
+    "AllocDiag",
+    "Any",
+    "Apply",
+    "Argmax",
+    "Argmin",
+    "CAReduce",
+    "CAReduceDtype",
+    "Constant",
+    "DiffOp",
+    "DimShuffle",
+    "Dot",
+    "Elemwise",
+    "ExtractDiag",
+    "Eye",
+    "IncSubtensor",
+    "Join",
+    "Lop",
+    "MakeVector",
+    "Max",
+    "Min",
+    "Op",
+    "Prod",
+    "ProdWithoutZeros",
+    "Reshape",
+    "Rop",
+    "Shape",
+    "Shape_i",
+    "SpecifyShape",
+    "Split",
+    "Subtensor",
+    "Sum",
+    "TensorConstant",
+    "TensorCopy",
+    "TensorType",
+    "TensorVariable",
+    "Type",
+    "Variable",
+    "_tensor_py_operators",
+    "abs",
+    "abs_",
+    "add",
+    "addbroadcast",
+    "all",
+    "all_dtypes",
+    "alloc",
+    "and_",
+    "any",
+    "arange",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "argmax",
+    "argmin",
+    "argsort",
+    "as_tensor",
+    "as_tensor_variable",
+    "batched_dot",
+    "bincount",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
+    "cast",
+    "ceil",
+    "clip",
+    "complex_dtypes",
+    "complex_matrix_types",
+    "complex_scalar_types",
+    "complex_types",
+    "complex_vector_types",
+    "concatenate",
+    "constant",
+    "continuous_dtypes",
+    "cos",
+    "cosh",
+    "cumprod",
+    "cumsum",
+    "diag",
+    "diff",
+    "discrete_dtypes",
+    "dot",
+    "eq",
+    "erf",
+    "erfc",
+    "exp",
+    "exp2",
+    "expm1",
+    "eye",
+    "fill",
+    "fill_diagonal",
+    "flatten",
+    "float_dtypes",
+    "float_matrix_types",
+    "float_scalar_types",
+    "float_types",
+    "float_vector_types",
+    "floor",
+    "floor_div",
+    "ge",
+    "grad",
+    "grad_not_implemented",
+    "grad_undefined",
+    "gt",
+    "hessian",
+    "identity_like",
+    "inc_subtensor",
+    "int_div",
+    "int_dtypes",
+    "int_matrix_types",
+    "int_scalar_types",
+    "int_types",
+    "int_vector_types",
+    "integer_dtypes",
+    "invert",
+    "invert_",
+    "isinf",
+    "isinf_",
+    "isnan",
+    "isnan_",
+    "jacobian",
+    "join",
+    "le",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "lt",
+    "matmul",
+    "max",
+    "max_and_argmax",
+    "maximum",
+    "mean",
+    "mgrid",
+    "min",
+    "minimum",
+    "mod",
+    "mul",
+    "neg",
+    "neq",
+    "nonzero_values",
+    "ogrid",
+    "ones",
+    "ones_like",
+    "or_",
+    "outer",
+    "patternbroadcast",
+    "pow",
+    "power",
+    "prod",
+    "ravel_multi_index",
+    "repeat",
+    "reshape",
+    "roll",
+    "round",
+    "round_half_to_even",
+    "second",
+    "set_subtensor",
+    "sgn",
+    "shape",
+    "shape_padaxis",
+    "shape_padleft",
+    "shape_padright",
+    "shared",
+    "sigmoid",
+    "sin",
+    "sinh",
+    "softplus",
+    "sort",
+    "specify_shape",
+    "split",
+    "sqr",
+    "sqrt",
+    "square",
+    "squeeze",
+    "stack",
+    "stacklists",
+    "std",
+    "sub",
+    "sum",
+    "switch",
+    "take",
+    "tan",
+    "tanh",
+    "tensor",
+    "tensor_copy",
+    "tensordot",
+    "tile",
+    "trace",
+    "transpose",
+    "true_div",
+    "true_divide",
+    "uint_dtypes",
+    "unbroadcast",
+    "unravel_index",
+    "var",
+    "verify_grad",
+    "where",
+    "xor",
+    "zeros",
+    "zeros_like",
+]
+__all__ += list(_CONSTRUCTORS)
