@@ -13,6 +13,7 @@ from typing import Any
 from labsym.core import dtypes
 from labsym.core.graph import Variable, graph_inputs, io_toposort
 from labsym.core.scalar import ZERO
+from labsym.core.type import TensorType
 
 
 class DisconnectedInputError(ValueError):
@@ -283,14 +284,19 @@ def Rop(
     """Forward-mode product J(f, wrt) @ eval_points, built from each op's R_op.
 
     One pass in graph order carries a tangent per variable, so the cost is one forward
-    evaluation whatever the number of outputs. Returns the structure of `f`.
+    evaluation whatever the number of outputs. As in Theano, an input without an eval point
+    contributes a `zeros_like` term, so the result still references every input of `f`'s
+    graph (`Rop(dot(x, W), W, V)` is `dot(zeros_like(x), W) + dot(x, V)`). Returns the
+    structure of `f`.
 
     Parameters
     ----------
     f : output variable or list of them.
     wrt, eval_points : a variable and its direction, or two lists of equal length.
-    disconnected_outputs : 'raise' (a ValueError), 'warn' or 'ignore' when an output of `f`
-        does not depend on `wrt`; such an output's product is then zeros ('zero') or None.
+    disconnected_outputs : 'raise' (DisconnectedInputError), 'warn' or 'ignore' when an
+        output of `f` gets no product: it is an input other than `wrt`, or the last ops on its
+        path have none (a random draw, `undefined_grad`). Its product is then zeros ('zero')
+        or None. An output computed from other inputs or constants gets zeros, as in Theano.
 
     Examples
     --------
@@ -309,10 +315,21 @@ def Rop(
         w: _fit_point("Rop", w, v) for w, v in zip(wrt_list, eval_list, strict=True)
     }
     for node in io_toposort(wrt_list + graph_inputs(f_list, wrt_list), f_list):
-        points = [tangents.get(i) for i in node.inputs]
+        points = [tangents.get(i, _zero_if_leaf(i)) for i in node.inputs]
         pattern = node.op.connection_pattern(node)
-        if not any(p is not None and any(pattern[i]) for i, p in enumerate(points)):
-            continue  # no direction reaches an output (integer or disconnected inputs)
+        reaching = [p for i, p in enumerate(points) if p is not None and any(pattern[i])]
+        if not any(p is not ZERO for p in reaching):
+            # no direction reaches this node. Theano's zeros_like terms for other inputs make
+            # its float outputs zero products (made into graphs only where read); with no
+            # such term either, its outputs have none (the R_op would return None).
+            if reaching:
+                tangents.update((o, ZERO) for o in node.outputs if isinstance(o.type, TensorType))
+            continue
+        # R_op takes zeros for float inputs; integer inputs have no direction (None)
+        points = [
+            _zeros_for(i, p) if p is not ZERO or _differentiable(i) else None
+            for i, p in zip(node.inputs, points, strict=True)
+        ]
         try:
             outs = node.op.R_op(node.inputs, points)
         except NotImplementedError as exc:
@@ -324,13 +341,29 @@ def Rop(
         for o, t in zip(node.outputs, outs, strict=True):
             if t is not None:
                 tangents[o] = _fit_point(f"{node.op}.R_op", o, t)
-    results = [
-        tangents[o]
-        if o in tangents
-        else _disconnected_output(o, disconnected_outputs, return_disconnected)
-        for o in f_list
-    ]
+    results = []
+    for o in f_list:
+        point = _zeros_for(o, tangents.get(o))
+        if point is None:
+            point = _disconnected_output(o, disconnected_outputs, return_disconnected)
+        results.append(point)
     return _like(results, f)
+
+
+def _zero_if_leaf(var: Variable) -> Any:
+    """Theano's direction for a graph input that is not in wrt: zeros (None for rng states)."""
+    return ZERO if var.owner is None and isinstance(var.type, TensorType) else None
+
+
+def _differentiable(var: Variable) -> bool:
+    return dtypes.is_float(var.dtype) or var.dtype in dtypes.COMPLEX_DTYPES
+
+
+def _zeros_for(var: Variable, point: Any) -> Any:
+    """A tangent as a graph: the ZERO marker becomes zeros_like(var)."""
+    from labsym.core.ops import math
+
+    return math.zeros_like(var) if point is ZERO else point
 
 
 def _fit_point(who: str, var: Variable, point: Any) -> Variable:
@@ -370,7 +403,7 @@ def _disconnected_output(out: Variable, disconnected_outputs: str, return_discon
             "zeros"
         )
         if disconnected_outputs == "raise":
-            raise ValueError(msg)
+            raise DisconnectedInputError(msg)
         warnings.warn(msg, stacklevel=3)
     return math.zeros_like(out) if return_disconnected == "zero" else None
 

@@ -117,3 +117,35 @@ def test_lop_is_vector_jacobian_product():
     np.testing.assert_allclose(
         function([x, u], vj)(np.array([1.0, 2.0]), np.array([3.0, 4.0])), [6.0, 16.0]
     )
+
+
+def test_rop_tutorial_keeps_wrt_in_the_graph():
+    # doc/tutorial/gradients.txt: Theano's R_op gives x a zeros_like direction, so the
+    # product still reads W and function([W, V, x], ...) has no unused input
+    from labsym.core.graph import graph_inputs
+    from labsym.core.ops.blas import dot
+
+    W, V, x = C["dmatrix"]("W"), C["dmatrix"]("V"), C["dvector"]("x")
+    JV = Rop(dot(x, W), W, V)
+    assert W in graph_inputs([JV])
+    f = function([W, V, x], JV)
+    np.testing.assert_array_equal(f([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]), [2.0, 2.0])
+    rng = np.random.default_rng(3)
+    wv, vv, xv = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)
+    np.testing.assert_allclose(f(wv, vv, xv), xv @ vv, rtol=1e-12)
+
+
+def test_rop_with_a_direction_for_one_of_several_parameters():
+    from labsym.core.ops.blas import dot
+
+    W, b, V, x = C["dmatrix"]("W"), C["dvector"]("b"), C["dmatrix"]("V"), C["dmatrix"]("x")
+    y = m.tanh(dot(x, W) + b)
+    f = function([W, b, V, x], Rop(y, W, V))
+    rng = np.random.default_rng(4)
+    wv, bv, vv, xv = (rng.normal(size=s) for s in [(3, 2), (2,), (3, 2), (5, 3)])
+    expected = (1 - np.tanh(xv @ wv + bv) ** 2) * (xv @ vv)
+    np.testing.assert_allclose(f(wv, bv, vv, xv), expected, rtol=1e-12)
+    # the Hessian-vector product of the tutorial, by R_op
+    z, v = C["dvector"]("z"), C["dvector"]("v")
+    hv = function([z, v], Rop(grad((z**2).sum(), z), z, v))
+    np.testing.assert_array_equal(hv([4, 4], [2, 2]), [4.0, 4.0])

@@ -363,8 +363,11 @@ def test_rop_of_a_wrt_variable_is_its_direction():
 
 def test_rop_disconnected_outputs_options():
     x, y, v = C["dvector"]("x"), C["dvector"]("y"), C["dvector"]("v")
-    with pytest.raises(ValueError, match="does not depend on any of the wrt variables"):
-        Rop(y * 2, x, v)
+    # as in Theano, an output computed from other inputs gets zeros (their zeros_like terms)
+    # and only an output with no product at all is disconnected
+    np.testing.assert_array_equal(function([y], Rop(y * 2, x, v))([1.0, 2.0, 3.0]), np.zeros(3))
+    with pytest.raises(DisconnectedInputError, match="does not depend on any of the wrt"):
+        Rop(y, x, v)
     with pytest.raises(ValueError, match="does not depend"):
         Rop(x.argmax(), x, v)  # only through a discrete output
     with pytest.warns(UserWarning, match="does not depend"):
