@@ -102,10 +102,13 @@ def generate_call(plan: CallPlan, trusted: bool = False, raw: bool = False):
     ns["_fail"] = plan.fail
     n_args = len(plan.explicit)
     arg_names = ", ".join(names[v] for v, _, _ in plan.explicit)
-    if trusted:
-        lines = [f"def __call__(self, {arg_names}):"]
-    else:
-        lines = ["def __call__(self, *args, **kwargs):"]
+    header = (
+        f"def __call__(self, {arg_names}):" if trusted else "def __call__(self, *args, **kwargs):"
+    )
+    lines = [header]
+    # before binding: a left-out stateful input's value is read by the binder
+    locked = _emit_update_locks(plan, ns, lines, raw)
+    if not trusted:
         lines.append(f"    if kwargs or len(args) != {n_args}:")
         lines.append("        args = _bind(args, kwargs)")
         if n_args:
@@ -181,7 +184,37 @@ def generate_call(plan: CallPlan, trusted: bool = False, raw: bool = False):
     else:
         lines.append("    return []")
     ns.update({f"_uc{k}": container for k, (_, container) in enumerate(plan.updates)})
+    if locked is not None:  # the lines run while holding the update locks
+        start, n_locks = locked
+        lines[start:] = ["    " + line for line in lines[start:]]
+        lines.append("    finally:")
+        lines.append("        " + "; ".join(f"_release{k}()" for k in reversed(range(n_locks))))
     return _finish(plan, names, ns, lines, line_nodes)
+
+
+def _emit_update_locks(
+    plan: CallPlan, ns: dict[str, Any], lines: list[str], raw: bool
+) -> tuple[int, int] | None:
+    """Acquire the locks of the containers the call updates, then open a `try:` block.
+
+    Holding them from the reads of shared values to the commit makes a call atomic with
+    respect to every other call updating one of the same variables. Locks are taken in one
+    global order (by the containers' ids, which cannot change while the plans hold them), so
+    two functions updating overlapping sets cannot deadlock. A call without updates takes no
+    lock. Bound acquire/release methods in try/finally cost half of a `with` statement.
+    Returns the index of the block's first line (indented once all are emitted) and the
+    number of locks, or None.
+    """
+    if raw or not plan.updates:
+        return None
+    containers = {id(container): container for _, container in plan.updates}
+    ordered = [containers[key] for key in sorted(containers)]
+    for k, container in enumerate(ordered):
+        ns[f"_acquire{k}"] = container.lock.acquire
+        ns[f"_release{k}"] = container.lock.release
+    lines.append("    " + "; ".join(f"_acquire{k}()" for k in range(len(ordered))))
+    lines.append("    try:")
+    return len(lines), len(ordered)
 
 
 def _finish(plan: CallPlan, names: _Names, ns: dict[str, Any], lines: list[str], line_nodes: dict):

@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from labsym.core.callgen import CallPlan, generate_call
 from labsym.core.errors import raise_runtime_error
 from labsym.core.fgraph import FunctionGraph
@@ -394,7 +396,8 @@ def _apply_givens(variables: list, givens: Any, rebuild_strict: bool) -> list:
 
     memo = {}
     for old, new in pairs:
-        new = as_tensor_variable(new) if not isinstance(new, Variable) else new
+        if not isinstance(new, Variable):  # Theano wraps a value in shared(value): its dtype
+            new = as_tensor_variable(np.asarray(new))
         if rebuild_strict and old.type != new.type and not old.type.is_super(new.type):
             raise TypeError(
                 f"givens: {old} has type {old.type} but its replacement {new} has type {new.type}"

@@ -5,6 +5,7 @@ May import core.graph, core.type, core.variable, core.dtypes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,14 +17,27 @@ from labsym.core.variable import TensorVariable
 
 
 class Container:
-    """The storage cell holding a shared variable's current value."""
+    """The storage cell holding a shared variable's current value.
 
-    __slots__ = ("value", "type", "name")
+    `lock` serializes the calls that update this value (see callgen): without it, two threads
+    calling `c += 1` functions both read the old value and one increment is lost. It is
+    reentrant so that a call made from inside another call (an inner function) cannot deadlock.
+    """
+
+    __slots__ = ("value", "type", "name", "lock")
 
     def __init__(self, type_: TensorType, value: Any, name: str | None) -> None:
         self.type = type_
         self.value = value
         self.name = name
+        self.lock = threading.RLock()
+
+    def __getstate__(self) -> tuple:
+        return (self.value, self.type, self.name)  # a lock is per process: never pickled
+
+    def __setstate__(self, state: tuple) -> None:
+        self.value, self.type, self.name = state
+        self.lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"Container({self.name or self.type})"
