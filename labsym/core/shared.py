@@ -47,11 +47,17 @@ class SharedVariable(TensorVariable):
     """A tensor variable with a value kept between calls and shared by every function using it."""
 
     def __init__(
-        self, type_: TensorType, value: np.ndarray, name: str | None = None, strict: bool = False
+        self,
+        type_: TensorType,
+        value: np.ndarray,
+        name: str | None = None,
+        strict: bool = False,
+        allow_downcast: bool | None = None,
     ):
         super().__init__(type_, name=name)
         self.container = Container(type_, value, name)
         self.strict = strict
+        self.allow_downcast = allow_downcast  # lets set_value downcast, as Theano's container
         self.default_update: Any = None
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
@@ -61,10 +67,15 @@ class SharedVariable(TensorVariable):
 
     def set_value(self, new_value: Any, borrow: bool = False) -> None:
         """Replace the value after checking ndim, static shape and dtype (safe casts only)."""
+        where = f"set_value on shared variable {self.name or self} ({self.type})"
+        if new_value is None:
+            raise TypeError(f"{where}: None is not a value; give an array of dtype {self.dtype}")
         try:
-            value = self.type.filter(new_value, strict=self.strict)
+            value = self.type.filter(
+                new_value, strict=self.strict, allow_downcast=self.allow_downcast
+            )
         except TypeError as exc:
-            raise TypeError(f"set_value on shared variable {self.name or self}: {exc}") from None
+            raise TypeError(f"{where}: {_set_value_reason(exc, new_value, self.dtype)}") from None
         if not borrow and value is new_value:
             value = value.copy()
         self.container.value = value
@@ -74,7 +85,9 @@ class SharedVariable(TensorVariable):
         return self.container.value
 
     def clone(self) -> SharedVariable:
-        cp = SharedVariable(self.type, self.container.value, self.name, self.strict)
+        cp = SharedVariable(
+            self.type, self.container.value, self.name, self.strict, self.allow_downcast
+        )
         cp.container = self.container
         cp.default_update = self.default_update
         cp.tag.__dict__.update(self.tag.__dict__)
@@ -126,7 +139,24 @@ def shared(
         )
     type_ = TensorType(array.dtype.name, static)
     array = type_.filter(array)
-    return SharedVariable(type_, array, name=name, strict=strict)
+    return SharedVariable(type_, array, name=name, strict=strict, allow_downcast=allow_downcast)
+
+
+def _set_value_reason(exc: TypeError, value: Any, dtype: str) -> str:
+    """The filter's reason, with the remedy that applies to set_value (not function()'s flag)."""
+    reason = str(exc)
+    if "allow_input_downcast" not in reason:
+        return reason
+    reason = reason.split(";")[0]  # the filter's remedy names function()'s argument
+    cast = (
+        f"value.astype('{dtype}')"
+        if isinstance(value, (np.ndarray, np.generic))
+        else f"numpy.asarray(value, dtype='{dtype}')"
+    )
+    return (
+        f"{reason}; cast the value first (`{cast}`), or create the shared variable with "
+        "shared(..., allow_downcast=True) so that set_value casts it"
+    )
 
 
 def collect_default_updates(roots: list, targets: set, skip: set = frozenset()) -> list:
