@@ -8,7 +8,6 @@ optimizer and Elemwise treat them like built-in records. May import every layer 
 from __future__ import annotations
 
 import dataclasses
-from abc import ABCMeta
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -209,17 +208,27 @@ class specific_out:  # noqa: N801 - Theano's name
 
 
 # ---------------------------------------------------------------------- user scalar ops
-class ScalarOp(metaclass=ABCMeta):  # noqa: B024 - ABCMeta for register(), no abstract API
+class _ScalarOpMeta(type):
+    """`isinstance(op, ScalarOp)` holds for the table's records too, as for Theano's ops."""
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        if cls is ScalarOp:
+            return isinstance(obj, table.ScalarOp)
+        return super().__instancecheck__(obj)
+
+
+class ScalarOp(table.ScalarOp, metaclass=_ScalarOpMeta):
     """Base of Theano-style scalar ops: define `impl` on numbers and `grad` on scalar variables.
 
-    `T.Elemwise(MyOp(upgrade_to_float, name='my_op'))` broadcasts it over arrays. The op speaks
-    the scalar-table protocol Elemwise reads, so a Theano subclass's own `impl`/`grad` are kept
-    as `scalar_impl`/`scalar_grad` and `impl`/`grad` become their array-level adapters.
+    `T.Elemwise(MyOp(upgrade_to_float, name='my_op'))` broadcasts it over arrays. The op is a
+    scalar-table record (Elemwise, fusion and the optimizer read it like a built-in one), so a
+    Theano subclass's own `impl`/`grad` are kept as `scalar_impl`/`scalar_grad` and `impl`/`grad`
+    become the record's array-level adapters.
     """
 
     nin = -1
     nout = 1
-    # the scalar-table protocol (see core/scalar.py ScalarOp) with the defaults of a user op
+    # the record fields (see core/scalar.py) with the defaults of a user op
     c: str | None = None
     cuda: str | None = None
     identity: Any = None
@@ -250,7 +259,8 @@ class ScalarOp(metaclass=ABCMeta):  # noqa: B024 - ABCMeta for register(), no ab
                     f"{type(self)}, got {output_types_preference!r}"
                 )
             self.output_types_preference = output_types_preference
-        self.name = name if name is not None else type(self).__name__
+        # `name` is a field of the frozen record class: set it past its __setattr__ guard
+        object.__setattr__(self, "name", name if name is not None else type(self).__name__)
 
     def __call__(self, *inputs: Any) -> Any:
         """Apply elementwise to tensors (0-d tensors are Theano's scalar variables)."""
@@ -322,6 +332,14 @@ class ScalarOp(metaclass=ABCMeta):  # noqa: B024 - ABCMeta for register(), no ab
     def __repr__(self) -> str:
         return str(self)
 
+    def __reduce__(self) -> tuple:
+        # pickled by class and attributes (the table's records pickle by name instead)
+        return (_new_user_op, (type(self),), dict(self.__dict__))
+
+
+def _new_user_op(cls: type) -> ScalarOp:
+    return object.__new__(cls)
+
 
 class UnaryScalarOp(ScalarOp):
     """A scalar op of one input."""
@@ -353,10 +371,6 @@ def _broadcast_grad(m: Any, grad: Any, memo: dict, gz: Any) -> Any:
     if rebuilt.ndim < gz.ndim:  # a constant gradient: one value per element
         rebuilt = m.second(gz, rebuilt)
     return rebuilt
-
-
-# ScalarOp's `isinstance` covers the table's records too
-ScalarOp.register(table.ScalarOp)
 
 
 class _TableRecordClass(type):
