@@ -9,16 +9,26 @@ from labsym.core.graph import Apply, Constant, Type, Variable, graph_inputs
 from labsym.core.op import Op
 from labsym.gof import graph, link, opt, utils
 from labsym.gof.link import Container, OpWiseCLinker, PerformLinker, WrapLinker, WrapLinkerMany
-from labsym.gof.opt import LocalOptimizer, OpSub, PatternSub, local_optimizer
+from labsym.gof.opt import (
+    EquilibriumOptimizer,
+    LocalOptimizer,
+    MergeOptimizer,
+    OpSub,
+    PatternSub,
+    TopoOptimizer,
+    local_optimizer,
+)
 from labsym.utils import Scratchpad
 
 __all__ = [
     "Apply",
     "Constant",
     "Container",
+    "EquilibriumOptimizer",
     "FunctionGraph",
     "InconsistencyError",
     "LocalOptimizer",
+    "MergeOptimizer",
     "MissingInputError",
     "Op",
     "OpSub",
@@ -26,6 +36,7 @@ __all__ = [
     "PatternSub",
     "PerformLinker",
     "Scratchpad",
+    "TopoOptimizer",
     "Type",
     "Variable",
     "WrapLinker",

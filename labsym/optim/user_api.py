@@ -113,7 +113,10 @@ class LocalOptimizer:
     which ops it can fire on, so the driver only offers it those nodes.
     """
 
-    def __init__(self, name: str, tracks: Sequence[Any] | None, math: str = "") -> None:
+    def __init__(
+        self, name: str | None = None, tracks: Sequence[Any] | None = None, math: str = ""
+    ) -> None:
+        name = name or type(self).__name__  # Theano's subclasses call LocalOptimizer()
         self.name = name
         self.__name__ = name
         self.tracks = (Op,) if tracks is None else tuple(op_spec(t) for t in tracks)
@@ -124,10 +127,11 @@ class LocalOptimizer:
 
     def to_rule(self, phases: tuple[str, ...], name: str, tags: tuple[str, ...] = ()) -> Rule:
         """The optim Rule running this rewrite in `phases`."""
+        apply = _apply_fn(self.transform)  # Theano's subclasses define transform(node)
         return Rule(
             name,
             phases,
-            node_rule=self.transform,
+            node_rule=lambda fgraph, node: _as_replacements(name, node, apply(fgraph, node)),
             tracks=self.tracks,
             math=self.math,
             extra={"tags": tags, "source": self},

@@ -8,6 +8,7 @@ import pytest
 import labsym as theano
 import labsym.tensor as T
 from labsym.core import graph as core_graph
+from labsym.core.ops.elemwise import Elemwise
 from labsym.core.shared import Container
 from labsym.optim import user_api
 
@@ -118,3 +119,70 @@ def test_nan_guard_mode_at_theano_compile_and_its_module():
     assert np.allclose(f(np.array([1.0, np.e])), [0.0, 1.0])
     with pytest.raises(AssertionError, match="NanGuardMode: NaN in output 0"):
         f(np.array([-1.0]))
+
+
+def _is(node, name):
+    return isinstance(node.op, Elemwise) and node.op.scalar_op.name == name
+
+
+class LocalSimplify(theano.gof.LocalOptimizer):
+    """Theano's tutorial local optimizer, x*y / y -> x, written as Theano subclasses were."""
+
+    def transform(self, node):
+        if _is(node, "true_div"):
+            x, y = node.inputs
+            if x.owner and _is(x.owner, "mul"):
+                a, b = x.owner.inputs
+                if y == a:
+                    return [b]
+                elif y == b:
+                    return [a]
+        return False
+
+    def tracks(self):
+        return []
+
+
+def _tutorial_graph():
+    x, y, z = T.dscalars("x", "y", "z")
+    a = z + ((y * x) / y) * (z / x)
+    return (x, y, z), theano.gof.FunctionGraph([x, y, z], [a])
+
+
+def test_topo_optimizer_applies_a_theano_style_local_optimizer_subclass():
+    (x, y, z), fgraph = _tutorial_graph()
+    simplify = theano.gof.TopoOptimizer(LocalSimplify())
+    assert simplify.optimize(fgraph) == 1
+    ops = sorted(node.op.scalar_op.name for node in fgraph.toposort())
+    assert ops == ["add", "mul", "true_div"]  # z + x * (z / x): the y*x/y node is gone
+    f = theano.function(fgraph.inputs, fgraph.outputs[0], on_unused_input="ignore")
+    assert float(f(2.0, 3.0, 4.0)) == 4.0 + 2.0 * (4.0 / 2.0)
+
+
+def test_merge_then_topo_optimizer_simplifies_repeated_subexpressions():
+    x, y, z = T.dscalars("x", "y", "z")
+    fgraph = theano.gof.FunctionGraph([x, y, z], [((y + z) * x) / (y + z)])
+    # add(y, z) != add(y, z) until merged, so nothing happens at first (Theano's tutorial)
+    assert theano.gof.TopoOptimizer(LocalSimplify()).optimize(fgraph) == 0
+    assert theano.gof.MergeOptimizer().optimize(fgraph) == 1
+    assert theano.gof.TopoOptimizer(LocalSimplify()).optimize(fgraph) == 1
+    assert fgraph.outputs[0].name == "x" and not fgraph.apply_nodes
+
+
+def test_equilibrium_optimizer_runs_local_optimizers_until_nothing_changes():
+    @theano.gof.local_optimizer([T.log])
+    def local_log_exp(node):
+        (arg,) = node.inputs
+        if arg.owner and _is(arg.owner, "exp"):
+            return [arg.owner.inputs[0]]
+        return False
+
+    x, y = T.dvectors("x", "y")
+    fgraph = theano.gof.FunctionGraph([x, y], [(T.log(T.exp(T.log(T.exp(x)))) * y) / y])
+    rewrites = theano.gof.EquilibriumOptimizer([local_log_exp, LocalSimplify()]).optimize(fgraph)
+    assert rewrites == 3  # log(exp(.)) twice, then (x * y) / y
+    assert fgraph.outputs[0].name == "x" and not fgraph.apply_nodes
+    with pytest.raises(TypeError, match="is not a local optimizer"):
+        theano.gof.TopoOptimizer(42)
+    assert theano.gof.opt.in2out(local_log_exp).order == "in_to_out"
+    assert theano.gof.opt.out2in(local_log_exp).order == "out_to_in"

@@ -64,7 +64,7 @@ def test_detect_nan_recipe_finds_the_fused_node_of_log_x_times_x(capsys):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_detect_nan_without_fusion_stops_at_the_multiplication(capsys):
     x = theano.tensor.dscalar("x")
-    mode = MonitorMode(post_func=detect_nan).excluding("fusion", "inplace")
+    mode = MonitorMode(post_func=detect_nan).excluding("local_elemwise_fusion", "inplace")
     assert isinstance(mode, MonitorMode) and mode.post_func is detect_nan
     f = theano.function([x], [theano.tensor.log(x) * x], mode=mode)
     f(0)
