@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from labsym.core.errors import register_generated
 from labsym.core.graph import Constant, Variable
 from labsym.core.io import NodeCode
 from labsym.core.schedule import Statement, statements
@@ -222,6 +223,7 @@ def _finish(plan: CallPlan, names: _Names, ns: dict[str, Any], lines: list[str],
     source = "\n".join(lines) + "\n"
     filename = f"<labsym-function-{next(_counter)}>"
     plan.line_nodes[filename] = line_nodes
+    register_generated(filename, plan)
     exec(compile(source, filename, "exec"), ns)  # noqa: S102 - our own generated code
     fn = ns["__call__"]
     fn.__labsym_source__ = source

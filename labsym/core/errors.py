@@ -1,10 +1,15 @@
 """Runtime error reports: which Apply node failed, on what inputs, created where.
 
-Reads config.exception_verbosity. May import core.graph, core.callgen.
+Also points NumPy's warnings raised inside generated call code at the node and the user's
+line. Reads config.exception_verbosity. May import core.graph, core.callgen.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+import weakref
 from typing import Any
 
 import numpy as np
@@ -99,3 +104,55 @@ def raise_runtime_error(function: Any, exc: BaseException, local_values: dict[st
     except Exception:
         new = RuntimeError(message)
     raise new.with_traceback(exc.__traceback__) from None
+
+
+# ---------------------------------------------------------------- warnings inside a call
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_GENERATED: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_REGISTRIES: dict[str, dict] = {}  # per user file, as a module's __warningregistry__
+_original_show: Any = None
+
+
+def register_generated(filename: str, plan: Any) -> None:
+    """Remember which plan a generated file belongs to, so its warnings can be located."""
+    _GENERATED[filename] = plan
+    _install_warning_hook()
+
+
+def _install_warning_hook() -> None:
+    """Wrap `warnings._showwarnmsg`, the one hook both display and recording go through.
+
+    `warnings.showwarning` would be simpler, but `catch_warnings(record=True)` (and so
+    `pytest.warns`) bypasses it. The wrapper costs nothing until a warning is shown; catching
+    warnings around every call instead would cost microseconds per call.
+    """
+    global _original_show
+    if _original_show is None and callable(getattr(warnings, "_showwarnmsg", None)):
+        _original_show = warnings._showwarnmsg  # type: ignore[attr-defined]
+        warnings._showwarnmsg = _show_at_user_line  # type: ignore[attr-defined]
+
+
+def _node_being_run(filename: str) -> Any:
+    """The node whose statement the innermost running generated call is executing, if any."""
+    if not (filename.startswith("<labsym-") or filename.startswith(_PACKAGE_DIR)):
+        return None
+    frame = sys._getframe(2)
+    while frame is not None:
+        plan = _GENERATED.get(frame.f_code.co_filename)
+        if plan is not None:
+            return plan.line_nodes[frame.f_code.co_filename].get(frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def _show_at_user_line(msg: Any) -> None:
+    """Re-issue a warning from generated code at the user's line, naming the Apply node."""
+    node = _node_being_run(msg.filename)
+    trace = node.outputs[0].trace if node is not None and node.outputs else None
+    if trace is None:
+        _original_show(msg)
+        return
+    registry = _REGISTRIES.setdefault(trace.filename, {})
+    text = f"{msg.message} (in Apply node {node})"
+    # goes through the filters again, now with the user's location, then back to this hook
+    warnings.warn_explicit(text, msg.category, trace.filename, trace.lineno, registry=registry)
