@@ -20,6 +20,7 @@ from labsym.core.autodiff import (
 )
 from labsym.core.constructors import CONSTRUCTORS as _CONSTRUCTORS
 from labsym.core.constructors import tensor
+from labsym.core.gradient_ops import zero_grad
 from labsym.core.graph import Apply, Constant, Type, Variable
 from labsym.core.op import Op
 from labsym.core.ops.basic import (
@@ -201,6 +202,12 @@ isnan_ = isnan
 isinf_ = isinf
 nonzero_values = TensorVariable.nonzero_values
 round_half_to_even = round
+consider_constant = zero_grad  # Theano's ConsiderConstant: the value, with a zero gradient
+
+# Theano's op instances for advanced indexing with an integer vector
+advanced_subtensor1 = AdvancedSubtensor1()
+advanced_inc_subtensor1 = AdvancedIncSubtensor1()
+advanced_set_subtensor1 = AdvancedIncSubtensor1(set_instead_of_inc=True)
 
 # Theano's dtype names and type tuples (types are the dtype-fixed constructors)
 all_dtypes = _dtypes.ALL_DTYPES
@@ -322,6 +329,9 @@ __all__ = [
     "abs_",
     "add",
     "addbroadcast",
+    "advanced_inc_subtensor1",
+    "advanced_set_subtensor1",
+    "advanced_subtensor1",
     "all",
     "all_dtypes",
     "alloc",
@@ -355,6 +365,7 @@ __all__ = [
     "complex_types",
     "complex_vector_types",
     "concatenate",
+    "consider_constant",
     "constant",
     "continuous_dtypes",
     "cos",

@@ -247,3 +247,25 @@ def test_pprint_assign_uses_a_printer_for_an_op():
     assert theano.printing.pprint(Double()(x)) != "double(x)"  # the global one is unchanged
     with pytest.raises(TypeError, match="cannot represent a variable that is not the result"):
         FunctionPrinter("f").process(x, theano.printing.PrinterState(pprinter=printer))
+
+
+def test_advanced_indexing_op_instances_and_consider_constant():
+    x, y = T.dmatrices("xy")
+    i = T.lvector("i")
+    f = theano.function(
+        [x, y, i],
+        [
+            T.advanced_subtensor1(x, i),
+            T.advanced_inc_subtensor1(x, y, i),
+            T.advanced_set_subtensor1(x, y, i),
+        ],
+    )
+    x_v, y_v = np.arange(6.0).reshape(3, 2), np.ones((2, 2))
+    picked, inc, setv = f(x_v, y_v, np.array([2, 2]))
+    np.testing.assert_array_equal(picked, [[4.0, 5.0], [4.0, 5.0]])
+    np.testing.assert_array_equal(inc, [[0.0, 1.0], [2.0, 3.0], [6.0, 7.0]])
+    np.testing.assert_array_equal(setv, [[0.0, 1.0], [2.0, 3.0], [1.0, 1.0]])
+    v = T.dvector("v")
+    # d/dv sum(c * v) with c = v*v held constant: c, not 3 v^2
+    g = theano.function([v], T.grad((T.consider_constant(v * v) * v).sum(), v))
+    np.testing.assert_array_equal(g(np.array([1.0, 2.0])), [1.0, 4.0])
