@@ -74,14 +74,10 @@ class MonitorMode(Mode):
             self.post_func(i, node, fn)
 
     def _derive(self, **changes: Any) -> MonitorMode:
-        args = {
-            "optimizer": self.optimizer,
-            "including": self.included,
-            "excluding": self.excluded,
-            "record_history": self.record_history,
-        }
-        args.update(changes)
-        return type(self)(pre_func=self.pre_func, post_func=self.post_func, **args)
+        # Mode._derive passes this mode's linker, which the new MonitorMode accepts and replaces
+        derived = super()._derive(**changes)
+        derived.pre_func, derived.post_func = self.pre_func, self.post_func
+        return derived  # type: ignore[return-value]
 
     def clone(self, link_kwargs: Any = None, optimizer: Any = "", **kwargs: Any) -> MonitorMode:
         """A new MonitorMode with the same functions (linker arguments are ignored, as Theano)."""

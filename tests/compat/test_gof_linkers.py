@@ -281,3 +281,40 @@ def test_an_op_with_c_code_and_perform_runs_its_perform():
     y = T.dscalar("y")
     f = theano.function([x, y], Doubler()(x, y))
     assert f(np.array([1.0, 2.0]), 3.0).tolist() == [3.0, 6.0]
+
+
+DEBUGGER_PROGRAM = """
+import numpy
+import theano
+import theano.tensor as T
+from theano.gof.link import WrapLinkerMany
+
+def print_eval(i, node, fn):
+    print(i, type(node.op).__name__, [input[0].tolist() for input in fn.inputs])
+    fn()
+
+def detect_negative(i, node, fn):
+    for output in fn.outputs:
+        if (output[0] < 0).any():
+            print("negative value after node", i, ":", output[0].tolist())
+
+linker = WrapLinkerMany([theano.gof.OpWiseCLinker()], [print_eval, detect_negative])
+mode = theano.compile.mode.Mode(optimizer=None, linker=linker)
+a, b = T.dvectors('a', 'b')
+f = theano.function([a, b], (a - b).sum(), mode=mode)
+print(f(numpy.array([1., 2.]), numpy.array([3., 1.])))
+"""
+
+
+def test_a_wrap_linker_many_debugger_program_runs_unchanged(capsys):
+    from labsym.compat import install_theano_alias
+
+    install_theano_alias()
+    exec(compile(DEBUGGER_PROGRAM, "<debugger>", "exec"), {"__name__": "__main__"})  # noqa: S102
+    assert capsys.readouterr().out.splitlines() == [
+        "0 Elemwise [[1.0, 2.0], [3.0, 1.0]]",
+        "negative value after node 0 : [-2.0, 1.0]",
+        "1 Sum [[-2.0, 1.0]]",
+        "negative value after node 1 : -1.0",
+        "-1.0",
+    ]

@@ -163,6 +163,8 @@ class WrapLinker:
     The wrapper decides when (and whether) to call each thunk; the first linker's outputs
     are the function's. Other linkers compute in their own storage, as in Theano. Updates,
     givens and shared variables behave as with any linker: a call that raises commits nothing.
+    IfElse stays lazy (as under Theano's default VM): the branch not taken is not run, and the
+    IfElse node itself is a branch in the generated call, so the wrapper does not see it.
 
     Examples
     --------
