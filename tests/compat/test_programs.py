@@ -1,0 +1,466 @@
+"""Real-program compatibility: Theano programs as others wrote them, run with `import theano`.
+
+The programs in programs/ follow Theano 1.0's tutorial and library pages and the Deep Learning
+Tutorials models (logistic_sgd, mlp, convolutional_mlp, dA, SdA, rbm, DBN, hmc, rnnslu, lstm), on
+small synthetic data they make themselves. Each test runs one program once (outputs are cached)
+and checks what it printed against a NumPy reimplementation, Theano's documented numbers, or
+learning that actually happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labsym.compat import install_theano_alias
+from labsym.optim.user import unregister_rule, user_rules
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+@functools.cache
+def run_program(name: str) -> tuple[tuple[str, ...], BaseException | None]:
+    """Run programs/<name>.py as __main__; return its printed lines and the error it raised."""
+    install_theano_alias()
+    rules_before = {rule.name for rule in user_rules()}
+    numpy_state = np.random.get_state()  # lstm/rnnslu seed NumPy's global generator
+    out = io.StringIO()
+    error = None
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(str(PROGRAMS / f"{name}.py"), run_name="__main__")
+    except Exception as exc:  # reported by the tests that need the program to finish
+        error = exc
+    finally:
+        np.random.set_state(numpy_state)
+        # rewrites a program registers are global, as in Theano: forget them afterwards
+        for rule in user_rules():
+            if rule.name not in rules_before:
+                unregister_rule(rule.name)
+    return tuple(out.getvalue().splitlines()), error
+
+
+def output(name: str) -> list[str]:
+    """The lines a program printed; fails with the program's own error if it stopped."""
+    lines, error = run_program(name)
+    if error is not None:
+        raise error
+    return list(lines)
+
+
+def numbers(line: str) -> np.ndarray:
+    """Every number on a printed line (after its label)."""
+    cleaned = line
+    for ch in "[](),:%=":
+        cleaned = cleaned.replace(ch, " ")
+    values = []
+    for token in cleaned.split():
+        try:
+            values.append(float(token))
+        except ValueError:
+            continue
+    return np.array(values)
+
+
+def line_with(lines: list[str], prefix: str) -> str:
+    (line,) = [line for line in lines if line.startswith(prefix)]
+    return line
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def onehot(labels: np.ndarray, n: int) -> np.ndarray:
+    return np.eye(n)[labels]
+
+
+# ------------------------------------------------------------------ logistic_sgd.py
+def test_logistic_sgd_matches_numpy_sgd():
+    lines = output("logistic_sgd")
+    rng = np.random.RandomState(1234)
+    centers = rng.randn(3, 8) * 3
+    labels = rng.randint(0, 3, size=300)
+    data = centers[labels] + rng.randn(300, 8)
+    W, b = np.zeros((8, 3)), np.zeros(3)
+    valid_x, valid_y = data[200:], labels[200:]
+    assert numbers(lines[0])[0] == pytest.approx(np.mean(valid_y != 0) * 100, abs=1e-6)
+    assert numbers(lines[1])[0] == pytest.approx(np.log(3), abs=1e-6)
+    for i in [0] + list(range(10)) * 20:  # the printed first minibatch cost was a step too
+        bx, by = data[i * 20 : (i + 1) * 20], labels[i * 20 : (i + 1) * 20]
+        d = (softmax(bx @ W + b) - onehot(by, 3)) / 20
+        W, b = W - 0.13 * bx.T @ d, b - 0.13 * d.sum(axis=0)
+    error = np.mean(np.argmax(valid_x @ W + b, axis=1) != valid_y) * 100
+    assert numbers(lines[2])[0] == pytest.approx(error, abs=1e-6)
+    np.testing.assert_allclose(numbers(lines[3]), W.ravel(), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(numbers(lines[4]), b, rtol=1e-7, atol=1e-12)
+
+
+# ------------------------------------------------------------------ mlp.py
+def test_mlp_matches_numpy_backprop():
+    lines = output("mlp")
+    rng = np.random.RandomState(1234)
+    X = rng.uniform(-1, 1, size=(200, 2))
+    Y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(int)
+    bound = np.sqrt(6.0 / 12)
+    W1, b1 = rng.uniform(low=-bound, high=bound, size=(2, 10)), np.zeros(10)
+    W2, b2 = np.zeros((10, 2)), np.zeros(2)
+    l1, l2 = 0.0001, 0.001
+
+    def forward(x, y):
+        h = np.tanh(x @ W1 + b1)
+        p = softmax(h @ W2 + b2)
+        nll = -np.mean(np.log(p[np.arange(len(y)), y]))
+        reg = l1 * (np.abs(W1).sum() + np.abs(W2).sum()) + l2 * ((W1**2).sum() + (W2**2).sum())
+        return h, p, nll + reg
+
+    assert numbers(lines[0])[0] == pytest.approx(forward(X, Y)[2], abs=1e-6)
+    np.testing.assert_allclose(numbers(lines[1]), np.tanh(X[:1] @ W1 + b1)[0], rtol=1e-10)
+    for _epoch in range(150):
+        for i in range(4):
+            x, y = X[i * 50 : (i + 1) * 50], Y[i * 50 : (i + 1) * 50]
+            h, p, _ = forward(x, y)
+            d = (p - onehot(y, 2)) / 50
+            dh = d @ W2.T * (1 - h**2)
+            gW2 = h.T @ d + l1 * np.sign(W2) + 2 * l2 * W2
+            gW1 = x.T @ dh + l1 * np.sign(W1) + 2 * l2 * W1
+            W1, b1 = W1 - 0.1 * gW1, b1 - 0.1 * dh.sum(axis=0)
+            W2, b2 = W2 - 0.1 * gW2, b2 - 0.1 * d.sum(axis=0)
+    _, p, cost = forward(X, Y)
+    assert numbers(lines[2])[0] == pytest.approx(cost, abs=2e-6)
+    assert numbers(lines[3])[0] == pytest.approx(np.mean(p.argmax(axis=1) != Y), abs=1e-6)
+    assert cost < 0.5  # it learned XOR beyond the 0.69 of chance
+
+
+# ------------------------------------------------------------------ lenet.py
+def test_lenet_conv_pool_layer_matches_numpy_and_learns():
+    lines = output("lenet")
+    rng = np.random.RandomState(23455)
+    images = rng.uniform(0, 0.2, size=(40, 1, 8, 8))
+    labels = rng.randint(0, 2, size=40)
+    for i in range(40):
+        images[i, 0, rng.randint(0, 4) + 4 * labels[i], :] += 1.0
+    bound = np.sqrt(6.0 / (9 + 9))
+    W = rng.uniform(low=-bound, high=bound, size=(4, 1, 3, 3))
+    np.testing.assert_allclose(numbers(lines[0]), W.ravel(), rtol=1e-12)
+    # Theano's conv2d flips the filters (a true convolution), then 2x2 max pooling and tanh
+    flipped = W[:, 0, ::-1, ::-1]
+    conv = np.zeros((4, 6, 6))
+    for a in range(3):
+        for c in range(3):
+            conv += flipped[:, a, c, None, None] * images[0, 0, a : a + 6, c : c + 6]
+    pooled = conv.reshape(4, 3, 2, 3, 2).max(axis=(2, 4))
+    np.testing.assert_allclose(numbers(lines[1]), np.tanh(pooled).ravel(), rtol=1e-10)
+    assert numbers(lines[2])[0] == pytest.approx(np.log(2), abs=1e-6)
+    assert numbers(lines[3])[0] < 0.1
+    assert numbers(lines[4])[0] == 0.0
+
+
+# ------------------------------------------------------------------ dA.py
+def test_denoising_autoencoder_cost_matches_numpy_and_falls():
+    lines = output("dA")
+    rng = np.random.RandomState(123)
+    prototypes = rng.binomial(1, 0.5, size=(4, 20))
+    data = prototypes[rng.randint(0, 4, size=100)]
+    data = np.abs(data - rng.binomial(1, 0.05, size=data.shape))
+    rng.randint(2**30)  # the program's RandomStreams seed
+    bound = 4 * np.sqrt(6.0 / 28)
+    W = rng.uniform(low=-bound, high=bound, size=(20, 8))
+    z = sigmoid(sigmoid(data @ W) @ W.T)
+    clean = np.mean(-np.sum(data * np.log(z) + (1 - data) * np.log(1 - z), axis=1))
+    assert numbers(lines[0])[0] == pytest.approx(clean, abs=1e-6)
+    epochs = [numbers(line)[-1] for line in lines if line.startswith("Training epoch")]
+    assert len(epochs) == 15 and epochs[-1] < 0.5 * epochs[0]
+    assert numbers(lines[-1])[0] < 0.5 * clean
+
+
+# ------------------------------------------------------------------ rbm.py
+def _rbm_data_and_weights():
+    rng = np.random.RandomState(123)
+    prototypes = rng.binomial(1, 0.5, size=(3, 16))
+    data = prototypes[rng.randint(0, 3, size=60)]
+    data = np.abs(data - rng.binomial(1, 0.05, size=data.shape))
+    rng.randint(2**30)
+    bound = 4 * np.sqrt(6.0 / 22)
+    return prototypes, data, rng.uniform(low=-bound, high=bound, size=(16, 6))
+
+
+def test_rbm_free_energy_cd_and_gibbs_samples():
+    lines = output("rbm")
+    prototypes, data, W = _rbm_data_and_weights()
+    free_energy = -np.log1p(np.exp(data[:3] @ W)).sum(axis=1)
+    np.testing.assert_allclose(numbers(lines[0]), free_energy, rtol=1e-10)
+    cd = [numbers(line)[-1] for line in lines if line.startswith("CD epoch")]
+    assert len(cd) == 10 and cd[-1] > cd[0] + 4  # reconstruction cross-entropy rose towards 0
+    assert len([line for line in lines if line.startswith("PCD epoch")]) == 3
+    after = numbers(line_with(lines, "free energy after"))
+    assert (after < free_energy - 1).all()  # the training data became more probable
+    samples = [numbers(line)[1:].reshape(-1, 16) for line in lines if line.startswith("sample")]
+    assert len(samples) == 2 and all(set(np.unique(s)) <= {0.0, 1.0} for s in samples)
+    distances = [np.abs(prototypes - row).sum(axis=1).min() for s in samples for row in s]
+    assert np.mean(distances) < 4  # Gibbs samples lie near the prototypes (chance: about 8)
+
+
+# ------------------------------------------------------------------ SdA.py / DBN.py
+def _layer_costs(lines: list[str], layer: int) -> list[float]:
+    prefix = f"Pre-training layer {layer},"
+    return [numbers(line)[-1] for line in lines if line.startswith(prefix)]
+
+
+def test_stacked_denoising_autoencoder_shares_weights_and_learns():
+    lines = output("SdA")
+    assert lines[0] == "shared weights [True, True]"
+    for layer in (0, 1):
+        costs = _layer_costs(lines, layer)
+        assert len(costs) == 5 and costs[-1] < 0.85 * costs[0]
+    rng = np.random.RandomState(89677)
+    rng.binomial(1, 0.5, size=(4, 20))
+    labels = rng.randint(0, 4, size=80)
+    before = numbers(line_with(lines, "finetune before"))
+    np.testing.assert_allclose(before, [np.log(4), np.mean(labels != 0)], atol=1e-6)
+    cost, error = numbers(line_with(lines, "finetune after"))
+    assert cost < 0.6 and error < 0.15
+
+
+def test_deep_belief_network_shares_weights_and_learns():
+    lines = output("DBN")
+    assert lines[0] == "rbm params are the sigmoid layers' True"
+    for layer in (0, 1):
+        costs = _layer_costs(lines, layer)
+        assert len(costs) == 8 and costs[-1] > costs[0] + 2
+    rng = np.random.RandomState(123)
+    rng.binomial(1, 0.5, size=(3, 16))
+    labels = rng.randint(0, 3, size=60)
+    before = numbers(line_with(lines, "finetune before"))
+    np.testing.assert_allclose(before, [np.log(3), np.mean(labels != 0)], atol=1e-6)
+    cost, error = numbers(line_with(lines, "finetune after"))
+    assert cost < 0.3 and error < 0.05
+
+
+# ------------------------------------------------------------------ hmc.py
+def test_hmc_samples_a_correlated_gaussian():
+    lines = output("hmc")
+    rng = np.random.RandomState(123)
+    mu = rng.rand(2) * 10
+    off_diagonal = rng.rand(2, 2)
+    cov = np.array([[1.0, 0.0], [0.0, 1.0]])
+    cov[0, 1] = cov[1, 0] = (off_diagonal[0, 1] + off_diagonal[1, 0]) / 2
+    np.testing.assert_allclose(numbers(lines[0]), mu, rtol=1e-12)
+    np.testing.assert_allclose(numbers(lines[1]), cov.ravel(), rtol=1e-12)
+    np.testing.assert_allclose(numbers(lines[2]), mu, atol=0.25)
+    np.testing.assert_allclose(numbers(lines[3]), cov.ravel(), atol=0.3)
+    stepsize = numbers(line_with(lines, "final stepsize"))[0]
+    acceptance = numbers(line_with(lines, "final acceptance_rate"))[0]
+    assert 0.001 <= stepsize <= 0.5 and 0.5 < acceptance <= 1.0
+
+
+# ------------------------------------------------------------------ rnnslu.py
+def test_elman_slot_filler_forward_matches_numpy_and_learns():
+    lines = output("rnnslu")
+    np.random.seed(345)
+    first = None
+    for k in range(30):
+        sentence = np.random.randint(0, 10, size=np.random.randint(4, 9))
+        first = sentence if k == 0 else first
+    emb = 0.2 * np.random.uniform(-1.0, 1.0, (11, 6))
+    wx = 0.2 * np.random.uniform(-1.0, 1.0, (18, 12))
+    wh = 0.2 * np.random.uniform(-1.0, 1.0, (12, 12))
+    w = 0.2 * np.random.uniform(-1.0, 1.0, (12, 3))
+    assert numbers(lines[0]).tolist() == first.tolist()
+    padded = [-1, *first.tolist(), -1]
+    h = np.zeros(12)
+    probabilities = []
+    for t in range(len(first)):
+        x_t = emb[padded[t : t + 3]].ravel()
+        h = sigmoid(x_t @ wx + h @ wh)
+        probabilities.append(softmax(h @ w))
+    np.testing.assert_allclose(numbers(lines[1]), np.ravel(probabilities), rtol=1e-10)
+    nll = [numbers(line)[-1] for line in lines if line.startswith("epoch")]
+    assert len(nll) == 15 and nll[-1] < 0.2 < nll[0]
+    assert numbers(line_with(lines, "accuracy after"))[0] > 0.9
+    np.testing.assert_allclose(numbers(line_with(lines, "embedding norms")), np.ones(11))
+
+
+# ------------------------------------------------------------------ lstm.py
+def test_lstm_forward_matches_numpy_and_learns():
+    lines = output("lstm")
+    np.random.seed(123)
+    dim = 8
+    wemb = 0.01 * np.random.rand(10, dim)
+
+    def ortho():
+        return np.linalg.svd(np.random.randn(dim, dim))[0]
+
+    W = np.concatenate([ortho() for _ in range(4)], axis=1)
+    U = np.concatenate([ortho() for _ in range(4)], axis=1)
+    U_out = 0.01 * np.random.randn(dim, 2)
+    x0 = numbers(lines[0]).astype(int).reshape(8, -1).T  # printed transposed: (time, sample)
+    mask = (x0 != 0).astype(float)  # the data has no token 0: zeros are padding
+    h = c = np.zeros((8, dim))
+    pooled = np.zeros((8, dim))
+    for t in range(x0.shape[0]):
+        pre = wemb[x0[t]] @ W + h @ U
+        i, f, o = (sigmoid(pre[:, k * dim : (k + 1) * dim]) for k in range(3))
+        c_new = f * c + i * np.tanh(pre[:, 3 * dim :])
+        c_new = mask[t, :, None] * c_new + (1 - mask[t, :, None]) * c
+        h_new = o * np.tanh(c_new)
+        h = mask[t, :, None] * h_new + (1 - mask[t, :, None]) * h
+        c = c_new
+        pooled += h * mask[t, :, None]
+    proj = pooled / mask.sum(axis=0)[:, None] * 0.5  # dropout off: scaled by 0.5
+    np.testing.assert_allclose(numbers(lines[1]), softmax(proj @ U_out).ravel(), rtol=1e-10)
+    initial = numbers(line_with(lines, "initial cost"))[0]
+    assert initial == pytest.approx(np.log(2), abs=1e-4)
+    assert numbers(line_with(lines, "final cost"))[0] < initial - 0.15
+    assert numbers(line_with(lines, "final error"))[0] < 0.3
+
+
+# ------------------------------------------------------------------ gradients.py
+def test_gradients_tutorial_jacobian_and_hessian_by_scan():
+    lines, _ = run_program("gradients")
+    assert lines[:2] == ("f(4) = 8.0", "True")
+    xs = np.array([[0, 1], [-1, -2]])
+    np.testing.assert_allclose(numbers(lines[2]), (sigmoid(xs) * (1 - sigmoid(xs))).ravel())
+    assert numbers(lines[3]).tolist() == [8.0, 0.0, 0.0, 8.0]
+    assert numbers(lines[4]).tolist() == [2.0, 0.0, 0.0, 2.0]
+    A = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]])
+    y = np.tanh(A @ np.array([0.5, -0.25, 1.0]) + np.array([0.1, -0.2]))
+    np.testing.assert_allclose(numbers(lines[5]), ((1 - y**2)[:, None] * A).ravel(), rtol=1e-12)
+    # cost = sum(y^3)/3: H = A^T diag((2y - 4y^3)(1 - y^2)) A
+    H = A.T @ np.diag((2 * y - 4 * y**3) * (1 - y**2)) @ A
+    np.testing.assert_allclose(numbers(lines[6]), H.ravel(), rtol=1e-12)
+    assert lines[7] == "builtin agrees True True"
+
+
+def test_gradients_tutorial_rop_lop_and_hessian_vector():
+    lines = output("gradients")
+    assert numbers(line_with(lines, "Rop")).tolist() == [2.0, 2.0]
+    assert numbers(line_with(lines, "Lop")).tolist() == [0.0, 0.0, 2.0, 2.0]
+    assert numbers(line_with(lines, "vH")).tolist() == [4.0, 4.0]
+    assert numbers(line_with(lines, "Hv")).tolist() == [4.0, 4.0]
+    rng = np.random.RandomState(0)
+    W, V, X = rng.randn(3, 2), rng.randn(3, 2), rng.randn(4, 3)
+    s = sigmoid(X @ W)
+    np.testing.assert_allclose(
+        numbers(line_with(lines, "layer Rop")), (s * (1 - s) * (X @ V)).ravel(), rtol=1e-12
+    )
+
+
+# ------------------------------------------------------------------ fibby.py
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs theano.gof imported by `import theano`, theano.tensor.opt's "
+    "get_scalar_constant_value/NotScalarConstantError, and a DeepCopyOp node on a constant output",
+)
+def test_fibby_op_and_its_optimization():
+    lines = output("fibby")
+    assert lines == [
+        "fibby [1.0, 2.0, 5.0, 14.0, 75.0]",
+        "ops ['Fibby']",
+        "fibby of zeros [0.0, 0.0, 0.0, 0.0, 0.0]",
+        "ops ['DeepCopyOp']",
+    ]
+
+
+# ------------------------------------------------------------------ custom_optimizer.py
+def test_custom_local_optimizers_rewrite_and_can_be_excluded():
+    lines = output("custom_optimizer")
+    values = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    np.testing.assert_allclose(numbers(lines[0]), np.tanh(values), rtol=1e-12, atol=1e-15)
+    assert lines[1:4] == ["has tanh False", "has sigmoid True", "excluded: has tanh True"]
+    np.testing.assert_allclose(numbers(lines[4]), np.tanh(values), rtol=1e-12, atol=1e-15)
+    assert lines[5:] == ["sqr(sqrt(v)) + 1 [1.0, 5.0, 10.0]", "has sqrt False"]
+
+
+# ------------------------------------------------------------------ nan_debugger.py
+def test_wraplinkermany_debugger_finds_the_first_nan():
+    lines, _ = run_program("nan_debugger")
+    X, Y, w = np.array([[0.5, 0.25], [0.0, 1.0]]), np.array([1.0, 0.0]), np.array([1.0, -1.0])
+    p = sigmoid(X @ w)
+    loss = -np.mean(Y * np.log(p) + (1 - Y) * np.log(1 - p))
+    assert numbers(lines[0])[0] == pytest.approx(loss, rel=1e-12)
+    assert numbers(lines[1])[0] >= 10  # every node of the unoptimized graph went through
+    assert lines[2:4] == ("nan seen 0", "loss nan")
+    # 1 * log(sigmoid(800) = 1) is 0; (1 - 1) * log(1 - 1) = 0 * -inf is the first nan
+    assert lines[4].startswith("first nan node ") and lines[4].endswith(" Elemwise{mul,no_inplace}")
+
+
+def test_monitormode_detect_nan_prints_inputs_and_outputs():
+    lines = output("nan_debugger")
+    assert lines[5] == "*** NaN detected ***"
+    assert lines[-2:] == [
+        f"Inputs : [{np.array(0.0)!r}]",
+        f"Outputs: [{np.array(np.nan)!r}]",
+    ]
+
+
+@pytest.mark.xfail(strict=True, reason="needs Elemwise{Composite{...}} naming of fused ops")
+def test_monitormode_detect_nan_debugprint_as_in_the_faq():
+    lines = output("nan_debugger")
+    assert lines[6:8] == ["Elemwise{Composite{(log(i0) * i0)}} [id A] ''", " |x [id B]"]
+
+
+# ------------------------------------------------------------------ random_streams.py
+def test_random_streams_draw_seed_and_copy_state_as_theano():
+    lines = output("random_streams")
+    seedgen = np.random.RandomState(234)
+    rng_u = np.random.RandomState(seedgen.randint(2**30))
+    rng_n = np.random.RandomState(seedgen.randint(2**30))
+    np.testing.assert_allclose(numbers(lines[0]), rng_u.uniform(0, 1, (2, 2)).ravel())
+    np.testing.assert_allclose(numbers(lines[1]), rng_u.uniform(0, 1, (2, 2)).ravel())
+    np.testing.assert_allclose(numbers(lines[2]), rng_n.normal(0, 1, (2, 2)).ravel())
+    assert lines[3:5] == ["g same True", "nearly_zeros True"]
+    reseeded = np.random.RandomState(89234).uniform(0, 1, (2, 2))
+    np.testing.assert_allclose(numbers(lines[5]), reseeded.ravel())
+    seedgen = np.random.RandomState(902340)
+    u = np.random.RandomState(seedgen.randint(2**30)).uniform(0, 1, (2, 2))
+    n = np.random.RandomState(seedgen.randint(2**30)).normal(0, 1, (2, 2))
+    np.testing.assert_allclose(numbers(lines[6]), np.concatenate([u.ravel(), n.ravel()]))
+    assert lines[7] == "v2 != v1 True v3 == v1 True"
+    # the numbers printed in Theano's tutorial
+    np.testing.assert_allclose(numbers(lines[8]), [0.72803009, 0.55056769], atol=1e-8)
+    np.testing.assert_allclose(numbers(lines[9]), [0.59044123, 0.59044123], atol=1e-8)
+    assert lines[10:13] == [
+        "mrg reproducible True",
+        "mrg range True mean 0.49",
+        "mrg advances True",
+    ]
+    assert lines[13] == "mrg normal mean 2.0 std 0.5"
+    assert abs(numbers(lines[14])[0] - 0.25) < 0.03
+
+
+# ------------------------------------------------------------------ tutorial_idioms.py
+def test_tutorial_idioms():
+    lines = output("tutorial_idioms")
+    assert lines[:5] == [
+        "names ['x', 'y', 'z']",
+        "pprint (x + (y * z))",
+        "defaults 5.0 11.0 23.0 13.0",
+        "is a Function True",
+        "tuple default 20.0 6.0",
+    ]
+    assert lines[5:9] == [
+        "accumulator 0 10",
+        "after copy new_state 100 state 10",
+        "null [array(10)] 10",
+        "givens 7 10",
+    ]
+    rng_x, rng_y = np.random.RandomState(0), np.random.RandomState(1)
+    X, Y = rng_x.randn(40, 5), rng_y.randint(size=40, low=0, high=2)
+    w, b = np.zeros(5), 0.0
+    for _ in range(5):
+        d = (sigmoid(X @ w + b) - Y) / 40
+        w, b = w - 0.1 * (X.T @ d + 0.02 * w), b - 0.1 * d.sum()
+    np.testing.assert_allclose(numbers(lines[9]), [*w, b], rtol=1e-10)
+    assert lines[10] == "FAST_COMPILE: dimension mismatch raised"
