@@ -36,6 +36,7 @@ from labsym.core.ops import subtensor as st
 from labsym.core.ops.composite import Composite
 from labsym.core.ops.ifelse import ifelse
 from labsym.core.ops.opfromgraph import OpFromGraph
+from labsym.core.ops.recurrence import LinearRecurrence
 from labsym.core.scan import scan
 from labsym.core.type import TensorType
 from tests.op_table import RECORDS, SHAPED
@@ -82,6 +83,9 @@ EXTRA = [
     Case("broadcast_add", lambda r, x: r + x, ((1, 4), (3, 4))),
     Case("cumsum", lambda x: extra_ops.cumsum(x, axis=1), ((3, 4),)),
     Case("cumprod", lambda x: extra_ops.cumprod(x, axis=0), ((3, 4),), domain=(0.5, 1.5)),
+    Case("cumprod_signs", lambda x: extra_ops.cumprod(x, axis=1), ((3, 4),)),
+    Case("recurrence", lambda a, b: LinearRecurrence(1)(a, b), ((3, 4), (3, 4))),
+    Case("recurrence_reverse", lambda a, b: LinearRecurrence(0, True)(a, b), ((3, 4), (3, 4))),
     Case("sort", lambda x: extra_ops.sort(x, axis=1), ((3, 4),)),
     Case("diff", lambda x: extra_ops.diff(x, axis=1), ((3, 4),)),
     Case("split", lambda x: basic.split(x, [1, 3], 2, axis=1), ((2, 4),)),

@@ -19,6 +19,7 @@ from labsym.core.ops import basic, subtensor
 from labsym.core.ops import math as m
 from labsym.core.ops import shape as sh
 from labsym.core.ops.elemwise import broadcast_static_shape
+from labsym.core.ops.recurrence import cumprod_grad, cumprod_r_op
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable, constant
 
@@ -82,6 +83,9 @@ class CumOp(sh._NumpyOp):
             raise ValueError(f"CumOp: mode must be 'add' or 'mul', got {mode!r}")
         self.axis, self.mode = int(axis), mode
 
+    def __str__(self) -> str:
+        return f"CumOp{{{self.axis}, {self.mode}}}"  # Theano's name
+
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         if not 0 <= self.axis < x.ndim:
@@ -102,9 +106,8 @@ class CumOp(sh._NumpyOp):
         if self.mode == "add":
             # each x[i] appears in every out[j >= i]: a reversed cumulative sum of gz
             return [sh._float_grad(_reverse(CumOp(axis)(_reverse(gz, axis)), axis), x)]
-        # d out[j] / d x[i] = out[j] / x[i] for j >= i (x must have no zeros)
-        summed = _reverse(CumOp(axis)(_reverse(out * gz, axis)), axis)
-        return [sh._float_grad(summed / x, x)]
+        # d out[j] / d x[i] = prod of x[:j+1] but x[i]: a recurrence, exact where x has zeros
+        return [sh._float_grad(cumprod_grad(x, out, gz, axis), x)]
 
     def R_op(self, inputs, eval_points):
         (x,), (v,) = inputs, eval_points
@@ -112,8 +115,8 @@ class CumOp(sh._NumpyOp):
             return [None]
         if self.mode == "add":
             return [self(v)]  # cumsum is linear
-        # d out[j] = sum_{i <= j} out[j] / x[i] v[i] (x must have no zeros, as for the gradient)
-        return [self(x) * CumOp(self.axis)(v / x)]
+        # d out[j] = x[j] d out[j-1] + v[j] prod(x[:j]), exact where x has zeros
+        return [cumprod_r_op(x, self(x), v, self.axis)]
 
 
 def _cumulate(x: Any, axis: int | None, mode: str) -> Variable:
@@ -135,7 +138,7 @@ def cumsum(x: Any, axis: int | None = None) -> Variable:
 
 
 def cumprod(x: Any, axis: int | None = None) -> Variable:
-    """Cumulative product along `axis` (of the flattened x when None); differentiable off zeros.
+    """Cumulative product along `axis` (of the flattened x when None); differentiable.
 
     Examples
     --------

@@ -9,11 +9,18 @@ from hypothesis import strategies as st
 
 import labsym.tensor.extra_ops as facade
 from labsym.compile import function
-from labsym.core.autodiff import grad
+from labsym.core.autodiff import Rop, grad
 from labsym.core.ops import basic
 from labsym.core.ops import extra_ops as eo
 from labsym.core.variable import constant
-from tests.core.ops.helpers import array_maker, check_grad, check_infer_shape, run, tensor
+from tests.core.ops.helpers import (
+    array_maker,
+    check_grad,
+    check_infer_shape,
+    check_rop,
+    run,
+    tensor,
+)
 
 RNG = np.random.default_rng(5)
 random_array = array_maker(RNG, 0, 5)
@@ -38,6 +45,70 @@ def test_cumulative_gradients(shape, axis):
     a = RNG.uniform(0.5, 1.5, size=shape) * RNG.choice([-1, 1], size=shape)
     check_grad(lambda x: eo.cumsum(x, axis), a)
     check_grad(lambda x: eo.cumprod(x, axis), a)
+
+
+def _cumprod_jacobian(x: np.ndarray) -> np.ndarray:
+    """J[j, i] = d cumprod(x)[j] / d x[i] of a 1-D x, as products of the other factors."""
+    n = len(x)
+    jac = np.zeros((n, n))
+    for j in range(n):
+        for i in range(j + 1):
+            jac[j, i] = np.prod(np.delete(x[: j + 1], i))
+    return jac
+
+
+def _cumprod_products(x, g, axis, transpose):
+    """g @ J (the gradient) or J @ g (the R_op) along `axis`, for every other index."""
+    if axis is None:
+        return _cumprod_products(x.ravel(), g.ravel(), 0, transpose).reshape(
+            x.shape if transpose else -1
+        )
+    xs, gs = np.moveaxis(x, axis, -1), np.moveaxis(g, axis, -1)
+    out = np.empty(xs.shape)
+    for idx in np.ndindex(*xs.shape[:-1]):
+        jac = _cumprod_jacobian(xs[idx])
+        out[idx] = gs[idx] @ jac if transpose else jac @ gs[idx]
+    return np.moveaxis(out, -1, axis)
+
+
+WITH_ZEROS = [
+    np.array([2.0, 0.0, 3.0]),
+    np.array([0.0, 0.0, 3.0, 4.0]),
+    np.array([1.5, -2.0, 0.0, 3.0, 0.0, 2.0]),
+    np.array([[0.0, 2.0, 3.0], [1.0, 0.0, 0.0], [2.0, 3.0, 0.0], [0.0, 0.0, 0.0]]),
+    np.array([[[1.0, 0.0], [2.0, 3.0], [0.0, 4.0]], [[5.0, 6.0], [0.0, 0.5], [2.0, 0.0]]]),
+]
+
+
+def test_cumprod_gradient_at_a_zero_is_exact():
+    x = tensor("float64", 1)
+    g = function([x], grad(eo.cumprod(x).sum(), x))
+    np.testing.assert_array_equal(g(np.array([2.0, 0.0, 3.0])), [1.0, 8.0, 0.0])
+    np.testing.assert_array_equal(g(np.array([0.0, 0.0, 3.0])), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g(np.array([2.0, 3.0, 0.0])), [4.0, 2.0, 6.0])
+
+
+@pytest.mark.parametrize("value", WITH_ZEROS, ids=lambda v: f"shape{v.shape}")
+def test_cumprod_gradient_and_rop_with_zeros_match_the_products_of_other_factors(value):
+    x, g = tensor("float64", value.ndim), tensor("float64", value.ndim, "g")
+    for axis in [None, *range(value.ndim)]:
+        out = eo.cumprod(x, axis)
+        gz = RNG.normal(size=np.cumprod(value, axis=axis).shape)
+        gv = RNG.normal(size=value.shape)
+        grad_fn = function([x, g], grad((out * g.flatten() if axis is None else out * g).sum(), x))
+        got = grad_fn(value, gz if axis is not None else gz.reshape(value.shape))
+        np.testing.assert_allclose(got, _cumprod_products(value, gz, axis, True), rtol=1e-12)
+        jvp = function([x, g], Rop(out, x, g))(value, gv)
+        np.testing.assert_allclose(jvp, _cumprod_products(value, gv, axis, False), rtol=1e-12)
+        check_grad(lambda x, axis=axis: eo.cumprod(x, axis), value)
+
+
+@pytest.mark.parametrize(("shape", "axis"), SHAPES_AXES)
+def test_cumprod_second_derivatives(shape, axis):
+    a = RNG.uniform(0.5, 1.5, size=shape) * RNG.choice([-1, 1], size=shape)
+    a.flat[0] = 0.0
+    check_grad(lambda x: grad((eo.cumprod(x, axis) ** 2).sum(), x), a)
+    check_rop(lambda x: eo.cumprod(x, axis), a, RNG.normal(size=shape))
 
 
 def test_cumsum_of_bool_counts_and_errors():

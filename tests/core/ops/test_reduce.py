@@ -312,6 +312,31 @@ def test_prod_grad_with_zeros():
     verify_grad(lambda x: R.prod(x, axis=0), [value], rng=np.random.default_rng(1))
 
 
+def _prod_of_others(value: np.ndarray, axis) -> np.ndarray:
+    """d sum(prod(x, axis)) / dx: at each entry, the product of the other entries it meets."""
+    axes = range(value.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
+    out = np.empty_like(value)
+    for idx in np.ndindex(*value.shape):
+        group = tuple(slice(None) if d in axes else idx[d] for d in range(value.ndim))
+        members = value[group].copy()
+        members[tuple(idx[d] for d in range(value.ndim) if d in axes)] = 1.0
+        out[idx] = np.prod(members)
+    return out
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2)])
+@pytest.mark.parametrize("zeros", [[], [(0, 1, 1)], [(0, 1, 1), (0, 2, 1)], [(1, 0, 0), (0, 2, 1)]])
+def test_prod_grad_with_one_and_two_zeros_is_the_product_of_the_others(axis, zeros):
+    value = np.arange(1.0, 19.0).reshape(2, 3, 3) / 4
+    for index in zeros:
+        value[index] = 0.0
+    x = tensor("float64", 3)
+    got = function([x], grad(R.prod(x, axis=axis).sum(), x))(value)
+    np.testing.assert_allclose(got, _prod_of_others(value, axis), rtol=1e-12)
+    assert np.isfinite(got).all()
+    verify_grad(lambda x: R.prod(x, axis=axis), [value], rng=np.random.default_rng(2))
+
+
 def test_max_grad_goes_to_every_tie():
     x = tensor("float64", 1)
     g = function([x], grad(R.max(x), x))(np.array([1.0, 3.0, 3.0, 2.0]))
