@@ -186,3 +186,39 @@ def test_equilibrium_optimizer_runs_local_optimizers_until_nothing_changes():
         theano.gof.TopoOptimizer(42)
     assert theano.gof.opt.in2out(local_log_exp).order == "in_to_out"
     assert theano.gof.opt.out2in(local_log_exp).order == "out_to_in"
+
+
+class Double(theano.gof.Op):
+    """2 * x, as a custom op no built-in rewrite knows."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return theano.gof.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] * 2
+
+
+class LocalDoubleToAdd(theano.gof.LocalOptimizer):
+    """Double(x) -> x + x, written as Theano's subclasses were (no constructor arguments)."""
+
+    def transform(self, node):
+        if isinstance(node.op, Double):
+            (x,) = node.inputs
+            return [x + x]
+        return False
+
+
+def test_a_theano_style_local_optimizer_subclass_registers_in_a_phase():
+    from labsym.optim.user import unregister_rule
+
+    theano.tensor.opt.register_canonicalize(LocalDoubleToAdd(), name="double_to_add")
+    try:
+        x = T.dvector("x")
+        f = theano.function([x], Double()(x))
+        assert not any(isinstance(node.op, Double) for node in f.maker.fgraph.toposort())
+        assert f(np.array([2.0, 3.5])).tolist() == [4.0, 7.0]
+    finally:
+        unregister_rule("double_to_add")
