@@ -1,6 +1,6 @@
 """Theano's looping API: scan (taps, recurrent outputs, updates, until), map, reduce, foldl, foldr.
 
-May import core.graph, core.shared, core.variable, core.ops, core.scan.op and core.scan.utils.
+May import core.graph, core.exceptions, core.shared, core.variable, core.ops, scan.op, scan.utils.
 """
 
 from __future__ import annotations
