@@ -98,6 +98,21 @@ def test_as_op_from_theano_compile_ops_runs():
 
     x = T.dvector("x")
     assert theano.function([x], reverse(x))(np.array([1.0, 2.0, 3.0])).tolist() == [3, 2, 1]
+    assert isinstance(reverse, theano.compile.ops.FromFunctionOp)
+    assert str(reverse) == "FromFunctionOp{reverse}"
+
+
+def test_theano_compile_ops_shape_ops():
+    ops = theano.compile.ops
+    x = T.dmatrix("x")
+    shape = ops.shape(x)
+    assert isinstance(shape.owner.op, ops.Shape)
+    assert theano.function([x], shape)(np.zeros((2, 5))).tolist() == [2, 5]
+    fixed = ops.specify_shape(x, (2, 5))
+    assert isinstance(fixed.owner.op, ops.SpecifyShape)
+    with pytest.raises(ValueError, match=r"expected shape \(2, 5\), got \(3, 5\)"):
+        theano.function([x], fixed, mode="FAST_COMPILE")(np.zeros((3, 5)))
+    assert issubclass(ops.Shape_i, theano.gof.Op)
 
 
 def test_profile_stats_from_theano_compile_profiling():
