@@ -255,7 +255,10 @@ def _shaped():
             lambda x, y: _set(x, 0, y),
             (((4, 3), (3,)),),
         ),
-        ShapedRecord("softmax", nnet.softmax, _np_softmax, (((3, 5),), ((4,),))),
+        # Theano's softmax makes a vector a 1 x n row
+        ShapedRecord(
+            "softmax", nnet.softmax, lambda x: _np_softmax(np.atleast_2d(x)), (((3, 5),), ((4,),))
+        ),
         ShapedRecord(
             "log_softmax", nnet.log_softmax, lambda x: np.log(_np_softmax(x)), (((3, 5),),)
         ),
