@@ -1,11 +1,27 @@
 """Tests for labsym.config: defaults, sources and their priority, validation, change_flags."""
 
+import importlib
 import os
+import platform
+import stat
+import struct
 import warnings
 
 import pytest
 
 from labsym.config import Config, ConfigError, UnknownFlagError, config
+
+config_module = importlib.import_module("labsym.config")  # labsym.config is also the object
+
+
+@pytest.fixture(autouse=True)
+def fresh_notices():
+    """Capability notices are said once per process; each test starts as a new process."""
+    saved = set(config_module._NOTICED)
+    config_module._NOTICED.clear()
+    yield
+    config_module._NOTICED.clear()
+    config_module._NOTICED.update(saved)
 
 
 def make(home, **env):
@@ -31,25 +47,27 @@ def test_defaults(tmp_path):
     assert cfg.deterministic == "default"
     assert cfg.cxx == "gcc"
     assert cfg.openmp is False
-    assert cfg.compiledir == os.path.join(str(tmp_path), ".cache", "labsym")
+    base = os.path.join(str(tmp_path), ".cache", "labsym")
+    assert cfg.base_compiledir == base
+    assert cfg.compiledir.startswith(os.path.join(base, "compiledir_"))
 
 
 def test_singleton_and_plain_constructor():
     assert isinstance(config, Config)
-    assert Config().compiledir == os.path.expanduser("~/.cache/labsym")
+    assert Config(environ={}).base_compiledir == os.path.expanduser("~/.cache/labsym")
 
 
 def test_flag_names_describe_and_str(tmp_path):
     names = Config.flag_names()
-    assert "floatX" in names and "traceback__limit" in names
-    assert len(names) == len(set(names)) == 17
+    assert "floatX" in names and "traceback.limit" in names and "lib.cnmem" in names
+    assert len(names) == len(set(names))
     assert "float dtype" in Config.describe("floatX")
     assert Config.describe("traceback.limit") == Config.describe("traceback__limit")
     with pytest.raises(UnknownFlagError):
         Config.describe("nope")
     text = str(make(tmp_path))
     assert "floatX = 'float64'" in text
-    assert "traceback__limit = 8" in text
+    assert "traceback.limit = 8" in text and "lib.amdlibm = False" in text
     assert len(text.splitlines()) == len(names)
     assert "floatX" in dir(make(tmp_path))
 
@@ -104,15 +122,16 @@ def test_rc_env_var_files_labsymrc_over_theanorc(tmp_path):
     t2.write_text("[global]\nlinker = cvm\n")
     lab = tmp_path / "lab.rc"
     lab.write_text("[global]\nmode = NanGuardMode\n[traceback]\nlimit = 0\n")
-    cfg = make(home, THEANORC=os.pathsep.join([str(t1), str(t2)]), LABSYMRC=str(lab))
+    with pytest.warns(UserWarning, match="linker='cvm' runs the Python"):
+        cfg = make(home, THEANORC=os.pathsep.join([str(t1), str(t2)]), LABSYMRC=str(lab))
     assert cfg.mode == "NanGuardMode"
     assert cfg.linker == "cvm"
     assert cfg.traceback__limit == 0
 
 
 def test_rc_unknown_keys(tmp_path):
-    (tmp_path / ".theanorc").write_text("[lib]\ncnmem = 0.5\n")
-    with pytest.warns(UserWarning, match="lib__cnmem"):
+    (tmp_path / ".theanorc").write_text("[lib]\nnot_a_flag = 0.5\n")
+    with pytest.warns(UserWarning, match="'lib.not_a_flag'"):
         make(tmp_path)
     (tmp_path / ".labsymrc").write_text("[global]\nfloatx = float32\n")
     with pytest.raises(UnknownFlagError, match="floatX"), warnings.catch_warnings():
@@ -131,7 +150,8 @@ def test_runtime_set(tmp_path):
     cfg.floatX = "float32"
     cfg.device = "cuda"
     cfg.traceback__limit = "5"
-    cfg.openmp = "yes"
+    with pytest.warns(UserWarning, match="openmp=True changes nothing"):
+        cfg.openmp = "yes"
     assert (cfg.floatX, cfg.device, cfg.traceback__limit, cfg.openmp) == (
         "float32",
         "cuda",
@@ -170,7 +190,7 @@ def test_bad_value_message(tmp_path):
 def test_bad_values_rejected(tmp_path, name, value):
     cfg = make(tmp_path)
     before = getattr(cfg, name)
-    with pytest.raises(ConfigError, match=name):
+    with pytest.raises(ConfigError, match=name.replace("__", ".")):
         setattr(cfg, name, value)
     assert getattr(cfg, name) == before
 
@@ -188,7 +208,7 @@ def test_unknown_flag_get_and_set(tmp_path):
         cfg.floatx  # noqa: B018
     msg = str(info.value)
     assert "'floatX'" in msg.split("Known flags")[0]
-    assert "traceback__limit" in msg
+    assert "traceback.limit" in msg
     assert isinstance(info.value, AttributeError)
     assert getattr(cfg, "floatx", "fallback") == "fallback"
     with pytest.raises(UnknownFlagError, match="Did you mean 'floatX'"):
@@ -202,8 +222,8 @@ def test_unknown_flag_in_labsym_flags_raises(tmp_path):
 
 
 def test_unknown_flag_in_theano_flags_warns(tmp_path):
-    with pytest.warns(UserWarning, match="cuda__root"):
-        cfg = make(tmp_path, THEANO_FLAGS="cuda.root=/usr/local/cuda,floatX=float32")
+    with pytest.warns(UserWarning, match="'cuda.not_a_flag'"):
+        cfg = make(tmp_path, THEANO_FLAGS="cuda.not_a_flag=/usr/local/cuda,floatX=float32")
     assert cfg.floatX == "float32"
 
 
@@ -276,3 +296,150 @@ def test_change_flags_bad_value_changes_nothing(tmp_path):
     with pytest.raises(UnknownFlagError), cfg.change_flags(floatX="float32", floatx="float32"):
         pass
     assert cfg.floatX == "float64"
+
+
+# ------------------------------------------------------------------------ Theano's flag groups
+WARN_FLAGS = [
+    "ignore_bug_before", "argmax_pushdown_bug", "gpusum_01_011_0111_bug", "sum_sum_bug",
+    "sum_div_dimshuffle_bug", "subtensor_merge_bug", "gpu_set_subtensor1", "vm_gc_bug",
+    "identify_1pexp_bug", "signal_conv2d_interface", "reduce_join", "inc_set_subtensor1",
+    "round", "inc_subtensor1_opt",
+]  # fmt: skip
+
+
+def test_every_theano_warn_flag_through_each_source(tmp_path):
+    cfg = make(tmp_path)
+    assert dir(cfg.warn) == sorted(WARN_FLAGS)
+    assert (cfg.warn.subtensor_merge_bug, cfg.warn.inc_subtensor1_opt) == (False, True)
+    assert cfg.warn.ignore_bug_before == "0.9"
+    bools = [name for name in WARN_FLAGS if name != "ignore_bug_before"]
+    env = make(tmp_path, THEANO_FLAGS=",".join(f"warn.{n}=True" for n in bools))
+    assert all(getattr(env.warn, n) is True for n in bools)
+    for name in bools:
+        setattr(cfg.warn, name, "false")
+        assert getattr(cfg.warn, name) is False
+        with cfg.change_flags({f"warn.{name}": True}):
+            assert getattr(cfg.warn, name) is True
+        assert getattr(cfg, f"warn__{name}") is False
+    cfg.warn.ignore_bug_before = "all"
+    assert cfg.warn.ignore_bug_before == "all"
+    with pytest.raises(ConfigError, match="'warn.round'"):
+        cfg.warn.round = "sometimes"
+    with pytest.raises(UnknownFlagError, match="'warn.nope'"):
+        cfg.warn.nope = True
+
+
+def test_the_global_config_accepts_theano_warn_assignments():
+    with config.change_flags(**{"warn.subtensor_merge_bug": True}):
+        config.warn.subtensor_merge_bug = False
+        assert config.warn__subtensor_merge_bug is False
+        assert config.warn.sum_div_dimshuffle_bug is False
+
+
+def test_nested_groups_and_dotted_names_in_str(tmp_path):
+    cfg = make(tmp_path, THEANO_FLAGS="dnn.conv.algo_fwd=time_once,lib.amdlibm=False")
+    assert cfg.dnn.conv.algo_fwd == "time_once"
+    assert "conv" in dir(cfg.dnn) and "lib" in dir(cfg) and "warn" in dir(cfg)
+    text = str(cfg)
+    for line in ("lib.amdlibm = False", "lib.cnmem = 0.0", "dnn.conv.algo_fwd = 'time_once'",
+                 "blas.ldflags = ''", "gcc.cxxflags = ''", "nvcc.fastmath = False",
+                 "cmodule.age_thresh_use = 2073600", "gpuarray.preallocate = 0.0"):  # fmt: skip
+        assert line in text.splitlines(), line
+    assert "__" not in text.replace("compiledir_format", "")
+    names = ("lib.cnmem", "gpuarray.sched", "dnn.enabled", "nvcc.flags", "cmodule.debug",
+             "blas.ldflags", "gcc.cxxflags", "openmp", "cxx", "DebugMode.patience")  # fmt: skip
+    assert set(names) <= set(Config.flag_names())
+    assert repr(cfg.lib) == "<config group lib: amdlibm, cnmem>"
+
+
+def test_compiledir_derives_from_base_compiledir(tmp_path):
+    cfg = Config.from_environment(environ={"XDG_CACHE_HOME": str(tmp_path / "xdg")}, home="/h")
+    assert cfg.base_compiledir == str(tmp_path / "xdg" / "labsym")
+    name = os.path.basename(cfg.compiledir)
+    assert os.path.dirname(cfg.compiledir) == cfg.base_compiledir
+    assert name.startswith("compiledir_") and name.endswith(f"-{8 * struct.calcsize('P')}")
+    assert " " not in name and "," not in name
+    cfg.base_compiledir = "~/elsewhere"
+    assert cfg.compiledir.startswith(os.path.expanduser("~/elsewhere/compiledir_"))
+    cfg.compiledir_format = "cache_%(python_version)s"
+    assert cfg.compiledir == os.path.expanduser(f"~/elsewhere/cache_{platform.python_version()}")
+    cfg.compiledir = str(tmp_path / "mine")
+    assert cfg.compiledir == str(tmp_path / "mine")
+    env = make(tmp_path, THEANO_FLAGS=f"base_compiledir={tmp_path}/b,compiledir_format=x")
+    assert env.compiledir == f"{tmp_path}/b/x"
+    with env.change_flags(compiledir_format="%(nope)s"), pytest.raises(ConfigError, match="nope"):
+        env.compiledir  # noqa: B018
+
+
+def test_ensure_compiledir_is_private(tmp_path):
+    cfg = make(tmp_path, THEANO_FLAGS=f"base_compiledir={tmp_path}/cache")
+    path = cfg.ensure_compiledir()
+    assert path == cfg.compiledir and stat.S_IMODE(os.stat(path).st_mode) == 0o700
+    assert cfg.ensure_compiledir() == path
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    cfg.compiledir = str(shared)
+    with pytest.raises(ConfigError, match=r"writable by other users \(mode 777\)"):
+        cfg.ensure_compiledir()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        (
+            "linker",
+            "c",
+            "labsym generates no C code yet: linker='c' runs the Python (NumPy) "
+            "linker instead, with the same results",
+        ),
+        (
+            "cxx",
+            "g++",
+            "labsym generates no C code yet: cxx='g++' is kept, but nothing is compiled",
+        ),
+        ("openmp", True, "labsym generates no C code yet: openmp=True changes nothing"),
+        (
+            "blas.ldflags",
+            "-lopenblas",
+            "labsym calls the BLAS that NumPy/SciPy ship: blas.ldflags='-lopenblas' is not used",
+        ),
+        (
+            "gcc.cxxflags",
+            "-O3",
+            "labsym generates no C code yet: gcc.cxxflags='-O3' changes nothing",
+        ),
+        ("lib.cnmem", 0.5, "labsym has no CUDA backend yet: lib.cnmem=0.5 changes nothing"),
+        (
+            "nvcc.fastmath",
+            True,
+            "labsym has no CUDA backend yet: nvcc.fastmath=True changes nothing",
+        ),
+        ("dnn.enabled", "True", "labsym has no CUDA backend yet: dnn.enabled=True changes nothing"),
+    ],
+)
+def test_missing_capability_is_said_once_from_each_source(tmp_path, flag, value, message):
+    text = value if isinstance(value, str) else str(value)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make(tmp_path, THEANO_FLAGS=f"{flag}={text}")
+        cfg = make(tmp_path, LABSYM_FLAGS=f"{flag}={text}")
+        setattr(cfg, flag.replace(".", "__"), value)
+        with cfg.change_flags({flag: value}):
+            pass
+    assert [str(w.message) for w in caught] == [message]
+    config_module._NOTICED.clear()
+    with (
+        pytest.warns(UserWarning, match="changes nothing|not used|runs the Python|nothing is compiled"),
+        cfg.change_flags({flag: value}),
+    ):
+        pass
+
+
+def test_defaults_and_cleared_values_say_nothing(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfg = make(tmp_path, THEANO_FLAGS="cxx=,linker=py,openmp=False,blas.ldflags=")
+        cfg.linker = "vm"
+        cfg.lib.cnmem = 0
+    assert (cfg.cxx, cfg.linker, cfg.lib.cnmem) == ("", "vm", 0.0)

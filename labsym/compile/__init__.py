@@ -67,7 +67,10 @@ class Mode(core_io.Mode):
             linker = config.linker
         linker_name = linker if isinstance(linker, str) else None
         linker_obj = linker if linker_name is None else _make_linker(linker_name)
-        rewriter = rewriter_for(optimizer, including, excluding, record_history=record_history)
+        dropped = tuple(excluding)
+        if not config.tensor__local_elemwise_fusion and "fusion" not in including:
+            dropped += ("fusion",)  # Theano then left fusion out of fast_run
+        rewriter = rewriter_for(optimizer, including, dropped, record_history=record_history)
         super().__init__(
             linker_obj,
             rewriter=rewriter if rewriter.phases else None,
@@ -144,6 +147,11 @@ def get_mode(mode: Any) -> core_io.Mode:
         built = NanGuardMode(optimizer=optimizer, linker=linker)
     else:
         built = Mode(linker=linker, optimizer=optimizer, name=name)
+    if mode is None:  # as in Theano, these flags change the default mode only
+        excluded = [n for n in config.optimizer_excluding.split(":") if n]
+        included = [n for n in config.optimizer_including.split(":") if n]
+        built = built.excluding(*excluded) if excluded else built
+        built = built.including(*included) if included else built
     built.by_name = name  # pickled functions recompile with the mode of this name
     return built
 

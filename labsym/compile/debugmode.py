@@ -15,9 +15,12 @@ from typing import Any
 import numpy as np
 
 from labsym.compile import Mode
-from labsym.core.fgraph import FunctionGraph
+from labsym.config import config
+from labsym.core.errors import describe_node_failure
+from labsym.core.fgraph import OUTPUT, FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.io import NodeCode
+from labsym.core.op import Op
 
 __all__ = [
     "BadDestroyMap",
@@ -27,6 +30,7 @@ __all__ = [
     "DebugMode",
     "DebugModeError",
     "InvalidValueError",
+    "StochasticOrder",
 ]
 
 # (rtol, atol) by dtype: an approximate comparison for floats, exact for everything else
@@ -54,8 +58,21 @@ class BadViewMap(DebugModeError):
     """A node returned an output sharing memory with an input its op's view_map does not list."""
 
 
+class StochasticOrder(DebugModeError):
+    """Rewriting the same graph twice gave different graphs: a rewrite is not deterministic."""
+
+
 class InvalidValueError(DebugModeError):
     """A node produced a value its declared output type rejects (dtype, ndim or static shape)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What DebugMode keeps from compiling one graph: its outputs before rewriting (frozen)
+    and every replacement the rewrites made."""
+
+    original: tuple
+    replacements: tuple
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,25 @@ def _destroyed(node: Apply) -> set[int]:
     return {i for ins in (getattr(node.op, "destroy_map", {}) or {}).values() for i in ins}
 
 
+class OutputGuard(Op):
+    """Returns a copy of its input: DebugMode puts it on the outputs of a graph with no node.
+
+    Theano's functions copied such outputs with DeepCopyOp; here it gives DebugMode a node
+    whose call checks the graph as it was before rewriting.
+    """
+
+    __props__ = ()
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: Any) -> None:
+        output_storage[0][0] = _copy(inputs[0])
+
+    def infer_shape(self, fgraph: Any, node: Apply, shapes: Sequence[Any]) -> list:
+        return [shapes[0]]
+
+
 # ---------------------------------------------------------------------------------- rewrites
 class Frozen:
     """A node as it was when a rewrite happened: its Apply and its inputs' frozen states.
@@ -201,11 +237,15 @@ def _frozen_order(refs: Sequence[Any]) -> list[Frozen]:
     return order
 
 
-def evaluate_frozen(refs: Sequence[Any], inputs: dict[Variable, Any]) -> dict[int, list]:
+def evaluate_frozen(
+    refs: Sequence[Any],
+    inputs: dict[Variable, Any],
+    failures: list[tuple[Frozen, list, Exception]] | None = None,
+) -> dict[int, list]:
     """Outputs (by id of Frozen) of every frozen node the refs need, computed with `perform`.
 
-    A node whose inputs are unknown or whose perform fails gets no entry (the real run
-    reports such errors with their context). Destroyed inputs are copied first.
+    A node whose inputs are unknown or whose perform fails gets no entry; failures, in
+    evaluation order, go to `failures` when given. Destroyed inputs are copied first.
     """
     values: dict[int, list] = {}
     for frozen in _frozen_order(refs):
@@ -217,8 +257,9 @@ def evaluate_frozen(refs: Sequence[Any], inputs: dict[Variable, Any]) -> dict[in
         try:
             with np.errstate(all="ignore"):
                 values[id(frozen)] = _run_perform(frozen.node, args)
-        except Exception:
-            continue  # the real run reports it, with the node's context
+        except Exception as exc:
+            if failures is not None:
+                failures.append((frozen, args, exc))
     return values
 
 
@@ -249,22 +290,54 @@ def _frozen_text(ref: Any, depth: int = 6, indent: str = "") -> list[str]:
     return lines
 
 
+def _guard_outputs(fgraph: FunctionGraph) -> None:
+    """A graph of no node runs no checking thunk: copy its outputs, as Theano's DeepCopyOp did."""
+    if not fgraph.apply_nodes:
+        for i, out in enumerate(list(fgraph.outputs)):
+            fgraph.change_input(OUTPUT, i, OutputGuard()(out))
+
+
+def graph_signature(fgraph: FunctionGraph) -> list[tuple]:
+    """The scheduled nodes as (op, where each input comes from): equal for equal graphs."""
+    keys: dict[Variable, tuple] = {v: ("input", i) for i, v in enumerate(fgraph.inputs)}
+    signature: list[tuple] = []
+    for n, node in enumerate(fgraph.toposort()):
+        sources = tuple(
+            keys.get(v) or (("constant", v.signature()) if isinstance(v, Constant) else ("?",))
+            for v in node.inputs
+        )
+        signature.append((str(node.op), sources))
+        keys.update((out, ("node", n, k)) for k, out in enumerate(node.outputs))
+    signature.append(tuple(keys.get(v, ("?",)) for v in fgraph.outputs))
+    return signature
+
+
 class RecordingRewriter:
-    """Runs a rewriter while snapshotting each replacement it makes, for checking at call time."""
+    """Runs a rewriter while snapshotting each replacement it makes, for checking at call time.
+
+    With `stability_patience` n > 1 it also rewrites n - 1 copies of the graph and raises
+    StochasticOrder if one comes out different (Theano's DebugMode did the same).
+    """
 
     def __init__(
-        self, inner: Callable[[FunctionGraph], Any], store: weakref.WeakKeyDictionary
+        self,
+        inner: Callable[[FunctionGraph], Any],
+        store: weakref.WeakKeyDictionary,
+        stability_patience: int = 1,
     ) -> None:
         self.inner = inner
         self.store = store
+        self.stability_patience = stability_patience
 
     @property
     def phases(self) -> list[str]:
         return list(getattr(self.inner, "phases", []))
 
     def __call__(self, fgraph: FunctionGraph) -> Any:
+        copies = [fgraph.clone() for _ in range(self.stability_patience - 1)]
         maths = {rule.name: rule.math for rule in getattr(self.inner, "rules", [])}
         freezer = Freezer()
+        original = tuple(freezer.freeze(out) for out in fgraph.outputs)
         found: list[Replacement] = []
         seen: set[tuple[int, int]] = set()
 
@@ -283,8 +356,24 @@ class RecordingRewriter:
             result = self.inner(fgraph)
         finally:
             fgraph.remove_listener(record)
-        self.store[fgraph] = found
+        _guard_outputs(fgraph)
+        self.store[fgraph] = Recorded(original, tuple(found))
+        self._check_stable(fgraph, copies)
         return result
+
+    def _check_stable(self, fgraph: FunctionGraph, copies: Sequence[FunctionGraph]) -> None:
+        first = graph_signature(fgraph)
+        for attempt, copy_ in enumerate(copies, start=2):
+            self.inner(copy_)
+            _guard_outputs(copy_)
+            other = graph_signature(copy_)
+            if other != first:
+                at = next((i for i, (a, b) in enumerate(zip(first, other)) if a != b), None)
+                where = "in length" if at is None else f"first at node {at}"
+                raise StochasticOrder(
+                    f"StochasticOrder: rewriting the same graph gave a different graph on attempt "
+                    f"{attempt} ({where}):\n{fgraph}\nvs\n{copy_}"
+                )
 
 
 def _bad_optimization(item: Replacement, problem: str) -> BadOptimization:
@@ -298,15 +387,13 @@ def _bad_optimization(item: Replacement, problem: str) -> BadOptimization:
 
 
 def find_bad_rewrite(
-    replacements: Sequence[Replacement], inputs: dict[Variable, Any]
+    replacements: Sequence[Replacement], inputs: dict[Variable, Any], values: dict[int, list]
 ) -> tuple[Replacement, str] | None:
     """The first replacement whose old and new values differ on these inputs, and how.
 
-    Each side is evaluated on the graph as it was when the rewrite happened, so only the
-    rule itself can make them differ.
+    Each side is evaluated (into `values`, by evaluate_frozen) on the graph as it was when the
+    rewrite happened, so only the rule itself can make them differ.
     """
-    refs = [ref for item in replacements for ref in (item.old_ref, item.new_ref)]
-    values = evaluate_frozen(refs, inputs)
     for item in replacements:
         before = _ref_value(item.old_ref, inputs, values)
         after = _ref_value(item.new_ref, inputs, values)
@@ -374,16 +461,21 @@ def _view_error(
 class GraphChecker:
     """The per-function state of DebugMode: the recorded rewrites and each node's checking thunk."""
 
-    def __init__(self, fgraph: FunctionGraph, replacements: Sequence[Replacement]) -> None:
+    def __init__(self, fgraph: FunctionGraph, recorded: Recorded | None) -> None:
         # no reference to fgraph itself: DebugLinker files checkers under it weakly
         self.inputs = list(fgraph.inputs)
         self.variables = fgraph.variables
-        self.replacements = list(replacements)
+        self.original = list(recorded.original) if recorded is not None else []
+        self.replacements = list(recorded.replacements) if recorded is not None else []
         self.index = {node: i for i, node in enumerate(fgraph.toposort())}
         self.pending: dict[int, DebugModeError] = {}
 
     def begin(self, local_values: dict[str, Any]) -> None:
-        """Check every recorded rewrite on this call's inputs (read from the generated locals)."""
+        """Run the graph before rewriting and check every recorded rewrite on this call's inputs.
+
+        The inputs are read from the generated call's locals. An error of a node that the
+        rewrites removed is raised here: other modes never run that node.
+        """
         self.pending = {}
         if not self.replacements:
             return
@@ -391,10 +483,32 @@ class GraphChecker:
         inputs = {
             v: _copy(local_values[names[v]]) for v in self.inputs if names.get(v) in local_values
         }
-        found = find_bad_rewrite(self.replacements, inputs)
+        refs = self.original + [
+            r for item in self.replacements for r in (item.old_ref, item.new_ref)
+        ]
+        failures: list[tuple[Frozen, list, Exception]] = []
+        values = evaluate_frozen(refs, inputs, failures)
+        self._raise_removed_failure(failures)
+        found = find_bad_rewrite(self.replacements, inputs, values)
         if found is not None:
             item, problem = found
             self.pending[self._blamed_node(item)] = _bad_optimization(item, problem)
+
+    def _raise_removed_failure(self, failures: Sequence[tuple[Frozen, list, Exception]]) -> None:
+        """Raise the first error of the graph before rewriting, from a node rewrites removed."""
+        before = {id(frozen) for frozen in _frozen_order(self.original)}
+        for frozen, args, exc in failures:
+            if id(frozen) not in before or frozen.node in self.index:
+                continue  # a node still in the graph: the real run reports its error
+            message = describe_node_failure(frozen.node, args, exc) + (
+                "\nDebugMode: this node is in the graph before rewriting; the rewrites removed "
+                "it, so other modes do not run it and raise no error"
+            )
+            try:
+                error = type(exc)(message)
+            except Exception:
+                error = RuntimeError(message)
+            raise error from exc
 
     def _blamed_node(self, item: Replacement) -> int:
         """The node of the final graph computing (or else first reading) what a rewrite produced."""
@@ -466,9 +580,7 @@ class DebugLinker:
     def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
         checker = self.checkers.get(fgraph)
         if checker is None:
-            checker = self.checkers[fgraph] = GraphChecker(
-                fgraph, self.replacements.get(fgraph, ())
-            )
+            checker = self.checkers[fgraph] = GraphChecker(fgraph, self.replacements.get(fgraph))
         key = f"_dbg{index}"
         args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
         outs = "".join(f"{{out{i}}}, " for i in range(len(node.outputs)))
@@ -488,8 +600,12 @@ class DebugMode(Mode):
     call's inputs (BadOptimization names the rule), runs each node with `perform` and with
     `numpy_callable` (BadThunkOutput), and checks that nodes modify only the inputs in their
     destroy_map (BadDestroyMap), alias only those in view_map (BadViewMap) and return values
-    of their declared types (InvalidValueError). Updates behave exactly as in other modes. A
-    function whose optimized graph has no node computes nothing at run time and is not checked.
+    of their declared types (InvalidValueError). It also runs the graph as it was before
+    rewriting and raises the errors of nodes the rewrites removed (a shape mismatch that
+    FAST_RUN's rewrites make disappear still raises). Updates behave exactly as in other modes.
+    A graph that rewrites leave without a node gets an OutputGuard copy on each output, so it
+    is still checked. The graph is rewritten `stability_patience` times in all (default: the
+    flag DebugMode.patience) and StochasticOrder is raised if the results differ.
 
     Examples
     --------
@@ -501,11 +617,17 @@ class DebugMode(Mode):
     def __init__(
         self,
         optimizer: Any = "default",
+        stability_patience: int | None = None,
         including: Any = (),
         excluding: Any = (),
         record_history: bool = False,
         name: str = "DebugMode",
     ) -> None:
+        if stability_patience is None:
+            stability_patience = config.DebugMode__patience
+        if type(stability_patience) is not int or stability_patience < 1:
+            raise ValueError(f"stability_patience must be an int >= 1, got {stability_patience!r}")
+        self.stability_patience = stability_patience
         super().__init__(
             linker="py",
             optimizer=optimizer,
@@ -516,12 +638,13 @@ class DebugMode(Mode):
         )
         replacements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         if self.rewriter is not None:
-            self.rewriter = RecordingRewriter(self.rewriter, replacements)
+            self.rewriter = RecordingRewriter(self.rewriter, replacements, stability_patience)
         self.linker = DebugLinker(replacements)
 
     def _derive(self, **changes: Any) -> DebugMode:
         args = {
             "optimizer": self.optimizer,
+            "stability_patience": self.stability_patience,
             "including": self.included,
             "excluding": self.excluded,
             "record_history": self.record_history,
