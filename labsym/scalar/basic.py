@@ -17,7 +17,7 @@ from labsym.config import config
 from labsym.core import dtypes
 from labsym.core import scalar as table
 from labsym.core.autodiff import NullGrad
-from labsym.core.graph import Variable, clone_graph
+from labsym.core.graph import Constant, Variable, clone_graph
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable
@@ -422,8 +422,42 @@ def _identity_op() -> BuiltinScalarOp:
 
 
 _TABLE_OPS = {name: _callable_record(rec) for name, rec in table.SCALAR_OPS.items()}
+# Theano's casts: convert_to_float64(x), ... one record per target dtype
+_TABLE_OPS.update(
+    {f"convert_to_{d}": _callable_record(table.cast_op(d)) for d in dtypes.ALL_DTYPES}
+)
 globals().update(_TABLE_OPS)  # add, mul, exp, sigmoid, ... (Theano's theano.scalar op names)
 abs_ = _TABLE_OPS["abs"]
+
+
+def cast(x: Any, dtype: Any) -> Variable:
+    """`x` converted to `dtype` (Theano's scalar cast; a no-op when the dtype already matches)."""
+    x = as_scalar(x)
+    target = dtypes.canonical_dtype(dtype)
+    return x if x.dtype == target else _TABLE_OPS[f"convert_to_{target}"](x)
+
+
+class _ScalarVariableMeta(type):
+    """Scalar variables are 0-d tensor variables; `isinstance` says so (see ScalarVariable)."""
+
+    constant_only: bool
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        is_scalar = isinstance(obj, Variable) and getattr(obj, "ndim", None) == 0
+        return is_scalar and (not cls.constant_only or isinstance(obj, Constant))
+
+
+class ScalarVariable(metaclass=_ScalarVariableMeta):
+    """Theano's scalar variable class, for `isinstance`: any 0-d tensor variable."""
+
+    constant_only = False
+
+
+class ScalarConstant(metaclass=_ScalarVariableMeta):
+    """Theano's scalar constant class, for `isinstance`: any 0-d tensor constant."""
+
+    constant_only = True
+
 
 bool = Scalar("bool")  # noqa: A001 - Theano's name for the bool scalar type
 int8, int16, int32, int64 = (Scalar(d) for d in ("int8", "int16", "int32", "int64"))
@@ -445,11 +479,14 @@ __all__ = sorted(
         "BinaryScalarOp",
         "BuiltinScalarOp",
         "Scalar",
+        "ScalarConstant",
         "ScalarOp",
+        "ScalarVariable",
         "UnaryScalarOp",
         "abs_",
         "all_types",
         "as_scalar",
+        "cast",
         "bool",
         "complex64",
         "complex128",

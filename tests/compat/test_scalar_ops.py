@@ -238,3 +238,24 @@ def test_scalar_variables_in_a_custom_op_make_node():
 
     x = T.dscalar("x")
     assert theano.function([x], MulOp(3)(x))(2.0) == 6.0
+
+
+def test_scalar_graphs_as_in_the_optimization_tutorial():
+    from labsym.scalar import add, float64, mul, true_div
+
+    x, y, z = float64("x"), float64("y"), float64("z")
+    a = add(z, mul(true_div(mul(y, x), y), true_div(z, x)))
+    assert a.ndim == 0 and a.dtype == "float64" and x.type == scalar.float64
+    assert theano.function([x, y, z], a)(2.0, 3.0, 5.0) == 10.0  # z + x * z / x
+
+
+def test_casts_and_scalar_variable_classes():
+    x = T.dscalar("x")
+    assert scalar.cast(x, "int32").dtype == "int32" and scalar.cast(x, "float64") is x
+    assert theano.function([x], scalar.convert_to_int8(x))(3.7) == 3
+    assert scalar.convert_to_float32(x).owner.op == T.cast(x, "float32").owner.op
+    assert isinstance(x, scalar.ScalarVariable) and not isinstance(
+        T.dvector(), scalar.ScalarVariable
+    )
+    assert isinstance(T.constant(1.5), scalar.ScalarConstant)
+    assert not isinstance(x, scalar.ScalarConstant)
