@@ -1,4 +1,4 @@
-"""Flags that act at compile time: mode, profile, device, on_unused_input, allow_gc."""
+"""Flags that act at compile time: mode, profile, device, linker, on_unused_input, allow_gc."""
 
 from __future__ import annotations
 
@@ -53,3 +53,19 @@ def test_on_unused_input_flag():
     x, y = T.dscalars("x", "y")
     with config.change_flags(on_unused_input="ignore"):
         assert labsym.function([x, y], x)(1.0, 2.0) == 1.0
+
+
+def test_c_linker_flag_says_once_that_the_numpy_linker_runs():
+    import importlib
+
+    config_module = importlib.import_module("labsym.config")
+    config_module._NOTICED.discard("linker")
+    x = T.dvector("x")
+    notice = "linker='c' runs the Python \\(NumPy\\) linker"
+    with pytest.warns(UserWarning, match=notice) as info, config.change_flags(linker="c"):
+        f = labsym.function([x], T.exp(x) * 2)
+        g = labsym.function([x], x + 1, mode=labsym.compile.Mode())
+    assert len(info.list) == 1
+    np.testing.assert_allclose(f(np.zeros(2)), [2.0, 2.0])
+    np.testing.assert_allclose(g(np.zeros(2)), [1.0, 1.0])
+    assert g.maker.mode.linker_name == "c"
