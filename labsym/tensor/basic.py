@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typing
 
+import numpy as _np
+
 from labsym.core import dtypes as _dtypes
 from labsym.core.autodiff import (
     Lop,
@@ -279,6 +281,67 @@ class _NdGrid:
 mgrid = _NdGrid()
 ogrid = _NdGrid(sparse=True)
 
+
+class NotScalarConstantError(Exception):
+    """get_scalar_constant_value: the variable is not known to hold one constant value."""
+
+
+class EmptyConstantError(NotScalarConstantError):
+    """get_scalar_constant_value: the constant has no element."""
+
+
+def get_scalar_constant_value(
+    orig_v: typing.Any,
+    elemwise: bool = True,
+    only_process_constants: bool = False,
+    max_recur: int = 10,
+) -> _np.ndarray:
+    """The one value every element of `orig_v` is known to have, as a 0-d array (Theano's).
+
+    Sees through DimShuffle, Alloc, fill/second, casts and copies, and (with `elemwise`)
+    elementwise ops of constants up to `max_recur` deep; raises NotScalarConstantError otherwise.
+    User rewrites call it to test for constant inputs (`0 == get_scalar_constant_value(x)`).
+    """
+    v = orig_v
+    if isinstance(v, (_np.integer, _np.floating, int, float)):
+        return _np.asarray(v)
+    if isinstance(v, _np.ndarray):
+        return _unique_value(v)
+    while isinstance(v, Variable):
+        if isinstance(v, Constant):
+            return _unique_value(_np.asarray(v.data))
+        node = v.owner
+        if node is None or only_process_constants:
+            break
+        op = node.op
+        name = getattr(getattr(op, "scalar_op", None), "name", "")
+        if isinstance(op, (DimShuffle, Alloc, TensorCopy)):
+            v = node.inputs[0]
+        elif isinstance(op, Elemwise) and name == "second":
+            v = node.inputs[1]
+        elif isinstance(op, Elemwise) and (name.startswith("convert_to_") or elemwise):
+            if max_recur <= 0:
+                break
+            values = [
+                get_scalar_constant_value(i, elemwise, False, max_recur - 1) for i in node.inputs
+            ]
+            with _np.errstate(all="ignore"):
+                out = op.scalar_op.impl(*values)
+            return _np.asarray(out, dtype=node.outputs[0].dtype)
+        else:
+            break
+    raise NotScalarConstantError(f"{orig_v} is not known to be a scalar constant")
+
+
+def _unique_value(data: _np.ndarray) -> _np.ndarray:
+    if data.size == 0:
+        raise EmptyConstantError("the constant has no element")
+    first = data.reshape(-1)[0]
+    if not bool((data == first).all()):
+        raise NotScalarConstantError("the constant's elements differ")
+    return _np.array(first)
+
+
 __all__ = [
     "ARange",
     "AdvancedIncSubtensor",
@@ -297,6 +360,7 @@ __all__ = [
     "Constant",
     "DiffOp",
     "DimShuffle",
+    "EmptyConstantError",
     "Dot",
     "Elemwise",
     "ExtractDiag",
@@ -305,6 +369,7 @@ __all__ = [
     "Join",
     "Lop",
     "MakeVector",
+    "NotScalarConstantError",
     "Max",
     "Min",
     "Op",
@@ -385,6 +450,7 @@ __all__ = [
     "eye",
     "fill",
     "fill_diagonal",
+    "get_scalar_constant_value",
     "flatten",
     "float_dtypes",
     "float_matrix_types",

@@ -1,8 +1,16 @@
-"""Theano's `theano.tensor.opt` names: register_canonicalize, _stabilize and _specialize.
+"""Theano's `theano.tensor.opt` names: register_canonicalize/_stabilize/_specialize and the
+get_scalar_constant_value helper user rewrites call.
 
 Facade: re-exports only.
 """
 
 from labsym.optim.user_api import register_canonicalize, register_specialize, register_stabilize
+from labsym.tensor.basic import NotScalarConstantError, get_scalar_constant_value
 
-__all__ = ["register_canonicalize", "register_specialize", "register_stabilize"]
+__all__ = [
+    "NotScalarConstantError",
+    "get_scalar_constant_value",
+    "register_canonicalize",
+    "register_specialize",
+    "register_stabilize",
+]

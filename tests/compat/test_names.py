@@ -269,3 +269,69 @@ def test_advanced_indexing_op_instances_and_consider_constant():
     # d/dv sum(c * v) with c = v*v held constant: c, not 3 v^2
     g = theano.function([v], T.grad((T.consider_constant(v * v) * v).sum(), v))
     np.testing.assert_array_equal(g(np.array([1.0, 2.0])), [1.0, 4.0])
+
+
+# ---------------------------------------------------------------------- constants in rewrites
+def test_get_scalar_constant_value_sees_through_fills_allocs_and_casts():
+    from labsym.tensor.opt import NotScalarConstantError, get_scalar_constant_value
+
+    assert get_scalar_constant_value(T.zeros([5])) == 0.0
+    assert get_scalar_constant_value(T.ones_like(T.dvector())) == 1.0
+    value = get_scalar_constant_value(T.cast(T.constant(2), "float64") * 3 + 1)
+    assert value == 7.0 and value.dtype == np.float64 and value.shape == ()
+    assert get_scalar_constant_value(T.constant(np.full((2, 3), 4.0))) == 4.0
+    assert get_scalar_constant_value(2) == 2 and get_scalar_constant_value(np.array(1.5)) == 1.5
+    with pytest.raises(NotScalarConstantError, match="elements differ"):
+        get_scalar_constant_value(T.constant([1.0, 2.0]))
+    with pytest.raises(NotScalarConstantError, match="is not known to be a scalar constant"):
+        get_scalar_constant_value(T.dvector("v"))
+    with pytest.raises(NotScalarConstantError):
+        get_scalar_constant_value(T.exp(T.constant(0.0)), elemwise=False)
+    with pytest.raises(NotScalarConstantError):
+        get_scalar_constant_value(T.zeros([5]), only_process_constants=True)
+    with pytest.raises(T.EmptyConstantError):
+        get_scalar_constant_value(T.constant(np.zeros(0)))
+
+
+class Fibby(theano.Op):
+    """The "fibby" op of Theano's extending tutorial."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x_ = T.as_tensor_variable(x)
+        assert x_.ndim == 1
+        return theano.Apply(self, inputs=[x_], outputs=[x_.type()])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        y = output_storage[0][0] = x.copy()
+        for i in range(2, len(x)):
+            y[i] = y[i - 1] * y[i - 2] + x[i]
+
+
+fibby = Fibby()
+
+
+def test_fibby_of_zero_rewrite_from_the_tutorial():
+    from labsym.tensor.opt import NotScalarConstantError, get_scalar_constant_value
+
+    @T.opt.register_specialize
+    @theano.gof.local_optimizer([fibby])
+    def fibby_of_zero(node):
+        if node.op == fibby:
+            x = node.inputs[0]
+            try:
+                if np.all(get_scalar_constant_value(x) == 0):
+                    return [x]
+            except NotScalarConstantError:
+                pass
+
+    x = T.dvector()
+    f = theano.function([x], fibby(x))
+    np.testing.assert_allclose(f(np.array([1.0, 1.0, 2.0, 3.0])), [1.0, 1.0, 3.0, 6.0])
+    topo = f.maker.fgraph.toposort()
+    assert len(topo) == 1 and isinstance(topo[0].op, Fibby)
+    f_zero = theano.function([], fibby(T.zeros([5])))
+    np.testing.assert_array_equal(f_zero(), np.zeros(5))
+    assert not any(isinstance(n.op, Fibby) for n in f_zero.maker.fgraph.toposort())
