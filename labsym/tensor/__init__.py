@@ -4,7 +4,7 @@ Facade: re-exports only; the namespace is Theano's: `tensor.basic` (functions, o
 constructors) plus the submodules Theano imported here.
 """
 
-from labsym.printing import pprint
+from labsym.printing import min_informative_str, pprint
 from labsym.tensor import (
     basic,
     blas,
@@ -23,4 +23,4 @@ from labsym.tensor import (
 from labsym.tensor.basic import *  # noqa: F403 - Theano's `from theano.tensor.basic import *`
 from labsym.tensor.basic import __all__ as _basic_all
 
-__all__ = [*_basic_all, "pprint"]
+__all__ = [*_basic_all, "min_informative_str", "pprint"]
