@@ -309,9 +309,9 @@ _FLAGS: tuple[_Flag, ...] = (
     _bool("conv__assert_shape", False, "Check convolution shapes at run time." + _UNUSED),
     _int("DebugMode__patience", 10, "How many times DebugMode rewrites a graph to check that "
          "the rewrites are deterministic (StochasticOrder)."),
-    _bool("DebugMode__check_c", True, "DebugMode checks C implementations." + _UNUSED),
-    _bool("DebugMode__check_py", True, "DebugMode checks Python implementations." + _UNUSED),
-    _bool("DebugMode__check_finite", True, "DebugMode rejects NaN/Inf outputs." + _UNUSED),
+    _bool("DebugMode__check_c", True, "DebugMode checks C implementations (labsym has none)."),
+    _bool("DebugMode__check_py", True, "DebugMode checks Python implementations (always)."),
+    _bool("DebugMode__check_finite", True, "DebugMode rejects NaN/Inf float outputs."),
     _int("DebugMode__check_strides", 0, "DebugMode compares strides." + _UNUSED),
     _bool("DebugMode__warn_input_not_reused", True, "Warn when an inplace op did not reuse its "
           "input." + _UNUSED),

@@ -420,6 +420,21 @@ def _type_error(node: Apply, impl: str, outputs: Sequence[Any]) -> InvalidValueE
     return None
 
 
+def _nonfinite_error(node: Apply, outputs: Sequence[Any]) -> InvalidValueError | None:
+    """Theano's check_isfinite: a float output holding NaN or Inf is an invalid value."""
+    for j, value in enumerate(outputs):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fc" or bool(np.isfinite(arr).all()):
+            continue
+        nan, inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
+        return InvalidValueError(
+            f"InvalidValueError: perform of {node} returned output {j} with non-finite elements "
+            f"(nan: {nan}, inf: {inf}); DebugMode(check_isfinite=False) or the flag "
+            "DebugMode.check_finite=False allows them"
+        )
+    return None
+
+
 def _destroy_error(
     node: Apply, impl: str, before: Sequence[Any], after: Sequence[Any]
 ) -> BadDestroyMap | None:
@@ -461,8 +476,11 @@ def _view_error(
 class GraphChecker:
     """The per-function state of DebugMode: the recorded rewrites and each node's checking thunk."""
 
-    def __init__(self, fgraph: FunctionGraph, recorded: Recorded | None) -> None:
+    def __init__(
+        self, fgraph: FunctionGraph, recorded: Recorded | None, check_isfinite: bool = False
+    ) -> None:
         # no reference to fgraph itself: DebugLinker files checkers under it weakly
+        self.check_isfinite = check_isfinite
         self.inputs = list(fgraph.inputs)
         self.variables = fgraph.variables
         self.original = list(recorded.original) if recorded is not None else []
@@ -537,6 +555,7 @@ class GraphChecker:
                 _type_error(node, "perform", outputs)
                 or _destroy_error(node, "perform", before, inputs)
                 or _view_error(node, "perform", outputs, inputs)
+                or (_nonfinite_error(node, outputs) if self.check_isfinite else None)
             )
             if error is None and fast is not None:
                 error = self._check_fast(node, fast, before, outputs[0])
@@ -573,14 +592,17 @@ class DebugLinker:
 
     name = "debug"
 
-    def __init__(self, replacements: weakref.WeakKeyDictionary) -> None:
+    def __init__(self, replacements: weakref.WeakKeyDictionary, check_isfinite: bool) -> None:
         self.replacements = replacements
+        self.check_isfinite = check_isfinite
         self.checkers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
         checker = self.checkers.get(fgraph)
         if checker is None:
-            checker = self.checkers[fgraph] = GraphChecker(fgraph, self.replacements.get(fgraph))
+            checker = self.checkers[fgraph] = GraphChecker(
+                fgraph, self.replacements.get(fgraph), self.check_isfinite
+            )
         key = f"_dbg{index}"
         args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
         outs = "".join(f"{{out{i}}}, " for i in range(len(node.outputs)))
@@ -605,7 +627,9 @@ class DebugMode(Mode):
     FAST_RUN's rewrites make disappear still raises). Updates behave exactly as in other modes.
     A graph that rewrites leave without a node gets an OutputGuard copy on each output, so it
     is still checked. The graph is rewritten `stability_patience` times in all (default: the
-    flag DebugMode.patience) and StochasticOrder is raised if the results differ.
+    flag DebugMode.patience) and StochasticOrder is raised if the results differ. With
+    `check_isfinite` (default: the flag DebugMode.check_finite, True as in Theano) a float
+    output holding NaN or Inf is an InvalidValueError.
 
     Examples
     --------
@@ -618,6 +642,9 @@ class DebugMode(Mode):
         self,
         optimizer: Any = "default",
         stability_patience: int | None = None,
+        check_c_code: bool | None = None,
+        check_py_code: bool | None = None,
+        check_isfinite: bool | None = None,
         including: Any = (),
         excluding: Any = (),
         record_history: bool = False,
@@ -628,6 +655,14 @@ class DebugMode(Mode):
         if type(stability_patience) is not int or stability_patience < 1:
             raise ValueError(f"stability_patience must be an int >= 1, got {stability_patience!r}")
         self.stability_patience = stability_patience
+        # labsym runs no C code, so there is none to check; perform is always checked
+        self.check_c_code = config.DebugMode__check_c if check_c_code is None else check_c_code
+        self.check_py_code = True if check_py_code is None else check_py_code
+        if not self.check_py_code:
+            raise ValueError("check_py_code=False: labsym's DebugMode always checks perform")
+        if check_isfinite is None:
+            check_isfinite = config.DebugMode__check_finite
+        self.check_isfinite = check_isfinite
         super().__init__(
             linker="py",
             optimizer=optimizer,
@@ -639,12 +674,13 @@ class DebugMode(Mode):
         replacements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         if self.rewriter is not None:
             self.rewriter = RecordingRewriter(self.rewriter, replacements, stability_patience)
-        self.linker = DebugLinker(replacements)
+        self.linker = DebugLinker(replacements, check_isfinite)
 
     def _derive(self, **changes: Any) -> DebugMode:
         args = {
             "optimizer": self.optimizer,
             "stability_patience": self.stability_patience,
+            "check_isfinite": self.check_isfinite,
             "including": self.included,
             "excluding": self.excluded,
             "record_history": self.record_history,

@@ -14,6 +14,7 @@ from labsym.compile.debugmode import (
     BadOptimization,
     DebugMode,
     DebugModeError,
+    InvalidValueError,
     OutputGuard,
     StochasticOrder,
 )
@@ -116,3 +117,27 @@ def test_theano_names_of_the_debugmode_errors():
         assert issubclass(getattr(debugmode, name), DebugModeError), name
         assert name in debugmode.__all__
     assert issubclass(BadOptimization, Exception)
+
+
+def test_non_finite_outputs_are_invalid_values_as_in_theano():
+    x = T.dvector("x")
+    y = T.log(x)
+    f = function([x], y, mode="DebugMode")
+    with np.errstate(invalid="ignore"), pytest.raises(InvalidValueError) as info:
+        f(np.array([-1.0, 1.0]))
+    message = str(info.value)
+    assert message.startswith(
+        "InvalidValueError: perform of Elemwise{log,no_inplace}(x) returned output 0 with "
+        "non-finite elements (nan: 1, inf: 0); DebugMode(check_isfinite=False) or the flag "
+        "DebugMode.check_finite=False allows them"
+    )
+    assert "y = T.log(x)" in message  # the runtime report names the user's line
+    lenient = function([x], y, mode=DebugMode(check_isfinite=False))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = lenient(np.array([-1.0, 0.0, 1.0]))
+        assert np.isnan(out[0]) and out[1] == -np.inf and out[2] == 0.0
+        with config.change_flags(**{"DebugMode.check_finite": False}):
+            assert np.isnan(function([x], y, mode="DebugMode")(np.array([-1.0]))[0])
+    assert DebugMode(check_c_code=False).check_c_code is False
+    with pytest.raises(ValueError, match="always checks perform"):
+        DebugMode(check_py_code=False)
