@@ -149,3 +149,18 @@ def test_rop_with_a_direction_for_one_of_several_parameters():
     z, v = C["dvector"]("z"), C["dvector"]("v")
     hv = function([z, v], Rop(grad((z**2).sum(), z), z, v))
     np.testing.assert_array_equal(hv([4, 4], [2, 2]), [4.0, 4.0])
+
+
+def test_rop_zero_terms_cost_no_matrix_product():
+    # the zeros_like(x) direction's dot(0, W) is removed (Theano's local_0_dot_x): one product
+    from labsym.core.ops.blas import dot
+
+    W, V, x = C["dmatrix"]("W"), C["dmatrix"]("V"), C["dmatrix"]("x")
+    f = function([W, V, x], Rop(dot(x, W), W, V), mode="FAST_RUN")
+    products = [
+        n for n in f.maker.fgraph.toposort() if type(n.op).__name__ in ("Dot", "Gemm", "Gemv")
+    ]
+    assert len(products) == 1
+    rng = np.random.default_rng(5)
+    wv, vv, xv = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
+    np.testing.assert_allclose(f(wv, vv, xv), xv @ vv, rtol=1e-12)

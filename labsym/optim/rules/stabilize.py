@@ -11,6 +11,8 @@ from typing import Any
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
 from labsym.core.ops import math as m
+from labsym.core.ops.basic import alloc
+from labsym.core.ops.blas import Dot
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
 from labsym.core.ops.nnet import (
     CrossentropyCategorical1Hot,
@@ -21,7 +23,9 @@ from labsym.core.ops.nnet import (
 )
 from labsym.core.ops.nnet_fused import CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx
 from labsym.core.ops.reduce import Max, Sum, _keepdims_order
-from labsym.optim.patterns import Rule
+from labsym.core.ops.shape import shape_i
+from labsym.core.variable import constant
+from labsym.optim.patterns import Rule, constant_value
 
 PHASE = ("stabilize",)
 
@@ -244,7 +248,26 @@ def cancel_div_in_product(fgraph: Any, node: Apply) -> list | None:
     return None
 
 
+def zero_dot(fgraph: Any, node: Apply) -> list | None:
+    """dot(0, y) or dot(x, 0) -> zeros of the product's shape, so R_op's zeros_like terms
+    cost nothing (Theano's local_0_dot_x)."""
+    a, b = node.inputs
+    if constant_value(a) != 0 and constant_value(b) != 0:
+        return None
+    out = node.outputs[0]
+    sources = [(a, k) for k in range(a.ndim - 1)] + [(b, k) for k in range(1, b.ndim)]
+    dims = [n if n is not None else shape_i(v, k) for n, (v, k) in zip(out.type.shape, sources)]
+    return [alloc(constant(0, dtype=out.dtype), *dims)]
+
+
 RULES = [
+    Rule(
+        "local_0_dot_x",
+        PHASE,
+        node_rule=zero_dot,
+        tracks=(Dot,),
+        math="dot(0, y) -> zeros(x.shape[:-1] + y.shape[1:]); dot(x, 0) likewise",
+    ),
     Rule(
         "sigmoid_from_exp",
         PHASE,
