@@ -423,6 +423,8 @@ def test_rop_matches_finite_differences():
     np.testing.assert_allclose(
         only_w(*vals, dirs[2]), (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-9
     )
+    # x has no direction: Rop gives it zeros_like, which the tangent loop does not carry
+    assert [n.op.info.n_seqs for n in scan_nodes(only_w)] == [1]
 
 
 # ---------------------------------------------------------------------------------- shapes

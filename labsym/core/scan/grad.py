@@ -342,8 +342,11 @@ def scan_r_op(op: Scan, inputs: list, eval_points: list) -> list:
     info = op.info
     seqs, inits, shared, nonseqs = info.outer_groups(inputs[1:])
     p_seqs, p_inits, _, p_nonseqs = info.outer_groups(eval_points[1:])
-    t_seq = [j for j, p in enumerate(p_seqs) if p is not None and _is_float(seqs[j])]
-    t_nonseq = [j for j, p in enumerate(p_nonseqs) if p is not None and _is_float(nonseqs[j])]
+    # Rop's zeros_like directions (inputs without an eval point) need no tangent in the loop
+    t_seq = [j for j, p in enumerate(p_seqs) if not is_zero_gradient(p) and _is_float(seqs[j])]
+    t_nonseq = [
+        j for j, p in enumerate(p_nonseqs) if not is_zero_gradient(p) and _is_float(nonseqs[j])
+    ]
     inner_in, inner_out, t_states, t_nits = _tangent_step(op, t_seq, t_nonseq)
     new_info = dataclasses.replace(
         info,
