@@ -360,8 +360,8 @@ def test_gradients_tutorial_rop_lop_and_hessian_vector():
 # ------------------------------------------------------------------ fibby.py
 @pytest.mark.xfail(
     strict=True,
-    reason="needs theano.gof imported by `import theano`, theano.tensor.opt's "
-    "get_scalar_constant_value/NotScalarConstantError, and a DeepCopyOp node on a constant output",
+    reason="needs the DeepCopyOp node Theano keeps on a constant output (issue 7, printing): "
+    "f_zero.maker.fgraph.toposort() is empty",
 )
 def test_fibby_op_and_its_optimization():
     lines = output("fibby")
