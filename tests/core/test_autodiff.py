@@ -164,3 +164,18 @@ def test_rop_zero_terms_cost_no_matrix_product():
     rng = np.random.default_rng(5)
     wv, vv, xv = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
     np.testing.assert_allclose(f(wv, vv, xv), xv @ vv, rtol=1e-12)
+
+
+def test_rop_of_a_convolution_wrt_its_filters_runs_one_convolution():
+    from labsym.core.ops.conv import conv2d
+
+    x, w, v = C["dtensor4"]("x"), C["dtensor4"]("w"), C["dtensor4"]("v")
+    f = function([x, w, v], Rop(conv2d(x, w), w, v), mode="FAST_RUN")
+    assert [type(n.op).__name__ for n in f.maker.fgraph.toposort()].count("Conv2d") == 1
+    rng = np.random.default_rng(6)
+    xv, wv, vv = (
+        rng.normal(size=(2, 3, 5, 5)),
+        rng.normal(size=(4, 3, 2, 2)),
+        rng.normal(size=(4, 3, 2, 2)),
+    )
+    np.testing.assert_allclose(f(xv, wv, vv), function([x, w], conv2d(x, w))(xv, vv), rtol=1e-10)

@@ -10,9 +10,11 @@ from typing import Any
 
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
+from labsym.core.op import call_infer_shape
 from labsym.core.ops import math as m
 from labsym.core.ops.basic import alloc
-from labsym.core.ops.blas import Dot
+from labsym.core.ops.blas import Dot, MatMul, TensorDot
+from labsym.core.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
 from labsym.core.ops.nnet import (
     CrossentropyCategorical1Hot,
@@ -248,15 +250,17 @@ def cancel_div_in_product(fgraph: Any, node: Apply) -> list | None:
     return None
 
 
-def zero_dot(fgraph: Any, node: Apply) -> list | None:
-    """dot(0, y) or dot(x, 0) -> zeros of the product's shape, so R_op's zeros_like terms
-    cost nothing (Theano's local_0_dot_x)."""
-    a, b = node.inputs
-    if constant_value(a) != 0 and constant_value(b) != 0:
+def zero_product(fgraph: Any, node: Apply) -> list | None:
+    """A product linear in each of its first two inputs, one of them zero -> zeros of its
+    shape, so R_op's zeros_like terms cost nothing (Theano's local_0_dot_x, for every such op)."""
+    if constant_value(node.inputs[0]) != 0 and constant_value(node.inputs[1]) != 0:
         return None
+    shapes = [
+        tuple(n if n is not None else shape_i(v, k) for k, n in enumerate(v.type.shape))
+        for v in node.inputs
+    ]
     out = node.outputs[0]
-    sources = [(a, k) for k in range(a.ndim - 1)] + [(b, k) for k in range(1, b.ndim)]
-    dims = [n if n is not None else shape_i(v, k) for n, (v, k) in zip(out.type.shape, sources)]
+    dims = call_infer_shape(node.op, fgraph, node, shapes)[0]
     return [alloc(constant(0, dtype=out.dtype), *dims)]
 
 
@@ -264,9 +268,9 @@ RULES = [
     Rule(
         "local_0_dot_x",
         PHASE,
-        node_rule=zero_dot,
-        tracks=(Dot,),
-        math="dot(0, y) -> zeros(x.shape[:-1] + y.shape[1:]); dot(x, 0) likewise",
+        node_rule=zero_product,
+        tracks=(Dot, TensorDot, MatMul, Conv2d, Conv2dGradInputs, Conv2dGradWeights),
+        math="dot(0, y) -> zeros(shape of dot(0, y)); likewise dot(x, 0), conv(0, w), ...",
     ),
     Rule(
         "sigmoid_from_exp",
