@@ -405,7 +405,8 @@ def register_canonicalize(lopt: Any = None, *tags: str, name: str | None = None)
     Registering under a name already used replaces that rule, so re-running a cell is harmless.
     Usable as `register_canonicalize(rewrite)`, `@register_canonicalize` or
     `@register_canonicalize('fast_run', name=...)`; returns what it was given. Tags are kept
-    on the rule (`rule.extra['tags']`) for Theano compatibility.
+    on the rule (`rule.extra['tags']`) and select it as in Theano: FAST_COMPILE runs a user
+    rule only when it is tagged 'fast_compile', and including/excluding accept its tags.
     """
     return _register(CANONICAL_PHASES, lopt, tags, name)
 
@@ -417,4 +418,19 @@ def register_stabilize(lopt: Any = None, *tags: str, name: str | None = None) ->
 
 def register_specialize(lopt: Any = None, *tags: str, name: str | None = None) -> Any:
     """Run a rewrite in the specialize phase (faster forms); see register_canonicalize."""
+    return _register(("specialize",), lopt, tags, name)
+
+
+def register_useless(lopt: Any = None, *tags: str, name: str | None = None) -> Any:
+    """Theano's register_useless (rewrites that only remove nodes): the canonicalize phase."""
+    return _register(("canonicalize",), lopt, tags, name)
+
+
+def register_uncanonicalize(lopt: Any = None, *tags: str, name: str | None = None) -> Any:
+    """Theano's register_uncanonicalize (after specialize): labsym's specialize phase."""
+    return _register(("specialize",), lopt, tags, name)
+
+
+def register_specialize_device(lopt: Any = None, *tags: str, name: str | None = None) -> Any:
+    """Theano's register_specialize_device: labsym's specialize phase (one device per graph)."""
     return _register(("specialize",), lopt, tags, name)

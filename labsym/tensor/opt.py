@@ -4,7 +4,14 @@ get_scalar_constant_value helper user rewrites call.
 Facade: re-exports only.
 """
 
-from labsym.optim.user_api import register_canonicalize, register_specialize, register_stabilize
+from labsym.optim.user_api import (
+    register_canonicalize,
+    register_specialize,
+    register_specialize_device,
+    register_stabilize,
+    register_uncanonicalize,
+    register_useless,
+)
 from labsym.tensor.basic import NotScalarConstantError, get_scalar_constant_value
 
 __all__ = [
@@ -12,5 +19,8 @@ __all__ = [
     "get_scalar_constant_value",
     "register_canonicalize",
     "register_specialize",
+    "register_specialize_device",
     "register_stabilize",
+    "register_uncanonicalize",
+    "register_useless",
 ]

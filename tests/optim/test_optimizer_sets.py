@@ -231,3 +231,25 @@ def test_debugmode_keeps_its_class_through_theano_names():
     mode = DebugMode().excluding("local_log1p", "fusion")
     assert isinstance(mode, DebugMode)
     assert "log1p_from_log" not in {rule.name for rule in mode.rewriter.inner.rules}
+
+
+def test_theano_register_useless_uncanonicalize_and_user_tags():
+    from labsym.tensor.opt import register_uncanonicalize, register_useless
+
+    x = T.dvector("x")
+    value = np.array([0.5, 2.0])
+    try:
+        exp_log = PatternSub((T.exp, (T.log, "x")), "x", name="useless_exp_log")
+        register_useless(exp_log, "fast_compile", "my_tag")
+        register_uncanonicalize(PatternSub((T.sqrt, (T.sqr, "x")), (T.abs, "x")), name="sq")
+        f = function([x], T.exp(T.log(x)), mode="FAST_COMPILE")
+        assert op_names(f) == []
+        kept = function([x], T.exp(T.log(x)), mode=Mode().excluding("my_tag"))
+        assert len(op_names(kept)) == 1  # exp(log(x)) fused into one Composite
+        np.testing.assert_allclose(kept(value), value)
+        g = function([x], T.sqrt(T.sqr(x)), mode=Mode().excluding("fusion"))
+        assert op_names(g) == ["Elemwise{abs_,no_inplace}"]
+        np.testing.assert_allclose(g(-value), value)
+    finally:
+        unregister_rule("useless_exp_log")
+        unregister_rule("sq")
