@@ -99,3 +99,30 @@ def test_none_input_says_it_is_missing():
         "(None was given), expected a value of type TensorType(float32, scalar)"
     )
     assert "would change" not in message
+
+
+def test_theano_io_documentation_examples():
+    # library/compile/io.txt: defaults, temporary overrides, updates and direct assignment
+    u, x, s = C["dscalars"]("u", "x", "s")
+    inc = function([u, In(x, value=3), In(s, update=(s + x * u), value=10.0)], [])
+    assert inc(5) == []
+    assert inc[s] == 25.0
+    inc(3, 4)
+    assert inc[s] == 37.0 and inc[x] == 3.0  # the override of x was only for that call
+    inc(3, 4, 7)  # s given: its kept value is ignored, then replaced by the update
+    assert inc[s] == 19.0
+    inc[s] = 10
+    assert inc[s] == 10.0 and isinstance(inc[s], np.ndarray)
+
+    a, b, c = C["dscalars"]("x", "y", "s")
+    fn = function([a, b, ((c, c + a + b), 10.0)], [])
+    assert fn["s"] is fn.value[c] and fn["s"] is fn.container[c].value
+    assert fn["s"] == 10.0
+    fn(1, 2)
+    assert fn["s"] == 13.0
+    fn["s"] = 99.0
+    fn(1, 0)
+    assert fn["s"] == 100.0
+    fn.value[c] = 99.0
+    fn(1, 0)
+    assert fn["s"] == 100.0 == fn.value[c] == fn.container[c].value
