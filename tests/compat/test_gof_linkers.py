@@ -318,3 +318,15 @@ def test_a_wrap_linker_many_debugger_program_runs_unchanged(capsys):
         "negative value after node 1 : -1.0",
         "-1.0",
     ]
+
+
+def test_an_error_inside_a_thunk_names_the_node_as_the_default_linker_does():
+    x, y = T.dvectors("x", "y")
+    f = theano.function(
+        [x, y], (x * y).sum(), mode=_mode(WrapLinker([PerformLinker()], lambda i, n, fn: fn()))
+    )
+    with pytest.raises(ValueError) as info:
+        f(np.ones(3), np.ones(2))
+    message = str(info.value)
+    assert "Apply node that caused the error: Elemwise{mul,no_inplace}(x, y)" in message
+    assert "Inputs shapes: [(3,), (2,)]" in message

@@ -190,6 +190,7 @@ class WrapLinker:
         return type(self)([copy.copy(linker) for linker in self.linkers], self.wrapper)
 
     def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
+        """The statement running `node` through the wrapper, with one thunk per linker."""
         storages = self._storage.get(fgraph)
         if storages is None:
             storages = self._storage[fgraph] = [{} for _ in self.linkers[1:]]
