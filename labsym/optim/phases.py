@@ -223,11 +223,15 @@ def rule_tags(rule: Rule) -> frozenset[str]:
 _WARNED: set[str] = set()
 
 
+def _selectable() -> set[str]:
+    """The labsym names a Rewriter selects by: phases, sets, rule names and rule tags."""
+    rules = [*builtin_rules(), *user_rules()]
+    return set(PHASES) | SETS | {tag for rule in rules for tag in rule_tags(rule)}
+
+
 def known_names() -> set[str]:
     """Every name including/excluding understands (phases, rules, sets, Theano names)."""
-    rules = [*builtin_rules(), *user_rules()]
-    names = set(PHASES) | SETS | set(THEANO_NAMES) | THEANO_ABSENT
-    return names | {tag for rule in rules for tag in rule_tags(rule)}
+    return _selectable() | set(THEANO_NAMES) | THEANO_ABSENT
 
 
 def _warn_once(name: str, message: str) -> None:
@@ -242,11 +246,13 @@ def resolve_names(names: Iterable[str], including: bool) -> frozenset[str]:
     An unknown name warns once (naming close matches); including a Theano optimizer labsym
     does not have warns once that it changes nothing.
     """
-    known = known_names()
+    selectable = _selectable()
     out: set[str] = set()
     for name in names:
         if name in THEANO_NAMES:
             out.update(THEANO_NAMES[name])
+        elif name in selectable:  # a user rule's tag ('uncanonicalize', ...) wins over absence
+            out.add(name)
         elif name in THEANO_ABSENT:
             if including:
                 _warn_once(
@@ -254,9 +260,8 @@ def resolve_names(names: Iterable[str], including: bool) -> frozenset[str]:
                     f"Theano's optimizer {name!r} has no labsym counterpart: "
                     f"including({name!r}) changes nothing",
                 )
-        elif name in known:
-            out.add(name)
         else:
+            known = selectable | set(THEANO_NAMES) | THEANO_ABSENT
             close = difflib.get_close_matches(name, sorted(known), n=3)
             hint = f"; close matches: {', '.join(repr(c) for c in close)}" if close else ""
             _warn_once(

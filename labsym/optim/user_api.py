@@ -423,14 +423,14 @@ def register_specialize(lopt: Any = None, *tags: str, name: str | None = None) -
 
 def register_useless(lopt: Any = None, *tags: str, name: str | None = None) -> Any:
     """Theano's register_useless (rewrites that only remove nodes): the canonicalize phase."""
-    return _register(("canonicalize",), lopt, tags, name)
+    return _register(("canonicalize",), lopt, (*tags, "useless"), name)
 
 
 def register_uncanonicalize(lopt: Any = None, *tags: str, name: str | None = None) -> Any:
     """Theano's register_uncanonicalize (after specialize): labsym's specialize phase."""
-    return _register(("specialize",), lopt, tags, name)
+    return _register(("specialize",), lopt, (*tags, "uncanonicalize"), name)
 
 
 def register_specialize_device(lopt: Any = None, *tags: str, name: str | None = None) -> Any:
     """Theano's register_specialize_device: labsym's specialize phase (one device per graph)."""
-    return _register(("specialize",), lopt, tags, name)
+    return _register(("specialize",), lopt, (*tags, "specialize_device"), name)

@@ -250,6 +250,10 @@ def test_theano_register_useless_uncanonicalize_and_user_tags():
         g = function([x], T.sqrt(T.sqr(x)), mode=Mode().excluding("fusion"))
         assert op_names(g) == ["Elemwise{abs_,no_inplace}"]
         np.testing.assert_allclose(g(-value), value)
+        h = function(
+            [x], T.sqrt(T.sqr(x)), mode=Mode().excluding("fusion", "uncanonicalize", "inplace")
+        )
+        assert op_names(h) == ["Elemwise{sqr,no_inplace}", "Elemwise{sqrt,no_inplace}"]
     finally:
         unregister_rule("useless_exp_log")
         unregister_rule("sq")
