@@ -132,9 +132,13 @@ def _install_warning_hook() -> None:
         warnings._showwarnmsg = _show_at_user_line  # type: ignore[attr-defined]
 
 
+def _is_ours(filename: str) -> bool:
+    return filename.startswith(("<labsym-", _PACKAGE_DIR))
+
+
 def _node_being_run(filename: str) -> Any:
     """The node whose statement the innermost running generated call is executing, if any."""
-    if not (filename.startswith("<labsym-") or filename.startswith(_PACKAGE_DIR)):
+    if not _is_ours(filename):
         return None
     frame = sys._getframe(2)
     while frame is not None:
@@ -149,7 +153,7 @@ def _show_at_user_line(msg: Any) -> None:
     """Re-issue a warning from generated code at the user's line, naming the Apply node."""
     node = _node_being_run(msg.filename)
     trace = node.outputs[0].trace if node is not None and node.outputs else None
-    if trace is None:
+    if trace is None or _is_ours(trace.filename):  # the latter would come back here forever
         _original_show(msg)
         return
     registry = _REGISTRIES.setdefault(trace.filename, {})
