@@ -40,9 +40,7 @@ class MonitorMode(Mode):
         post_func: Callable[..., Any] | None = None,
         optimizer: Any = "default",
         linker: Any = None,
-        including: Any = (),
-        excluding: Any = (),
-        record_history: bool = False,
+        **mode_options: Any,
     ) -> None:
         if linker is not None and not isinstance(getattr(linker, "mode", None), MonitorMode):
             raise ValueError(
@@ -55,13 +53,8 @@ class MonitorMode(Mode):
         self.post_func = post_func
         wrap_linker = WrapLinkerMany([OpWiseCLinker()], [self.eval])
         wrap_linker.mode = self  # type: ignore[attr-defined]
-        super().__init__(
-            linker=wrap_linker,
-            optimizer=optimizer,
-            including=including,
-            excluding=excluding,
-            record_history=record_history,
-        )
+        # including, excluding, record_history...: whatever Mode accepts
+        super().__init__(linker=wrap_linker, optimizer=optimizer, **mode_options)
         self.name = "MonitorMode"
         self.provided_optimizer = self.optimizer
 
