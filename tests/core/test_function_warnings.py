@@ -57,3 +57,17 @@ def test_warnings_as_errors_report_the_node():
             f(np.array([-1.0]))
     assert "invalid value encountered in log" in str(info.value)
     assert "Apply node that caused the error" in str(info.value)
+
+
+def test_warning_inside_a_scan_step_points_at_the_step_function():
+    import labsym
+
+    x = C["dvector"]("x")
+    line = sys._getframe().f_lineno + 1
+    out, _ = labsym.scan(lambda xi: log(xi), sequences=x)
+    f = function([x], out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f(np.array([1.0, -1.0]))
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
+    assert "invalid value encountered in log (in Apply node " in str(caught[0].message)
