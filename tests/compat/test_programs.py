@@ -168,41 +168,77 @@ def test_lenet_conv_pool_layer_matches_numpy_and_learns():
 
 
 # ------------------------------------------------------------------ dA.py
-def test_denoising_autoencoder_cost_matches_numpy_and_falls():
+def test_denoising_autoencoder_training_matches_numpy_with_theanos_streams():
     lines = output("dA")
     rng = np.random.RandomState(123)
     prototypes = rng.binomial(1, 0.5, size=(4, 20))
     data = prototypes[rng.randint(0, 4, size=100)]
     data = np.abs(data - rng.binomial(1, 0.05, size=data.shape))
-    rng.randint(2**30)  # the program's RandomStreams seed
+    # RandomStreams(seed) as Theano: a seed generator gives each draw's stream its RandomState;
+    # the clean cost's binomial was created first, the training corruption's second
+    seedgen = np.random.RandomState(rng.randint(2**30))
+    seedgen.randint(2**30)
+    corruption = np.random.RandomState(seedgen.randint(2**30))
     bound = 4 * np.sqrt(6.0 / 28)
-    W = rng.uniform(low=-bound, high=bound, size=(20, 8))
-    z = sigmoid(sigmoid(data @ W) @ W.T)
-    clean = np.mean(-np.sum(data * np.log(z) + (1 - data) * np.log(1 - z), axis=1))
-    assert numbers(lines[0])[0] == pytest.approx(clean, abs=1e-6)
-    epochs = [numbers(line)[-1] for line in lines if line.startswith("Training epoch")]
-    assert len(epochs) == 15 and epochs[-1] < 0.5 * epochs[0]
-    assert numbers(lines[-1])[0] < 0.5 * clean
+    W, b, b_prime = rng.uniform(low=-bound, high=bound, size=(20, 8)), np.zeros(8), np.zeros(20)
+
+    def reconstruction(x, tilde):
+        y = sigmoid(tilde @ W + b)
+        z = sigmoid(y @ W.T + b_prime)
+        return y, z, np.mean(-np.sum(x * np.log(z) + (1 - x) * np.log(1 - z), axis=1))
+
+    initial_clean = reconstruction(data, data)[2]
+    assert numbers(lines[0])[0] == pytest.approx(initial_clean, abs=1e-6)
+    for epoch in range(15):
+        costs = []
+        for i in range(10):
+            x = data[i * 10 : (i + 1) * 10]
+            tilde = corruption.binomial(1, 1 - 0.3, size=x.shape) * x
+            y, z, cost = reconstruction(x, tilde)
+            costs.append(cost)
+            dz = (z - x) / 10
+            dy = dz @ W * y * (1 - y)
+            W = W - 0.1 * (tilde.T @ dy + dz.T @ y)
+            b, b_prime = b - 0.1 * dy.sum(axis=0), b_prime - 0.1 * dz.sum(axis=0)
+        assert lines[1 + epoch].startswith(f"Training epoch {epoch}, cost ")
+        assert numbers(lines[1 + epoch])[-1] == pytest.approx(np.mean(costs), abs=2e-6)
+    final_clean = reconstruction(data, data)[2]
+    assert numbers(lines[16])[0] == pytest.approx(final_clean, abs=1e-6)
+    assert final_clean < 0.5 * initial_clean
 
 
 # ------------------------------------------------------------------ rbm.py
-def _rbm_data_and_weights():
+def test_rbm_cd1_matches_numpy_with_theanos_streams_and_samples_near_the_data():
+    lines = output("rbm")
     rng = np.random.RandomState(123)
     prototypes = rng.binomial(1, 0.5, size=(3, 16))
     data = prototypes[rng.randint(0, 3, size=60)]
     data = np.abs(data - rng.binomial(1, 0.05, size=data.shape))
-    rng.randint(2**30)
+    seedgen = np.random.RandomState(rng.randint(2**30))
     bound = 4 * np.sqrt(6.0 / 22)
-    return prototypes, data, rng.uniform(low=-bound, high=bound, size=(16, 6))
-
-
-def test_rbm_free_energy_cd_and_gibbs_samples():
-    lines = output("rbm")
-    prototypes, data, W = _rbm_data_and_weights()
+    W, hbias, vbias = rng.uniform(low=-bound, high=bound, size=(16, 6)), np.zeros(6), np.zeros(16)
     free_energy = -np.log1p(np.exp(data[:3] @ W)).sum(axis=1)
     np.testing.assert_allclose(numbers(lines[0]), free_energy, rtol=1e-10)
-    cd = [numbers(line)[-1] for line in lines if line.startswith("CD epoch")]
-    assert len(cd) == 10 and cd[-1] > cd[0] + 4  # reconstruction cross-entropy rose towards 0
+    # CD-1: h0 ~ p(h|x) outside scan, then v1 and h1 drawn in the scan step: three streams
+    draw_h0, draw_v1, draw_h1 = (np.random.RandomState(seedgen.randint(2**30)) for _ in range(3))
+    for epoch in range(10):
+        costs = []
+        for i in range(6):
+            x = data[i * 10 : (i + 1) * 10]
+            ph0 = sigmoid(x @ W + hbias)
+            h0 = draw_h0.binomial(1, ph0, size=ph0.shape)
+            pre_v1 = h0 @ W.T + vbias
+            v1 = draw_v1.binomial(1, sigmoid(pre_v1), size=pre_v1.shape)
+            ph1 = sigmoid(v1 @ W + hbias)
+            draw_h1.binomial(1, ph1, size=ph1.shape)
+            z = sigmoid(pre_v1)
+            costs.append(np.mean(np.sum(x * np.log(z) + (1 - x) * np.log(1 - z), axis=1)))
+            # d(mean F(x) - mean F(v1))/dparams with v1 held constant (consider_constant)
+            W = W - 0.1 * (v1.T @ ph1 - x.T @ ph0) / 10
+            hbias = hbias - 0.1 * (ph1 - ph0).mean(axis=0)
+            vbias = vbias - 0.1 * (v1 - x).mean(axis=0)
+        assert lines[1 + epoch].startswith(f"CD epoch {epoch}, cost is ")
+        assert numbers(lines[1 + epoch])[-1] == pytest.approx(np.mean(costs), abs=2e-6)
     assert len([line for line in lines if line.startswith("PCD epoch")]) == 3
     after = numbers(line_with(lines, "free energy after"))
     assert (after < free_energy - 1).all()  # the training data became more probable
