@@ -113,3 +113,12 @@ def test_bad_swaps_are_clear_errors():
         accumulator.copy(swap={state: shared(0.0)})
     with pytest.raises(TypeError, match="maps shared variables to shared variables"):
         accumulator.copy(swap={state: 3})
+
+
+def test_delete_updates_also_drops_stateful_input_updates():
+    acc = C["dscalar"]("acc")
+    inc = C["dscalar"]("inc")
+    f = function([In(acc, value=1.0, update=acc + inc), inc], acc * 10)
+    g = f.copy(delete_updates=True)
+    assert g(inc=2.0)[0] == 10.0 and g(inc=2.0)[0] == 10.0 and g[acc] == 1.0
+    assert f(inc=2.0) == 10.0 and f[acc] == 3.0
