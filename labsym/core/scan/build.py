@@ -230,9 +230,12 @@ def scan(
     the number of steps the data asks for. `fn` receives, in order: each sequence's taps
     (`dict(input=u, taps=[-4, 0])` gives u[t-4], u[t]), each recurrent output's taps
     (`dict(initial=x0, taps=[-3, -1])`; a plain initial value means taps [-1]; None marks an
-    output that does not feed back), then the non_sequences. It returns the step's outputs,
+    output that does not feed back), then the non_sequences themselves, as in Theano (so
+    `lambda i, y, x: grad(y[i], x)` differentiates through them). It returns the step's outputs,
     optionally with an updates dict and/or `until(condition)`. `updates` maps shared variables
     changed inside the loop (explicit updates, random draws) to their values after it.
+    With `strict=True`, a shared variable the step reads (and does not update) must come
+    through non_sequences, else MissingInputError.
 
     Examples
     --------
