@@ -282,6 +282,13 @@ mgrid = _NdGrid()
 ogrid = _NdGrid(sparse=True)
 
 
+# the elementwise ops Theano's get_scalar_constant_value evaluates on constants
+_CONSTANT_ELEMWISES = frozenset(
+    ("switch", "neq", "eq", "lt", "gt", "le", "ge", "sub", "add", "mod", "mul", "int_div")
+    + ("true_div", "minimum", "maximum")
+)
+
+
 class NotScalarConstantError(Exception):
     """get_scalar_constant_value: the variable is not known to hold one constant value."""
 
@@ -298,8 +305,9 @@ def get_scalar_constant_value(
 ) -> _np.ndarray:
     """The one value every element of `orig_v` is known to have, as a 0-d array (Theano's).
 
-    Sees through DimShuffle, Alloc, fill/second, casts and copies, and (with `elemwise`)
-    elementwise ops of constants up to `max_recur` deep; raises NotScalarConstantError otherwise.
+    Sees through DimShuffle, Alloc, fill/second, casts and copies, and (with `elemwise`) the
+    arithmetic and comparisons Theano evaluated, up to `max_recur` deep; otherwise raises
+    NotScalarConstantError.
     User rewrites call it to test for constant inputs (`0 == get_scalar_constant_value(x)`).
     """
     v = orig_v
@@ -319,7 +327,9 @@ def get_scalar_constant_value(
             v = node.inputs[0]
         elif isinstance(op, Elemwise) and name == "second":
             v = node.inputs[1]
-        elif isinstance(op, Elemwise) and (name.startswith("convert_to_") or elemwise):
+        elif isinstance(op, Elemwise) and (
+            name.startswith("convert_to_") or (elemwise and name in _CONSTANT_ELEMWISES)
+        ):
             if max_recur <= 0:
                 break
             values = [

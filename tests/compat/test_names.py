@@ -286,7 +286,10 @@ def test_get_scalar_constant_value_sees_through_fills_allocs_and_casts():
     with pytest.raises(NotScalarConstantError, match="is not known to be a scalar constant"):
         get_scalar_constant_value(T.dvector("v"))
     with pytest.raises(NotScalarConstantError):
-        get_scalar_constant_value(T.exp(T.constant(0.0)), elemwise=False)
+        get_scalar_constant_value(T.constant(1.0) + 1.0, elemwise=False)
+    with pytest.raises(NotScalarConstantError):  # Theano evaluates arithmetic, not exp
+        get_scalar_constant_value(T.exp(T.constant(0.0)))
+    assert get_scalar_constant_value(T.switch(T.constant(1) > 0, 5.0, 6.0)) == 5.0
     with pytest.raises(NotScalarConstantError):
         get_scalar_constant_value(T.zeros([5]), only_process_constants=True)
     with pytest.raises(T.EmptyConstantError):
