@@ -33,6 +33,7 @@ from labsym.core.scan.utils import (
 )
 from labsym.core.shared import SharedVariable
 from labsym.core.type import TensorType
+from labsym.core.variable import as_tensor_variable
 
 __all__ = ["foldl", "foldr", "map", "reduce", "scan", "until"]
 
@@ -53,7 +54,6 @@ class _Body:
 
 def _call_step(fn: Callable, seqs: list, infos: list, nonseq_outer: list, slices: list) -> tuple:
     """Call fn on the taps' placeholders and the outer non-sequences: (outputs, updates, cond)."""
-    from labsym.core.variable import as_tensor_variable
 
     states = [s for s in infos if s is not None]
     args = make_placeholders(seqs, states, slices) + nonseq_outer

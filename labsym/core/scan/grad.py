@@ -9,8 +9,12 @@ import dataclasses
 from typing import Any
 
 from labsym.core import dtypes
+from labsym.core.autodiff import Rop, grad, grad_undefined
 from labsym.core.graph import Variable, ancestors, clone_graph
+from labsym.core.ops import basic, math
 from labsym.core.ops.opfromgraph import inner_graph_building, is_zero_gradient
+from labsym.core.ops.shape import shape_i, shape_padleft
+from labsym.core.ops.subtensor import set_subtensor
 from labsym.core.scan.op import Scan, ScanInfo, apply_scan
 from labsym.core.type import TensorType
 
@@ -116,8 +120,6 @@ class _Backward:
 
     def step(self) -> tuple[list, list, list]:
         """(inner inputs, inner outputs, which per-step sequence gradients exist)."""
-        from labsym.core.autodiff import grad
-        from labsym.core.ops import math
 
         state_outs, nit_outs = self._recomputed()
         known: dict = {}
@@ -163,8 +165,6 @@ class _Backward:
 
     def _new_carry(self, k: int, grads: dict) -> Variable:
         """carry'[d] = carry[d + 1] + (gradient of tap -(d + 1)): the debt moves one step back."""
-        from labsym.core.ops import basic, math
-        from labsym.core.ops.shape import shape_padleft
 
         carry, span = self.carry_ph[k], self.info.spans[k]
         by_tap = dict(zip(self.info.state_taps[k], self.tap_ph[k]))
@@ -179,7 +179,6 @@ class _Backward:
         return basic.join(0, carry[1:], math.zeros_like(carry[:1])) + fresh
 
     def _accumulate(self, j: int, grads: dict) -> Variable:
-        from labsym.core.ops import math
 
         g = grads.get(self.nonseq_ph[j])
         acc = self.acc_ph[j]
@@ -188,7 +187,6 @@ class _Backward:
 
 def _steps(info: ScanInfo, inputs: list, outputs: list, histories: list) -> Variable:
     """How many steps the forward loop ran (outputs' length; n_steps when nothing is stacked)."""
-    from labsym.core.ops.shape import shape_i
 
     stacked = histories + outputs[info.n_states : info.n_states + info.n_nit_sot]
     if stacked:
@@ -198,8 +196,6 @@ def _steps(info: ScanInfo, inputs: list, outputs: list, histories: list) -> Vari
 
 def scan_l_op(op: Scan, inputs: list, outputs: list, output_grads: list) -> list:
     """Gradients of a Scan's inputs: one backward Scan over the reversed steps (BPTT)."""
-    from labsym.core.autodiff import grad_undefined
-    from labsym.core.ops import math
 
     info = op.info
     g_states, g_nits, _ = info.output_groups(
@@ -255,9 +251,6 @@ def _reversed_steps(var: Variable, start: Any, T: Variable) -> Variable:
 
 def _backward_inputs(op, back, inputs, histories, front_values, g_states, g_nits, T) -> list:
     """Outer inputs of the backward loop (after n_steps), in its layout."""
-    from labsym.core.ops import basic, math
-    from labsym.core.ops.shape import shape_padleft
-    from labsym.core.ops.subtensor import set_subtensor
 
     info = op.info
     seqs, inits, _, nonseqs = info.outer_groups(inputs[1:])
@@ -278,8 +271,6 @@ def _backward_inputs(op, back, inputs, histories, front_values, g_states, g_nits
 
 
 def _fill_results(result, info, back, inputs, outs, seq_grads, T, n_back) -> None:
-    from labsym.core.ops import math
-    from labsym.core.ops.subtensor import set_subtensor
 
     seqs, inits, _, nonseqs = info.outer_groups(inputs[1:])
     n_carry = len(back.diff_states)
@@ -308,8 +299,6 @@ def _tangent_step(op: Scan, t_seq: list, t_nonseq: list) -> tuple[list, list, li
     Every float state carries a tangent; sequences and non-sequences only where a direction
     is given.
     """
-    from labsym.core.autodiff import Rop
-    from labsym.core.ops import math
 
     info = op.info
     seqs, taps, shared_in, nonseq_in = info.inner_groups(op.fgraph.inputs)
@@ -337,7 +326,6 @@ def _tangent_step(op: Scan, t_seq: list, t_nonseq: list) -> tuple[list, list, li
 
 def scan_r_op(op: Scan, inputs: list, eval_points: list) -> list:
     """Jacobian-vector products of a Scan's outputs: the loop re-run with tangents alongside."""
-    from labsym.core.ops import math
 
     info = op.info
     seqs, inits, shared, nonseqs = info.outer_groups(inputs[1:])

@@ -13,12 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from labsym.core import dtypes
+from labsym.core import dtypes, testvalue
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable, ancestors
 from labsym.core.op import Op
+from labsym.core.ops.math import cast
 from labsym.core.ops.opfromgraph import compile_inner, inner_output_shapes
 from labsym.core.type import TensorType
+from labsym.core.variable import as_tensor_variable
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,6 @@ class Scan(Op):
 
     # ------------------------------------------------------------------ construction
     def make_node(self, n_steps: Any, *outer: Any) -> Apply:
-        from labsym.core.ops.math import cast
-        from labsym.core.variable import as_tensor_variable
 
         info = self.info
         n_steps = as_tensor_variable(n_steps)
@@ -411,7 +411,6 @@ def apply_scan(
     mode: Any = None,
 ) -> list[Variable]:
     """Build a Scan node (computing test values when they are on); returns its outputs."""
-    from labsym.core import testvalue
 
     node = Scan(inner_inputs, inner_outputs, info, mode).make_node(*outer_inputs)
     testvalue.compute_node_test_value(node)

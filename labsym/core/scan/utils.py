@@ -11,8 +11,13 @@ from typing import Any
 
 from labsym.core import dtypes
 from labsym.core.graph import Constant, Variable, clone_graph
+from labsym.core.ops import math
+from labsym.core.ops.math import cast
+from labsym.core.ops.shape import shape, shape_padleft, specify_shape
 from labsym.core.shared import SharedVariable, collect_default_updates
+from labsym.core.testvalue import get_test_value
 from labsym.core.type import TensorType
+from labsym.core.variable import as_tensor_variable, constant
 
 
 class until:  # noqa: N801 - Theano's name
@@ -22,7 +27,6 @@ class until:  # noqa: N801 - Theano's name
     """
 
     def __init__(self, condition: Any) -> None:
-        from labsym.core.variable import as_tensor_variable
 
         self.condition = as_tensor_variable(condition)
         if self.condition.ndim != 0:
@@ -55,7 +59,6 @@ def _check_taps(taps: Any, what: str) -> list[int]:
 
 
 def normalize_sequences(sequences: Any) -> list[SequenceSpec]:
-    from labsym.core.variable import as_tensor_variable
 
     items = (
         []
@@ -82,7 +85,6 @@ def normalize_sequences(sequences: Any) -> list[SequenceSpec]:
 
 
 def normalize_outputs_info(outputs_info: Any) -> list[StateSpec | None]:
-    from labsym.core.variable import as_tensor_variable
 
     if outputs_info is None:
         return []
@@ -172,7 +174,6 @@ def split_step_result(result: Any) -> tuple[list, list, Any]:
 
 def collect_updates(roots: list[Variable], updates: list) -> list[tuple]:
     """Explicit updates (keyed by the outer shared variables fn received) plus default updates."""
-    from labsym.core.variable import as_tensor_variable
 
     out, targets = [], set()
     for key, value in updates:
@@ -186,7 +187,6 @@ def collect_updates(roots: list[Variable], updates: list) -> list[tuple]:
 
 
 def fit_update(target: SharedVariable, value: Variable) -> Variable:
-    from labsym.core.ops.shape import specify_shape
 
     if value.type == target.type or not isinstance(target.type, TensorType):
         return value
@@ -271,9 +271,6 @@ def reconcile_states(
 
 def count_steps(seqs: list[SequenceSpec], n_steps: Any) -> Variable:
     """min(n_steps, each sequence's usable length), as a constant when all are static."""
-    from labsym.core.ops import math
-    from labsym.core.ops.shape import shape
-    from labsym.core.variable import as_tensor_variable, constant
 
     static, symbolic = [], []
     for seq in seqs:
@@ -318,8 +315,6 @@ def sequence_slices(seq: SequenceSpec, go_backwards: bool) -> list[Variable]:
 
 
 def initial_buffer(state: StateSpec, dtype: str) -> Variable:
-    from labsym.core.ops.math import cast
-    from labsym.core.ops.shape import shape_padleft
 
     init = cast(state.initial, dtype)
     if state.taps == [-1]:
@@ -329,7 +324,6 @@ def initial_buffer(state: StateSpec, dtype: str) -> Variable:
 
 def _test_value(var: Variable, index: int | None) -> Any:
     """var's test value (one step of it when `index` is given), or None when it has none."""
-    from labsym.core.testvalue import get_test_value
 
     try:
         value = get_test_value(var)
@@ -361,7 +355,6 @@ def make_placeholders(seqs: list, states: list, slices: list) -> list[Variable]:
 
 
 def normalize_non_sequences(non_sequences: Any) -> list[Variable]:
-    from labsym.core.variable import as_tensor_variable
 
     items = (
         []
