@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from labsym.core.graph import Variable
+from labsym.core.graph import Variable, ancestors, clone_graph
 from labsym.core.ops.debug import Print
 from labsym.viz.debugprint import debugprint
 from labsym.viz.pprint import min_informative_str, pp
@@ -49,7 +49,7 @@ class PPrinter:
     """Theano's `pprint`: `pprint(var)` is the pp string; `assign` adds printers for ops.
 
     `assign(op_or_class, printer)` or `assign(condition(pstate, var), printer)`; a printer has
-    `process(var, pstate)`. Variables no assigned printer claims are printed by `pp`.
+    `process(var, pstate)`. What no assigned printer claims is printed by `pp`.
     """
 
     def __init__(self) -> None:
@@ -64,21 +64,35 @@ class PPrinter:
             self.printers.insert(0, (condition, printer))
 
     def process(self, var: Variable, pstate: PrinterState | dict | None = None) -> str:
-        """The text of `var`: an assigned printer's, else pp's."""
+        """The text of `var`: an assigned printer's, else pp's with assigned printers inside."""
         if pstate is None:
             pstate = PrinterState(pprinter=self)
         elif isinstance(pstate, dict):
             pstate = PrinterState(pprinter=self, **pstate)
+        printer = self._printer_for(var, pstate)
+        if printer is not None:
+            return printer.process(var, pstate)
+        # subexpressions an assigned printer claims: pp shows them as variables named by it
+        claimed: dict[Variable, Variable] = {}
+        for sub in ancestors([var]):
+            if sub is not var and self._printer_for(sub, pstate) is not None:
+                claimed[sub] = sub.type(self._printer_for(sub, pstate).process(sub, pstate))
+        if not claimed:
+            return pp(var)
+        _, (shown,), _ = clone_graph(list(claimed), [var], memo=claimed, copy_inputs=False)
+        return pp(shown)
+
+    def _printer_for(self, var: Variable, pstate: PrinterState) -> Any:
         node = getattr(var, "owner", None)
         if node is not None:
             for key in (node.op, type(node.op)):
                 printer = self.printers_dict.get(key) if _hashable(key) else None
                 if printer is not None:
-                    return printer.process(var, pstate)
+                    return printer
         for condition, printer in self.printers:
             if condition(pstate, var):
-                return printer.process(var, pstate)
-        return pp(var)
+                return printer
+        return None
 
     def clone(self) -> PPrinter:
         """A copy whose assignments do not affect this printer."""

@@ -240,6 +240,11 @@ def test_pprint_assign_uses_a_printer_for_an_op():
     printer = theano.printing.pprint.clone_assign(Double, FunctionPrinter("double"))
     assert isinstance(printer, PPrinter)
     assert printer(Double()(Double()(x))) == "double(double(x))"
+    # a claimed subexpression inside pp's text: pp shows it as the printer wrote it
+    y = T.dvector("y")
+    shown_as = T.dvector("double(double(x))")  # how pp shows the claimed subexpression
+    assert printer(T.exp(Double()(Double()(x)) * y)) == theano.printing.pp(T.exp(shown_as * y))
+    assert printer(Double()(x) + y) == theano.printing.pp(T.dvector("double(x)") + y)
     half = printer.clone_assign(lambda pstate, var: var.name == "named", FunctionPrinter("half"))
     out = Double()(x)
     out.name = "named"
