@@ -8,11 +8,9 @@ from __future__ import annotations
 import configparser
 import difflib
 import functools
-import importlib.metadata
 import os
 import platform
 import re
-import socket
 import stat
 import struct
 import warnings
@@ -426,6 +424,8 @@ def _short_platform() -> str:
 
 
 def _version(package: str) -> str:
+    import importlib.metadata  # 20 ms: only when compiledir is derived, not at `import labsym`
+
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -434,6 +434,8 @@ def _version(package: str) -> str:
 
 def _compiledir_keys(device: str) -> dict[str, str]:
     """The values compiledir_format may name (Theano's keys; theano_version is labsym's)."""
+    import socket  # only when compiledir is derived, not at `import labsym`
+
     return {
         "platform": platform.platform(),
         "short_platform": _short_platform(),
