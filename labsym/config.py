@@ -13,6 +13,7 @@ import platform
 import re
 import stat
 import struct
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -384,6 +385,21 @@ def _parse(name: str, value: Any) -> Any:
     return _BY_NAME[name].parse(value)
 
 
+# labsym's own frames, and the import machinery's while `import labsym` reads THEANO_FLAGS
+_INTERNAL = (os.path.dirname(os.path.abspath(__file__)), "<frozen importlib")
+
+
+def user_stacklevel() -> int:
+    """The warnings.warn stacklevel, for its caller, of the innermost frame outside labsym.
+
+    A warning raised deep in labsym then names the user's line, whatever the call depth.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_INTERNAL):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 _NOTICED: set[str] = set()
 
 
@@ -393,7 +409,7 @@ def _notice(name: str, value: Any) -> None:
     message = flag.notice(value) if flag.notice is not None else None
     if message and name not in _NOTICED:
         _NOTICED.add(name)
-        warnings.warn(message, stacklevel=3)
+        warnings.warn(message, stacklevel=user_stacklevel())
 
 
 def _canon(name: str) -> str:

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from labsym.config import user_stacklevel
 from labsym.core.fgraph import FunctionGraph
 from labsym.optim import driver
 from labsym.optim.driver import History, PhaseTiming
@@ -237,7 +238,7 @@ def known_names() -> set[str]:
 def _warn_once(name: str, message: str) -> None:
     if name not in _WARNED:
         _WARNED.add(name)
-        warnings.warn(message, stacklevel=4)
+        warnings.warn(message, stacklevel=user_stacklevel())
 
 
 def resolve_names(names: Iterable[str], including: bool) -> frozenset[str]:

@@ -140,7 +140,7 @@ def test_gemm_shape_opt_constant_folding_and_canonizers_by_theano_name():
     no_gemm = function([x, y, z], z + T.dot(x, y), mode=Mode().excluding("gemm"))
     assert "Gemm" in " ".join(op_names(gemm)) and "Gemm" not in " ".join(op_names(no_gemm))
     np.testing.assert_allclose(no_gemm(*vals), gemm(*vals), rtol=1e-12)
-    assert op_names(function([x], (x * 2).shape)) == ["Shape"]
+    assert "Elemwise{mul,no_inplace}" not in op_names(function([x], (x * 2).shape))
     kept = function([x], (x * 2).shape, mode=Mode().excluding("ShapeOpt"))
     assert op_names(kept) == ["Elemwise{mul,no_inplace}", "Shape"]
     np.testing.assert_array_equal(kept(vals[0]), [2, 2])
