@@ -73,6 +73,32 @@ def python_scalar_dtype(value: object) -> str:
     raise TypeError(f"not a Python scalar: {value!r}")
 
 
+def autocast_dtype(value: object) -> str:
+    """The dtype Theano gave a Python scalar constant: the smallest that holds it exactly.
+
+    `1` -> int8, `1000` -> int16, `0.5` -> float32, `0.1` -> float64; with floatX float32 or
+    float16 every Python float takes floatX (Theano's config.cast_policy='custom').
+    """
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        for name in INT_DTYPES:
+            info = np.iinfo(name)
+            if info.min <= value <= info.max:
+                return name
+        return "uint64" if 0 <= value < 2**64 else "float64"
+    if isinstance(value, float):
+        from labsym.config import config
+
+        if config.floatX in ("float32", "float16"):
+            return config.floatX
+        with np.errstate(over="ignore"):
+            return "float32" if float(np.float32(value)) == value else "float64"  # NaN: float64
+    if isinstance(value, complex):
+        return "complex128"
+    raise TypeError(f"not a Python scalar: {value!r}")
+
+
 def weak_scalar_dtype(value: object, strong_dtype: str) -> str:
     """Dtype a Python scalar takes next to a typed tensor (NEP 50: the tensor's dtype wins).
 

@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from labsym.core.exceptions import MissingInputError
-from labsym.core.graph import Apply, Constant, Variable, clone_graph, io_toposort
+from labsym.core.graph import (
+    Apply,
+    Constant,
+    Variable,
+    clone_graph,
+    destroy_orderings,
+    io_toposort,
+    theano_toposort,
+)
 
 OUTPUT = "output"  # client marker: (OUTPUT, i) means "fgraph.outputs[i]"
 
@@ -154,8 +162,10 @@ class FunctionGraph:
 
     # ------------------------------------------------------------------ queries
     def toposort(self) -> list[Apply]:
-        """Apply nodes in an order where each comes after those it reads."""
-        return io_toposort(self.inputs, self.outputs)
+        """Apply nodes in Theano's order: each after those it reads and, for a node that
+        overwrites a buffer, after the buffer's other readers."""
+        orderings = destroy_orderings(self.clients, self.apply_nodes)
+        return theano_toposort(self.inputs, self.outputs, orderings)
 
     def __str__(self) -> str:
         return f"FunctionGraph({', '.join(str(n) for n in self.toposort())})"

@@ -21,6 +21,7 @@ from labsym.core.errors import raise_runtime_error
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Constant, Variable, ancestors, clone_graph
 from labsym.core.io import In, Mode, Out, convert_function_input
+from labsym.core.ops.deepcopy import insert_deepcopy
 from labsym.core.profiling import ProfileStats
 from labsym.core.shared import Container, SharedVariable, collect_default_updates
 
@@ -466,6 +467,11 @@ def function(
     t_rewrite = time.perf_counter()
     if mode.rewriter is not None:
         mode.rewriter(fgraph)
+    # Theano's DeepCopyOp on outputs that are an input's or a constant's memory
+    shared_inputs = dict(zip(shared_vars, fgraph.inputs[len(explicit) :], strict=True))
+    updated = [shared_inputs[t] for t, _ in update_pairs if t in shared_inputs]
+    updated += [fgraph.inputs[i] for i, _ in stateful]
+    insert_deepcopy(fgraph, [o.borrow for o in out_specs], updated)
     t_link = time.perf_counter()
     nodes = fgraph.toposort()
     node_codes = [mode.linker.node_code(fgraph, node, i) for i, node in enumerate(nodes)]

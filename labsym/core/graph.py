@@ -5,6 +5,7 @@ May import labsym.utils only; types, ops and everything else build on it.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -219,6 +220,133 @@ def _visit(root: Variable, stop: set, done: set, order: list) -> None:
             continue
         done.add(node)
         order.append(node)
+
+
+def theano_toposort(
+    inputs: Iterable[Variable],
+    outputs: Iterable[Variable],
+    orderings: dict[Apply, list[Apply]] | None = None,
+) -> list[Apply]:
+    """The nodes in the order Theano's `io_toposort` gives a function's graph.
+
+    debugprint numbers a compiled function's nodes by it, and the function runs them in it.
+    Without `orderings`: a stack walk from the outputs that computes a node's last input
+    first. With `orderings` (node -> nodes that must run before it, e.g. the readers of a
+    buffer it overwrites): Theano's general sort, which releases nodes in the order a
+    depth-first search reached them.
+    """
+    if orderings:
+        return _ordered_toposort(set(inputs), list(outputs), orderings)
+    computed = set(inputs)
+    done: set[Apply] = set()
+    order: list[Apply] = []
+    todo = [out.owner for out in reversed(list(outputs)) if out.owner is not None]
+    while todo:  # a stack, not recursion: long chains must not hit the recursion limit
+        node = todo.pop()
+        if node in done:
+            continue
+        waiting = [v.owner for v in node.inputs if v not in computed and v.owner is not None]
+        if waiting:
+            todo.append(node)
+            todo.extend(waiting)  # the last input's producer is popped (computed) first
+        else:
+            done.add(node)
+            computed.update(node.outputs)
+            order.append(node)
+    return order
+
+
+def _ordered_toposort(
+    stop: set[Variable], outputs: list[Variable], orderings: dict[Apply, list[Apply]]
+) -> list[Apply]:
+    """Theano's general toposort over variables and nodes, with extra node dependencies."""
+
+    def deps(item: Any) -> list:
+        if item in stop:
+            return []
+        if isinstance(item, Apply):
+            return list(item.inputs) + list(orderings.get(item, ()))
+        return [item.owner] if item.owner is not None else []
+
+    pending: dict[Any, list] = {}
+    users: dict[Any, list] = {}
+    reached: list[Any] = []
+    seen: set[int] = set()
+    stack: list[Any] = list(outputs)
+    while stack:  # depth-first, remembering who depends on whom
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        reached.append(item)
+        pending[item] = deps(item)
+        for dep in pending[item]:
+            users.setdefault(dep, []).append(item)
+        stack.extend(pending[item])
+    ready = deque(item for item in reached if not pending[item])
+    placed: set[Any] = set()
+    order: list[Apply] = []
+    while ready:
+        item = ready.popleft()
+        if item in placed:
+            continue
+        placed.add(item)
+        if isinstance(item, Apply):
+            order.append(item)
+        for user in users.get(item, ()):
+            pending[user] = [d for d in pending[user] if d is not item]
+            if not pending[user]:
+                ready.append(user)
+    if len(placed) != len(reached):
+        raise ValueError("the graph contains a cycle (check the orderings given to io_toposort)")
+    return order
+
+
+def destroy_orderings(clients: dict[Variable, list], nodes: Iterable[Apply]) -> dict:
+    """For each node that overwrites an input: the other readers of that buffer (Theano's).
+
+    A buffer is the variable at the root of a chain of views (view_map) and every view of it;
+    its readers must run before the node that overwrites it.
+    """
+    rval: dict[Apply, list[Apply]] = {}
+    for node in nodes:
+        destroy_map = getattr(node.op, "destroy_map", None) or {}
+        before: dict[Apply, None] = {}  # an ordered set
+        for ins in destroy_map.values():
+            for reader in _buffer_readers(node.inputs[ins[0]], clients):
+                before[reader] = None
+        before.pop(node, None)
+        if before:
+            rval[node] = list(before)
+    return rval
+
+
+def _buffer_readers(var: Variable, clients: dict[Variable, list]) -> list[Apply]:
+    root = var
+    while root.owner is not None:
+        view_map = getattr(root.owner.op, "view_map", None) or {}
+        if root.index not in view_map:
+            break
+        root = root.owner.inputs[view_map[root.index][0]]
+    impact = [root]
+    queue = deque([root])
+    while queue:  # every view of the root, breadth first
+        viewed = queue.popleft()
+        for client, _ in clients.get(viewed, ()):
+            if not isinstance(client, Apply):
+                continue
+            for out, ins in (getattr(client.op, "view_map", None) or {}).items():
+                view = client.outputs[out]
+                if client.inputs[ins[0]] is viewed and view not in impact:
+                    impact.append(view)
+                    queue.append(view)
+    impact = impact[1:] + impact[:1]  # Theano lists the views, then the root
+    readers: dict[Apply, None] = {}
+    for v in impact:
+        for client, _ in clients.get(v, ()):
+            if isinstance(client, Apply):
+                readers[client] = None
+    return list(readers)
 
 
 def clone_graph(

@@ -43,8 +43,9 @@ class Op:
         return hash((type(self), self._props()))
 
     def __str__(self) -> str:
+        """Theano's default name: `MakeVector{dtype='int64'}`, or the class name without props."""
         if self.__props__:
-            shown = ", ".join(_show_prop(getattr(self, p)) for p in self.__props__)
+            shown = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.__props__)
             return f"{type(self).__name__}{{{shown}}}"
         return type(self).__name__
 
@@ -150,12 +151,6 @@ def call_infer_shape(op: Op, fgraph: Any, node: Apply, input_shapes: Sequence) -
 def _declares_props(cls: type) -> bool:
     """Ops without their own __props__ compare by identity, as in Theano."""
     return any(c is not Op and "__props__" in c.__dict__ for c in cls.__mro__)
-
-
-def _show_prop(value: Any) -> str:
-    if isinstance(value, tuple):
-        return ",".join(str(v) for v in value)
-    return str(value)
 
 
 class _AsOp(Op):

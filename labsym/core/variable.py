@@ -1,7 +1,8 @@
 """TensorVariable/TensorConstant with NumPy-style operators, and as_tensor_variable.
 
-Python scalars become "weak" constants that take the dtype of the tensor they meet (NEP 50),
-so `fvector * 0.1` stays float32. May import labsym.config, core.graph, core.testvalue,
+Python scalars become constants of the smallest dtype holding them, as Theano's autocast did
+(`x + 1` reads an int8 1, padded by InplaceDimShuffle{x}); a float next to a float tensor
+takes its dtype, so `fvector * 0.1` stays float32. May import labsym.config, core.graph, core.testvalue,
 core.type, core.dtypes and, inside methods, the op modules of core.ops.
 """
 
@@ -334,17 +335,15 @@ class TensorConstant(_TensorOperators, Constant):
         return cp
 
     def __str__(self) -> str:
-        if self.name is not None:
-            return self.name
+        """Theano's form, whatever the name: `TensorConstant{1}`, `{[1 2 3]}`, `{(2,) of 2}`."""
         data = self.data
-        if data.ndim == 0:
-            text = repr(data.item())
-        elif data.size <= 10:
-            text = np.array2string(data, separator=", ").replace("\n", "")
-        elif np.all(data == data.flat[0]):
-            text = f"{data.shape} of {data.flat[0]!r}"
+        flat = data.ravel()
+        if data.ndim > 0 and flat.size and bool((flat == flat[0]).all()):
+            text = f"{data.shape} of {flat[0]}"
         else:
-            text = f"{data.shape} {data.dtype}"
+            text = str(data)
+        if len(text) > 20:
+            text = text[:10] + ".." + text[-10:]
         return f"TensorConstant{{{text}}}"
 
     def signature(self) -> tuple:
@@ -361,7 +360,7 @@ def constant(value: Any, name: str | None = None, ndim: int | None = None, dtype
     if dtype is not None:
         data = np.asarray(value, dtype=dtypes.canonical_dtype(dtype))
     elif weak:
-        data = np.asarray(value, dtype=dtypes.python_scalar_dtype(value))
+        data = np.asarray(value, dtype=dtypes.autocast_dtype(value))
     else:
         data = np.asarray(value)
         if data.dtype.kind in "OUS":
@@ -373,7 +372,19 @@ def constant(value: Any, name: str | None = None, ndim: int | None = None, dtype
             raise ValueError(f"constant {value!r} has {data.ndim} dims, more than ndim={ndim}")
         data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
     type_ = TensorType(data.dtype.name, data.shape)
-    return TensorConstant(type_, data, name=name, weak=weak)
+    cacheable = name is None and data.size == 1 and data.dtype.kind in "iuf" and -10 <= data <= 10
+    if not cacheable:
+        return TensorConstant(type_, data, name=name, weak=weak)
+    # Theano's constant cache: small numbers are one shared Constant, so `1 / (1 + e)` reads
+    # the same TensorConstant{1} twice and merging has less to do
+    key = (type_, weak, data.dtype.str, data.tobytes())
+    cached = _CONSTANT_CACHE.get(key)
+    if cached is None:
+        cached = _CONSTANT_CACHE[key] = TensorConstant(type_, data, weak=weak)
+    return cached
+
+
+_CONSTANT_CACHE: dict[tuple, TensorConstant] = {}
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None):
@@ -427,19 +438,18 @@ def align_elemwise_inputs(op_name: str, inputs: Sequence[Any], spec: Any) -> lis
 
 
 def _pad_left(var, ndim: int):
-    """`var` with broadcastable axes added on the left (constants are reshaped directly)."""
-    if isinstance(var, TensorConstant):
-        return constant(var.data.reshape((1,) * (ndim - var.ndim) + var.data.shape))
+    """`var` with broadcastable axes added on the left (Theano's InplaceDimShuffle{x,...})."""
     return var.dimshuffle(["x"] * (ndim - var.ndim) + list(range(var.ndim)))
 
 
 def _settle_weak(var, target_dtype: str):
+    """A Python scalar next to typed tensors: an int keeps Theano's autocast dtype (`ivector + 1`
+    reads an int8 1 and stays int32; `bvector + 1000` becomes int16); a float next to a float
+    tensor takes the tensor's dtype, so `fvector * 0.1` stays float32 (Theano with
+    floatX=float32) and `dvector * 0.5` reads a float64 0.5."""
     if not getattr(var, "weak", False):
         return var
-    value = var.data.item()
-    dtype = (
-        dtypes.weak_scalar_dtype(value, target_dtype)
-        if not isinstance(value, bool)
-        else ("bool" if target_dtype == "bool" else target_dtype)
-    )
-    return constant(value, dtype=dtype)
+    if var.data.dtype.kind == "f" and np.dtype(target_dtype).kind in "fc":
+        if var.dtype != target_dtype:
+            return constant(var.data.item(), dtype=target_dtype)
+    return var

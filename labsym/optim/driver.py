@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labsym.core.fgraph import FunctionGraph, InconsistencyError
-from labsym.core.graph import Apply, Constant, Variable, ancestors
+from labsym.core.graph import Apply, Constant, Variable, ancestors, io_toposort
 from labsym.optim.patterns import Rule, node_keys, rule_key
 
 
@@ -134,7 +134,7 @@ def apply_to_fixed_point(
     total = 0
     for _ in range(max_passes):
         changed = 0
-        nodes = fgraph.toposort()
+        nodes = io_toposort(fgraph.inputs, fgraph.outputs)  # depth-first: rules see operands first
         if order == "out_to_in":
             nodes.reverse()
         for node in nodes:
@@ -162,7 +162,7 @@ def merge(fgraph: FunctionGraph, history: History | None = None) -> int:
             fgraph.replace(var, keep, reason="merge")
             merged += 1
     seen: dict[Any, Apply] = {}
-    for node in fgraph.toposort():
+    for node in io_toposort(fgraph.inputs, fgraph.outputs):
         if node not in fgraph.apply_nodes:
             continue
         ids = tuple(id(i) for i in node.inputs)

@@ -122,7 +122,7 @@ THEANO_NAMES: dict[str, tuple[str, ...]] = {
     "local_useless_subtensor": ("merge_subtensors",),
     "local_useless_slice": ("merge_subtensors",),
     "local_subtensor_make_vector": ("shape_entry",),
-    "local_shape_to_shape_i": ("shape_from_known", "shape_entry"),
+    "local_shape_to_shape_i": ("shape_from_known", "shape_entry", "shape_to_shape_i"),
     "local_track_shape_i": ("shape_i_from_known",),
     # the shape feature: without it Theano's shape rewrites find nothing to do
     "ShapeOpt": tuple(r.name for r in shape.RULES),

@@ -95,27 +95,24 @@ class _Printer:
                 stack.append((node.inputs[i], child_prefix + " |", child_prefix + tail, levels - 1))
 
     def _apply_line(self, var: Variable, prefix: str, tree: _Tree) -> str:
+        # Theano's exact layout, spaces included: "op id<type> 'name' <destroy> <view> order"
         node = var.owner
         label = str(node.op) if len(node.outputs) == 1 else f"{node.op}.{var.index}"
-        parts = [prefix + label, self.id_of(node), self._type(var), f"'{var.name or ''}'"]
-        if tree.order is not None:
-            parts.append(str(tree.order[node]))
-        parts.append(_storage_text(var, tree.storage))
-        if self.print_clients:
-            parts.append(self._clients_text(var, tree))
-        return self._finish(parts, var)
+        order = "" if tree.order is None else str(tree.order[node])
+        storage = _storage_text(node.outputs[0], tree.storage)
+        clients = self._clients_text(var, tree) if self.print_clients else ""
+        line = (
+            f"{prefix}{label} {self.id_of(node)}{self._type(var)} '{var.name or ''}'   "
+            f"{order}{storage}{clients}"
+        )
+        return self._finish(line, var)
 
     def _leaf_line(self, var: Variable, prefix: str, tree: _Tree) -> str:
-        parts = [
-            prefix + str(var),
-            self.id_of(var),
-            self._type(var),
-            _storage_text(var, tree.storage),
-        ]
-        return self._finish(parts, var)
+        storage = _storage_text(var, tree.storage)
+        return self._finish(f"{prefix}{var} {self.id_of(var)}{self._type(var)}{storage}", var)
 
     def _type(self, var: Variable) -> str:
-        return f"<{var.type}>" if self.print_type else ""
+        return f" <{var.type}>" if self.print_type else ""
 
     def _clients_text(self, var: Variable, tree: _Tree) -> str:
         clients = (tree.clients or {}).get(var, [])
@@ -128,19 +125,19 @@ class _Printer:
             else:
                 position = "" if tree.order is None else tree.order.get(client, "")
                 shown.append((self.id_of(client), position))
-        return f"clients:{shown}"
+        return f" clients:{shown}"
 
-    def _finish(self, parts: list[str], var: Variable) -> str:
-        line = " ".join(p for p in parts if p)
+    def _finish(self, line: str, var: Variable) -> str:
         if self.print_location and var.trace is not None:
             line += f"  (created at {os.path.basename(var.trace.filename)}:{var.trace.lineno})"
         return line
 
 
 def _storage_text(var: Variable, storage: dict[Variable, list] | None) -> str:
-    if storage is None or var not in storage:
+    """' [value]' for a function's storage cell (Theano's print_storage; '[None]' when empty)."""
+    if storage is None:
         return ""
-    return " ".join(str(storage[var]).split())  # one line, whatever the array's repr
+    return " " + " ".join(str(storage.get(var, [None])).split())  # one line, whatever the repr
 
 
 def _function_storage(fn: Function) -> dict[Variable, list]:

@@ -1,6 +1,6 @@
 """pp (Theano's infix pretty printer) and min_informative_str (a lettered outline of a graph).
 
-May import labsym.core (graph, ops.elemwise) and labsym.viz.debugprint.
+May import labsym.core (graph, ops) and labsym.viz.debugprint.
 """
 
 from __future__ import annotations
@@ -10,49 +10,44 @@ from typing import Any
 import numpy as np
 
 from labsym.core.graph import Variable
+from labsym.core.ops.blas import Dot
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
+from labsym.core.ops.shape import MakeVector
 from labsym.viz.debugprint import char_from_number
 
 __all__ = ["OPERATORS", "min_informative_str", "pp"]
 
-# scalar-table name -> infix operator: binary ops print "(a op b)", unary ones "(op a)"
+# Theano's tensor pprint: these elementwise ops print as parenthesized operators, "(a + b)" and
+# "(-a)"; every other one as a call of its function name, "gt(a, b)", "exp(x)"
 OPERATORS = {
     "add": "+",
     "sub": "-",
     "mul": "*",
     "true_div": "/",
     "int_div": "//",
-    "mod": "%",
     "pow": "**",
     "neg": "-",
-    "lt": "<",
-    "gt": ">",
-    "le": "<=",
-    "ge": ">=",
-    "eq": "==",
-    "neq": "!=",
-    "and_": "&",
-    "or_": "|",
-    "xor": "^",
-    "invert": "~",
 }
-_FUNCTION_NAMES = {"second": "fill"}  # Theano prints `second` under its user-facing name
+# scalar-table name -> Theano's function name where they differ
+_FUNCTION_NAMES = {"second": "fill", "abs": "abs_"}
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon"}  # leaf names Theano printed as \alpha
 
 
 def pp(var: Variable) -> str:
     """A one-line, math-like string of the expression computing `var` (Theano's `pp`).
 
-    Shorter than debugprint when the question is "what formula is this": every binary operator is
-    parenthesized so the text is unambiguous; other ops print as calls, named variables (other
-    than `var` itself) as their name.
+    Shorter than debugprint when the question is "what formula is this": every operator is
+    parenthesized so the text is unambiguous, other ops print as calls (`gt(a, b)`), a matrix
+    product as `(x \\dot w)`, and broadcasting DimShuffles are not shown. As in Theano, named
+    intermediate variables are expanded too; only inputs and constants are leaves.
 
     Examples
     --------
     >>> x, y = dscalars('x', 'y')
     >>> pp(2. * (x + y))
     '(TensorConstant{2.0} * (x + y))'
-    >>> pp(exp(x) / y)
-    '(exp(x) / y)'
+    >>> pp(exp(x) > y)
+    'gt(exp(x), y)'
     """
     if not isinstance(var, Variable):
         raise TypeError(f"pp prints a symbolic Variable, got {type(var).__name__} {var!r:.60}")
@@ -63,8 +58,8 @@ def pp(var: Variable) -> str:
         if current in texts:
             continue
         node = current.owner
-        if node is None or (current is not var and current.name is not None):
-            texts[current] = str(current)
+        if node is None:
+            texts[current] = _leaf(current)
         elif inputs_done:
             texts[current] = _render(current, [texts[i] for i in node.inputs])
         else:
@@ -73,25 +68,39 @@ def pp(var: Variable) -> str:
     return texts[var]
 
 
+def _leaf(var: Variable) -> str:
+    return f"\\{var.name}" if var.name in _GREEK else str(var)
+
+
 def _render(var: Variable, args: list[str]) -> str:
     op = var.owner.op
     if isinstance(op, Elemwise):
         return _render_elemwise(op, args)
     if isinstance(op, DimShuffle):
         return _render_dimshuffle(op, args[0])
+    if isinstance(op, Dot):
+        return f"({args[0]} \\dot {args[1]})"
+    if isinstance(op, MakeVector):
+        return f"[{', '.join(args)}]"
     return f"{op}({', '.join(args)})"
 
 
 def _render_elemwise(op: Elemwise, args: list[str]) -> str:
-    name = str(op.scalar_op)
-    inplace = bool(op.inplace_pattern)
+    spec = op.scalar_op
+    name = spec.name
+    if op.inplace_pattern not in ((), ((0, 0),)):
+        return f"{op}({', '.join(args)})"  # Theano had no printer for other inplace patterns
+    suffix = "=" if op.inplace_pattern else ""  # x += y, exp=(x): Theano's inplace printers
     if name in OPERATORS:
-        symbol = OPERATORS[name] + ("=" if inplace else "")  # x += y for the inplace version
+        symbol = OPERATORS[name] + suffix
         if len(args) == 1:
             return f"({symbol}{args[0]})"
         return "(" + f" {symbol} ".join(args) + ")"
-    function = _FUNCTION_NAMES.get(name, name) + ("_inplace" if inplace else "")
-    return f"{function}({', '.join(args)})"
+    if name == "abs" and not suffix:
+        return f"|{args[0]}|"
+    if spec.output == "fixed":  # a cast prints as its dtype: float32(x)
+        return f"{spec.params[0]}{suffix}({', '.join(args)})"
+    return f"{_FUNCTION_NAMES.get(name, name)}{suffix}({', '.join(args)})"
 
 
 def _render_dimshuffle(op: DimShuffle, arg: str) -> str:

@@ -81,12 +81,12 @@ def test_tutorial_double_op_gradient_rop_and_infer_shape():
 def test_props_and_itypes_otypes():
     x = T.dmatrix("x")
     assert ScaleOp(3.0) == ScaleOp(3.0) and ScaleOp(3.0) != ScaleOp(2.0)
-    assert str(ScaleOp(3.0)) == "ScaleOp{3.0}"
+    assert str(ScaleOp(3.0)) == "ScaleOp{factor=3.0}"  # Theano: Name{prop=repr}
     np.testing.assert_array_equal(
         theano.function([x], ScaleOp(3.0)(x))(np.ones((2, 2))), np.full((2, 2), 3.0)
     )
     with pytest.raises(
-        TypeError, match=r"ScaleOp\{3.0\}: input 0 has type TensorType\(float64, vector\)"
+        TypeError, match=r"ScaleOp\{factor=3.0\}: input 0 has type TensorType\(float64, vector\)"
     ):
         ScaleOp(3.0)(T.dvector())
 

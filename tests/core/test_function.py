@@ -285,7 +285,7 @@ def m_tanh_of(x):
 
 def test_raw_call_returns_uncopied_values_and_errors_still_map_to_nodes():
     x, y = C["dvectors"]("x", "y")
-    f = function([x, y], [x + y, x])
+    f = function([x, y], [x + y, Out(x, borrow=True)])  # not borrowed, x gets a DeepCopyOp
     raw = f.raw_call()
     a = np.ones(2)
     total, same = raw(f, a, np.ones(2))

@@ -96,7 +96,7 @@ def test_gradient_shapers_r_operators_and_identity():
         Rop(gradient.undefined_grad(x), x, v)
     assert GradScale(2.0) != GradScale(3.0) and GradScale(2) == GradScale(2.0)
     assert GradClip(-1, 1) == GradClip(-1.0, 1.0) and ZeroGrad() == ZeroGrad()
-    assert str(GradClip(-1, 1)) == "GradClip{-1.0, 1.0}"
+    assert str(GradClip(-1, 1)) == "GradClip{clip_lower_bound=-1.0, clip_upper_bound=1.0}"
 
 
 def test_gradient_views_are_removed_from_compiled_graphs():

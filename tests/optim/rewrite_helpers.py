@@ -14,6 +14,8 @@ import numpy as np
 
 from labsym.compile import Mode, function
 from labsym.core.graph import Constant, Variable
+from labsym.core.ops.deepcopy import DeepCopyOp
+from labsym.core.ops.elemwise import DimShuffle
 
 
 def graphs_equal(a: Variable, b: Variable, memo: dict | None = None) -> bool:
@@ -22,12 +24,11 @@ def graphs_equal(a: Variable, b: Variable, memo: dict | None = None) -> bool:
     key = (id(a), id(b))
     if key in memo:
         return memo[key]
-    if isinstance(a, Constant) and isinstance(b, Constant):
-        result = bool(
-            np.shape(a.data) == np.shape(b.data)
-            and np.array_equal(a.data, b.data)
-            and a.type.dtype == b.type.dtype
-        )
+    data_a, data_b = _constant_data(a), _constant_data(b)
+    if data_a is not None and data_b is not None:
+        # values, not dtypes: a Python scalar is a constant of the smallest dtype holding it
+        # (Theano's autocast), which rewrites may fold into the dtype of its neighbours
+        result = bool(np.shape(data_a) == np.shape(data_b) and np.array_equal(data_a, data_b))
     elif a.owner is None or b.owner is None:
         result = a is b or (
             a.owner is None
@@ -45,6 +46,20 @@ def graphs_equal(a: Variable, b: Variable, memo: dict | None = None) -> bool:
     return result
 
 
+def _constant_data(var: Variable) -> Any:
+    """The value of a constant, or of a constant padded by DimShuffles (`x * 2.0`'s 2.0)."""
+    shuffles = []
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        shuffles.append(var.owner)
+        var = var.owner.inputs[0]
+    if not isinstance(var, Constant):
+        return None
+    data = var.data
+    for node in reversed(shuffles):
+        data = node.op.numpy_callable(node)(data)
+    return data
+
+
 def optimized_output(
     inputs: Sequence[Variable], output: Variable, mode: Any = "FAST_RUN"
 ) -> tuple[Any, Variable]:
@@ -52,6 +67,8 @@ def optimized_output(
     f = function(list(inputs), output, mode=mode)
     fg = f.maker.fgraph
     out = fg.outputs[0]
+    if out.owner is not None and isinstance(out.owner.op, DeepCopyOp):
+        out = out.owner.inputs[0]  # the copy Theano's functions return of an input or constant
     # map the fgraph's cloned inputs back to the user's variables so graphs can be compared
     for original, clone in zip(inputs, fg.inputs):
         clone._fgraph_origin = original

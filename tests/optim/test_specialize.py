@@ -227,8 +227,8 @@ def test_logistic_weight_update_is_one_gemv():
             isinstance(node.op, Gemv)
             and np.isclose(a, -0.1)
             and np.isclose(b, 0.998)
-            and str(transposed.op) == "DimShuffle{1,0}"
-            and ops_in(fgraph) == ["DimShuffle{1,0}", "Gemv{no_inplace}"]
+            and str(transposed.op) == "InplaceDimShuffle{1,0}"
+            and ops_in(fgraph) == ["InplaceDimShuffle{1,0}", "Gemv{no_inplace}"]
         )
 
     check_rewrite([w, x, g], w - 0.1 * (dot(x.T, g) + 0.02 * w), one_gemv, values, mode=REWRITE)

@@ -58,9 +58,9 @@ def _seed_graph(named: bool):
 def test_seed_001_debugprint_of_unnamed_inputs():
     *_, a = _seed_graph(named=False)
     assert debugprint(a, file="str") == (
-        "Elemwise{mul,no_inplace} [id A] ''\n"
+        "Elemwise{mul,no_inplace} [id A] ''   \n"
         " |TensorConstant{2.0} [id B]\n"
-        " |Elemwise{add,no_inplace} [id C] 'z'\n"
+        " |Elemwise{add,no_inplace} [id C] 'z'   \n"
         "   |<TensorType(float64, scalar)> [id D]\n"
         "   |<TensorType(float64, scalar)> [id E]\n"
     )
@@ -69,9 +69,9 @@ def test_seed_001_debugprint_of_unnamed_inputs():
 def test_named_inputs_print_their_names():
     *_, a = _seed_graph(named=True)
     assert debugprint(a, file="str") == (
-        "Elemwise{mul,no_inplace} [id A] ''\n"
+        "Elemwise{mul,no_inplace} [id A] ''   \n"
         " |TensorConstant{2.0} [id B]\n"
-        " |Elemwise{add,no_inplace} [id C] 'z'\n"
+        " |Elemwise{add,no_inplace} [id C] 'z'   \n"
         "   |x [id D]\n"
         "   |y [id E]\n"
     )
@@ -82,9 +82,9 @@ def test_seed_000_logistic_regression_out():
     w = C["dmatrix"]("W")
     out = m.sigmoid(Dot()(x, w) + b)
     assert debugprint(out, file="str") == (
-        "Elemwise{sigmoid,no_inplace} [id A] ''\n"
-        " |Elemwise{add,no_inplace} [id B] ''\n"
-        "   |dot [id C] ''\n"
+        "sigmoid [id A] ''   \n"  # T.nnet.sigmoid is Elemwise(scalar_sigmoid, name='sigmoid')
+        " |Elemwise{add,no_inplace} [id B] ''   \n"
+        "   |dot [id C] ''   \n"
         "   | |x [id D]\n"
         "   | |W [id E]\n"
         "   |b [id F]\n"
@@ -95,12 +95,12 @@ def test_indentation_follows_later_siblings():
     x, y = C["dscalars"]("x", "y")
     out = (x + y) * m.exp(x - y)
     assert debugprint(out, file="str") == (
-        "Elemwise{mul,no_inplace} [id A] ''\n"
-        " |Elemwise{add,no_inplace} [id B] ''\n"
+        "Elemwise{mul,no_inplace} [id A] ''   \n"
+        " |Elemwise{add,no_inplace} [id B] ''   \n"
         " | |x [id C]\n"
         " | |y [id D]\n"
-        " |Elemwise{exp,no_inplace} [id E] ''\n"
-        "   |Elemwise{sub,no_inplace} [id F] ''\n"
+        " |Elemwise{exp,no_inplace} [id E] ''   \n"
+        "   |Elemwise{sub,no_inplace} [id F] ''   \n"
         "     |x [id C]\n"
         "     |y [id D]\n"
     )
@@ -111,11 +111,11 @@ def test_a_shared_node_is_expanded_once_and_keeps_its_id():
     x, y = C["dscalars"]("x", "y")
     z = x + y
     assert debugprint(z * z, file="str") == (
-        "Elemwise{mul,no_inplace} [id A] ''\n"
-        " |Elemwise{add,no_inplace} [id B] ''\n"
+        "Elemwise{mul,no_inplace} [id A] ''   \n"
+        " |Elemwise{add,no_inplace} [id B] ''   \n"
         " | |x [id C]\n"
         " | |y [id D]\n"
-        " |Elemwise{add,no_inplace} [id B] ''\n"
+        " |Elemwise{add,no_inplace} [id B] ''   \n"
     )
 
 
@@ -123,11 +123,11 @@ def test_multi_output_node_shows_output_index_and_one_id():
     x = C["dvector"]("x")
     low, high = MinMax()(x)
     assert debugprint([high - low, low], file="str") == (
-        "Elemwise{sub,no_inplace} [id A] ''\n"
-        " |MinMax.1 [id B] ''\n"
+        "Elemwise{sub,no_inplace} [id A] ''   \n"
+        " |MinMax.1 [id B] ''   \n"
         " | |x [id C]\n"
-        " |MinMax.0 [id B] ''\n"
-        "MinMax.0 [id B] ''\n"
+        " |MinMax.0 [id B] ''   \n"
+        "MinMax.0 [id B] ''   \n"
     )
 
 
@@ -135,18 +135,19 @@ def test_an_apply_prints_each_of_its_outputs():
     x = C["dvector"]("x")
     low, _ = MinMax()(x)
     assert (
-        debugprint(low.owner, file="str") == "MinMax.0 [id A] ''\n |x [id B]\nMinMax.1 [id A] ''\n"
+        debugprint(low.owner, file="str")
+        == "MinMax.0 [id A] ''   \n |x [id B]\nMinMax.1 [id A] ''   \n"
     )
 
 
 # ---------------------------------------------------------------------- depth, ids, names
 def test_depth_limits_the_levels_printed():
     *_, a = _seed_graph(named=True)
-    assert debugprint(a, depth=1, file="str") == "Elemwise{mul,no_inplace} [id A] ''\n"
+    assert debugprint(a, depth=1, file="str") == "Elemwise{mul,no_inplace} [id A] ''   \n"
     assert debugprint(a, depth=2, file="str") == (
-        "Elemwise{mul,no_inplace} [id A] ''\n"
+        "Elemwise{mul,no_inplace} [id A] ''   \n"
         " |TensorConstant{2.0} [id B]\n"
-        " |Elemwise{add,no_inplace} [id C] 'z'\n"
+        " |Elemwise{add,no_inplace} [id C] 'z'   \n"
     )
     assert debugprint(a, depth=0, file="str") == ""
     assert debugprint(a, depth=-1, file="str") == debugprint(a, depth=3, file="str")
@@ -156,17 +157,17 @@ def test_id_modes():
     *_, a = _seed_graph(named=True)
     assert (
         debugprint(a, ids="int", file="str").splitlines()[2]
-        == " |Elemwise{add,no_inplace} [id 2] 'z'"
+        == " |Elemwise{add,no_inplace} [id 2] 'z'   "
     )
     assert debugprint(a, ids="", file="str") == (
-        "Elemwise{mul,no_inplace} ''\n"
-        " |TensorConstant{2.0}\n"
-        " |Elemwise{add,no_inplace} 'z'\n"
-        "   |x\n"
-        "   |y\n"
+        "Elemwise{mul,no_inplace}  ''   \n"  # Theano's spacing, kept when the id is empty
+        " |TensorConstant{2.0} \n"
+        " |Elemwise{add,no_inplace}  'z'   \n"
+        "   |x \n"
+        "   |y \n"
     )
     first = debugprint(a, ids="id", file="str").splitlines()[0]
-    assert first == f"Elemwise{{mul,no_inplace}} [id {id(a.owner)}] ''"
+    assert first == f"Elemwise{{mul,no_inplace}} [id {id(a.owner)}] ''   "
 
 
 @pytest.mark.parametrize(
@@ -187,23 +188,23 @@ def test_char_ids_continue_past_z():
     for _ in range(30):
         out = m.exp(out)
     lines = debugprint(out, file="str").splitlines()
-    assert lines[25].endswith("[id Z] ''") and lines[26].endswith("[id BA] ''")
+    assert lines[25].endswith("[id Z] ''   ") and lines[26].endswith("[id BA] ''   ")
     assert lines[30] == " " * 59 + "|x [id BE]"
 
 
 def test_stop_on_name_does_not_expand_named_variables():
     *_, a = _seed_graph(named=True)
     assert debugprint(a, stop_on_name=True, file="str") == (
-        "Elemwise{mul,no_inplace} [id A] ''\n"
+        "Elemwise{mul,no_inplace} [id A] ''   \n"
         " |TensorConstant{2.0} [id B]\n"
-        " |Elemwise{add,no_inplace} [id C] 'z'\n"
+        " |Elemwise{add,no_inplace} [id C] 'z'   \n"
     )
 
 
 def test_print_type_adds_the_type_after_the_id():
     x, y = C["dvector"]("x"), C["dvector"]()
     assert debugprint(x + y, print_type=True, file="str") == (
-        "Elemwise{add,no_inplace} [id A] <TensorType(float64, vector)> ''\n"
+        "Elemwise{add,no_inplace} [id A] <TensorType(float64, vector)> ''   \n"
         " |x [id B] <TensorType(float64, vector)>\n"
         " |<TensorType(float64, vector)> [id C] <TensorType(float64, vector)>\n"
     )
@@ -216,7 +217,7 @@ def test_print_location_names_the_creating_line():
     assert y.trace.filename == __file__
     here = os.path.basename(__file__)
     assert debugprint(y, print_location=True, file="str").splitlines()[0] == (
-        f"Elemwise{{exp,no_inplace}} [id A] ''  (created at {here}:{line})"
+        f"Elemwise{{exp,no_inplace}} [id A] ''     (created at {here}:{line})"
     )
 
 
@@ -235,11 +236,11 @@ def test_list_input_shares_ids_between_outputs():
     x, y = C["dscalars"]("x", "y")
     s = x + y
     assert debugprint([s, s * x], file="str") == (
-        "Elemwise{add,no_inplace} [id A] ''\n"
+        "Elemwise{add,no_inplace} [id A] ''   \n"
         " |x [id B]\n"
         " |y [id C]\n"
-        "Elemwise{mul,no_inplace} [id D] ''\n"
-        " |Elemwise{add,no_inplace} [id A] ''\n"
+        "Elemwise{mul,no_inplace} [id D] ''   \n"
+        " |Elemwise{add,no_inplace} [id A] ''   \n"
         " |x [id B]\n"
     )
 
@@ -251,7 +252,9 @@ def test_done_and_used_ids_carry_over_between_calls():
     debugprint(s, file="str", done=done, used_ids=used)
     assert done == {s.owner: "[id A]"} and used[x] == "[id B]"
     assert debugprint(s * x, file="str", done=done, used_ids=used) == (
-        "Elemwise{mul,no_inplace} [id D] ''\n |Elemwise{add,no_inplace} [id A] ''\n |x [id B]\n"
+        "Elemwise{mul,no_inplace} [id D] ''   \n"
+        " |Elemwise{add,no_inplace} [id A] ''   \n"
+        " |x [id B]\n"
     )
 
 
@@ -259,13 +262,13 @@ def test_compiled_function_appends_toposort_positions():
     x, y = C["dscalars"]("x", "y")
     f = function([x, y], [(x + y) * m.exp(x), x - y], mode="FAST_COMPILE")  # no fusion
     assert debugprint(f, file="str") == (
-        "Elemwise{mul,no_inplace} [id A] '' 2\n"
-        " |Elemwise{add,no_inplace} [id B] '' 0\n"
+        "Elemwise{mul,no_inplace} [id A] ''   2\n"  # Theano's io_toposort: last input first
+        " |Elemwise{add,no_inplace} [id B] ''   1\n"
         " | |x [id C]\n"
         " | |y [id D]\n"
-        " |Elemwise{exp,no_inplace} [id E] '' 1\n"
+        " |Elemwise{exp,no_inplace} [id E] ''   0\n"
         "   |x [id C]\n"
-        "Elemwise{sub,no_inplace} [id F] '' 3\n"
+        "Elemwise{sub,no_inplace} [id F] ''   3\n"
         " |x [id C]\n"
         " |y [id D]\n"
     )
@@ -278,17 +281,17 @@ def test_print_storage_shows_constants_shared_values_and_defaults():
     x, k = C["dscalars"]("x", "k")
     w = shared(np.array([1.0, 2.0]), name="w")
     f = function([x, In(k, value=3.0)], w * x * k, updates=[(w, w + 1.0)], mode="FAST_COMPILE")
-    expected = (
-        "Elemwise{mul,no_inplace} [id A] '' 3\n"
-        " |Elemwise{mul,no_inplace} [id B] '' 1\n"
+    expected = (  # Theano's format: an empty cell (an input, a result not kept) is [None]
+        "Elemwise{mul,no_inplace} [id A] ''   3 [None]\n"
+        " |Elemwise{mul,no_inplace} [id B] ''   2 [None]\n"
         " | |w [id C] [array([W])]\n"
-        " | |DimShuffle{x} [id D] '' 0\n"
-        " |   |x [id E]\n"
-        " |DimShuffle{x} [id F] '' 2\n"
+        " | |InplaceDimShuffle{x} [id D] ''   1 [None]\n"
+        " |   |x [id E] [None]\n"
+        " |InplaceDimShuffle{x} [id F] ''   0 [None]\n"
         "   |k [id G] [array(3.)]\n"
-        "Elemwise{add,no_inplace} [id H] '' 4\n"  # the update is an output of the graph
+        "Elemwise{add,no_inplace} [id H] ''   4 [None]\n"  # the update is an output of the graph
         " |w [id C] [array([W])]\n"
-        " |TensorConstant{[1.]} [id I] [array([1.])]\n"
+        " |TensorConstant{(1,) of 1.0} [id I] [array([1.])]\n"
     )
     assert debugprint(f, print_storage=True, file="str") == expected.replace("W", "1., 2.")
     f(1.0)
@@ -308,8 +311,8 @@ def test_print_clients_lists_the_users_of_shared_nodes():
     s = x + y
     f = function([x, y], [s * x, s])
     assert debugprint(f, print_clients=True, file="str").splitlines()[:2] == [
-        "Elemwise{mul,no_inplace} [id A] '' 1",
-        " |Elemwise{add,no_inplace} [id B] '' 0 clients:[('[id A]', 1), ('output', '')]",
+        "Elemwise{mul,no_inplace} [id A] ''   1",
+        " |Elemwise{add,no_inplace} [id B] ''   0 clients:[('[id A]', 1), ('output', '')]",
     ]
 
 
@@ -320,8 +323,8 @@ def test_deep_graphs_do_not_hit_the_recursion_limit():
         out = out + 1.0
     lines = debugprint(out, ids="", file="str").splitlines()
     assert len(lines) == 1 + 2 * 3000
-    assert lines[3000] == " |" * 3000 + "x"
-    assert lines[-1] == " |TensorConstant{1.0}"
+    assert lines[3000] == " |" * 3000 + "x "
+    assert lines[-1] == " |TensorConstant{1.0} "
 
 
 # ---------------------------------------------------------------------- bad arguments
@@ -410,7 +413,7 @@ def test_inner_graphs_of_scan_are_printed_after_the_outer_graph():
     out, _ = labsym.scan(lambda xt, h: T.tanh(h * 0.5 + xt), sequences=x, outputs_info=h0)
     text = debugprint(out[-1], file="str")
     outer, inner = text.split("\nInner graphs:\n")
-    assert "for{cpu,scan_fn} [id B] ''" in outer
+    assert "for{cpu,scan_fn} [id B] ''   " in outer
     lines = inner.strip().splitlines()
     assert lines[0] == "for{cpu,scan_fn} [id B]"
     assert lines[1].startswith(" >Elemwise{tanh,no_inplace}")

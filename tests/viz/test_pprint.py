@@ -14,6 +14,7 @@ from labsym.core.constructors import CONSTRUCTORS as C
 from labsym.core.graph import Apply
 from labsym.core.op import Op
 from labsym.core.ops import math as m
+from labsym.core.ops.blas import dot as labsym_dot
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.scalar import SCALAR_OPS
 from labsym.core.type import TensorType
@@ -94,14 +95,18 @@ def test_python_operators_and_nesting():
     assert pp(x + y) == "(x + y)"
     assert pp(2.0 * (x + y)) == "(TensorConstant{2.0} * (x + y))"
     assert pp((x + y) * (x - y) / -y) == "(((x + y) * (x - y)) / (-y))"
-    assert pp(x**2.0 // y % 3.0) == "(((x ** TensorConstant{2.0}) // y) % TensorConstant{3.0})"
-    assert pp((x < y) | (x >= y)) == "((x < y) | (x >= y))"
+    assert pp(x**2.0 // y) == "((x ** TensorConstant{2.0}) // y)"
+    # Theano printed comparisons, mod and the logical ops as calls of their function names
+    assert pp(x % 3.0) == "mod(x, TensorConstant{3.0})"
+    assert pp((x < y) | (x >= y)) == "or_(lt(x, y), ge(x, y))"
+    assert pp(abs(x)) == "|x|"
 
 
 def test_inplace_elemwise_prints_augmented_operators():
     x, y = C["dscalars"]("x", "y")
     assert pp(Elemwise(SCALAR_OPS["add"], {0: 0})(x, y)) == "(x += y)"
-    assert pp(Elemwise(SCALAR_OPS["exp"], {0: 0})(x)) == "exp_inplace(x)"
+    assert pp(Elemwise(SCALAR_OPS["exp"], {0: 0})(x)) == "exp=(x)"
+    assert pp(Elemwise(SCALAR_OPS["add"], {0: 1})(x, y)) == "Elemwise{Add}[(0, 1)](x, y)"
 
 
 # ---------------------------------------------------------------------- pp: functions and others
@@ -109,14 +114,17 @@ def test_functions_print_as_calls():
     x, y = C["dscalars"]("x", "y")
     assert pp(m.exp(x)) == "exp(x)"
     assert pp(m.sigmoid(m.log(x) + y)) == "sigmoid((log(x) + y))"
-    assert pp(m.switch(x < y, x, y)) == "switch((x < y), x, y)"
-    assert pp(m.cast(x, "float32")) == "convert_to_float32(x)"
+    assert pp(m.switch(x < y, x, y)) == "switch(lt(x, y), x, y)"
+    assert pp(x > y) == "gt(x, y)"
+    assert pp(m.cast(x, "float32")) == "float32(x)"
     assert pp(m.ones_like(x)) == "fill(x, TensorConstant{1.0})"
 
 
 def test_other_ops_print_their_name_and_arguments():
     x, w = C["dvector"]("x"), C["dmatrix"]("W")
     assert pp(m.sigmoid(Dot()(x, w))) == "sigmoid(dot(x, W))"
+    assert pp(labsym_dot(x, w)) == "(x \\dot W)"  # Theano's _dot printer: a middle dot
+    assert pp(C["dscalar"]("alpha") * x) == "(\\alpha * x)"
 
 
 def test_dimshuffle_printing():
@@ -130,11 +138,11 @@ def test_dimshuffle_printing():
 def test_leaves_and_names():
     x, y = C["dscalars"]("x", "y")
     assert pp(x) == "x"
-    assert pp(C["dvector"]() + 1.0) == "(<TensorType(float64, vector)> + TensorConstant{[1.]})"
+    assert pp(C["dvector"]() + 1.0) == "(<TensorType(float64, vector)> + TensorConstant{1.0})"
     z = x + y
     z.name = "z"
-    assert pp(z) == "(x + y)"  # the variable asked for is expanded
-    assert pp(z * 2.0) == "(z * TensorConstant{2.0})"  # names inside stand for their graph
+    assert pp(z) == "(x + y)"
+    assert pp(z * 2.0) == "((x + y) * TensorConstant{2.0})"  # as Theano: names do not stop it
 
 
 def test_deep_graphs_do_not_hit_the_recursion_limit():

@@ -480,6 +480,9 @@ class Split(Op):
         self.len_splits = int(len_splits)
         self.view_map = {i: [0] for i in range(self.len_splits)}
 
+    def __str__(self) -> str:
+        return f"Split{{{self.len_splits}}}"  # Theano's name
+
     def make_node(self, x: Any, axis: Any, splits: Any) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim == 0:

@@ -16,7 +16,13 @@ import numpy as np
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Constant, Variable, io_toposort
 from labsym.core.op import Op
-from labsym.core.ops.elemwise import BroadcastError, Elemwise, broadcast_static_shape
+from labsym.core.ops.elemwise import (
+    BroadcastError,
+    DimShuffle,
+    Elemwise,
+    broadcast_static_shape,
+    scalar_text,
+)
 from labsym.core.scalar import ZERO, LazyUfunc, ScalarOp
 from labsym.core.type import TensorType
 
@@ -114,6 +120,8 @@ class Composite(Op):
         refs: dict[Variable, Ref] = {v: ("input", k) for k, v in enumerate(inputs)}
         program: list[Step] = []
         for node in io_toposort(list(inputs), list(outputs)):
+            if _padded_literal(node.outputs[0]) is not None:
+                continue  # `x + 1`'s InplaceDimShuffle{x}(TensorConstant{1}): a literal
             args = tuple(_leaf_ref(v, refs) for v in node.inputs)
             if isinstance(node.op, Composite):
                 local = dict(enumerate(args))
@@ -273,9 +281,17 @@ def _total(parts: list) -> Any:
     return total
 
 
+def _padded_literal(var: Variable) -> Constant | None:
+    """The size-1 constant `var` is, possibly seen through the DimShuffles that pad it."""
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    return var if isinstance(var, Constant) and np.size(var.data) == 1 else None
+
+
 def _leaf_ref(var: Variable, refs: dict[Variable, Ref]) -> Ref:
     if var in refs:
         return refs[var]
+    var = _padded_literal(var) or var
     if isinstance(var, Constant) and np.size(var.data) == 1:
         data = np.asarray(var.data)
         return ("constant", ScalarConstant(data.dtype.name, data.reshape(()).item()))
@@ -319,48 +335,55 @@ def _dependencies(program: tuple[Step, ...]) -> list[frozenset[int]]:
 
 
 # ---------------------------------------------------------------------- readable text
-_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "true_div": ("/", 2)}
-_ATOM = 4
+# Theano's scalar pprint: these print as parenthesized operators, everything else as a call
+_OPERATORS = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "true_div": "/",
+    "int_div": "//",
+    "pow": "**",
+    "mod": "%",
+    "neg": "-",
+}
+_LONGEST = 4000  # beyond this, steps read several times print once, as t<j> (Theano's names)
 
 
 def _render_text(op: Composite) -> str:
-    """`Composite{exp(-sqr(i0)) * sin(i1) + log1p(abs(i2))}`; steps read twice are named t<j>."""
-    uses: dict[int, int] = {}
-    for _, args in op.program:
-        for kind, what in args:
-            if kind == "step":
-                uses[what] = uses.get(what, 0) + 1
-    outputs = set(op.outputs)
-    shared = {j for j, n in uses.items() if n > 1 or j in outputs}
-    texts: dict[int, tuple[str, int]] = {}
-    for j, (spec, args) in enumerate(op.program):
-        texts[j] = _step_text(spec, [_arg_text(r, texts, shared) for r in args])
-    lets = [f"t{j} = {texts[j][0]}; " for j in sorted(shared)]
-    outs = [f"t{j}" if j in shared else texts[j][0] for j in op.outputs]
-    return "Composite{" + "".join(lets) + ", ".join(outs) + "}"
+    """Theano's `Elemwise{Composite{((-i0) * i1) + exp(i2)}}`: the formula of each output."""
+    text = _formula(op, set())
+    if len(text) > _LONGEST:  # a shared step repeated in full would blow up the text
+        uses: dict[int, int] = {}
+        for _, args in op.program:
+            for kind, what in args:
+                if kind == "step":
+                    uses[what] = uses.get(what, 0) + 1
+        text = _formula(op, {j for j, n in uses.items() if n > 1})
+    return "Elemwise{Composite{" + text + "}}"
 
 
-def _arg_text(ref: Ref, texts: dict[int, tuple[str, int]], shared: set[int]) -> tuple[str, int]:
+def _formula(op: Composite, named: set[int]) -> str:
+    texts: list[str] = []
+    for spec, args in op.program:
+        parts = [_arg_text(ref, texts, named) for ref in args]
+        name = spec.name
+        if name in _OPERATORS and len(parts) == 1:
+            texts.append(f"({_OPERATORS[name]}{parts[0]})")
+        elif name in _OPERATORS:
+            texts.append("(" + f" {_OPERATORS[name]} ".join(parts) + ")")
+        else:
+            texts.append(f"{scalar_text(spec)}({', '.join(parts)})")
+    lets = "".join(f"t{j}={texts[j]}; " for j in sorted(named))
+    return lets + ", ".join(_arg_text(("step", j), texts, set()) for j in op.outputs)
+
+
+def _arg_text(ref: Ref, texts: list[str], named: set[int]) -> str:
     kind, what = ref
     if kind == "input":
-        return f"i{what}", _ATOM
+        return f"i{what}"
     if kind == "constant":
-        return str(what), _ATOM
-    return (f"t{what}", _ATOM) if what in shared else texts[what]
-
-
-def _step_text(spec: ScalarOp, args: list[tuple[str, int]]) -> tuple[str, int]:
-    if spec.name in _INFIX:
-        symbol, prec = _INFIX[spec.name]
-        (left, lp), (right, rp) = args
-        left = left if lp >= prec else f"({left})"
-        # a - (b - c): a non-associative op's right operand keeps parentheses at equal precedence
-        right = right if rp > prec or (rp == prec and spec.associative) else f"({right})"
-        return f"{left} {symbol} {right}", prec
-    if spec.name == "neg":
-        text, prec = args[0]
-        return ("-" + text if prec >= 3 else f"-({text})"), 3
-    return f"{spec.name}({', '.join(text for text, _ in args)})", _ATOM
+        return str(what)
+    return f"t{what}" if what in named else texts[what]
 
 
 # ---------------------------------------------------------------------- NumPy evaluation

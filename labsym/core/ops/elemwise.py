@@ -5,6 +5,7 @@ May import core.graph, core.op, core.type, core.scalar, core.dtypes, core.variab
 
 from __future__ import annotations
 
+import contextvars
 import weakref
 from collections.abc import Sequence
 from functools import partial
@@ -19,6 +20,11 @@ from labsym.core.scalar import ZERO, LazyUfunc, ScalarOp
 from labsym.core.type import TensorType
 
 _PERFORM_CALLABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# set while an Elemwise builds its gradient from the scalar table: Theano's gradient graphs
+# are made of unnamed Elemwise ops, so they print `Elemwise{mul}`, not `Elemwise{mul,no_inplace}`
+_IN_SCALAR_GRAD: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "in_scalar_grad", default=False
+)
 
 
 class BroadcastError(ValueError):
@@ -47,7 +53,8 @@ class DimShuffle(Op):
         self.augment = tuple(i for i, o in enumerate(self.new_order) if o == "x")
 
     def __str__(self) -> str:
-        return "DimShuffle{" + ",".join(str(o) for o in self.new_order) + "}"
+        # Theano 1.0's DimShuffle is always a view of its input, and says so in its name
+        return "InplaceDimShuffle{" + ",".join(str(o) for o in self.new_order) + "}"
 
     def make_node(self, x: Any) -> Apply:
         from labsym.core.variable import as_tensor_variable
@@ -115,6 +122,69 @@ class DimShuffle(Op):
         return [self(eval_points[0])]
 
 
+# Theano's scalar ops that have no `name` print their class name (`GT`, `Switch`); sigmoid and
+# softplus print as scalar_sigmoid/scalar_softplus; an op the optimizer made inplace is a new
+# instance without a name, so it prints its class name (`Add`, `ScalarSigmoid`).
+_UNNAMED_SCALAR = {
+    "lt": "LT",
+    "gt": "GT",
+    "le": "LE",
+    "ge": "GE",
+    "eq": "EQ",
+    "neq": "NEQ",
+    "and_": "AND",
+    "or_": "OR",
+    "xor": "XOR",
+    "invert": "Invert",
+    "switch": "Switch",
+    "abs": "Abs",
+    "isnan": "IsNan",
+    "isinf": "IsInf",
+    "round_half_to_even": "RoundHalfToEven",
+    "round_half_away_from_zero": "RoundHalfAwayFromZero",
+    "sigmoid": "scalar_sigmoid",
+    "softplus": "scalar_softplus",
+}
+_CLASS_NAMES = {
+    **_UNNAMED_SCALAR,
+    "sigmoid": "ScalarSigmoid",
+    "softplus": "ScalarSoftplus",
+    "arcsin": "ArcSin",
+    "arccos": "ArcCos",
+    "arctan": "ArcTan",
+    "arctan2": "ArcTan2",
+    "arcsinh": "ArcSinh",
+    "arccosh": "ArcCosh",
+    "arctanh": "ArcTanh",
+    "gammaln": "GammaLn",
+}
+# tensor-level functions whose Theano name differs from the scalar record's
+_FUNCTION_NAMES = {"abs": "abs_"}
+
+
+def scalar_text(spec: ScalarOp) -> str:
+    """How Theano printed this scalar op (inside `Elemwise{...}` and in Composite formulas)."""
+    if spec.output == "fixed":
+        return f"Cast{{{spec.params[0]}}}"
+    return _UNNAMED_SCALAR.get(spec.name, spec.name)
+
+
+def scalar_class_name(spec: ScalarOp) -> str:
+    """Theano's class name of this scalar op (`true_div` -> `TrueDiv`)."""
+    if spec.output == "fixed":
+        return f"Cast{{{spec.params[0]}}}"
+    if spec.name in _CLASS_NAMES:
+        return _CLASS_NAMES[spec.name]
+    return "".join(part[:1].upper() + part[1:] for part in spec.name.split("_"))
+
+
+def function_op_name(spec: ScalarOp) -> str:
+    """The name of Theano's tensor-level function op: `Elemwise{add,no_inplace}`, `sigmoid`."""
+    if spec.name in ("sigmoid", "softplus"):
+        return spec.name  # T.nnet.sigmoid = Elemwise(scalar_sigmoid, name='sigmoid')
+    return f"Elemwise{{{_FUNCTION_NAMES.get(spec.name, spec.name)},no_inplace}}"
+
+
 def broadcast_static_shape(op_name: str, types: Sequence[TensorType]) -> tuple[int | None, ...]:
     """The static output shape of an elementwise op; raises on incompatible static lengths."""
     out = []
@@ -146,15 +216,25 @@ class Elemwise(Op):
 
     __props__ = ("scalar_op", "inplace_pattern")
 
-    def __init__(self, scalar_op: ScalarOp, inplace_pattern: dict[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        scalar_op: ScalarOp,
+        inplace_pattern: dict[int, int] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.scalar_op = scalar_op
         self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
         self.destroy_map = {out: [inp] for out, inp in self.inplace_pattern}
+        self.name = name  # not a prop: `T.mul` and a rewrite's Elemwise{mul} are the same op
 
     def __str__(self) -> str:
+        """Theano's names: `Elemwise{mul,no_inplace}` (T.mul), `Elemwise{mul}` (made by
+        gradients), `Elemwise{Mul}[(0, 1)]` (made inplace by the optimizer)."""
+        if self.name is not None:
+            return self.name
         if self.inplace_pattern:
-            return f"Elemwise{{{self.scalar_op},inplace}}"
-        return f"Elemwise{{{self.scalar_op},no_inplace}}"
+            return f"Elemwise{{{scalar_class_name(self.scalar_op)}}}{list(self.inplace_pattern)}"
+        return f"Elemwise{{{scalar_text(self.scalar_op)}}}"
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         """Apply elementwise; associative ops (add, mul, ...) take any number of terms."""
@@ -180,7 +260,16 @@ class Elemwise(Op):
             )
         shape = broadcast_static_shape(str(self), types) if types[0].ndim else ()
         out_dtype = spec.output_dtype([t.dtype for t in types])
-        return Apply(self, variables, [TensorType(out_dtype, shape)()])
+        return Apply(self._for_new_node(), variables, [TensorType(out_dtype, shape)()])
+
+    def _for_new_node(self) -> Elemwise:
+        """This op, or inside a scalar gradient its unnamed twin (equal, printed as Theano)."""
+        if self.name is None or not _IN_SCALAR_GRAD.get():
+            return self
+        twin = self.__dict__.get("_unnamed")
+        if twin is None:
+            twin = self.__dict__["_unnamed"] = Elemwise(self.scalar_op, dict(self.inplace_pattern))
+        return twin
 
     def numpy_callable(self, node: Apply):
         spec = self.scalar_op
@@ -217,7 +306,13 @@ class Elemwise(Op):
         from labsym.core.ops import math as m
 
         (gz,) = output_grads
-        raw = self.scalar_op.grad(m, list(inputs), outputs[0], gz) if self.scalar_op.grad else None
+        raw = None
+        if self.scalar_op.grad:
+            token = _IN_SCALAR_GRAD.set(True)  # Theano's gradient nodes print `Elemwise{mul}`
+            try:
+                raw = self.scalar_op.grad(m, list(inputs), outputs[0], gz)
+            finally:
+                _IN_SCALAR_GRAD.reset(token)
         if raw is None:
             raise NotImplementedError(f"{self} has no gradient")
         return [_reduce_to_input(g, inp, outputs[0]) for g, inp in zip(raw, inputs)]

@@ -10,14 +10,15 @@ from functools import cache
 from typing import Any
 
 from labsym.core import dtypes
-from labsym.core.ops.elemwise import Elemwise
+from labsym.core.ops.elemwise import Elemwise, function_op_name
 from labsym.core.scalar import SCALAR_OPS, cast_op
 
 
 @cache
 def elemwise_op(name: str) -> Elemwise:
-    """The (shared) Elemwise op for a scalar-table record."""
-    return Elemwise(SCALAR_OPS[name])
+    """The (shared) Elemwise op for a scalar-table record, named as Theano's `T.<name>`."""
+    spec = SCALAR_OPS[name]
+    return Elemwise(spec, name=function_op_name(spec))
 
 
 def _apply(name: str, *inputs: Any):

@@ -210,6 +210,9 @@ class Shape_i(_NumpyOp):  # noqa: N801 - Theano's name
     def __init__(self, i: int) -> None:
         self.i = int(i)
 
+    def __str__(self) -> str:
+        return f"Shape_i{{{self.i}}}"  # Theano's name
+
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         if not 0 <= self.i < x.ndim:
@@ -356,6 +359,9 @@ class Reshape(_NumpyOp):
 
     def __init__(self, ndim: int) -> None:
         self.ndim = int(ndim)
+
+    def __str__(self) -> str:
+        return f"Reshape{{{self.ndim}}}"  # Theano's name
 
     def make_node(self, x: Any, shp: Any) -> Apply:
         x = as_tensor_variable(x)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from labsym.core import dtypes
-from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.graph import Apply, Constant, Variable, io_toposort
 from labsym.core.ops import math as m
 from labsym.core.ops.basic import Alloc, alloc
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
@@ -247,7 +247,9 @@ def _places(fgraph: Any) -> dict:
         fgraph.add_listener(lambda *event: places.clear())
     if not places:
         places.update((v, i) for i, v in enumerate(fgraph.inputs))
-        for k, node in enumerate(fgraph.toposort(), start=len(fgraph.inputs)):
+        for k, node in enumerate(
+            io_toposort(fgraph.inputs, fgraph.outputs), start=len(fgraph.inputs)
+        ):
             places.update((out, k) for out in node.outputs)
     return places
 

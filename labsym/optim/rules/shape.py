@@ -135,6 +135,16 @@ def shape_from_known(fgraph: Any, node: Apply) -> list | None:
     return [MakeVector("int64")(*[_length_variable(n) for n in lengths])]
 
 
+def shape_to_shape_i(fgraph: Any, node: Apply) -> list | None:
+    """Shape(x) -> MakeVector(Shape_i{0}(x), Shape_i{1}(x), ...): Theano's optimized graphs
+    read each length on its own (local_shape_to_shape_i), static lengths as constants."""
+    if not isinstance(node.op, Shape) or node.inputs[0].ndim == 0:
+        return None
+    x = node.inputs[0]
+    lengths = [(x, a) if n is None else int(n) for a, n in enumerate(x.type.shape)]
+    return [MakeVector("int64")(*[_length_variable(n) for n in lengths])]
+
+
 def reduction_size_from_shape(fgraph: Any, node: Apply) -> list | None:
     """ReductionSize(x) -> the product of the reduced lengths (a constant when they are static)."""
     if not isinstance(node.op, ReductionSize):
@@ -190,6 +200,13 @@ RULES = [
         node_rule=shape_from_known,
         tracks=(Shape,),
         math="shape(f(a)) -> constant, shape(a), or make_vector of lengths by infer_shape",
+    ),
+    Rule(
+        "shape_to_shape_i",
+        ("specialize",),
+        node_rule=shape_to_shape_i,
+        tracks=(Shape,),
+        math="shape(x) -> make_vector(Shape_i{0}(x), Shape_i{1}(x), ...)",
     ),
     Rule(
         "reduction_size_from_shape",

@@ -280,7 +280,7 @@ def test_logistic_regression_gradient_graph_stays_small():
     cost = out.sum()
     gw, gx = grad(cost, [w, x])
     assert isinstance(gw.owner.op, B.Dot)  # dot(x.T, gz)
-    assert str(gw.owner.inputs[0].owner.op) == "DimShuffle{1,0}"
+    assert str(gw.owner.inputs[0].owner.op) == "InplaceDimShuffle{1,0}"
     backward = set(io_toposort([x, w], [gx])) - set(io_toposort([x, w], [cost]))
     gx_ops = {type(n.op).__name__ for n in backward}
     assert gx_ops <= {"Elemwise", "DimShuffle"}  # outer(gz, w): an elementwise product

@@ -45,7 +45,8 @@ def fused_and_reference(inputs, outputs):
 def test_issue_expression_reads_as_one_formula():
     x, y, z = tensor(), tensor(), tensor()
     op = Composite.from_graph([x, y, z], [issue_expression(x, y, z)])
-    assert str(op) == "Composite{exp(-sqr(i0)) * sin(i1) + log1p(abs(i2))}"
+    # Theano's Composite text: each operator parenthesized, unnamed scalar ops by class (Abs)
+    assert str(op) == "Elemwise{Composite{((exp((-sqr(i0))) * sin(i1)) + log1p(Abs(i2)))}}"
     assert [spec.name for spec, _ in op.program] == [
         "sqr",
         "neg",
@@ -60,23 +61,35 @@ def test_issue_expression_reads_as_one_formula():
     assert op.outputs == (7,)
 
 
-def test_text_parenthesizes_by_precedence_and_names_shared_steps():
+def test_text_parenthesizes_every_operator_and_repeats_shared_steps():
     a, b, c = tensor(), tensor(), tensor()
     cases = [
-        (a - (b - c), "i0 - (i1 - i2)"),
-        ((a - b) - c, "i0 - i1 - i2"),
-        (a / (b * c), "i0 / (i1 * i2)"),
-        ((a + b) * c, "(i0 + i1) * i2"),
-        (-(a + b), "-(i0 + i1)"),
+        (a - (b - c), "(i0 - (i1 - i2))"),
+        ((a - b) - c, "((i0 - i1) - i2)"),
+        (a / (b * c), "(i0 / (i1 * i2))"),
+        ((a + b) * c, "((i0 + i1) * i2)"),
+        (-(a + b), "(-(i0 + i1))"),
         (m.maximum(a, 2.5), "maximum(i0, 2.5)"),
+        (m.gt(a, b), "GT(i0, i1)"),
+        (m.switch(m.lt(a, b), a, m.sigmoid(c)), "Switch(LT(i0, i1), i0, scalar_sigmoid(i2))"),
     ]
     for expr, text in cases:
-        assert str(Composite.from_graph([a, b, c], [expr])) == f"Composite{{{text}}}"
+        assert str(Composite.from_graph([a, b, c], [expr])) == f"Elemwise{{Composite{{{text}}}}}"
     shared = m.exp(a)
     two = Composite.from_graph([a, b], [shared * b + shared, m.sin(shared)])
-    assert str(two) == "Composite{t0 = exp(i0); t0 * i1 + t0, sin(t0)}"
+    assert str(two) == "Elemwise{Composite{((exp(i0) * i1) + exp(i0)), sin(exp(i0))}}"
     also_output = Composite.from_graph([a], [shared, shared * 2.0])
-    assert str(also_output) == "Composite{t0 = exp(i0); t0, t0 * 2.0}"
+    assert str(also_output) == "Elemwise{Composite{exp(i0), (exp(i0) * 2.0)}}"
+
+
+def test_text_names_shared_steps_once_it_would_grow_too_long():
+    a = tensor()
+    value = m.exp(a)
+    for _ in range(12):  # each step reads the previous one twice: 4096 copies in full
+        value = value * value
+    text = str(Composite.from_graph([a], [value]))
+    assert text.startswith("Elemwise{Composite{t0=exp(i0); t1=(t0 * t0); t2=(t1 * t1); ")
+    assert text.endswith("; (t11 * t11)}}") and len(text) < 300
 
 
 def test_equal_programs_are_equal_ops_and_constants_compare_by_bits():
@@ -95,7 +108,7 @@ def test_from_graph_inlines_an_inner_composite():
     x, y = tensor(), tensor()
     inner = Composite.from_graph([x, y], [m.exp(x) * y])(x, y)
     outer = Composite.from_graph([x, y], [m.sin(inner) + x])
-    assert str(outer) == "Composite{sin(exp(i0) * i1) + i0}"
+    assert str(outer) == "Elemwise{Composite{(sin((exp(i0) * i1)) + i0)}}"
     assert all(spec.name != "Composite" for spec, _ in outer.program)
 
 
@@ -208,7 +221,8 @@ def test_length_one_on_a_non_broadcastable_axis_is_an_error_not_a_broadcast():
     _, fused, _ = fused_and_reference([x, y], [m.exp(x) * y + 1.0])
     with pytest.raises(
         ValueError,
-        match=r"Input dimension mis-match in Composite\{exp\(i0\) \* i1 \+ 1.0\}: "
+        match=r"Input dimension mis-match in Elemwise\{Composite\{\(\(exp\(i0\) \* i1\) "
+        r"\+ 1.0\)\}\}: "
         r"input\[0\]\.shape\[0\] = 1, input\[1\]\.shape\[0\] = 3",
     ):
         fused(np.ones(1), np.ones(3))

@@ -88,7 +88,7 @@ def test_pinv_gradient_for_full_rank_matrices(shape):
 def test_pinv_hermitian_flag():
     a = symmetric(3)
     np.testing.assert_allclose(run(lambda x: nl.pinv(x, hermitian=True), a), np.linalg.inv(a))
-    assert str(nl.MatrixPinv(True)) == "MatrixPinv{True}"
+    assert str(nl.MatrixPinv(True)) == "MatrixPinv{hermitian=True}"
 
 
 # ------------------------------------------------------------------------------ eig, eigh

@@ -400,9 +400,9 @@ def test_transpose_matches_numpy(dims, axes):
 
 def test_transpose_str_method_and_errors():
     x = tensor("float64", 2)
-    assert str(transpose(x).owner.op) == "DimShuffle{1,0}"
-    assert str(x.T.owner.op) == "DimShuffle{1,0}"
-    assert str(x.transpose(1, 0).owner.op) == "DimShuffle{1,0}"
+    assert str(transpose(x).owner.op) == "InplaceDimShuffle{1,0}"
+    assert str(x.T.owner.op) == "InplaceDimShuffle{1,0}"
+    assert str(x.transpose(1, 0).owner.op) == "InplaceDimShuffle{1,0}"
     with pytest.raises(ValueError, match="not a permutation"):
         transpose(x, (0, 0))
     with pytest.raises(ValueError, match="not a permutation"):
