@@ -333,20 +333,53 @@ def test_deep_belief_network_shares_weights_and_learns():
 
 
 # ------------------------------------------------------------------ hmc.py
-def test_hmc_samples_a_correlated_gaussian():
+def test_hmc_matches_numpy_leapfrog_and_samples_the_gaussian():
     lines = output("hmc")
     rng = np.random.RandomState(123)
     mu = rng.rand(2) * 10
-    off_diagonal = rng.rand(2, 2)
-    cov = np.array([[1.0, 0.0], [0.0, 1.0]])
-    cov[0, 1] = cov[1, 0] = (off_diagonal[0, 1] + off_diagonal[1, 0]) / 2
+    cov = rng.rand(2, 2)
+    cov = (cov + cov.T) / 2.0
+    cov[np.arange(2), np.arange(2)] = 1.0
+    cov_inv = np.linalg.inv(cov)
+    position = rng.randn(3, 2)
     np.testing.assert_allclose(numbers(lines[0]), mu, rtol=1e-12)
     np.testing.assert_allclose(numbers(lines[1]), cov.ravel(), rtol=1e-12)
-    np.testing.assert_allclose(numbers(lines[2]), mu, atol=0.25)
-    np.testing.assert_allclose(numbers(lines[3]), cov.ravel(), atol=0.3)
-    stepsize = numbers(line_with(lines, "final stepsize"))[0]
-    acceptance = numbers(line_with(lines, "final acceptance_rate"))[0]
-    assert 0.001 <= stepsize <= 0.5 and 0.5 < acceptance <= 1.0
+
+    def energy(x):
+        return 0.5 * (((x - mu) @ cov_inv) * (x - mu)).sum(axis=1)
+
+    def denergy(x):  # what T.grad gives for energy(x).sum()
+        return 0.5 * ((x - mu) @ cov_inv + (x - mu) @ cov_inv.T)
+
+    seedgen = np.random.RandomState(12345)  # RandomStreams(12345): velocity stream, then MH's
+    draw_velocity = np.random.RandomState(seedgen.randint(2**30))
+    draw_uniform = np.random.RandomState(seedgen.randint(2**30))
+    stepsize, acceptance, samples = 1e-3, 0.9, []
+    for draw in range(600):
+        velocity = draw_velocity.normal(0, 1, size=position.shape)
+        vel = velocity - 0.5 * stepsize * denergy(position)
+        pos = position + stepsize * vel
+        for _leapfrog in range(19):
+            vel = vel - stepsize * denergy(pos)
+            pos = pos + stepsize * vel
+        vel = vel - 0.5 * stepsize * denergy(pos)
+        ediff = (energy(position) + 0.5 * (velocity**2).sum(axis=1)) - (
+            energy(pos) + 0.5 * (vel**2).sum(axis=1)
+        )
+        accept = np.exp(ediff) - draw_uniform.uniform(0, 1, size=3) >= 0
+        position = np.where(accept[:, None], pos, position)
+        new_stepsize = np.clip(stepsize * (1.02 if acceptance > 0.9 else 0.98), 0.001, 0.5)
+        acceptance = 0.9 * acceptance + 0.1 * accept.mean()
+        stepsize = new_stepsize
+        if draw >= 200:
+            samples.append(position)
+    samples = np.asarray(samples).T.reshape(2, -1).T
+    np.testing.assert_allclose(numbers(lines[2]), samples.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(numbers(lines[3]), np.cov(samples.T).ravel(), rtol=1e-9)
+    assert numbers(line_with(lines, "final stepsize"))[0] == pytest.approx(stepsize, rel=1e-12)
+    assert numbers(line_with(lines, "final acceptance_rate"))[0] == pytest.approx(acceptance)
+    np.testing.assert_allclose(samples.mean(axis=0), mu, atol=0.25)  # it samples the target
+    np.testing.assert_allclose(np.cov(samples.T), cov, atol=0.3)
 
 
 # ------------------------------------------------------------------ rnnslu.py
