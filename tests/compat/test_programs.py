@@ -383,29 +383,69 @@ def test_hmc_matches_numpy_leapfrog_and_samples_the_gaussian():
 
 
 # ------------------------------------------------------------------ rnnslu.py
-def test_elman_slot_filler_forward_matches_numpy_and_learns():
+def _context_windows(sentence: np.ndarray) -> np.ndarray:
+    padded = [-1, *sentence.tolist(), -1]  # index -1: the extra (last) embedding row
+    return np.array([padded[t : t + 3] for t in range(len(sentence))])
+
+
+def test_elman_slot_filler_matches_numpy_bptt_and_learns():
     lines = output("rnnslu")
     np.random.seed(345)
-    first = None
-    for k in range(30):
-        sentence = np.random.randint(0, 10, size=np.random.randint(4, 9))
-        first = sentence if k == 0 else first
-    emb = 0.2 * np.random.uniform(-1.0, 1.0, (11, 6))
-    wx = 0.2 * np.random.uniform(-1.0, 1.0, (18, 12))
-    wh = 0.2 * np.random.uniform(-1.0, 1.0, (12, 12))
-    w = 0.2 * np.random.uniform(-1.0, 1.0, (12, 3))
-    assert numbers(lines[0]).tolist() == first.tolist()
-    padded = [-1, *first.tolist(), -1]
-    h = np.zeros(12)
-    probabilities = []
-    for t in range(len(first)):
-        x_t = emb[padded[t : t + 3]].ravel()
-        h = sigmoid(x_t @ wx + h @ wh)
-        probabilities.append(softmax(h @ w))
-    np.testing.assert_allclose(numbers(lines[1]), np.ravel(probabilities), rtol=1e-10)
-    nll = [numbers(line)[-1] for line in lines if line.startswith("epoch")]
-    assert len(nll) == 15 and nll[-1] < 0.2 < nll[0]
-    assert numbers(line_with(lines, "accuracy after"))[0] > 0.9
+    sentences = [np.random.randint(0, 10, size=np.random.randint(4, 9)) for _ in range(30)]
+    labels = [(s // 4 + (np.concatenate([[1], s[:-1]]) == 0)) % 3 for s in sentences]
+    params = {
+        "emb": 0.2 * np.random.uniform(-1.0, 1.0, (11, 6)),
+        "wx": 0.2 * np.random.uniform(-1.0, 1.0, (18, 12)),
+        "wh": 0.2 * np.random.uniform(-1.0, 1.0, (12, 12)),
+        "w": 0.2 * np.random.uniform(-1.0, 1.0, (12, 3)),
+        "bh": np.zeros(12),
+        "b": np.zeros(3),
+        "h0": np.zeros(12),
+    }
+
+    def forward(idx):
+        hs, probabilities, h = [], [], params["h0"]
+        for t in range(len(idx)):
+            x_t = params["emb"][idx[t]].ravel()
+            h = sigmoid(x_t @ params["wx"] + h @ params["wh"] + params["bh"])
+            hs.append(h)
+            probabilities.append(softmax(h @ params["w"] + params["b"]))
+        return np.array(hs), np.array(probabilities)
+
+    assert numbers(lines[0]).tolist() == sentences[0].tolist()
+    first = forward(_context_windows(sentences[0]))[1]
+    np.testing.assert_allclose(numbers(lines[1]), first.ravel(), rtol=1e-10)
+    for epoch in range(15):
+        nlls = []
+        for sentence, y in zip(sentences, labels):
+            idx, steps = _context_windows(sentence), len(sentence)
+            hs, probabilities = forward(idx)
+            nlls.append(-np.mean(np.log(probabilities[np.arange(steps), y])))
+            grads = {name: np.zeros_like(value) for name, value in params.items()}
+            dlogits = (probabilities - onehot(y, 3)) / steps
+            grads["w"], grads["b"] = hs.T @ dlogits, dlogits.sum(axis=0)
+            dh_next = np.zeros(12)
+            for t in reversed(range(steps)):  # back-propagation through time
+                dpre = (dlogits[t] @ params["w"].T + dh_next) * hs[t] * (1 - hs[t])
+                h_prev = hs[t - 1] if t > 0 else params["h0"]
+                grads["wx"] += np.outer(params["emb"][idx[t]].ravel(), dpre)
+                grads["wh"] += np.outer(h_prev, dpre)
+                grads["bh"] += dpre
+                np.add.at(grads["emb"], idx[t], (dpre @ params["wx"].T).reshape(3, 6))
+                dh_next = dpre @ params["wh"].T
+            grads["h0"] = dh_next
+            params = {name: value - 1.0 * grads[name] for name, value in params.items()}
+            norms = np.sqrt((params["emb"] ** 2).sum(axis=1))
+            params["emb"] = params["emb"] / norms[:, None]  # rnn.normalize()
+        assert numbers(line_with(lines, f"epoch {epoch} "))[-1] == pytest.approx(
+            np.mean(nlls), abs=2e-6
+        )
+    correct = [
+        forward(_context_windows(s))[1].argmax(axis=1) == y for s, y in zip(sentences, labels)
+    ]
+    accuracy = np.mean(np.concatenate(correct))
+    assert numbers(line_with(lines, "accuracy after"))[0] == pytest.approx(accuracy, abs=1e-6)
+    assert accuracy > 0.9
     np.testing.assert_allclose(numbers(line_with(lines, "embedding norms")), np.ones(11))
 
 
