@@ -13,6 +13,7 @@ import numpy as np
 import scipy.special
 
 from labsym.core.ops import math as m
+from labsym.core.ops import special as sp
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,64 @@ TERNARY = [
     ),
 ]
 
-RECORDS = UNARY + BINARY + TERNARY
+# special functions and Theano's other scalar ops (core.ops.special), against SciPy/NumPy
+SPECIAL = [
+    OpRecord("gamma", sp.gamma, scipy.special.gamma, domain=(0.5, 3.0)),
+    OpRecord("gammaln", sp.gammaln, scipy.special.gammaln, domain=(0.5, 4.0)),
+    OpRecord("psi", sp.psi, scipy.special.psi, domain=(0.5, 4.0)),
+    OpRecord(
+        "tri_gamma",
+        sp.tri_gamma,
+        lambda x: scipy.special.polygamma(1, x),
+        domain=(0.5, 4.0),
+        grad=False,
+    ),
+    OpRecord("erfinv", sp.erfinv, scipy.special.erfinv, domain=(-0.9, 0.9)),
+    OpRecord("erfcinv", sp.erfcinv, scipy.special.erfcinv, domain=(0.1, 1.9)),
+    OpRecord("erfcx", sp.erfcx, scipy.special.erfcx, domain=(-1.0, 3.0)),
+    OpRecord("j0", sp.j0, scipy.special.j0),
+    OpRecord("j1", sp.j1, scipy.special.j1),
+    OpRecord("i0", sp.i0, scipy.special.i0),
+    OpRecord("i1", sp.i1, scipy.special.i1),
+    OpRecord("jv", lambda x: sp.jv(1.5, x), lambda x: scipy.special.jv(1.5, x), domain=(0.2, 3.0)),
+    OpRecord("iv", lambda x: sp.iv(2.5, x), lambda x: scipy.special.iv(2.5, x), domain=(0.2, 3.0)),
+    OpRecord("inv", sp.inv, lambda x: np.true_divide(1, x), domain=(0.5, 3.0)),
+    OpRecord("trunc", sp.trunc, np.trunc, grad=False, int_ok=True),
+    OpRecord("deg2rad", sp.deg2rad, np.deg2rad, int_ok=True),
+    OpRecord("rad2deg", sp.rad2deg, np.rad2deg, int_ok=True),
+    OpRecord("xlogx", sp.xlogx, lambda x: x * np.log(x), domain=(0.1, 3.0)),
+    OpRecord("xlogy0", sp.xlogy0, lambda x, y: x * np.log(y), nin=2, domain=(0.1, 3.0)),
+    OpRecord(
+        "chi2sf",
+        sp.chi2sf,
+        lambda x, k: scipy.special.chdtrc(k, x),
+        nin=2,
+        domain=(0.5, 4.0),
+        grad=False,
+    ),
+    OpRecord("gammainc", sp.gammainc, scipy.special.gammainc, nin=2, domain=(0.5, 3.0), grad=False),
+    OpRecord(
+        "gammaincc", sp.gammaincc, scipy.special.gammaincc, nin=2, domain=(0.5, 3.0), grad=False
+    ),
+    OpRecord(
+        "gammau",
+        sp.gammau,
+        lambda k, x: scipy.special.gammaincc(k, x) * scipy.special.gamma(k),
+        nin=2,
+        domain=(0.5, 3.0),
+        grad=False,
+    ),
+    OpRecord(
+        "gammal",
+        sp.gammal,
+        lambda k, x: scipy.special.gammainc(k, x) * scipy.special.gamma(k),
+        nin=2,
+        domain=(0.5, 3.0),
+        grad=False,
+    ),
+]
+
+RECORDS = UNARY + BINARY + TERNARY + SPECIAL
 
 
 # ---------------------------------------------------------------- ops with their own shape rules

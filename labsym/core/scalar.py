@@ -125,6 +125,47 @@ def _make_cast(dtype: str) -> Callable[[Any], Any]:
     return cast
 
 
+def _tri_gamma(x):
+    import scipy.special
+
+    return scipy.special.polygamma(1, x)
+
+
+def _chi2sf(x, k):
+    # the chi-squared survival function P(X > x) for k degrees of freedom
+    import scipy.special
+
+    return scipy.special.chdtrc(k, x)
+
+
+def _gammau(k, x):
+    # upper incomplete gamma, not regularized
+    import scipy.special
+
+    return scipy.special.gammaincc(k, x) * scipy.special.gamma(k)
+
+
+def _gammal(k, x):
+    # lower incomplete gamma, not regularized
+    import scipy.special
+
+    return scipy.special.gammainc(k, x) * scipy.special.gamma(k)
+
+
+def _xlogx(x):
+    # x * log(x) with 0 * log(0) = 0
+    x = np.asarray(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, x * np.log(x))
+
+
+def _xlogy0(x, y):
+    # x * log(y) with 0 * log(y) = 0 for every y
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, x * np.log(y))
+
+
 # ---------------------------------------------------------------------- gradients
 def _g_mul(m, ins, out, gz):
     x, y = ins
@@ -183,6 +224,28 @@ def _g_cast(m, ins, out, gz):
         if dtypes.is_float(x.dtype) or x.dtype in dtypes.COMPLEX_DTYPES
         else [None]
     )
+
+
+def _special(m, name, *args):
+    """A special-function Elemwise by table name (the math namespace holds only the basics)."""
+    return m.elemwise_op(name)(*args)
+
+
+def _g_jv(m, ins, out, gz):
+    # d/dx J_v(x) = (J_{v-1}(x) - J_{v+1}(x)) / 2; no gradient in the order v (as Theano)
+    v, x = ins
+    return [None, gz * (_special(m, "jv", v - 1, x) - _special(m, "jv", v + 1, x)) / 2.0]
+
+
+def _g_iv(m, ins, out, gz):
+    # d/dx I_v(x) = (I_{v-1}(x) + I_{v+1}(x)) / 2; no gradient in the order v (as Theano)
+    v, x = ins
+    return [None, gz * (_special(m, "iv", v - 1, x) + _special(m, "iv", v + 1, x)) / 2.0]
+
+
+def _g_xlogy0(m, ins, out, gz):
+    x, y = ins
+    return [gz * m.log(y), gz * x / y]
 
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -286,6 +349,85 @@ _TABLE = [
         "erfc({0})",
         lambda m, i, o, gz: [gz * (-2.0 / _SQRT_PI) * m.exp(-i[0] * i[0])],
     ),
+    # special functions (scipy.special), with Theano's gradients
+    _unary(
+        "gamma",
+        LazyUfunc("gamma"),
+        "tgamma({0})",
+        lambda m, i, o, gz: [gz * o * _special(m, "psi", i[0])],
+    ),
+    _unary(
+        "gammaln",
+        LazyUfunc("gammaln"),
+        "lgamma({0})",
+        lambda m, i, o, gz: [gz * _special(m, "psi", i[0])],
+    ),
+    _unary(
+        "psi", LazyUfunc("psi"), None, lambda m, i, o, gz: [gz * _special(m, "tri_gamma", i[0])]
+    ),
+    _unary("tri_gamma", _tri_gamma, None),  # Theano: no gradient
+    _unary(
+        "erfinv",
+        LazyUfunc("erfinv"),
+        None,
+        lambda m, i, o, gz: [gz * (_SQRT_PI / 2.0) * m.exp(o * o)],
+    ),
+    _unary(
+        "erfcinv",
+        LazyUfunc("erfcinv"),
+        None,
+        lambda m, i, o, gz: [-gz * (_SQRT_PI / 2.0) * m.exp(o * o)],
+    ),
+    _unary(
+        "erfcx",
+        LazyUfunc("erfcx"),
+        None,
+        lambda m, i, o, gz: [gz * (-2.0 / _SQRT_PI + 2.0 * i[0] * o)],
+    ),
+    _unary("j0", LazyUfunc("j0"), "j0({0})", lambda m, i, o, gz: [-gz * _special(m, "j1", i[0])]),
+    _unary(
+        "j1",
+        LazyUfunc("j1"),
+        "j1({0})",
+        lambda m, i, o, gz: [gz * (_special(m, "j0", i[0]) - _special(m, "jv", 2, i[0])) / 2.0],
+    ),
+    _binary("jv", LazyUfunc("jv"), None, _g_jv, output="float"),
+    _unary("i0", LazyUfunc("i0"), None, lambda m, i, o, gz: [gz * _special(m, "i1", i[0])]),
+    _unary(
+        "i1",
+        LazyUfunc("i1"),
+        None,
+        lambda m, i, o, gz: [gz * (_special(m, "i0", i[0]) + _special(m, "iv", 2, i[0])) / 2.0],
+    ),
+    _binary("iv", LazyUfunc("iv"), None, _g_iv, output="float"),
+    # Theano defines no gradient for these
+    _binary("chi2sf", _chi2sf, None, output="float"),
+    _binary("gammainc", LazyUfunc("gammainc"), None, output="float"),
+    _binary("gammaincc", LazyUfunc("gammaincc"), None, output="float"),
+    _binary("gammau", _gammau, None, output="float"),
+    _binary("gammal", _gammal, None, output="float"),
+    # Theano's other float-valued scalar ops
+    _unary("inv", lambda x: np.true_divide(1, x), "(1.0 / {0})", lambda m, i, o, gz: [-gz * o * o]),
+    _unary("trunc", np.trunc, "trunc({0})", _zero_grads(1)),
+    _unary(
+        "deg2rad",
+        np.deg2rad,
+        "({0} * (M_PI / 180.0))",
+        lambda m, i, o, gz: [gz * (math.pi / 180.0)],
+    ),
+    _unary(
+        "rad2deg",
+        np.rad2deg,
+        "({0} * (180.0 / M_PI))",
+        lambda m, i, o, gz: [gz * (180.0 / math.pi)],
+    ),
+    _unary(
+        "xlogx",
+        _xlogx,
+        "({0} == 0.0 ? 0.0 : {0} * log({0}))",
+        lambda m, i, o, gz: [gz * (1 + m.log(i[0]))],
+    ),
+    _binary("xlogy0", _xlogy0, "({0} == 0.0 ? 0.0 : {0} * log({1}))", _g_xlogy0, output="float"),
     # rounding: piecewise constant, zero gradient
     _unary("ceil", np.ceil, "ceil({0})", _zero_grads(1), output="upcast"),
     _unary("floor", np.floor, "floor({0})", _zero_grads(1), output="upcast"),

@@ -19,8 +19,10 @@ from labsym.tensor import (
     slinalg,
     subtensor,
     var,
+    xlogx,
 )
 from labsym.tensor.basic import *  # noqa: F403 - Theano's `from theano.tensor.basic import *`
 from labsym.tensor.basic import __all__ as _basic_all
+from labsym.tensor.extra_ops import bartlett, fill_diagonal_offset
 
-__all__ = [*_basic_all, "min_informative_str", "pprint"]
+__all__ = [*_basic_all, "bartlett", "fill_diagonal_offset", "min_informative_str", "pprint"]

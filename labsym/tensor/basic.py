@@ -25,6 +25,28 @@ from labsym.core.constructors import tensor
 from labsym.core.gradient_ops import zero_grad
 from labsym.core.graph import Apply, Constant, Type, Variable
 from labsym.core.op import Op
+from labsym.core.ops.array_funcs import (
+    allclose,
+    argtopk,
+    ceil_intdiv,
+    cov,
+    diagonal,
+    divmod,
+    horizontal_stack,
+    iround,
+    isclose,
+    largest,
+    mod_check,
+    ptp,
+    smallest,
+    swapaxes,
+    topk,
+    topk_and_argtopk,
+    tri,
+    tril,
+    triu,
+    vertical_stack,
+)
 from labsym.core.ops.basic import (
     Alloc,
     ARange,
@@ -150,6 +172,16 @@ from labsym.core.ops.reduce import (
     var,
 )
 from labsym.core.ops.repeat import repeat
+from labsym.core.ops.selection import (
+    Choose,
+    Nonzero,
+    PermuteRowElements,
+    choose,
+    flatnonzero,
+    inverse_permutation,
+    nonzero,
+    permute_row_elements,
+)
 from labsym.core.ops.shape import (
     MakeVector,
     Reshape,
@@ -167,6 +199,30 @@ from labsym.core.ops.shape import (
     specify_shape,
     transpose,
     unbroadcast,
+)
+from labsym.core.ops.special import (
+    chi2sf,
+    deg2rad,
+    erfcinv,
+    erfcx,
+    erfinv,
+    gamma,
+    gammainc,
+    gammaincc,
+    gammal,
+    gammaln,
+    gammau,
+    i0,
+    i1,
+    inv,
+    iv,
+    j0,
+    j1,
+    jv,
+    psi,
+    rad2deg,
+    tri_gamma,
+    trunc,
 )
 from labsym.core.ops.subtensor import (
     AdvancedIncSubtensor,
@@ -341,6 +397,19 @@ def get_scalar_constant_value(
         else:
             break
     raise NotScalarConstantError(f"{orig_v} is not known to be a scalar constant")
+
+
+def extract_constant(
+    x: typing.Any, elemwise: bool = True, only_process_constants: bool = False
+) -> typing.Any:
+    """get_scalar_constant_value(x) when x is known to be one constant, else x itself.
+
+    Rewrites use it to read a constant when there is one without a try/except.
+    """
+    try:
+        return get_scalar_constant_value(x, elemwise, only_process_constants)
+    except NotScalarConstantError:
+        return x
 
 
 def _unique_value(data: _np.ndarray) -> _np.ndarray:
@@ -571,5 +640,57 @@ __all__ = [
     "xor",
     "zeros",
     "zeros_like",
+    # Theano 1.0 names added for issue 7
+    "Choose",
+    "Nonzero",
+    "PermuteRowElements",
+    "allclose",
+    "argtopk",
+    "ceil_intdiv",
+    "chi2sf",
+    "choose",
+    "cov",
+    "deg2rad",
+    "diagonal",
+    "divmod",
+    "erfcinv",
+    "erfcx",
+    "erfinv",
+    "extract_constant",
+    "flatnonzero",
+    "gamma",
+    "gammainc",
+    "gammaincc",
+    "gammal",
+    "gammaln",
+    "gammau",
+    "horizontal_stack",
+    "i0",
+    "i1",
+    "inv",
+    "inverse_permutation",
+    "iround",
+    "isclose",
+    "iv",
+    "j0",
+    "j1",
+    "jv",
+    "largest",
+    "mod_check",
+    "nonzero",
+    "permute_row_elements",
+    "psi",
+    "ptp",
+    "rad2deg",
+    "smallest",
+    "swapaxes",
+    "topk",
+    "topk_and_argtopk",
+    "tri",
+    "tri_gamma",
+    "tril",
+    "triu",
+    "trunc",
+    "vertical_stack",
 ]
 __all__ += list(_CONSTRUCTORS)

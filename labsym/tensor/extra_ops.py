@@ -4,6 +4,7 @@ Facade: re-exports only (repeat lives in core.ops.repeat, Print and Assert in co
 clip in core.ops.math).
 """
 
+from labsym.core.ops.array_funcs import fill_diagonal_offset
 from labsym.core.ops.debug import Assert, Print, assert_op
 from labsym.core.ops.extra_ops import (
     ArgSortOp,
@@ -34,10 +35,12 @@ from labsym.core.ops.extra_ops import (
 )
 from labsym.core.ops.math import clip
 from labsym.core.ops.repeat import repeat
+from labsym.core.ops.selection import Bartlett, bartlett
 
 __all__ = [
     "ArgSortOp",
     "Assert",
+    "Bartlett",
     "BinCountOp",
     "CumOp",
     "DiffOp",
@@ -50,12 +53,14 @@ __all__ = [
     "UnravelIndex",
     "argsort",
     "assert_op",
+    "bartlett",
     "bincount",
     "clip",
     "cumprod",
     "cumsum",
     "diff",
     "fill_diagonal",
+    "fill_diagonal_offset",
     "flip",
     "ravel_multi_index",
     "repeat",

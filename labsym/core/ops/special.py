@@ -1,0 +1,71 @@
+"""Special functions and Theano's other scalar-table Elemwise ops beyond core.ops.math.
+
+gamma, psi, erfinv, Bessel functions, xlogx...: each is the Elemwise of one scalar-table
+record, so fusion and the renderers see them like exp. May import core.ops.math/elemwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labsym.core.autodiff import grad_not_implemented
+from labsym.core.ops.elemwise import Elemwise, function_op_name
+from labsym.core.ops.math import cast, elemwise_op
+from labsym.core.scalar import SCALAR_OPS
+from labsym.core.variable import as_tensor_variable
+
+gamma = elemwise_op("gamma")
+gammaln = elemwise_op("gammaln")
+psi = elemwise_op("psi")  # digamma: d/dx gammaln(x)
+tri_gamma = elemwise_op("tri_gamma")  # polygamma(1, x): d/dx psi(x)
+erfinv = elemwise_op("erfinv")
+erfcinv = elemwise_op("erfcinv")
+erfcx = elemwise_op("erfcx")  # exp(x**2) * erfc(x) without overflow
+j0 = elemwise_op("j0")
+j1 = elemwise_op("j1")
+i0 = elemwise_op("i0")
+i1 = elemwise_op("i1")
+gammainc = elemwise_op("gammainc")  # gammainc(k, x): regularized lower incomplete gamma
+gammaincc = elemwise_op("gammaincc")  # gammaincc(k, x): regularized upper incomplete gamma
+gammau = elemwise_op("gammau")  # gammau(k, x): upper incomplete gamma
+gammal = elemwise_op("gammal")  # gammal(k, x): lower incomplete gamma
+inv = elemwise_op("inv")  # 1.0 / x, a float even for integer x (NumPy's reciprocal is not)
+trunc = elemwise_op("trunc")
+deg2rad = elemwise_op("deg2rad")
+rad2deg = elemwise_op("rad2deg")
+
+
+class BesselOrderElemwise(Elemwise):
+    """jv(v, x) / iv(v, x): differentiable in x; the gradient in the order v is not implemented.
+
+    The scalar record marks v as having no gradient; this says so as Theano did
+    (grad_not_implemented), so asking for d/dv raises instead of reading as disconnected.
+    """
+
+    def L_op(self, inputs: Any, outputs: Any, output_grads: Any) -> list:
+        grads = super().L_op(inputs, outputs, output_grads)
+        return [grad_not_implemented(self, 0, inputs[0]), grads[1]]
+
+
+jv = BesselOrderElemwise(SCALAR_OPS["jv"], name=function_op_name(SCALAR_OPS["jv"]))
+"""jv(v, x): Bessel function of the first kind of real order v."""
+iv = BesselOrderElemwise(SCALAR_OPS["iv"], name=function_op_name(SCALAR_OPS["iv"]))
+"""iv(v, x): modified Bessel function of the first kind of real order v."""
+
+# Theano named these two Elemwise ops themselves (theano.tensor.xlogx)
+xlogx = Elemwise(SCALAR_OPS["xlogx"], name="xlogx")  # x * log(x), 0 at x = 0
+xlogy0 = Elemwise(SCALAR_OPS["xlogy0"], name="xlogy0")  # x * log(y), 0 where x = 0
+
+
+def chi2sf(x: Any, k: Any) -> Any:
+    """The chi-squared survival function 1 - CDF(x; k degrees of freedom), always float64.
+
+    Theano computed it in float64 whatever the input dtypes (upgrade_to_float64).
+
+    Examples
+    --------
+    >>> x = fvector('x'); chi2sf(x, 2).eval({x: [0., 2.]}).round(4)
+    array([1.    , 0.3679])
+    """
+    x = as_tensor_variable(x)
+    return elemwise_op("chi2sf")(cast(x, "float64"), k)
