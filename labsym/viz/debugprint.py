@@ -98,11 +98,12 @@ class _Printer:
         # Theano's exact layout, spaces included: "op id<type> 'name' <destroy> <view> order"
         node = var.owner
         label = str(node.op) if len(node.outputs) == 1 else f"{node.op}.{var.index}"
+        node_id = self.id_of(node)  # before the clients': Theano gives ids in this order
         order = "" if tree.order is None else str(tree.order[node])
         storage = _storage_text(node.outputs[0], tree.storage)
         clients = self._clients_text(var, tree) if self.print_clients else ""
         line = (
-            f"{prefix}{label} {self.id_of(node)}{self._type(var)} '{var.name or ''}'   "
+            f"{prefix}{label} {node_id}{self._type(var)} '{var.name or ''}'   "
             f"{order}{storage}{clients}"
         )
         return self._finish(line, var)
@@ -121,6 +122,8 @@ class _Printer:
         shown = []
         for client, _ in clients:
             if client == OUTPUT:
+                # Theano files "output" among the ids it has given, which uses up a letter
+                self.used_ids.setdefault(OUTPUT, "output")
                 shown.append(("output", ""))
             else:
                 position = "" if tree.order is None else tree.order.get(client, "")
