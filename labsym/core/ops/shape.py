@@ -728,11 +728,14 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
     Examples
     --------
     >>> str(transpose(dmatrix('x')).owner.op)
-    'DimShuffle{1,0}'
+    'InplaceDimShuffle{1,0}'
     """
     x = as_tensor_variable(x)
     if axes is None:
-        return x.dimshuffle(list(reversed(range(x.ndim))))
+        out = x.dimshuffle(list(reversed(range(x.ndim))))
+        if x.name:
+            out.name = x.name + ".T"  # Theano's name, shown by debugprint: 'W.T'
+        return out
     order = _normalize_axes("transpose", list(axes), x.ndim)
     if sorted(order) != list(range(x.ndim)):
         raise ValueError(
