@@ -183,17 +183,18 @@ def _trees(obj: Any, print_storage: bool) -> list[_Tree]:
 
 
 def _print_inner_graphs(printer: _Printer, depth: int) -> None:
-    """Theano's "Inner graphs:" section: the graph inside each scan / OpFromGraph printed."""
+    """Theano's "Inner graphs of the scan ops:" section: each scan's (and OpFromGraph's) graph,
+    under the node's own debugprint line."""
     shown: set[Apply] = set()
     pending = [n for n in printer.done if isinstance(getattr(n.op, "fgraph", None), FunctionGraph)]
     if pending:
-        printer.lines += ["", "Inner graphs:"]
+        printer.lines += ["", "Inner graphs of the scan ops:"]
     while pending:
         node = pending.pop(0)
         if node in shown:
             continue
         shown.add(node)
-        printer.lines += ["", f"{node.op} {printer.id_of(node)}".rstrip()]
+        printer.lines += ["", printer._apply_line(node.outputs[0], "", _Tree(node.outputs[0]))]
         start = len(printer.lines)
         before = set(printer.done)
         for tree in _graph_trees(node.op.fgraph, None):
@@ -240,7 +241,7 @@ def debugprint(
     Examples
     --------
     >>> x, y = dscalars('x', 'y'); z = x + y; z.name = 'z'
-    >>> debugprint(2. * z)
+    >>> debugprint(2. * z)  # lines of ops end with three spaces (then the order, if any)
     Elemwise{mul,no_inplace} [id A] ''
      |TensorConstant{2.0} [id B]
      |Elemwise{add,no_inplace} [id C] 'z'

@@ -412,10 +412,10 @@ def test_inner_graphs_of_scan_are_printed_after_the_outer_graph():
     h0 = T.dscalar("h0")
     out, _ = labsym.scan(lambda xt, h: T.tanh(h * 0.5 + xt), sequences=x, outputs_info=h0)
     text = debugprint(out[-1], file="str")
-    outer, inner = text.split("\nInner graphs:\n")
+    outer, inner = text.split("\nInner graphs of the scan ops:\n")  # Theano 1.0's heading
     assert "for{cpu,scan_fn} [id B] ''   " in outer
-    lines = inner.strip().splitlines()
-    assert lines[0] == "for{cpu,scan_fn} [id B]"
+    lines = inner.strip("\n").splitlines()
+    assert lines[0] == "for{cpu,scan_fn} [id B] ''   "  # the scan's own debugprint line
     assert lines[1].startswith(" >Elemwise{tanh,no_inplace}")
     assert all(line.startswith(" >") for line in lines[1:])
     assert "Inner graphs" not in debugprint(x * 2, file="str")
