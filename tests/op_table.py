@@ -339,6 +339,87 @@ def _shaped():
     ]
 
 
+def _shaped_theano_helpers():
+    """NumPy-style helpers of Theano 1.0 (core.ops.array_funcs, core.ops.selection)."""
+    from labsym.core.ops import array_funcs as af
+    from labsym.core.ops import selection as sel
+
+    # permute_row_elements needs true permutations: tests/core/ops/test_selection.py
+    return [
+        ShapedRecord("ptp_axis", lambda x: af.ptp(x, 1), lambda x: np.ptp(x, 1), (((3, 4),),)),
+        ShapedRecord("ptp_all", af.ptp, np.ptp, (((3, 4),), ((5,),))),
+        ShapedRecord("cov", af.cov, np.cov, (((3, 5),), ((2, 4),))),
+        ShapedRecord(
+            "cov_columns_bias",
+            lambda x, y: af.cov(x, y, rowvar=False, bias=True),
+            lambda x, y: np.cov(x, y, rowvar=False, bias=True),
+            (((5, 2), (5, 3)),),
+        ),
+        ShapedRecord(
+            "swapaxes",
+            lambda x: af.swapaxes(x, 0, 2),
+            lambda x: np.swapaxes(x, 0, 2),
+            (((2, 3, 4),),),
+        ),
+        ShapedRecord(
+            "diagonal",
+            lambda x: af.diagonal(x, 1),
+            lambda x: np.diagonal(x, 1),
+            (((3, 4),), ((4, 3),)),
+        ),
+        ShapedRecord(
+            "diagonal_axes",
+            lambda x: af.diagonal(x, -1, 1, 2),
+            lambda x: np.diagonal(x, -1, 1, 2),
+            (((2, 3, 4),),),
+        ),
+        ShapedRecord("tril", lambda x: af.tril(x, -1), lambda x: np.tril(x, -1), (((4, 3),),)),
+        ShapedRecord("triu", lambda x: af.triu(x, 1), lambda x: np.triu(x, 1), (((3, 4),),)),
+        ShapedRecord(
+            "horizontal_stack",
+            af.horizontal_stack,
+            lambda a, b: np.hstack([a, b]),
+            (((2, 3), (2, 4)),),
+        ),
+        ShapedRecord(
+            "vertical_stack", af.vertical_stack, lambda a, b: np.vstack([a, b]), (((2, 3), (4, 3)),)
+        ),
+        ShapedRecord(
+            "largest",
+            af.largest,
+            lambda a, b, c: np.maximum(np.maximum(a, b), c),
+            (((3, 4), (3, 4), (3, 4)),),
+        ),
+        ShapedRecord("smallest", af.smallest, np.minimum, (((3, 4), (3, 4)),)),
+        ShapedRecord(
+            "topk",
+            lambda x: af.topk(x, 2, sorted=False),
+            lambda x: np.sort(x, -1)[:, -2:],
+            (((3, 5),),),
+        ),
+        ShapedRecord(
+            "topk_smallest_axis0",
+            lambda x: af.topk(x, -2, axis=0, sorted=False),
+            lambda x: np.sort(x, 0)[:2],
+            (((4, 3),),),
+        ),
+        ShapedRecord(
+            "fill_diagonal_offset",
+            lambda a, v: af.fill_diagonal_offset(a, v, 1),
+            lambda a, v: a + np.eye(*a.shape, k=1) * (v - a),
+            (((3, 4), ()), ((4, 2), ())),
+        ),
+        ShapedRecord(
+            "choose",
+            sel.choose,
+            np.choose,
+            (((3, 4), (3, 3, 4)), ((4,), (3, 2, 4))),
+            int_inputs=(0,),
+            grad=False,
+        ),
+    ]
+
+
 def _inc(x, index, y):
     out = x.copy()
     out[index] += y
@@ -351,4 +432,4 @@ def _set(x, index, y):
     return out
 
 
-SHAPED = _shaped()
+SHAPED = _shaped() + _shaped_theano_helpers()
