@@ -58,6 +58,7 @@ class _Printer:
     done: dict
     used_ids: dict
     lines: list[str] = field(default_factory=list)
+    outer_of: dict = field(default_factory=dict)  # a scan's inner input -> its outer input
 
     def id_of(self, obj: Any) -> str:
         """The id printed for `obj` (an Apply or an owner-less Variable), given on first sight."""
@@ -109,6 +110,12 @@ class _Printer:
         return self._finish(line, var)
 
     def _leaf_line(self, var: Variable, prefix: str, tree: _Tree) -> str:
+        outer = self.outer_of.get(var)
+        if outer is not None:  # Theano: "A_copy [id Y] -> [id M]", the outer input's id
+            outer_id = self.id_of(outer if outer.owner is None else outer.owner)
+            return self._finish(
+                f"{prefix}{var} {self.id_of(var)}{self._type(var)} -> {outer_id}", var
+            )
         storage = _storage_text(var, tree.storage)
         return self._finish(f"{prefix}{var} {self.id_of(var)}{self._type(var)}{storage}", var)
 
@@ -195,6 +202,7 @@ def _print_inner_graphs(printer: _Printer, depth: int) -> None:
             continue
         shown.add(node)
         printer.lines += ["", printer._apply_line(node.outputs[0], "", _Tree(node.outputs[0]))]
+        printer.outer_of = _scan_inputs_map(node)
         start = len(printer.lines)
         before = set(printer.done)
         for tree in _graph_trees(node.op.fgraph, None):
@@ -205,6 +213,19 @@ def _print_inner_graphs(printer: _Printer, depth: int) -> None:
             for n in printer.done
             if n not in before and isinstance(getattr(n.op, "fgraph", None), FunctionGraph)
         ]
+
+
+def _scan_inputs_map(node: Apply) -> dict:
+    """A scan node's inner inputs -> the outer inputs they stand for (sequence, initial state,
+    shared or non-sequence); empty for other ops with an inner graph."""
+    info = getattr(node.op, "info", None)
+    if not (hasattr(info, "outer_groups") and hasattr(info, "inner_groups")):
+        return {}
+    seqs, inits, shared, nonseqs = info.outer_groups(node.inputs[1:])
+    in_seqs, in_taps, in_shared, in_nonseqs = info.inner_groups(node.op.fgraph.inputs)
+    pairs = list(zip(in_seqs, seqs)) + list(zip(in_shared, shared)) + list(zip(in_nonseqs, nonseqs))
+    pairs += [(inner, init) for taps, init in zip(in_taps, inits) for inner in taps]
+    return dict(pairs)
 
 
 def debugprint(

@@ -419,3 +419,17 @@ def test_inner_graphs_of_scan_are_printed_after_the_outer_graph():
     assert lines[1].startswith(" >Elemwise{tanh,no_inplace}")
     assert all(line.startswith(" >") for line in lines[1:])
     assert "Inner graphs" not in debugprint(x * 2, file="str")
+
+
+def test_scan_inner_inputs_point_at_their_outer_inputs():
+    import labsym
+    import labsym.tensor as T
+
+    k, a = T.iscalar("k"), T.dvector("A")
+    result, _ = labsym.scan(
+        lambda prior, a: prior * a, outputs_info=T.ones_like(a), non_sequences=a, n_steps=k
+    )
+    text = debugprint(result[-1], file="str")
+    # Theano's test_scan_debugprint1: " > |A_copy [id Y] -> [id M]" names the outer input's id
+    assert " |A [id G]\n" in text and " |InplaceDimShuffle{x,0} [id E] ''   \n" in text
+    assert text.endswith(" > |out[t-1] [id L] -> [id E]\n > |A [id M] -> [id G]\n")
