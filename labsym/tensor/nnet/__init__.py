@@ -31,6 +31,22 @@ from labsym.core.ops.nnet import (
     softmax_with_bias,
     ultra_fast_sigmoid,
 )
+from labsym.core.ops.nnet_helpers import (
+    CrossentropySoftmax1HotWithBiasDx,
+    CrossentropySoftmaxArgmax1HotWithBias,
+    confusion_matrix,
+    conv2d_grad_wrt_inputs,
+    crossentropy_softmax_1hot_with_bias_dx,
+    crossentropy_softmax_argmax_1hot_with_bias,
+    crossentropy_softmax_max_and_argmax_1hot,
+    crossentropy_softmax_max_and_argmax_1hot_with_bias,
+    h_softmax,
+    prepend_0_to_each_row,
+    prepend_1_to_each_row,
+    prepend_scalar_to_each_row,
+    separable_conv2d,
+    softmax_graph,
+)
 from labsym.tensor.nnet import bn, conv, sigm  # noqa: E402 - Theano's submodules
 from labsym.tensor.nnet.sigm import scalar_sigmoid
 
@@ -39,6 +55,8 @@ logsoftmax = log_softmax
 softmax_op = Softmax(-1)
 logsoftmax_op = LogSoftmax(-1)
 softmax_grad = SoftmaxGrad(-1)
+crossentropy_categorical_1hot_grad = CrossentropyCategorical1HotGrad()
+abstract_conv2d = conv2d  # Theano's nnet.abstract_conv2d is the same conv2d
 
 __all__ = [
     "CrossentropyCategorical1Hot",
@@ -75,4 +93,21 @@ __all__ = [
     "softplus",
     "softsign",
     "ultra_fast_sigmoid",
+    # Theano 1.0 names added for issue 7
+    "abstract_conv2d",
+    "conv2d_grad_wrt_inputs",
+    "crossentropy_categorical_1hot_grad",
+    "CrossentropySoftmax1HotWithBiasDx",
+    "CrossentropySoftmaxArgmax1HotWithBias",
+    "confusion_matrix",
+    "crossentropy_softmax_1hot_with_bias_dx",
+    "crossentropy_softmax_argmax_1hot_with_bias",
+    "crossentropy_softmax_max_and_argmax_1hot",
+    "crossentropy_softmax_max_and_argmax_1hot_with_bias",
+    "h_softmax",
+    "prepend_0_to_each_row",
+    "prepend_1_to_each_row",
+    "prepend_scalar_to_each_row",
+    "separable_conv2d",
+    "softmax_graph",
 ]
