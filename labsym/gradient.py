@@ -27,6 +27,7 @@ from labsym.core.gradient_ops import (
     undefined_grad,
     zero_grad,
 )
+from labsym.core.numeric_grad import numeric_grad
 from labsym.gradient_check import GradientCheckError, verify_grad
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "grad_undefined",
     "hessian",
     "jacobian",
+    "numeric_grad",
     "undefined_grad",
     "verify_grad",
     "zero_grad",

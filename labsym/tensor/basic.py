@@ -24,6 +24,7 @@ from labsym.core.constructors import CONSTRUCTORS as _CONSTRUCTORS
 from labsym.core.constructors import tensor
 from labsym.core.gradient_ops import zero_grad
 from labsym.core.graph import Apply, Constant, Type, Variable
+from labsym.core.numeric_grad import numeric_grad
 from labsym.core.op import Op
 from labsym.core.ops.array_funcs import (
     allclose,
@@ -261,6 +262,9 @@ isinf_ = isinf
 nonzero_values = TensorVariable.nonzero_values
 round_half_to_even = round
 consider_constant = zero_grad  # Theano's ConsiderConstant: the value, with a zero gradient
+# Theano's as_tensor_variable raised AsTensorError, a TypeError; labsym's raises TypeError,
+# so `except T.AsTensorError` catches the same failures
+AsTensorError = TypeError
 
 # Theano's op instances for advanced indexing with an integer vector
 advanced_subtensor1 = AdvancedSubtensor1()
@@ -641,6 +645,8 @@ __all__ = [
     "zeros",
     "zeros_like",
     # Theano 1.0 names added for issue 7
+    "AsTensorError",
+    "numeric_grad",
     "Choose",
     "Nonzero",
     "PermuteRowElements",
