@@ -398,3 +398,30 @@ def test_deepcopy_on_inputs_constants_views_and_repeated_outputs_unless_borrowed
     # w's own update overwrites it: Theano puts no DeepCopyOp on it (the call still copies)
     assert [str(n.op) for n in u.maker.fgraph.toposort()] == ["Elemwise{add,no_inplace}"]
     assert u().tolist() == [0.0, 0.0] and u().tolist() == [1.0, 1.0]
+
+
+# ------------------------------------------------------------------ graphstructures.txt
+def test_graphstructures_sum_of_v_plus_one():
+    v = T.vector()
+    f = theano.function([v], (v + 1).sum())
+    # Theano lists the constant first (its canonicalizer put constants at the front of a sum);
+    # the constant is float64 in both: an upcast the add would do anyway is done at compile time
+    assert debugprint(f, file="str") == (
+        "Sum{acc_dtype=float64} [id A] ''   1\n"
+        " |Elemwise{add,no_inplace} [id B] ''   0\n"
+        "   |<TensorType(float64, vector)> [id C]\n"
+        "   |TensorConstant{(1,) of 1.0} [id D]\n"
+    )
+    topo = f.maker.fgraph.toposort()
+    assert str(f.maker.fgraph.clients[topo[0].outputs[0]]) == (
+        "[(Sum{acc_dtype=float64}(Elemwise{add,no_inplace}.0), 0)]"
+    )
+    assert f.maker.fgraph.clients[topo[1].outputs[0]] == [("output", 0)]
+
+
+def test_constant_inputs_are_upcast_only_where_the_op_upcasts():
+    i = T.ivector("i")
+    f = theano.function([i], [i + 1, T.gt(i, 1)], mode=Mode().excluding("fusion"))
+    add, gt = (out.owner for out in f.maker.fgraph.outputs)
+    assert add.inputs[1].dtype == "int32" and gt.inputs[1].dtype == "int8"  # gt compares as is
+    assert f(np.array([1, 2], dtype="int32"))[0].tolist() == [2, 3]

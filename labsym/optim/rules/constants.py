@@ -11,6 +11,7 @@ import numpy as np
 
 from labsym.core.graph import Apply, Constant
 from labsym.core.op import Op
+from labsym.core.ops.elemwise import Elemwise
 from labsym.optim.patterns import Rule
 
 MAX_FOLDED_ELEMENTS = 1 << 20  # larger results stay computed at run time (memory, compile time)
@@ -40,7 +41,40 @@ def fold_constants(fgraph: Any, node: Apply) -> list | None:
     return outs
 
 
+def upcast_constant_inputs(fgraph: Any, node: Apply) -> list | None:
+    """f(x, c) -> f(x, c') with c' = c in f's output dtype, where f upcasts its inputs anyway.
+
+    Theano's local_upcast_elemwise_constant_inputs: `x + 1` on float64 reads 1.0, and prints
+    as TensorConstant{(1,) of 1.0}; the values computed are the same.
+    """
+    from labsym.core.variable import TensorConstant
+
+    op = node.op
+    if not isinstance(op, Elemwise) or op.scalar_op.output not in ("upcast", "float"):
+        return None
+    if op.scalar_op.dtype_from or len(node.outputs) != 1:
+        return None
+    dtype = node.outputs[0].dtype
+    inputs = list(node.inputs)
+    changed = False
+    for i, inp in enumerate(inputs):
+        if isinstance(inp, Constant) and inp.dtype != dtype:
+            data = np.asarray(inp.data).astype(dtype)
+            inputs[i] = TensorConstant(inp.type.clone(dtype=dtype), data)
+            changed = True
+    if not changed:
+        return None
+    return Apply(op, inputs, [node.outputs[0].clone()]).outputs
+
+
 RULES = [
+    Rule(
+        "upcast_constant_inputs",
+        ("canonicalize", "specialize"),
+        node_rule=upcast_constant_inputs,
+        tracks=(Elemwise,),
+        math="f(x, c) -> f(x, cast(c, dtype of f(x, c)))",
+    ),
     Rule(
         "constant_folding",
         ("canonicalize", "specialize"),
