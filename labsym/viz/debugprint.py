@@ -14,6 +14,7 @@ from typing import Any
 from labsym.core.fgraph import OUTPUT, FunctionGraph
 from labsym.core.function import Function
 from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.io import In, Out
 from labsym.core.shared import SharedVariable
 
 __all__ = ["ID_MODES", "char_from_number", "debugprint"]
@@ -169,7 +170,7 @@ def _graph_trees(fgraph: FunctionGraph, storage: dict | None) -> list[_Tree]:
 
 
 def _trees(obj: Any, print_storage: bool) -> list[_Tree]:
-    items = obj if isinstance(obj, (list, tuple)) else [obj]
+    items = obj if isinstance(obj, (list, tuple, set)) else [obj]
     trees: list[_Tree] = []
     for item in items:
         if isinstance(item, Variable):
@@ -181,6 +182,8 @@ def _trees(obj: Any, print_storage: bool) -> list[_Tree]:
             trees.extend(_graph_trees(item.maker.fgraph, storage))
         elif isinstance(item, FunctionGraph):
             trees.extend(_graph_trees(item, None))
+        elif isinstance(item, (In, Out)):  # Theano prints the variable they wrap
+            trees.append(_Tree(item.variable))
         else:
             raise TypeError(
                 f"debugprint cannot print {type(item).__name__} {item!r:.60}; expected a Variable, "

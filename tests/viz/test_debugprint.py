@@ -14,7 +14,7 @@ from labsym.compile import function
 from labsym.core.constructors import CONSTRUCTORS as C
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Apply
-from labsym.core.io import In
+from labsym.core.io import In, Out
 from labsym.core.op import Op
 from labsym.core.ops import math as m
 from labsym.core.shared import shared
@@ -433,3 +433,12 @@ def test_scan_inner_inputs_point_at_their_outer_inputs():
     # Theano's test_scan_debugprint1: " > |A_copy [id Y] -> [id M]" names the outer input's id
     assert " |A [id G]\n" in text and " |InplaceDimShuffle{x,0} [id E] ''   \n" in text
     assert text.endswith(" > |out[t-1] [id L] -> [id E]\n > |A [id M] -> [id G]\n")
+
+
+def test_in_and_out_specs_print_the_variable_they_wrap():
+    x = C["dscalar"]("x")
+    assert debugprint(In(x), file="str") == "x [id A]\n"
+    assert (
+        debugprint([Out(m.exp(x))], file="str")
+        == "Elemwise{exp,no_inplace} [id A] ''   \n |x [id B]\n"
+    )
