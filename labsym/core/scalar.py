@@ -27,8 +27,10 @@ class ScalarOp:
     `grad(m, inputs, output, gz)` returns one entry per input: a tensor expression built with
     the math namespace `m`, ZERO, or None (no gradient: discrete input).
     `output` is the dtype rule: 'upcast' (NumPy promotion), 'float' (ints computed as floats),
-    'bool', or 'fixed' (the dtype in `params[0]`, for casts). Only inputs from `dtype_from` on
-    decide the dtype (switch's condition and fill's model do not).
+    'bool', 'fixed' (the dtype in `params[0]`, for casts), 'real' (a complex dtype's real
+    part dtype, others unchanged), 'complex' (Theano's rule for building complex numbers) or
+    'float64'. Only inputs from `dtype_from` on decide the dtype (switch's condition and fill's
+    model do not).
     """
 
     name: str
@@ -67,10 +69,29 @@ class ScalarOp:
             return "bool"
         if self.output == "fixed":
             return self.params[0]
+        if self.output == "float64":
+            return "float64"
+        if self.output == "complex":
+            return _complex_dtype(input_dtypes)
         common = dtypes.upcast(*input_dtypes[self.dtype_from :])
         if self.output == "float":
             return dtypes.upgrade_to_float(common)
+        if self.output == "real":
+            return _REAL_PART.get(common, common)
         return common
+
+
+_REAL_PART = {"complex64": "float32", "complex128": "float64"}
+
+
+def _complex_dtype(input_dtypes: list[str]) -> str:
+    """Theano's dtype for complex(x, y): complex128 from 64-bit or 32-bit ints, else complex64."""
+    for dtype in input_dtypes:
+        if dtype in dtypes.COMPLEX_DTYPES:
+            raise TypeError(f"complex: the real and imaginary parts must be real, got {dtype}")
+    common = dtypes.upcast(*input_dtypes)
+    wide = ("float64", "int64", "uint64", "int32", "uint32")
+    return "complex128" if common in wide else "complex64"
 
 
 # ---------------------------------------------------------------------- NumPy implementations
@@ -166,6 +187,21 @@ def _xlogy0(x, y):
         return np.where(x == 0, 0.0, x * np.log(y))
 
 
+def _complex(x, y):
+    # x + i y without NumPy's 1j * inf = nan + inf j
+    x, y = np.broadcast_arrays(np.asarray(x), np.asarray(y))
+    out = np.empty(x.shape, dtype=np.result_type(x, y, np.complex64))
+    out.real, out.imag = x, y
+    return out
+
+
+def _complex_from_polar(r, theta):
+    r = np.asarray(r)
+    if np.any(r < 0):
+        raise ValueError("polar radius must be non-negative", r)
+    return _complex(r * np.cos(theta), r * np.sin(theta))
+
+
 # ---------------------------------------------------------------------- gradients
 def _g_mul(m, ins, out, gz):
     x, y = ins
@@ -246,6 +282,43 @@ def _g_iv(m, ins, out, gz):
 def _g_xlogy0(m, ins, out, gz):
     x, y = ins
     return [gz * m.log(y), gz * x / y]
+
+
+# Complex gradients follow Theano's convention: the gradient of a real cost C with respect
+# to z = x + i y is dC/dx + i dC/dy.
+def _g_real(m, ins, out, gz):
+    (z,) = ins
+    if z.dtype in dtypes.COMPLEX_DTYPES:
+        return [_special(m, "complex", gz, m.zeros_like(gz))]
+    return [gz]
+
+
+def _g_imag(m, ins, out, gz):
+    (z,) = ins
+    if z.dtype in dtypes.COMPLEX_DTYPES:
+        return [_special(m, "complex", m.zeros_like(gz), gz)]
+    return [ZERO]
+
+
+def _g_angle(m, ins, out, gz):
+    # angle = atan2(y, x): d/dx = -y / r**2, d/dy = x / r**2
+    (z,) = ins
+    if z.dtype not in dtypes.COMPLEX_DTYPES:
+        return [ZERO]
+    x, y = _special(m, "real", z), _special(m, "imag", z)
+    r2 = x * x + y * y
+    return [_special(m, "complex", -gz * y / r2, gz * x / r2)]
+
+
+def _g_complex(m, ins, out, gz):
+    return [_special(m, "real", gz), _special(m, "imag", gz)]
+
+
+def _g_complex_from_polar(m, ins, out, gz):
+    # z = r e^{i theta}: dC/dr = Re(gz e^{-i theta}), dC/dtheta = r Im(gz e^{-i theta})
+    r, theta = ins
+    rotated = gz * _special(m, "complex_from_polar", m.ones_like(theta), -theta)
+    return [_special(m, "real", rotated), r * _special(m, "imag", rotated)]
 
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -428,6 +501,15 @@ _TABLE = [
         lambda m, i, o, gz: [gz * (1 + m.log(i[0]))],
     ),
     _binary("xlogy0", _xlogy0, "({0} == 0.0 ? 0.0 : {0} * log({1}))", _g_xlogy0, output="float"),
+    # complex numbers (Theano's real, imag, angle, conj, complex, complex_from_polar)
+    _unary("real", np.real, "creal({0})", _g_real, output="real"),
+    _unary("imag", np.imag, "cimag({0})", _g_imag, output="real"),
+    _unary("angle", np.angle, "carg({0})", _g_angle, output="float64"),
+    _unary("conj", np.conj, "conj({0})", output="upcast"),  # Theano: no gradient
+    _binary("complex", _complex, None, _g_complex, output="complex"),
+    _binary(
+        "complex_from_polar", _complex_from_polar, None, _g_complex_from_polar, output="complex"
+    ),
     # rounding: piecewise constant, zero gradient
     _unary("ceil", np.ceil, "ceil({0})", _zero_grads(1), output="upcast"),
     _unary("floor", np.floor, "floor({0})", _zero_grads(1), output="upcast"),

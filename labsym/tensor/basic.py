@@ -202,7 +202,11 @@ from labsym.core.ops.shape import (
     unbroadcast,
 )
 from labsym.core.ops.special import (
+    angle,
     chi2sf,
+    complex,
+    complex_from_polar,
+    conj,
     deg2rad,
     erfcinv,
     erfcx,
@@ -215,6 +219,7 @@ from labsym.core.ops.special import (
     gammau,
     i0,
     i1,
+    imag,
     inv,
     iv,
     j0,
@@ -222,6 +227,7 @@ from labsym.core.ops.special import (
     jv,
     psi,
     rad2deg,
+    real,
     tri_gamma,
     trunc,
 )
@@ -645,6 +651,12 @@ __all__ = [
     "zeros",
     "zeros_like",
     # Theano 1.0 names added for issue 7
+    "angle",
+    "complex",
+    "complex_from_polar",
+    "conj",
+    "imag",
+    "real",
     "AsTensorError",
     "numeric_grad",
     "Choose",

@@ -70,6 +70,12 @@ TENSOR_NAMES = [
     "Nonzero",
     "Choose",
     "PermuteRowElements",
+    "real",
+    "imag",
+    "angle",
+    "conj",
+    "complex",
+    "complex_from_polar",
 ]
 
 NNET_NAMES = [

@@ -34,6 +34,14 @@ trunc = elemwise_op("trunc")
 deg2rad = elemwise_op("deg2rad")
 rad2deg = elemwise_op("rad2deg")
 
+# complex numbers
+real = elemwise_op("real")
+imag = elemwise_op("imag")
+angle = elemwise_op("angle")  # the argument of z, always float64 (as Theano)
+conj = elemwise_op("conj")
+complex = elemwise_op("complex")  # noqa: A001 - Theano's name: complex(real, imag)
+complex_from_polar = elemwise_op("complex_from_polar")  # complex_from_polar(abs, angle)
+
 
 class BesselOrderElemwise(Elemwise):
     """jv(v, x) / iv(v, x): differentiable in x; the gradient in the order v is not implemented.

@@ -17,6 +17,7 @@ from labsym.compile import function
 from labsym.core.autodiff import GradientError, NullTypeGradError, grad
 from labsym.core.ops import special as sp
 from labsym.core.type import TensorType
+from labsym.gradient_check import verify_grad
 
 X = np.array([0.3, 0.7, 1.6, 2.9])
 
@@ -144,3 +145,74 @@ def test_graphs_with_special_functions_pickle():
     x2 = out.owner.inputs[0].owner.inputs[0]  # erfcx's input, as unpickled
     got = function([x2], out)(X)
     np.testing.assert_allclose(got, scipy.special.erfcx(X) + scipy.special.gamma(X))
+
+
+# ------------------------------------------------------------------------------ complex numbers
+Z = np.array([1 + 2j, -3 - 1j, -0.5 + 0.1j, 2 - 0j])
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "complex64"])
+def test_complex_parts_match_numpy(dtype):
+    z = _vector(dtype)
+    values = Z.astype(dtype)
+    outs = [sp.real(z), sp.imag(z), sp.angle(z), sp.conj(z)]
+    part = "float64" if dtype == "complex128" else "float32"
+    assert [o.dtype for o in outs] == [part, part, "float64", dtype]
+    got = function([z], outs)(values)
+    for g, want in zip(got, [values.real, values.imag, np.angle(values), np.conj(values)]):
+        np.testing.assert_allclose(g, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "dtypes_in,want",
+    [
+        (("float64", "float64"), "complex128"),
+        (("float32", "float32"), "complex64"),
+        (("int32", "float32"), "complex128"),
+        (("int8", "int16"), "complex64"),
+    ],
+)
+def test_complex_dtype_rule_is_theanos(dtypes_in, want):
+    x, y = (TensorType(d, (None,))() for d in dtypes_in)
+    assert sp.complex(x, y).dtype == want
+    assert sp.complex_from_polar(x, y).dtype == want
+
+
+def test_complex_and_polar_values():
+    x, y = _vector(), TensorType("float64", (None,))("y")
+    built = function([x, y], sp.complex(x, y))
+    re, im = np.array([1.0, np.inf, 0.0]), np.array([np.inf, 2.0, -1.5])
+    got = built(re, im)
+    np.testing.assert_array_equal(got.real, re)  # no nan from 1j * inf
+    np.testing.assert_array_equal(got.imag, im)
+    f = function([x, y], sp.complex_from_polar(x, y))
+    r, theta = np.array([1.0, 2.0, 0.0]), np.array([0.5, np.pi, 1.0])
+    np.testing.assert_allclose(f(r, theta), r * np.exp(1j * theta), atol=1e-15)
+    with pytest.raises(ValueError, match="polar radius must be non-negative"):
+        f(np.array([-1.0]), np.array([0.0]))
+    with pytest.raises(TypeError, match="the real and imaginary parts must be real"):
+        sp.complex(_vector("complex128"), x)
+
+
+def test_complex_gradients_follow_theanos_convention():
+    # dC/dz = dC/dx + i dC/dy for a real cost C of z = x + i y
+    z = _vector("complex128")
+    g = function([z], grad((sp.real(z) ** 2 + 3 * sp.imag(z) + sp.angle(z)).sum(), z))(Z)
+    x, y = Z.real, Z.imag
+    np.testing.assert_allclose(g, (2 * x - y / abs(Z) ** 2) + 1j * (3 + x / abs(Z) ** 2))
+    with pytest.raises(GradientError, match=r"Elemwise\{conj,no_inplace\} has no gradient"):
+        grad(sp.real(sp.conj(z)).sum(), z)
+
+
+def test_complex_builders_differentiate_through_real_costs():
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0.5, 2, 4) * np.array([1, -1, 1, -1])
+    b = rng.uniform(0.5, 2, 4) * np.array([1, 1, -1, -1])
+    verify_grad(lambda x, y: sp.real(sp.complex(x, y)) ** 2 + 3 * sp.imag(sp.complex(x, y)), [a, b])
+    verify_grad(lambda x, y: sp.angle(sp.complex(x, y)), [a, b])
+    verify_grad(
+        lambda r, t: (
+            2 * sp.real(sp.complex_from_polar(r, t)) + sp.imag(sp.complex_from_polar(r, t)) ** 2
+        ),
+        [np.abs(a), b],
+    )
