@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from labsym.core.graph import Variable
+from labsym.core.graph import Constant, Variable
 from labsym.core.ops.blas import Dot
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
 from labsym.core.ops.shape import MakeVector
+from labsym.core.ops.subtensor import Subtensor
 from labsym.viz.debugprint import char_from_number
 
 __all__ = ["OPERATORS", "min_informative_str", "pp"]
@@ -82,7 +83,32 @@ def _render(var: Variable, args: list[str]) -> str:
         return f"({args[0]} \\dot {args[1]})"
     if isinstance(op, MakeVector):
         return f"[{', '.join(args)}]"
+    if type(op) is Subtensor:
+        return _render_subtensor(op, var.owner.inputs[1:], args)
     return f"{op}({', '.join(args)})"
+
+
+def _render_subtensor(op: Subtensor, indices: list, args: list[str]) -> str:
+    """`x[Constant{1}]`, `x[i, 1:]`: Theano's SubtensorPrinter, a constant index as Constant{1}.
+
+    (Theano printed a slice's bounds as their type, `x[int64:]`; here they show their values.)
+    """
+    texts = iter(
+        f"Constant{{{var.data}}}" if isinstance(var, Constant) and var.ndim == 0 else text
+        for var, text in zip(indices, args[1:], strict=True)
+    )
+    entries = []
+    for entry in op.idx_list:
+        if isinstance(entry, slice):
+            start = "" if entry.start is None else next(texts)
+            stop = "" if entry.stop is None else next(texts)
+            step = "" if entry.step is None else ":" + next(texts)
+            entries.append(f"{'' if start == 'Constant{0}' else start}:{stop}{step}")
+        elif isinstance(entry, str):
+            entries.append(next(texts))
+        else:
+            entries.append(str(entry))
+    return f"{args[0]}[{', '.join(entries)}]"
 
 
 def _render_elemwise(op: Elemwise, args: list[str]) -> str:

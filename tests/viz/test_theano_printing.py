@@ -425,3 +425,13 @@ def test_constant_inputs_are_upcast_only_where_the_op_upcasts():
     add, gt = (out.owner for out in f.maker.fgraph.outputs)
     assert add.inputs[1].dtype == "int32" and gt.inputs[1].dtype == "int8"  # gt compares as is
     assert f(np.array([1, 2], dtype="int32"))[0].tolist() == [2, 3]
+
+
+def test_pp_of_an_indexed_vector_as_theano_test_printing():
+    y = T.dvector()[1]
+    assert pp(y) == "<TensorType(float64, vector)>[Constant{1}]"  # theano/tests/test_printing.py
+    x, i = T.dvector("x"), T.lscalar("i")
+    assert pp(x[i]) == "x[i]"
+    assert pp(x[0:i]) == "x[:i]"
+    assert pp(T.dmatrix("m")[1, 2:]) == "m[Constant{1}, Constant{2}:]"
+    assert pp(x[1:3:2]) == "x[Constant{1}:Constant{3}:Constant{2}]"
