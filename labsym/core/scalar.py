@@ -153,10 +153,10 @@ def _tri_gamma(x):
 
 
 def _chi2sf(x, k):
-    # the chi-squared survival function P(X > x) for k degrees of freedom
+    # the chi-squared survival function P(X > x) for k degrees of freedom, in float64
     import scipy.special
 
-    return scipy.special.chdtrc(k, x)
+    return scipy.special.chdtrc(np.asarray(k, dtype="float64"), np.asarray(x, dtype="float64"))
 
 
 def _gammau(k, x):
@@ -474,7 +474,7 @@ _TABLE = [
     ),
     _binary("iv", LazyUfunc("iv"), None, _g_iv, output="float"),
     # Theano defines no gradient for these
-    _binary("chi2sf", _chi2sf, None, output="float"),
+    _binary("chi2sf", _chi2sf, None, output="float64"),
     _binary("gammainc", LazyUfunc("gammainc"), None, output="float"),
     _binary("gammaincc", LazyUfunc("gammaincc"), None, output="float"),
     _binary("gammau", _gammau, None, output="float"),

@@ -10,9 +10,8 @@ from typing import Any
 
 from labsym.core.autodiff import grad_not_implemented
 from labsym.core.ops.elemwise import Elemwise, function_op_name
-from labsym.core.ops.math import cast, elemwise_op
+from labsym.core.ops.math import elemwise_op
 from labsym.core.scalar import SCALAR_OPS
-from labsym.core.variable import as_tensor_variable
 
 gamma = elemwise_op("gamma")
 gammaln = elemwise_op("gammaln")
@@ -33,6 +32,7 @@ inv = elemwise_op("inv")  # 1.0 / x, a float even for integer x (NumPy's recipro
 trunc = elemwise_op("trunc")
 deg2rad = elemwise_op("deg2rad")
 rad2deg = elemwise_op("rad2deg")
+chi2sf = elemwise_op("chi2sf")  # chi2sf(x, k): 1 - CDF of chi-squared, float64 (as Theano)
 
 # complex numbers
 real = elemwise_op("real")
@@ -63,17 +63,3 @@ iv = BesselOrderElemwise(SCALAR_OPS["iv"], name=function_op_name(SCALAR_OPS["iv"
 # Theano named these two Elemwise ops themselves (theano.tensor.xlogx)
 xlogx = Elemwise(SCALAR_OPS["xlogx"], name="xlogx")  # x * log(x), 0 at x = 0
 xlogy0 = Elemwise(SCALAR_OPS["xlogy0"], name="xlogy0")  # x * log(y), 0 where x = 0
-
-
-def chi2sf(x: Any, k: Any) -> Any:
-    """The chi-squared survival function 1 - CDF(x; k degrees of freedom), always float64.
-
-    Theano computed it in float64 whatever the input dtypes (upgrade_to_float64).
-
-    Examples
-    --------
-    >>> x = fvector('x'); chi2sf(x, 2).eval({x: [0., 2.]}).round(4)
-    array([1.    , 0.3679])
-    """
-    x = as_tensor_variable(x)
-    return elemwise_op("chi2sf")(cast(x, "float64"), k)
