@@ -166,8 +166,10 @@ class CAReduceDtype(CAReduce):
         self.acc_dtype = None if acc_dtype is None else dtypes.canonical_dtype(acc_dtype)
 
     def _shown_props(self) -> list[str]:
+        # Theano's CAReduceDtype names: Sum{axis=[0, 1], acc_dtype=float64}
+        axis = [] if self.axis is None else [f"axis=[{', '.join(map(str, self.axis))}]"]
         acc = [f"acc_dtype={self.acc_dtype}"] if self.acc_dtype is not None else []
-        return super()._shown_props() + acc
+        return axis + acc
 
     def output_dtype(self, input_dtype: str) -> str:
         if self.dtype is not None or dtypes.is_float(input_dtype):
