@@ -298,7 +298,7 @@ def _ordered_toposort(
             if not pending[user]:
                 ready.append(user)
     if len(placed) != len(reached):
-        raise ValueError("the graph contains a cycle (check the orderings given to io_toposort)")
+        raise ValueError("the graph has a cycle (check the orderings given to theano_toposort)")
     return order
 
 
