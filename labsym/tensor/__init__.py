@@ -17,6 +17,7 @@ from labsym.tensor import (
     sharedvar,
     signal,
     slinalg,
+    sort,
     subtensor,
     var,
     xlogx,

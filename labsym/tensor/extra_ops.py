@@ -4,7 +4,7 @@ Facade: re-exports only (repeat lives in core.ops.repeat, Print and Assert in co
 clip in core.ops.math).
 """
 
-from labsym.core.ops.array_funcs import fill_diagonal_offset
+from labsym.core.ops.array_funcs import compress, fill_diagonal_offset
 from labsym.core.ops.debug import Assert, Print, assert_op
 from labsym.core.ops.extra_ops import (
     ArgSortOp,
@@ -56,6 +56,7 @@ __all__ = [
     "bartlett",
     "bincount",
     "clip",
+    "compress",
     "cumprod",
     "cumsum",
     "diff",

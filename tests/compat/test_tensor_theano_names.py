@@ -76,6 +76,10 @@ TENSOR_NAMES = [
     "conj",
     "complex",
     "complex_from_polar",
+    "batched_tensordot",
+    "get_vector_length",
+    "makeKeepDims",
+    "round_half_away_from_zero",
 ]
 
 NNET_NAMES = [
@@ -119,6 +123,16 @@ def test_extra_ops_and_xlogx_and_gradient_modules():
     assert T.extra_ops.fill_diagonal_offset is T.fill_diagonal_offset
     assert T.xlogx.xlogx is xlogx and str(xlogy0) == "xlogy0"
     assert theano.gradient.numeric_grad is T.numeric_grad
+    assert T.extra_ops.compress is not None
+
+    # `from theano.tensor.sort import ...`, while T.sort stays the sort function (as Theano)
+    import sys
+
+    import labsym.tensor.sort  # noqa: F401 - must not rebind T.sort to the module
+    from labsym.tensor.sort import argtopk, topk, topk_and_argtopk
+
+    assert T.sort is sys.modules["labsym.tensor.sort"].sort
+    assert (topk, argtopk) == (T.topk, T.argtopk) and topk_and_argtopk is T.topk_and_argtopk
 
 
 @pytest.mark.filterwarnings("ignore:divide by zero encountered in log")  # d/dp at p = 0

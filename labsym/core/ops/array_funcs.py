@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from labsym.config import config
 from labsym.core import dtypes
-from labsym.core.graph import Variable
-from labsym.core.ops import basic, extra_ops, nlinalg, reduce
+from labsym.core.graph import Constant, Variable
+from labsym.core.ops import basic, blas, extra_ops, nlinalg, reduce, selection, shape, subtensor
 from labsym.core.ops import math as m
 from labsym.core.variable import as_tensor_variable
 
@@ -259,3 +261,82 @@ def argtopk(
 ) -> Variable:
     """The indices of topk(x, kth, axis) along axis, as idx_dtype."""
     return topk_and_argtopk(x, kth, axis, sorted, idx_dtype)[1]
+
+
+# ------------------------------------------------------------------------------ shape helpers
+def makeKeepDims(x: Any, y: Any, axis: Any) -> Variable:  # noqa: N802 - Theano's name
+    """y, the reduction of x over `axis`, with the reduced axes put back as length-1 axes."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if axis is None:
+        axes = list(range(x.ndim))
+    elif isinstance(axis, (int, np.integer)):
+        axes = [int(axis)]
+    else:
+        axes = [int(a) for a in axis]
+    axes = [a + x.ndim if a < 0 else a for a in axes]
+    order: list[int | str] = []
+    kept = 0
+    for j in range(x.ndim):
+        if j in axes:
+            order.append("x")
+        else:
+            order.append(kept)
+            kept += 1
+    return y.dimshuffle(order)
+
+
+def get_vector_length(v: Any) -> int:
+    """The length of the symbolic vector v when the graph fixes it; ValueError otherwise.
+
+    Known from a static shape, a constant, a MakeVector or the Shape of a tensor.
+    """
+    v = as_tensor_variable(v)
+    if v.ndim != 1:
+        raise TypeError(f"argument must be symbolic vector, got '{v}'")
+    if v.type.shape[0] is not None:
+        return int(v.type.shape[0])
+    if isinstance(v, Constant):
+        return len(v.data)
+    if v.owner is not None and isinstance(v.owner.op, shape.MakeVector):
+        return len(v.owner.inputs)
+    if v.owner is not None and isinstance(v.owner.op, shape.Shape):
+        return v.owner.inputs[0].ndim
+    raise ValueError(f"length not known: {v}")
+
+
+def batched_tensordot(x: Any, y: Any, axes: Any = 2) -> Variable:
+    """tensordot of x[i] and y[i] for every i of the shared first (batch) axis.
+
+    `axes` is a count (x's last axes with y's first axes after the batch axis) or a pair of
+    axis lists, as in tensordot; computed as one batched_dot of reshaped operands.
+    """
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if isinstance(axes, (int, np.integer)):
+        x_axes = list(range(x.ndim - int(axes), x.ndim))
+        y_axes = list(range(1, int(axes) + 1))
+    else:
+        x_axes, y_axes = ([int(a) % t.ndim for a in ax] for t, ax in zip((x, y), axes))
+    if len(x_axes) != len(y_axes) or 0 in x_axes or 0 in y_axes:
+        raise ValueError(
+            f"batched_tensordot: axes {axes!r} must pair equally many non-batch axes of x and y"
+        )
+    x_free = [a for a in range(1, x.ndim) if a not in x_axes]
+    y_free = [a for a in range(1, y.ndim) if a not in y_axes]
+
+    def size(t: Variable, dims: list[int]) -> Any:
+        total: Any = 1
+        for d in dims:
+            total = total * t.shape[d]
+        return total
+
+    batch = x.shape[0]
+    left = x.dimshuffle([0, *x_free, *x_axes]).reshape((batch, size(x, x_free), size(x, x_axes)))
+    right = y.dimshuffle([0, *y_axes, *y_free]).reshape((batch, size(y, y_axes), size(y, y_free)))
+    out = blas.batched_dot(left, right)
+    out_shape = [batch] + [x.shape[a] for a in x_free] + [y.shape[a] for a in y_free]
+    return out.reshape(out_shape, ndim=len(out_shape))
+
+
+def compress(condition: Any, x: Any, axis: int | None = None) -> Variable:
+    """The slices of x along axis (flattened x when None) where condition is non-zero."""
+    return subtensor.take(x, selection.flatnonzero(condition), axis=axis)

@@ -30,6 +30,7 @@ gammau = elemwise_op("gammau")  # gammau(k, x): upper incomplete gamma
 gammal = elemwise_op("gammal")  # gammal(k, x): lower incomplete gamma
 inv = elemwise_op("inv")  # 1.0 / x, a float even for integer x (NumPy's reciprocal is not)
 trunc = elemwise_op("trunc")
+round_half_away_from_zero = elemwise_op("round_half_away_from_zero")  # Theano's T name
 deg2rad = elemwise_op("deg2rad")
 rad2deg = elemwise_op("rad2deg")
 chi2sf = elemwise_op("chi2sf")  # chi2sf(x, k): 1 - CDF of chi-squared, float64 (as Theano)

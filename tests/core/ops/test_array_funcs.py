@@ -174,3 +174,51 @@ def test_fill_diagonal_offset_checks_and_gradients():
     with pytest.raises(TypeError, match="a must be a matrix"):
         af.fill_diagonal_offset(_t("float64", 1), 1.0, 0)
     verify_grad(lambda m, v: af.fill_diagonal_offset(m, v, -1), [values, np.array(0.5)], rng=RNG)
+
+
+@pytest.mark.parametrize(
+    "x_shape,y_shape,axes,spec",
+    [
+        ((2, 3, 4), (2, 4, 5), 1, "bij,bjk->bik"),
+        ((2, 3, 4, 5), (2, 3, 4), [[1, 2], [1, 2]], "bijk,bij->bk"),
+        ((2, 3, 4, 5), (2, 6, 4), [[2], [2]], "bijk,blj->bikl"),
+        ((3, 4, 5), (3, 4, 5), 2, "bij,bij->b"),
+    ],
+)
+def test_batched_tensordot_matches_einsum(x_shape, y_shape, axes, spec):
+    x, y = _t("float64", len(x_shape)), _t("float64", len(y_shape), "y")
+    xv, yv = RNG.standard_normal(x_shape), RNG.standard_normal(y_shape)
+    out = af.batched_tensordot(x, y, axes)
+    got = function([x, y], out)(xv, yv)
+    np.testing.assert_allclose(got, np.einsum(spec, xv, yv), rtol=1e-12)
+    assert out.ndim == got.ndim
+    verify_grad(lambda a, b: af.batched_tensordot(a, b, axes), [xv, yv], rng=RNG)
+    with pytest.raises(ValueError, match="must pair equally many non-batch axes"):
+        af.batched_tensordot(x, y, [[0], [1]])
+
+
+def test_make_keep_dims_and_get_vector_length():
+    from labsym.core.ops import basic
+
+    x = _t("float64", 3)
+    kept = af.makeKeepDims(x, x.sum(axis=(0, 2)), (0, -1))
+    got = function([x], kept)(np.ones((2, 3, 4)))
+    np.testing.assert_array_equal(got, np.full((1, 3, 1), 8.0))
+    assert af.makeKeepDims(x, x.max(), None).type.shape == (1, 1, 1)
+    assert af.get_vector_length(x.shape) == 3
+    assert af.get_vector_length(np.arange(5)) == 5
+    assert af.get_vector_length(basic.stack([x.sum(), x.max()])) == 2
+    with pytest.raises(ValueError, match="length not known: v"):
+        af.get_vector_length(_t("float64", 1, "v"))
+    with pytest.raises(TypeError, match="argument must be symbolic vector"):
+        af.get_vector_length(x)
+
+
+def test_compress_matches_numpy():
+    c, x = _t("int8", 1, "c"), _t("float64", 2)
+    values = np.arange(12.0).reshape(3, 4)
+    condition = np.array([1, 0, 1], dtype="int8")
+    f = function([c, x], [af.compress(c, x, axis=0), af.compress(c, x)])
+    rows, flat = f(condition, values)
+    np.testing.assert_array_equal(rows, np.compress(condition, values, axis=0))
+    np.testing.assert_array_equal(flat, np.compress(condition, values))

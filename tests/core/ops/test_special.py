@@ -219,3 +219,10 @@ def test_complex_builders_differentiate_through_real_costs():
         ),
         [np.abs(a), b],
     )
+
+
+def test_round_half_away_from_zero_is_theanos_elemwise():
+    x = _vector()
+    got = function([x], sp.round_half_away_from_zero(x))(np.array([0.5, 1.5, -0.5, -2.5]))
+    np.testing.assert_array_equal(got, [1.0, 2.0, -1.0, -3.0])
+    assert str(sp.round_half_away_from_zero) == "Elemwise{round_half_away_from_zero,no_inplace}"
