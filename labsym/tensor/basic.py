@@ -6,6 +6,7 @@ with labsym's stack/arange/reshape so they add no op of their own.
 
 from __future__ import annotations
 
+import builtins as _builtins
 import typing
 
 import numpy as _np
@@ -328,7 +329,7 @@ class _NdGrid:
         for item in slices:
             if not isinstance(item, slice):
                 raise TypeError(f"mgrid/ogrid take slices like 0:5, got {item!r}")
-            if isinstance(item.step, complex):
+            if isinstance(item.step, _builtins.complex):  # T.complex shadows the builtin
                 raise NotImplementedError("Not implemented for slices whose step is complex")
         ndim = len(slices)
         ranges = [arange(s.start or 0, s.stop, s.step or 1) for s in slices]
