@@ -450,37 +450,94 @@ def test_elman_slot_filler_matches_numpy_bptt_and_learns():
 
 
 # ------------------------------------------------------------------ lstm.py
-def test_lstm_forward_matches_numpy_and_learns():
-    lines = output("lstm")
-    np.random.seed(123)
+class NumpyLSTM:
+    """The program's model in NumPy: masked LSTM, mean pooling, dropout, softmax, and its BPTT."""
+
     dim = 8
-    wemb = 0.01 * np.random.rand(10, dim)
 
-    def ortho():
-        return np.linalg.svd(np.random.randn(dim, dim))[0]
+    def __init__(self) -> None:
+        np.random.seed(123)  # the program seeds NumPy at import, then draws in this order
+        self.params = {"Wemb": 0.01 * np.random.rand(10, self.dim)}
+        for name in ("W", "U"):
+            orthos = [np.linalg.svd(np.random.randn(self.dim, self.dim))[0] for _ in range(4)]
+            self.params[name] = np.concatenate(orthos, axis=1)
+        self.params["b"] = np.zeros(4 * self.dim)
+        self.params["U_out"] = 0.01 * np.random.randn(self.dim, 2)
+        self.params["b_out"] = np.zeros(2)
+        # RandomStreams(SEED): the dropout binomial's stream, drawn by every call of a function
+        # that contains it (tensor.switch computes both branches)
+        self.dropout = np.random.RandomState(np.random.RandomState(123).randint(2**30))
 
-    W = np.concatenate([ortho() for _ in range(4)], axis=1)
-    U = np.concatenate([ortho() for _ in range(4)], axis=1)
-    U_out = 0.01 * np.random.randn(dim, 2)
-    x0 = numbers(lines[0]).astype(int).reshape(8, -1).T  # printed transposed: (time, sample)
-    mask = (x0 != 0).astype(float)  # the data has no token 0: zeros are padding
-    h = c = np.zeros((8, dim))
-    pooled = np.zeros((8, dim))
-    for t in range(x0.shape[0]):
-        pre = wemb[x0[t]] @ W + h @ U
-        i, f, o = (sigmoid(pre[:, k * dim : (k + 1) * dim]) for k in range(3))
-        c_new = f * c + i * np.tanh(pre[:, 3 * dim :])
-        c_new = mask[t, :, None] * c_new + (1 - mask[t, :, None]) * c
-        h_new = o * np.tanh(c_new)
-        h = mask[t, :, None] * h_new + (1 - mask[t, :, None]) * h
-        c = c_new
-        pooled += h * mask[t, :, None]
-    proj = pooled / mask.sum(axis=0)[:, None] * 0.5  # dropout off: scaled by 0.5
-    np.testing.assert_allclose(numbers(lines[1]), softmax(proj @ U_out).ravel(), rtol=1e-10)
-    initial = numbers(line_with(lines, "initial cost"))[0]
-    assert initial == pytest.approx(np.log(2), abs=1e-4)
-    assert numbers(line_with(lines, "final cost"))[0] < initial - 0.15
-    assert numbers(line_with(lines, "final error"))[0] < 0.3
+    def run(self, x, mask, y, noise: bool, backward: bool = False):
+        P, dim = self.params, self.dim
+        drop = self.dropout.binomial(1, 0.5, size=(x.shape[1], dim))
+        h = c = np.zeros((x.shape[1], dim))
+        pooled, steps = np.zeros_like(h), []
+        for t in range(x.shape[0]):
+            pre = P["Wemb"][x[t]] @ P["W"] + P["b"] + h @ P["U"]
+            i, f, o = (sigmoid(pre[:, k * dim : (k + 1) * dim]) for k in range(3))
+            g, m = np.tanh(pre[:, 3 * dim :]), mask[t][:, None]
+            c_new = m * (f * c + i * g) + (1 - m) * c
+            steps.append((h, c, i, f, o, g, c_new, m))
+            h, c = m * (o * np.tanh(c_new)) + (1 - m) * h, c_new
+            pooled += h * m
+        count = mask.sum(axis=0)[:, None]
+        keep = drop if noise else 0.5
+        proj = pooled / count * keep
+        p = softmax(proj @ P["U_out"] + P["b_out"])
+        n = len(y)
+        cost = -np.mean(np.log(p[np.arange(n), y] + 1e-8))
+        if not backward:
+            return p, cost
+        grads = {name: np.zeros_like(value) for name, value in P.items()}
+        p_y = p[np.arange(n), y][:, None]
+        dz = -(p_y / (p_y + 1e-8)) * (onehot(y, 2) - p) / n
+        grads["U_out"], grads["b_out"] = proj.T @ dz, dz.sum(axis=0)
+        dpooled = (dz @ P["U_out"].T) * keep / count
+        dh_next = dc_next = np.zeros((n, dim))
+        for t in reversed(range(x.shape[0])):
+            h_prev, c_prev, i, f, o, g, c_t, m = steps[t]
+            dh = m * (dpooled * m + dh_next)
+            do = dh * np.tanh(c_t)
+            dc = dc_next + dh * o * (1 - np.tanh(c_t) ** 2)
+            dc_new = m * dc
+            dgates = [dc_new * g * i * (1 - i), dc_new * c_prev * f * (1 - f), do * o * (1 - o)]
+            dpre = np.concatenate([*dgates, dc_new * i * (1 - g**2)], axis=1)
+            grads["U"] += h_prev.T @ dpre
+            grads["W"] += P["Wemb"][x[t]].T @ dpre
+            grads["b"] += dpre.sum(axis=0)
+            np.add.at(grads["Wemb"], x[t], dpre @ P["W"].T)
+            dh_next = (1 - m) * (dpooled * m + dh_next) + dpre @ P["U"].T
+            dc_next = (1 - m) * dc + dc_new * f
+        return grads
+
+
+def test_lstm_training_matches_numpy_bptt_with_dropout_draws():
+    lines = output("lstm")
+    model = NumpyLSTM()
+    rng = np.random.RandomState(1)
+    seqs = [rng.randint(1, 10, size=rng.randint(3, 9)) for _ in range(48)]
+    labels = np.array([int(np.mean(s < 5) > 0.5) for s in seqs])
+    batches = []
+    for start in range(0, 48, 8):
+        x = np.zeros((max(len(s) for s in seqs[start : start + 8]), 8), dtype=int)
+        for j, s in enumerate(seqs[start : start + 8]):
+            x[: len(s), j] = s
+        batches.append((x, (x != 0).astype(float), labels[start : start + 8]))
+    assert numbers(lines[0]).tolist() == batches[0][0].T.ravel().tolist()
+    p0, _ = model.run(*batches[0], noise=False)
+    np.testing.assert_allclose(numbers(lines[1]), p0.ravel(), rtol=1e-10)
+    initial = np.mean([model.run(*batch, noise=False)[1] for batch in batches])
+    assert numbers(lines[2])[0] == pytest.approx(initial, abs=2e-6)
+    for _epoch in range(40):
+        for batch in batches:  # f_grad_shared with use_noise=1, then f_update(1.0)
+            grads = model.run(*batch, noise=True, backward=True)
+            model.params = {k: v - 1.0 * grads[k] for k, v in model.params.items()}
+    final = np.mean([model.run(*batch, noise=False)[1] for batch in batches])
+    assert numbers(lines[3])[0] == pytest.approx(final, abs=2e-6)
+    errors = [np.mean(model.run(*b, noise=False)[0].argmax(axis=1) != b[2]) for b in batches]
+    assert numbers(lines[4])[0] == pytest.approx(np.mean(errors), abs=1e-6)
+    assert final < initial - 0.15 and np.mean(errors) < 0.3
 
 
 # ------------------------------------------------------------------ gradients.py
