@@ -495,12 +495,14 @@ _TABLE = [
         lambda m, i, o, gz: [gz * (180.0 / math.pi)],
     ),
     _unary(
-        "xlogx",
+        "scalar_xlogx",
         _xlogx,
         "({0} == 0.0 ? 0.0 : {0} * log({0}))",
         lambda m, i, o, gz: [gz * (1 + m.log(i[0]))],
     ),
-    _binary("xlogy0", _xlogy0, "({0} == 0.0 ? 0.0 : {0} * log({1}))", _g_xlogy0, output="float"),
+    _binary(
+        "scalar_xlogy0", _xlogy0, "({0} == 0.0 ? 0.0 : {0} * log({1}))", _g_xlogy0, output="float"
+    ),
     # complex numbers (Theano's real, imag, angle, conj, complex, complex_from_polar)
     _unary("real", np.real, "creal({0})", _g_real, output="real"),
     _unary("imag", np.imag, "cimag({0})", _g_imag, output="real"),

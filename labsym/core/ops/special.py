@@ -61,6 +61,6 @@ jv = BesselOrderElemwise(SCALAR_OPS["jv"], name=function_op_name(SCALAR_OPS["jv"
 iv = BesselOrderElemwise(SCALAR_OPS["iv"], name=function_op_name(SCALAR_OPS["iv"]))
 """iv(v, x): modified Bessel function of the first kind of real order v."""
 
-# Theano named these two Elemwise ops themselves (theano.tensor.xlogx)
-xlogx = Elemwise(SCALAR_OPS["xlogx"], name="xlogx")  # x * log(x), 0 at x = 0
-xlogy0 = Elemwise(SCALAR_OPS["xlogy0"], name="xlogy0")  # x * log(y), 0 where x = 0
+# Theano named these two Elemwise ops themselves (theano.tensor.xlogx), over scalar_xlogx/y0
+xlogx = Elemwise(SCALAR_OPS["scalar_xlogx"], name="xlogx")  # x * log(x), 0 at x = 0
+xlogy0 = Elemwise(SCALAR_OPS["scalar_xlogy0"], name="xlogy0")  # x * log(y), 0 where x = 0

@@ -226,3 +226,11 @@ def test_round_half_away_from_zero_is_theanos_elemwise():
     got = function([x], sp.round_half_away_from_zero(x))(np.array([0.5, 1.5, -0.5, -2.5]))
     np.testing.assert_array_equal(got, [1.0, 2.0, -1.0, -3.0])
     assert str(sp.round_half_away_from_zero) == "Elemwise{round_half_away_from_zero,no_inplace}"
+
+
+def test_fused_xlogx_prints_theanos_scalar_name():
+    from labsym.printing import debugprint
+
+    x = _vector()
+    text = debugprint(function([x], sp.xlogx(x) + 1), file="str")
+    assert "scalar_xlogx(i0)" in text
