@@ -195,6 +195,11 @@ def _complex(x, y):
     return out
 
 
+def _conj(x):
+    x = np.asarray(x)
+    return x if x.dtype == np.bool_ else np.conj(x)  # NumPy has no conjugate loop for bool
+
+
 def _complex_from_polar(r, theta):
     r = np.asarray(r)
     if np.any(r < 0):
@@ -507,7 +512,7 @@ _TABLE = [
     _unary("real", np.real, "creal({0})", _g_real, output="real"),
     _unary("imag", np.imag, "cimag({0})", _g_imag, output="real"),
     _unary("angle", np.angle, "carg({0})", _g_angle, output="float64"),
-    _unary("conj", np.conj, "conj({0})", output="upcast"),  # Theano: no gradient
+    _unary("conj", _conj, "conj({0})", output="upcast"),  # Theano: no gradient
     _binary("complex", _complex, None, _g_complex, output="complex"),
     _binary(
         "complex_from_polar", _complex_from_polar, None, _g_complex_from_polar, output="complex"

@@ -166,6 +166,14 @@ def test_complex_parts_match_numpy(dtype):
         np.testing.assert_allclose(g, want, rtol=1e-6)
 
 
+def test_conj_of_real_tensors_is_the_identity():
+    for dtype, values in (("int8", [1, -2]), ("float32", [0.5, -1.0]), ("bool", [True, False])):
+        x = _vector(dtype)
+        got = function([x], sp.conj(x))(np.array(values, dtype=dtype))
+        np.testing.assert_array_equal(got, values)
+        assert got.dtype == np.dtype(dtype)
+
+
 @pytest.mark.parametrize(
     "dtypes_in,want",
     [
