@@ -17,6 +17,7 @@ from labsym.core.scan import foldl, foldr, map, reduce, scan  # noqa: A004 - The
 from labsym.core.shared import SharedVariable, shared
 from labsym.gradient_check import verify_grad
 from labsym.printing import pp
+from labsym.viz.display import register_if_in_ipython as _register_displays
 
 __version__ = "0.1.0"
 
@@ -62,3 +63,6 @@ def load_ipython_extension(ipython):  # pragma: no cover - exercised through IPy
     from labsym.magics import load_ipython_extension as load
 
     load(ipython)
+
+
+_register_displays()  # rich displays in a notebook: `import labsym` is enough

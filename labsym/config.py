@@ -507,6 +507,7 @@ class Config:
         cache = env.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
         values["base_compiledir"] = os.path.join(cache, "labsym")
         object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_sources", {})  # flag -> where its value was set from
 
     @classmethod
     def from_environment(
@@ -539,6 +540,7 @@ class Config:
             self._values[name] = _BY_NAME[name].parse(value)
         except ConfigError as err:
             raise ConfigError(f"{err} (in {where})") from None
+        self._sources[name] = where
         _notice(name, self._values[name])
 
     def _load_rc(self, path: str, strict: bool) -> None:
@@ -605,6 +607,7 @@ class Config:
         """Validate and set a flag; bad values raise ConfigError and change nothing."""
         name = _canon(name)
         self._values[name] = _parse(name, value)
+        self._sources[name] = "assignment"
         _notice(name, self._values[name])
 
     def __dir__(self) -> list[str]:
@@ -632,6 +635,14 @@ class Config:
         updates = {_canon(k): v for k, v in {**(mapping or {}), **kwargs}.items()}
         return _ChangeFlags(self, updates)
 
+    def source_of(self, name: str) -> str:
+        """Where a flag's value came from: 'default', an rc file path, 'THEANO_FLAGS',
+        'LABSYM_FLAGS', 'assignment' or 'change_flags'."""
+        name = _canon(name)
+        if name not in _BY_NAME:
+            raise _unknown(name)
+        return self._sources.get(name, "default")
+
     def __str__(self) -> str:
         """Return every flag as a 'name = value' line, like print(theano.config)."""
         return "\n".join(f"{_dotted(name)} = {getattr(self, name)!r}" for name in self._values)
@@ -650,14 +661,19 @@ class _ChangeFlags:
     def __enter__(self) -> Config:
         values = self._cfg._values
         parsed = {name: _parse(name, value) for name, value in self._updates.items()}
-        self._saved.append({name: values[name] for name in parsed})
+        sources = self._cfg._sources
+        self._saved.append(({name: values[name] for name in parsed}, dict(sources)))
         values.update(parsed)
+        sources.update(dict.fromkeys(parsed, "change_flags"))
         for name, value in parsed.items():
             _notice(name, value)
         return self._cfg
 
     def __exit__(self, *exc: object) -> None:
-        self._cfg._values.update(self._saved.pop())
+        saved, sources = self._saved.pop()
+        self._cfg._values.update(saved)
+        self._cfg._sources.clear()
+        self._cfg._sources.update(sources)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Decorate `func` so each call runs with the flags changed."""

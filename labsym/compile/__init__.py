@@ -200,8 +200,8 @@ def function(
         on_unused_input=on_unused_input or config.on_unused_input,
         allow_gc=config.allow_gc,
     )
-    if fn.profile is not None and config.profile:
-        _PROFILED.append(fn.profile)
+    if fn.profile is not None and not any(p is fn.profile for p in _PROFILED):
+        _PROFILED.append(fn.profile)  # as Theano's: printed at exit if the profile flag is set
     return fn
 
 
@@ -225,15 +225,22 @@ def _check_device() -> None:
 
 
 def print_profiles(file: Any = None) -> None:
-    """Print every profile collected under the profile flag (Theano printed them at exit)."""
+    """Print every profile collected (Theano's layout; stderr or profiling.destination)."""
     import sys
 
-    for stats in _PROFILED:
-        print(stats.summary(), file=file or sys.stderr)
+    from labsym.core.profiling import print_profiles as print_all
+
+    where = config.profiling__destination
+    if file is None and where not in ("stderr", "stdout"):
+        with open(where, "w") as out:
+            print_all(_PROFILED, out, config.profiling__n_ops, config.profiling__n_apply)
+        return
+    out = file or (sys.stdout if where == "stdout" else sys.stderr)
+    print_all(_PROFILED, out, config.profiling__n_ops, config.profiling__n_apply)
 
 
 def _print_profiles_at_exit() -> None:
-    if _PROFILED:
+    if config.profile and _PROFILED:
         print_profiles()
 
 

@@ -54,6 +54,11 @@ class FunctionMaker:
         self.spec = spec
         self.updates = updates
         self.shared = shared
+        # the compile report's numbers (viz/display): set once compiling is done
+        self.nodes_before = 0
+        self.optimizer_time = 0.0
+        self.linker_time = 0.0
+        self.compile_time = 0.0
 
 
 class Function:
@@ -464,6 +469,7 @@ def function(
     fgraph = FunctionGraph(explicit + shared_vars, roots)
     fname = name or "<anonymous>"
     prof = ProfileStats(name=fname) if profile is True else profile or None
+    nodes_before = len(fgraph.apply_nodes)
     t_rewrite = time.perf_counter()
     if mode.rewriter is not None:
         mode.rewriter(fgraph)
@@ -498,15 +504,18 @@ def function(
         fail=raise_runtime_error,
     )
     if prof is not None:
-        prof.register_nodes(nodes)
+        prof.register_nodes(nodes, fgraph)
     call = generate_call(plan)
     cls = type("Function", (Function,), {"__call__": call, "__module__": Function.__module__})
     maker = FunctionMaker(fgraph, in_specs, out_specs, mode, spec_args, update_pairs, shared_vars)
     fn = cls(maker, plan, name, prof)
+    t_end = time.perf_counter()
+    maker.nodes_before = nodes_before
+    maker.optimizer_time, maker.linker_time = t_link - t_rewrite, t_end - t_link
+    maker.compile_time = t_end - t_start
     if prof is not None:
-        prof.optimizer_time = t_link - t_rewrite
-        prof.linker_time = time.perf_counter() - t_link
-        prof.compile_time = time.perf_counter() - t_start
+        prof.optimizer_time, prof.linker_time = maker.optimizer_time, maker.linker_time
+        prof.compile_time = maker.compile_time
     return fn
 
 

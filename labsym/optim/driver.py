@@ -14,19 +14,42 @@ from dataclasses import dataclass
 from typing import Any
 
 from labsym.core.fgraph import FunctionGraph, InconsistencyError
-from labsym.core.graph import Apply, Constant, Variable, ancestors, io_toposort
+from labsym.core.graph import Apply, Constant, Variable, ancestors, clone_graph, io_toposort
 from labsym.optim.patterns import Rule, node_keys, rule_key
 
 
 @dataclass(frozen=True)
+class Subgraph:
+    """A private copy of the nodes one rewrite removed or added, cut at owner-less leaves.
+
+    `inputs` are fresh leaf copies of the variables the part reads from the rest of the graph,
+    so walking `outputs` never reaches the live graph, which later rewrites keep changing.
+    """
+
+    inputs: tuple[Variable, ...]
+    outputs: tuple[Variable, ...]
+
+    @property
+    def nodes(self) -> list[Apply]:
+        """The copied Apply nodes, operands first."""
+        return io_toposort(list(self.inputs), list(self.outputs))
+
+
+@dataclass(frozen=True)
 class RewriteRecord:
-    """One applied rewrite, as plain data: where, which rule, the node before and after."""
+    """One applied rewrite, as plain data: where, which rule, the node before and after.
+
+    `before`/`after` are one-line descriptions; `before_graph`/`after_graph` keep the
+    structure: the nodes the rewrite removed and the nodes it added (viz draws each step).
+    """
 
     phase: str
     rule: str
     before: str
     after: str
     math: str = ""
+    before_graph: Subgraph | None = None
+    after_graph: Subgraph | None = None
 
 
 class History(list):
@@ -44,6 +67,42 @@ def _describe(var: Variable) -> str:
     if node is None:
         return str(var)
     return f"{node.op}({', '.join(str(i) for i in node.inputs)})"
+
+
+def _snapshot(outputs: Sequence[Variable], inside: Any) -> Subgraph:
+    """Copy the nodes above `outputs` for which inside(node) holds, with leaf copies below."""
+    frontier: list[Variable] = []
+    seen: set[Variable] = set()
+    stack = list(outputs)
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        if var.owner is None or not inside(var.owner):
+            frontier.append(var)
+        else:
+            stack.extend(var.owner.inputs)
+    inputs, copies, _ = clone_graph(frontier, list(outputs))
+    return Subgraph(tuple(inputs), tuple(copies))
+
+
+def _new_nodes(fgraph: FunctionGraph, var: Variable) -> set[Apply]:
+    """The nodes above `var` that are not (yet) in the graph."""
+    found: set[Apply] = set()
+    stack = [var]
+    while stack:
+        var = stack.pop()
+        if var.owner is None or var in fgraph.variables or var.owner in found:
+            continue
+        found.add(var.owner)
+        stack.extend(var.owner.inputs)
+    return found
+
+
+def _removed(fgraph: FunctionGraph, outputs: Sequence[Variable]) -> Subgraph:
+    """What a replacement pruned: the nodes above `outputs` no longer in the graph."""
+    return _snapshot(outputs, lambda node: node not in fgraph.apply_nodes)
 
 
 def _fit_type(old: Variable, new: Any) -> Variable | None:
@@ -92,16 +151,23 @@ def replace_outputs(
         pairs.append((old, fitted))
     if not pairs:
         return False
-    records = [(_describe(o), _describe(n)) for o, n in pairs] if history is not None else []
+    records = []
+    if history is not None:
+        for old, new in pairs:  # the added nodes, found before they join the graph
+            records.append((old, new, _describe(old), _describe(new), _new_nodes(fgraph, new)))
     try:
         for old, new in pairs:
             if old in fgraph.variables:
                 fgraph.replace(old, new, reason=rule.name)
     except InconsistencyError:
         return False
-    if history is not None:
-        for before, after in records:
-            history.append(RewriteRecord(phase, rule.name, before, after, rule.math))
+    for old, new, before, after, added in records:
+        after_graph = _snapshot([new], added.__contains__)
+        history.append(  # type: ignore[union-attr]
+            RewriteRecord(
+                phase, rule.name, before, after, rule.math, _removed(fgraph, [old]), after_graph
+            )
+        )
     return True
 
 
@@ -173,15 +239,17 @@ def merge(fgraph: FunctionGraph, history: History | None = None) -> int:
         if other is None:
             seen[key] = node
             continue
-        if history is not None:
-            history.append(
-                RewriteRecord(
-                    "merge", "merge", _describe(node.outputs[0]), _describe(other.outputs[0])
-                )
-            )
+        described = (_describe(node.outputs[0]), _describe(other.outputs[0]))
         for old, new in zip(node.outputs, other.outputs):
             if old in fgraph.variables:
                 fgraph.replace(old, new, reason="merge")
+        if history is not None:
+            kept = _snapshot(other.outputs, lambda n, other=other: n is other)
+            history.append(
+                RewriteRecord(
+                    "merge", "merge", *described, "", _removed(fgraph, node.outputs), kept
+                )
+            )
         merged += 1
     return merged
 
