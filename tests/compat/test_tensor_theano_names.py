@@ -99,6 +99,7 @@ NNET_NAMES = [
     "conv2d_grad_wrt_inputs",
     "abstract_conv2d",
     "crossentropy_categorical_1hot_grad",
+    "conv3d",
 ]
 
 

@@ -12,6 +12,7 @@ from labsym.core.ops.activations import (
 )
 from labsym.core.ops.bn import batch_normalization
 from labsym.core.ops.conv import conv2d, conv2d_transpose
+from labsym.core.ops.conv3d import conv3d
 from labsym.core.ops.math import sigmoid, softplus
 from labsym.core.ops.nnet import (
     CrossentropyCategorical1Hot,
@@ -96,6 +97,7 @@ __all__ = [
     # Theano 1.0 names added for issue 7
     "abstract_conv2d",
     "conv2d_grad_wrt_inputs",
+    "conv3d",
     "crossentropy_categorical_1hot_grad",
     "CrossentropySoftmax1HotWithBiasDx",
     "CrossentropySoftmaxArgmax1HotWithBias",
