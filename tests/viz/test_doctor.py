@@ -1,0 +1,175 @@
+"""labsym.doctor(): the environment report, with probes made to fail on purpose."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+
+import numpy as np
+import pytest
+
+import labsym
+from labsym.config import config
+from labsym.viz import doctor as doc
+from labsym.viz.doctor import Check, Report, doctor
+
+PARTS = [
+    "Python",
+    "NumPy",
+    "BLAS (NumPy's)",
+    "C compiler",
+    "cffi build",
+    "compile cache",
+    "graphviz (Python)",
+    "dot renderer",
+    "IPython",
+    "ipywidgets",
+    "tqdm",
+    "JupyterLab",
+    "labsym lab extension",
+    "CUDA driver",
+    "NVRTC",
+    "pycuda / cuda-python",
+]
+
+
+def test_doctor_reports_every_part_of_this_environment():
+    report = labsym.doctor()
+    assert isinstance(report, Report) and labsym.doctor is doctor
+    assert [c.part for c in report] == PARTS
+    assert report["Python"].found == f"{platform.python_version()} (CPython)"
+    assert report["NumPy"].found.startswith(f"{np.__version__} at ")
+    # the .venv this suite runs in has a compiler, cffi and the jupyter extra's packages
+    for part in ("C compiler", "cffi build", "graphviz (Python)", "dot renderer", "ipywidgets"):
+        assert report[part].status == "ok", report[part]
+    assert report["cffi build"].found.endswith("; a test module builds and runs")
+    assert report["labsym lab extension"].status == "missing"  # not released yet
+    assert report["labsym lab extension"].fix.startswith("none yet")
+    with pytest.raises(KeyError) as missing:
+        report["GPU"]
+    assert missing.value.args[0].startswith("no row 'GPU' in the doctor's report; rows: ['Python'")
+
+
+def test_missing_compiler_and_dot_say_what_they_cost_and_the_fix(monkeypatch):
+    # nothing on PATH but apt-get: no cc/gcc/clang, no dot, no graphviz-pure
+    monkeypatch.setattr(
+        shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None
+    )
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.delenv("LABSYM_DOT", raising=False)
+    monkeypatch.setattr(doc.sys, "platform", "linux")
+    report = doctor()
+    compiler = report["C compiler"]
+    assert compiler == Check(
+        "C compiler",
+        "missing",
+        "no cc, gcc or clang on PATH (and $CC unset)",
+        "no native code: every function runs on the NumPy engine",
+        "sudo apt-get install build-essential python3-dev",
+    )
+    assert report["cffi build"].status == "missing"
+    assert report["cffi build"].fix == "sudo apt-get install build-essential python3-dev"
+    assert report["dot renderer"] == Check(
+        "dot renderer",
+        "missing",
+        "no LABSYM_DOT, no dot on PATH, no graphviz-pure",
+        "graphs show as DOT text instead of SVG; pydotprint cannot write png/svg",
+        "pip install graphviz-pure",
+    )
+    text = str(report)
+    assert "\nC compiler: no native code: every function runs on the NumPy engine\n" in text
+    assert "  fix: sudo apt-get install build-essential python3-dev" in text
+    assert "  fix: pip install graphviz-pure" in text
+
+
+@pytest.mark.parametrize(
+    ("platform_name", "fix"),
+    [
+        ("darwin", "xcode-select --install"),
+        ("win32", "winget install Microsoft.VisualStudio.2022.BuildTools"),
+    ],
+)
+def test_compiler_fix_per_platform(monkeypatch, platform_name, fix):
+    monkeypatch.setattr(doc, "find_compiler", lambda: None)
+    monkeypatch.setattr(doc.sys, "platform", platform_name)
+    assert doc.probe_compiler().fix == fix
+
+
+def test_failed_cffi_build_reports_the_error(monkeypatch):
+    monkeypatch.setattr(doc, "cffi_build", lambda: "CompileError: fatal error: Python.h missing")
+    check = doc.probe_cffi()
+    assert check.status == "missing"
+    assert check.found.endswith("a test build failed: CompileError: fatal error: Python.h missing")
+
+
+def test_cffi_build_really_builds_once_per_process():
+    assert doc.cffi_build() is None
+    assert doc.cffi_build.cache_info().currsize == 1
+
+
+def test_compile_cache_permissions(tmp_path):
+    cache = tmp_path / "cache"
+    with config.change_flags(compiledir=str(cache)):
+        assert doc.probe_compiledir() == Check(
+            "compile cache", "ok", f"{cache} (created, 0700, on the first native build)"
+        )
+        cache.mkdir(mode=0o700)
+        os.chmod(cache, 0o700)
+        assert doc.probe_compiledir() == Check("compile cache", "ok", f"{cache} (mode 700)")
+        os.chmod(cache, 0o777)
+        check = doc.probe_compiledir()
+        assert (check.status, check.fix) == ("missing", f"chmod 700 {cache}")
+        assert check.found == f"{cache} (mode 777) is writable by other users"
+        assert check.cost == "labsym refuses to load native code from it"
+
+
+def test_gpu_without_driver_names_the_fix(monkeypatch):
+    monkeypatch.setattr(doc, "_gpu_present", lambda: True)
+    monkeypatch.setattr(doc, "_load_library", lambda *names: None)
+    check = doc.probe_cuda_driver()
+    assert (check.status, check.fix) == ("missing", "sudo ubuntu-drivers install")
+    assert check.cost == "device='cuda' is unavailable; everything runs on the CPU"
+
+
+def test_no_gpu_is_absent_not_a_problem(monkeypatch):
+    monkeypatch.setattr(doc, "_gpu_present", lambda: False)
+    monkeypatch.setattr(doc, "_load_library", lambda *names: None)
+    check = doc.probe_cuda_driver()
+    assert (check.status, check.found, check.fix) == ("absent", "no NVIDIA GPU on this machine", "")
+    assert Report([check]).problems == []
+
+
+def test_lab_extension_found_when_installed(monkeypatch, tmp_path):
+    (tmp_path / "labsym").mkdir()
+    (tmp_path / "labsym" / "package.json").write_text("{}")
+    monkeypatch.setattr(doc, "_lab_extension_dirs", lambda: [tmp_path / "labsym"])
+    assert doc.probe_lab_extension() == Check(
+        "labsym lab extension", "ok", str(tmp_path / "labsym")
+    )
+
+
+def test_html_table_escapes_everything():
+    report = Report(
+        [Check("<script>alert(1)</script>", "missing", "<b>x</b>", "a & b", "pip install 'x<y'")]
+    )
+    html = report._repr_html_()
+    assert "<script>" not in html and "<b>x</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "a &amp; b" in html and "pip install &#x27;x&lt;y&#x27;" in html
+    assert "<caption>labsym doctor</caption>" in html
+    assert "<th>if missing</th>" in html
+
+
+def test_text_table_lines_up():
+    report = Report(
+        [Check("Python", "ok", "3.11"), Check("dot renderer", "missing", "none", "c", "f")]
+    )
+    assert str(report).splitlines()[:4] == [
+        "labsym doctor",
+        "  part          status   found",
+        "  Python        ok       3.11",
+        "  dot renderer  missing  none",
+    ]
+    with pytest.raises(ValueError, match="status must be one of"):
+        Check("x", "fine", "")
