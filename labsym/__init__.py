@@ -18,6 +18,7 @@ from labsym.core.shared import SharedVariable, shared
 from labsym.gradient_check import verify_grad
 from labsym.printing import pp
 from labsym.viz.display import register_if_in_ipython as _register_displays
+from labsym.viz.doctor import doctor
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "compat",
     "compile",
     "config",
+    "doctor",
     "dot",
     "foldl",
     "foldr",
