@@ -200,8 +200,9 @@ def function(
         on_unused_input=on_unused_input or config.on_unused_input,
         allow_gc=config.allow_gc,
     )
-    if fn.profile is not None and not any(p is fn.profile for p in _PROFILED):
-        _PROFILED.append(fn.profile)  # as Theano's: printed at exit if the profile flag is set
+    stats = fn.profile
+    if stats is not None and stats.atexit_print and not any(p is stats for p in _PROFILED):
+        _PROFILED.append(stats)  # as Theano's: printed at exit if the profile flag is set
     return fn
 
 

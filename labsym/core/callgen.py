@@ -131,6 +131,7 @@ def generate_call(plan: CallPlan, trusted: bool = False, raw: bool = False):
         ns["_prof"] = plan.profile
         ns["_pt"] = plan.profile.node_times
         ns["_pc"] = plan.profile.node_calls
+        ns["_ps"] = plan.profile.node_run_shapes
         lines.append("    _t_call = _perf()")
     lines.append("    try:")
     for nc in plan.node_codes:
@@ -144,7 +145,9 @@ def generate_call(plan: CallPlan, trusted: bool = False, raw: bool = False):
         fmt.update({f"out{i}": names[v] for i, v in enumerate(node.outputs)})
         body = nc.code.format(**fmt).splitlines()
         if plan.profile is not None:
+            shapes = "".join(f"getattr({names[v]}, 'shape', None), " for v in node.outputs)
             body = ["_t = _perf()"] + body + [f"_pt[{index}] += _perf() - _t; _pc[{index}] += 1"]
+            body.append(f"_ps[{index}] = ({shapes})")  # the output shapes of the last call
         return body
 
     flat = statements(fg, plan.node_codes, names, body_of)

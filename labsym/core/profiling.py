@@ -59,6 +59,8 @@ class ProfileStats:
     node_times: list[float] = field(default_factory=list)
     node_calls: list[int] = field(default_factory=list)
     node_shapes: list[str] = field(default_factory=list)
+    node_run_shapes: list[Any] = field(default_factory=list)
+    atexit_print: bool = True  # Theano's: printed at exit when the profile flag is set
     nodes: list[Any] = field(default_factory=list, repr=False, compare=False)
     fgraph: Any = field(default=None, repr=False, compare=False)
 
@@ -75,8 +77,16 @@ class ProfileStats:
         self.node_ops = [str(n.op) for n in nodes]
         self.node_classes = [f"{type(n.op).__module__}.{type(n.op).__qualname__}" for n in nodes]
         self.node_shapes = [_static_shapes(n) for n in nodes]
+        self.node_run_shapes = [None] * len(nodes)
         self.node_times = [0.0] * len(nodes)
         self.node_calls = [0] * len(nodes)
+
+    def shapes_of(self, index: int) -> str:
+        """Node `index`'s output shapes: as the last call made them, else as its types know."""
+        ran = self.node_run_shapes[index] if index < len(self.node_run_shapes) else None
+        if ran is None:
+            return self.node_shapes[index]
+        return ", ".join("?" if shape is None else str(tuple(shape)) for shape in ran)
 
     @property
     def thunk_time(self) -> float:
@@ -87,9 +97,9 @@ class ProfileStats:
         """Rows grouped by 'class', 'op' or 'apply', in Theano's order (slowest first)."""
         if key == "apply":
             rows = [
-                ProfileRow(label, t, c, 1, "Py", i, shapes)
-                for i, (label, t, c, shapes) in enumerate(
-                    zip(self.node_names, self.node_times, self.node_calls, self.node_shapes)
+                ProfileRow(label, t, c, 1, "Py", i, self.shapes_of(i))
+                for i, (label, t, c) in enumerate(
+                    zip(self.node_names, self.node_times, self.node_calls)
                 )
             ]
             return sorted(rows, key=lambda r: (r.seconds, r.node_id), reverse=True)
@@ -216,6 +226,7 @@ class ProfileStats:
             for attr in ("node_names", "node_ops", "node_classes", "node_times", "node_calls"):
                 getattr(total, attr).extend(getattr(stats, attr))
             total.node_shapes.extend(stats.node_shapes)
+            total.node_run_shapes.extend(stats.node_run_shapes)
             total.nodes.extend(stats.nodes)
         return total
 
