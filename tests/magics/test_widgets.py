@@ -194,6 +194,24 @@ def test_inspector_leaves_shared_variables_and_inputs_alone():
     np.testing.assert_array_equal(f(given), [3.0, 8.0])  # the function itself still works
 
 
+def test_inspector_keeps_values_that_inplace_nodes_overwrite():
+    x = T.dvector("x")
+    mode = labsym.Mode(optimizer="fast_run", excluding=["fusion"]).including("inplace")
+    f = labsym.function([x], T.log(T.exp(x) * 1.0) + 1, mode=mode)
+    inspector = NodeInspector(f, [0.0, 1.0])
+    ops = [r.node for r in inspector.rows]
+    assert ops == [
+        "input",
+        "Elemwise{exp,no_inplace}",
+        "Elemwise{Log}[(0, 0)]",
+        "Elemwise{Add}[(0, 0)]",
+    ]
+    exp_var, log_var = (node.outputs[0] for node in inspector.nodes[1:3])
+    np.testing.assert_allclose(inspector.values[exp_var], [1.0, np.e])  # Log overwrote it
+    np.testing.assert_allclose(inspector.values[log_var], [0.0, 1.0])  # Add overwrote it
+    np.testing.assert_allclose(inspector.outputs[0], [1.0, 2.0])
+
+
 def test_inspector_checks_inputs_like_a_call():
     x = T.dvector("x")
     f = labsym.function([x], x + 1)

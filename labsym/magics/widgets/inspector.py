@@ -151,6 +151,9 @@ class NodeInspector:
         with np.errstate(all="ignore"):  # NaN and Inf are what we are looking for
             for i, node in enumerate(self.fgraph.toposort()):
                 thunk = linker.node_thunk(self.fgraph, node, i, storage)
+                for positions in (getattr(node.op, "destroy_map", None) or {}).values():
+                    for j in positions:  # an inplace node overwrites it: keep what it was
+                        self.values[node.inputs[j]] = copy.copy(thunk.inputs[j][0])
                 thunk()
                 for var, cell in zip(node.outputs, thunk.outputs, strict=True):
                     self._add(i, str(node.op), var, cell[0], node)

@@ -60,10 +60,10 @@ def _drawing(subgraph: Any, caption: str) -> str:
     """One side of a step: the subgraph's SVG (changed nodes highlighted), else debugprint text."""
     if subgraph is None or not subgraph.outputs:
         return f"<figure><figcaption>{escape(caption)}</figcaption><p>(nothing)</p></figure>"
-    from labsym.viz.graphjson import graph_json
     from labsym.viz.graphviz import svg
+    from labsym.viz.history import subgraph_json
 
-    doc = graph_json(list(subgraph.outputs))
+    doc = subgraph_json(subgraph)
     # every Apply in a side is one the rewrite removed (before) or added (after)
     heat = {row["id"]: 1.0 for row in doc["nodes"] if row["kind"] == "apply"}
     drawing = svg(doc, heat=heat)
@@ -169,11 +169,9 @@ class RewriteStepper:
         self._view.value = self.html()
 
     def __str__(self) -> str:
-        lines = [f"{len(self.records)} rewrites"]
-        for i, r in enumerate(self.records):
-            math = f"  [{r.math}]" if r.math else ""
-            lines.append(f"{i:>4} {r.phase:<13} {r.rule}: {r.before} -> {r.after}{math}")
-        return "\n".join(lines)
+        from labsym.viz.history import history_text
+
+        return history_text(self.records)
 
     def __repr__(self) -> str:
         return f"<RewriteStepper: {len(self.records)} rewrites, at step {self.index}>"
