@@ -306,7 +306,9 @@ def probe_compiledir() -> Check:
                 "compile cache", "missing", f"{path} cannot be created ({parent} is read-only)",
                 "native modules are rebuilt in every session", relocate,
             )  # fmt: skip
-        return Check("compile cache", "ok", f"{path} (created, 0700, on the first native build)")
+        return Check(
+            "compile cache", "ok", f"{path} (not made yet: created 0700 by the first native build)"
+        )
     info = path.stat()
     mode = stat.S_IMODE(info.st_mode)
     found = f"{path} (mode {mode:o})"

@@ -94,6 +94,21 @@ def test_monitor_terminal_fallback_is_a_tqdm_bar():
     assert monitor.widget is None
 
 
+def test_monitor_in_a_kernel_is_a_widget_shown_at_once(monkeypatch):
+    import IPython
+    import IPython.display
+
+    class FakeKernelShell:
+        kernel = object()
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: FakeKernelShell())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    monitor = TrainingMonitor(total=2)
+    assert monitor.frontend == "widget" and shown == [monitor.widget]
+    assert monitor._bar is None
+
+
 def test_monitor_without_tqdm_prints_plain_lines(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails as if not installed
     out = io.StringIO()

@@ -112,7 +112,7 @@ def test_compile_cache_permissions(tmp_path):
     cache = tmp_path / "cache"
     with config.change_flags(compiledir=str(cache)):
         assert doc.probe_compiledir() == Check(
-            "compile cache", "ok", f"{cache} (created, 0700, on the first native build)"
+            "compile cache", "ok", f"{cache} (not made yet: created 0700 by the first native build)"
         )
         cache.mkdir(mode=0o700)
         os.chmod(cache, 0o700)
@@ -122,6 +122,18 @@ def test_compile_cache_permissions(tmp_path):
         assert (check.status, check.fix) == ("missing", f"chmod 700 {cache}")
         assert check.found == f"{cache} (mode 777) is writable by other users"
         assert check.cost == "labsym refuses to load native code from it"
+
+
+def test_numpy_without_blas_is_a_warning(monkeypatch):
+    monkeypatch.setattr(doc, "_blas_from_threadpoolctl", lambda: None)
+    monkeypatch.setattr(doc, "_blas_from_numpy", lambda: None)
+    assert doc.probe_blas() == Check(
+        "BLAS (NumPy's)",
+        "warning",
+        "NumPy reports no optimized BLAS",
+        "dot/gemm run at reference-BLAS speed (often 10x slower on large matrices)",
+        "pip install --force-reinstall numpy",
+    )
 
 
 def test_gpu_without_driver_names_the_fix(monkeypatch):
