@@ -44,6 +44,7 @@ def test_monitor_widget_shows_progress_rate_eta_and_values():
     assert monitor._title.value == "<b>logistic</b>"
     bundle = monitor._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].endswith(chart) and "<p>step 4/10 (40%)" in bundle["text/html"]
     assert bundle["text/plain"].startswith("<TrainingMonitor 'logistic': step 4/10 (40%)")
 
 
@@ -258,6 +259,10 @@ def test_inspector_graph_highlights_the_bad_node():
     children = inspector.widget.children
     assert children[0].value == inspector.html()
     assert children[1].value.startswith("<svg")
+    bundle = inspector._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].startswith(inspector.html()) and "<svg" in bundle["text/html"]
+    assert bundle["text/plain"] == str(inspector)
 
 
 # --- RewriteStepper ------------------------------------------------------------------------
@@ -317,6 +322,21 @@ def test_stepper_escapes_names_and_falls_back_to_text(monkeypatch):
         page = stepper.html(len(stepper) - 1)
     assert HOSTILE not in page and ESCAPED in page
     assert "<svg" not in page and "<pre>Elemwise{log1p,no_inplace}" in page
+
+
+def test_stepper_without_ipywidgets_still_displays(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    stepper = RewriteStepper(_log1p_function())
+    assert stepper._repr_mimebundle_() == {"text/plain": str(stepper), "text/html": stepper.html()}
+    with pytest.raises(ImportError, match="pip install ipywidgets"):
+        _ = stepper.widget
+
+
+def test_stepper_takes_a_function_graph():
+    f = _log1p_function(mode=labsym.Mode().with_history())
+    assert RewriteStepper(f.maker.fgraph).records == f.maker.fgraph.history
+    with pytest.raises(ValueError, match="optimized without history"):
+        RewriteStepper(_log1p_function().maker.fgraph)
 
 
 def test_stepper_empty_history_and_bad_arguments():

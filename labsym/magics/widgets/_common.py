@@ -30,12 +30,20 @@ def in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def widget_bundle(widget: Any, text: str, **kwargs: Any) -> dict[str, Any]:
-    """The widget's own mime bundle with our text/plain (what a terminal or nbconvert shows)."""
+def widget_bundle(owner: Any, text: str, html: str, **kwargs: Any) -> dict[str, Any]:
+    """`owner.widget`'s mime bundle plus our text/plain and a static text/html.
+
+    Front ends without a widget manager (nbconvert, GitHub, a terminal) show the HTML or the
+    text; without ipywidgets the bundle is just those two.
+    """
+    try:
+        widget = owner.widget
+    except ImportError:
+        return {"text/plain": text, "text/html": html}
     bundle = widget._repr_mimebundle_(**kwargs) or {}
     if isinstance(bundle, tuple):  # (data, metadata) form
         bundle = bundle[0]
-    return {**bundle, "text/plain": text}
+    return {**bundle, "text/plain": text, "text/html": html}
 
 
 def inline_svg(svg: str) -> str:

@@ -141,6 +141,7 @@ class NodeInspector:
         self.values: dict[Variable, Any] = {}
         self._run(_input_values(fn, inputs, named_inputs))
         self._widget: Any = None
+        self._graph: tuple[str | None] | None = None  # the drawing, once made
 
     def _run(self, storage: dict[Variable, list[Any]]) -> None:
         roles = {var: "input" for var, _f, _s in self.fn._plan.explicit}
@@ -206,12 +207,15 @@ class NodeInspector:
         from labsym.viz.graphjson import graph_json
         from labsym.viz.graphviz import svg
 
+        if self._graph is not None:
+            return self._graph[0]
         doc = graph_json(self.fn)
         bad = self.first_bad
         heat = {}
         if bad is not None and bad.index is not None:
             heat = {r["id"]: 1.0 for r in doc["nodes"] if r.get("index") == bad.index}
-        return svg(doc, heat=heat)
+        self._graph = (svg(doc, heat=heat),)
+        return self._graph[0]
 
     @property
     def widget(self) -> Any:
@@ -242,4 +246,6 @@ class NodeInspector:
         return self.html()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return widget_bundle(self.widget, str(self), **kwargs)
+        graph = self.graph_svg()
+        html = self.html() + (inline_svg(graph) if graph is not None else "")
+        return widget_bundle(self, str(self), html, **kwargs)

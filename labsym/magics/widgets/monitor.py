@@ -255,8 +255,8 @@ class TrainingMonitor:
         if self.widget is not None:
             if self.total:
                 self._progress.value = float(min(self.step, self.total))
-            else:  # no total: the bar only shows activity
-                self._progress.value = float(self.step % 2)
+            else:  # no total: a full bar once training runs
+                self._progress.value = 1.0 if self.step else 0.0
             self._status.value = self.status_text()
             self._values.value = self.values_text()
             self._chart.value = self.svg()
@@ -288,6 +288,7 @@ class TrainingMonitor:
         return f"<TrainingMonitor {self.title!r}: {self.status_text()}; {self.values_text()}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        if self.widget is None:
-            return {"text/plain": repr(self), "image/svg+xml": self.svg()}
-        return widget_bundle(self.widget, repr(self), **kwargs)
+        html = f"<b>{escape(self.title)}</b><p>{escape(self.status_text())}</p>{self.svg()}"
+        if self.widget is None:  # a text-frontend monitor shows its chart as an image
+            return {"text/plain": repr(self), "text/html": html}
+        return widget_bundle(self, repr(self), html, **kwargs)

@@ -180,4 +180,4 @@ class RewriteStepper:
         return self.html()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return widget_bundle(self.widget, str(self), **kwargs)
+        return widget_bundle(self, str(self), self.html(), **kwargs)
