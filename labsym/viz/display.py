@@ -197,6 +197,11 @@ def register_formatters(ip: Any) -> None:
     formatter = ip.display_formatter.mimebundle_formatter
     for cls, make in _BUNDLES:
         formatter.for_type(cls, make)
+    # History is a list: IPython's own text/plain printer for lists would replace the bundle's
+    from labsym.viz.history import history_text
+
+    plain = ip.display_formatter.formatters["text/plain"]
+    plain.for_type(History, lambda records, printer, cycle: printer.text(history_text(records)))
 
 
 def register_if_in_ipython() -> None:
