@@ -1,9 +1,9 @@
 """TensorVariable/TensorConstant with NumPy-style operators, and as_tensor_variable.
 
 Python scalars become constants of the smallest dtype holding them, as Theano's autocast did
-(`x + 1` reads an int8 1, padded by InplaceDimShuffle{x}); a float next to a float tensor
-takes its dtype, so `fvector * 0.1` stays float32. May import labsym.config, core.graph, core.testvalue,
-core.type, core.dtypes and, inside methods, the op modules of core.ops.
+(`x + 1` reads an int8 1, padded by InplaceDimShuffle{x}) and takes part in the upcast.
+May import labsym.config, core.graph, core.testvalue, core.type, core.dtypes and, inside
+methods, the op modules of core.ops.
 """
 
 from __future__ import annotations
@@ -424,15 +424,14 @@ def _flatten(items: Sequence) -> list:
 
 
 def align_elemwise_inputs(op_name: str, inputs: Sequence[Any], spec: Any) -> list:
-    """Convert elementwise inputs: weak Python scalars take the tensors' dtype, ndims padded."""
+    """Convert elementwise inputs and pad their ndims; Python scalars keep Theano's autocast dtype.
+
+    Theano's cast_policy='custom': a Python scalar is a constant of the smallest dtype that holds it
+    (floatX for floats when floatX is float32), and takes part in the upcast like any tensor, so
+    `ivector + 1` stays int32, `bvector + 1000` is int16 and, with floatX=float64, `fvector * 0.1`
+    is float64 (Theano's well-known float64 leak; `fvector * 0.5` stays float32).
+    """
     variables = [as_tensor_variable(x) for x in inputs]
-    strong = [v.dtype for v in variables if not getattr(v, "weak", False)]
-    if strong and len(strong) < len(variables):
-        # the typed inputs that decide the dtype (switch's branches, not its condition) win
-        start = spec.dtype_from if spec is not None else 0
-        deciding = [v.dtype for v in variables[start:] if not getattr(v, "weak", False)]
-        target = dtypes.upcast(*(deciding or strong))
-        variables = [_settle_weak(v, target) for v in variables]
     ndim = max(v.ndim for v in variables)
     return [v if v.ndim == ndim else _pad_left(v, ndim) for v in variables]
 
@@ -440,16 +439,3 @@ def align_elemwise_inputs(op_name: str, inputs: Sequence[Any], spec: Any) -> lis
 def _pad_left(var, ndim: int):
     """`var` with broadcastable axes added on the left (Theano's InplaceDimShuffle{x,...})."""
     return var.dimshuffle(["x"] * (ndim - var.ndim) + list(range(var.ndim)))
-
-
-def _settle_weak(var, target_dtype: str):
-    """A Python scalar next to typed tensors: an int keeps Theano's autocast dtype (`ivector + 1`
-    reads an int8 1 and stays int32; `bvector + 1000` becomes int16); a float next to a float
-    tensor takes the tensor's dtype, so `fvector * 0.1` stays float32 (Theano with
-    floatX=float32) and `dvector * 0.5` reads a float64 0.5."""
-    if not getattr(var, "weak", False):
-        return var
-    if var.data.dtype.kind == "f" and np.dtype(target_dtype).kind in "fc":
-        if var.dtype != target_dtype:
-            return constant(var.data.item(), dtype=target_dtype)
-    return var

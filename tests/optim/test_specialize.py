@@ -247,7 +247,8 @@ def test_outer_product_update_becomes_ger(dtype):
     values = [value((3, 4), dtype), value(3, dtype), value(4, dtype)]
     tol = F32 if dtype == "float32" else {}
     expected = Ger()(a, const(-0.1, dtype), x, y, const(1.0, dtype))
-    check_rewrite([a, x, y], a - 0.1 * outer(x, y), expected, values, mode=REWRITE, **tol)
+    lr = np.asarray(0.1, dtype)  # a Python 0.1 would upcast float32 to float64, as in Theano
+    check_rewrite([a, x, y], a - lr * outer(x, y), expected, values, mode=REWRITE, **tol)
     # the row-times-column order of the product
     product = y.dimshuffle("x", 0) * x.dimshuffle(0, "x")
     expected = Ger()(a, const(1.0, dtype), x, y, const(2.0, dtype))

@@ -37,7 +37,7 @@ def elu(x: Any, alpha: Any = 1) -> Any:
     array([-0.63212056,  2.        ])
     """
     x = as_tensor_variable(x)
-    return m.switch(m.gt(x, 0), x, m.mul(alpha, m.expm1(m.minimum(x, 0))))
+    return m.switch(m.gt(x, 0), x, m.mul(m.scalar_like(alpha, x), m.expm1(m.minimum(x, 0))))
 
 
 def selu(x: Any) -> Any:
@@ -49,7 +49,8 @@ def selu(x: Any) -> Any:
     >>> labsym.function([x], selu(x))([1.0])
     array([1.05070099])
     """
-    return m.mul(SELU_SCALE, elu(x, SELU_ALPHA))
+    x = as_tensor_variable(x)
+    return m.mul(m.scalar_like(SELU_SCALE, x), elu(x, SELU_ALPHA))
 
 
 def softsign(x: Any) -> Any:

@@ -126,7 +126,7 @@ def batch_normalization_train(
     _check_epsilon(epsilon)
     mean = inputs.mean(axis=axes_, keepdims=True)
     var = inputs.var(axis=axes_, keepdims=True)
-    invstd = 1.0 / m.sqrt(var + epsilon)
+    invstd = m.scalar_like(1.0, var) / m.sqrt(var + m.scalar_like(epsilon, var))
     out = (inputs - mean) * (params.broadcast(gamma) * invstd) + params.broadcast(beta)
     results = [out, params.back(mean, gamma), params.back(invstd, gamma)]
     if running_mean is not None:
@@ -135,10 +135,11 @@ def batch_normalization_train(
             as_tensor_variable(running_var),
         )
         params.check("running_mean and running_var", running_mean, running_var)
-        keep = 1.0 - running_average_factor
-        new_mean = params.broadcast(running_mean) * keep + mean * running_average_factor
-        unbiased = var * _unbiased_factor(inputs, axes_)
-        new_var = params.broadcast(running_var) * keep + unbiased * running_average_factor
+        keep = m.scalar_like(1.0 - running_average_factor, mean)
+        factor = m.scalar_like(running_average_factor, mean)
+        new_mean = params.broadcast(running_mean) * keep + mean * factor
+        unbiased = var * m.scalar_like(_unbiased_factor(inputs, axes_), var)
+        new_var = params.broadcast(running_var) * keep + unbiased * factor
         results += [params.back(new_mean, running_mean), params.back(new_var, running_var)]
     return tuple(results)
 
@@ -170,7 +171,7 @@ def batch_normalization_test(
     params.check("gamma, beta, mean and var", gamma, beta, mean, var)
     _check_epsilon(epsilon)
     gamma, beta, mean, var = (params.broadcast(p) for p in (gamma, beta, mean, var))
-    return (inputs - mean) * (gamma / m.sqrt(var + epsilon)) + beta
+    return (inputs - mean) * (gamma / m.sqrt(var + m.scalar_like(epsilon, var))) + beta
 
 
 def batch_normalization(

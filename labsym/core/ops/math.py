@@ -110,6 +110,20 @@ def fill(model: Any, value: Any):
     return second(model, value)
 
 
+def scalar_like(value: Any, like: Any) -> Any:
+    """A Python number as a constant of `like`'s float dtype; other values unchanged.
+
+    Library code (elu's alpha, batch norm's epsilon) must not upcast float32 inputs the way a
+    user's `fvector * 0.1` does under Theano's autocast rules.
+    """
+    from labsym.core.variable import as_tensor_variable, constant
+
+    like = as_tensor_variable(like)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and like.dtype[0] == "f":
+        return constant(value, dtype=like.dtype)
+    return value
+
+
 def zeros_like(x: Any, dtype: Any = None):
     """Zeros with the shape (and, unless given, the dtype) of `x`."""
     from labsym.core.variable import as_tensor_variable, constant

@@ -490,7 +490,7 @@ def relu(x: Any, alpha: Any = 0) -> Any:
     x = as_tensor_variable(x)
     if isinstance(alpha, (int, float)) and alpha == 0:
         return m.maximum(x, 0)
-    return m.switch(m.gt(x, 0), x, m.mul(alpha, x))
+    return m.switch(m.gt(x, 0), x, m.mul(m.scalar_like(alpha, x), x))
 
 
 def binary_crossentropy(output: Any, target: Any) -> Any:

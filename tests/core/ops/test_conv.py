@@ -314,7 +314,9 @@ def test_lenet_trains_on_synthetic_digits():
     params = [w1, w2, w3, b3]
     grads = grad(loss, params)
     step = function(
-        [x, y], loss, updates=[(p, p - 0.1 * g) for p, g in zip(params, grads, strict=True)]
+        [x, y],
+        loss,
+        updates=[(p, p - np.float32(0.1) * g) for p, g in zip(params, grads, strict=True)],
     )
 
     # the first loss is the direct reference's forward pass

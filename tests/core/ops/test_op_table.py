@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from labsym.compile import function
+from labsym.config import config
 from labsym.core.type import TensorType
 from labsym.gradient_check import verify_grad
 from tests.op_table import BINARY, RECORDS, OpRecord
@@ -73,14 +74,20 @@ def test_float_valued_ops_promote_ints_like_theano(dtype):
     assert got == ("float32" if dtype in ("float32", "int8") else "float64")
 
 
-def test_python_scalars_keep_the_tensor_dtype():
+def test_python_scalars_autocast_as_in_theano():
+    # Theano's cast_policy='custom': the smallest dtype holding the value, then the usual upcast
     x = TensorType("float32", (None,))()
-    assert (x * 0.1).dtype == "float32"
+    assert (x * 0.5).dtype == "float32"  # 0.5 is exact in float32
+    assert (x * 0.1).dtype == "float64"  # Theano's float64 leak with floatX=float64
+    assert (x * np.float32(0.1)).dtype == "float32"  # NumPy scalars keep their dtype
     assert (x + 1).dtype == "float32"
     i = TensorType("int32", (None,))()
     assert (i + 1).dtype == "int32"
     assert (i * 0.5).dtype == "float64"
     assert (i + 2**40).dtype == "int64"
+    assert (TensorType("uint8", (None,))() + 1).dtype == "int16"  # int8 1 meets uint8
+    with config.change_flags(floatX="float32"):
+        assert (x * 0.1).dtype == "float32"
 
 
 def test_runtime_broadcast_of_undeclared_axis_is_an_error():
