@@ -287,9 +287,13 @@ def test_stepper_over_a_history_mode_function():
 
 
 def test_stepper_recompiles_a_function_without_history():
-    f = _log1p_function()
+    from labsym.compile import _PROFILED
+
+    f = _log1p_function(profile=True)
+    profiles = len(_PROFILED)
     stepper = RewriteStepper(f)
     assert f.maker.fgraph.history is None  # the user's function is untouched
+    assert len(_PROFILED) == profiles  # and the copy is not profiled
     assert "log1p_from_log" in [r.rule for r in stepper.records]
 
 

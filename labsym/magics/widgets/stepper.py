@@ -28,6 +28,7 @@ def _recompiled_with_history(fn: Any) -> Any:
         )
     accepted = inspect.signature(function).parameters
     spec = {k: v for k, v in fn.maker.spec.items() if k in accepted and k != "mode"}
+    spec["profile"] = False  # the copy must not join the user's profiles
     return function(mode=mode.with_history(), **spec)
 
 
