@@ -102,12 +102,30 @@ def test_monitor_in_a_kernel_is_a_widget_shown_at_once(monkeypatch):
     class FakeKernelShell:
         kernel = object()
 
-    shown = []
+    class FakeHandle:
+        def __init__(self) -> None:
+            self.updates: list = []
+
+        def update(self, obj) -> None:
+            self.updates.append(obj._repr_mimebundle_())
+
+    shown, handle = [], FakeHandle()
+
+    def display(obj, display_id=False):
+        shown.append((obj, display_id))
+        return handle
+
     monkeypatch.setattr(IPython, "get_ipython", lambda: FakeKernelShell())
-    monkeypatch.setattr(IPython.display, "display", shown.append)
-    monitor = TrainingMonitor(total=2)
-    assert monitor.frontend == "widget" and shown == [monitor.widget]
-    assert monitor._bar is None
+    monkeypatch.setattr(IPython.display, "display", display)
+    with TrainingMonitor(total=2) as monitor:
+        assert monitor.frontend == "widget" and shown == [(monitor, True)]
+        assert monitor._bar is None
+        monitor.update(cost=3.0)
+        monitor.update(cost=2.0)
+    # the output is replaced at the end: the saved notebook keeps the final chart
+    [final] = handle.updates
+    assert "application/vnd.jupyter.widget-view+json" in final
+    assert "step 2/2 (100%)" in final["text/html"] and "cost = 2</text>" in final["text/html"]
 
 
 def test_monitor_without_tqdm_prints_plain_lines(monkeypatch):

@@ -155,12 +155,13 @@ class TrainingMonitor:
         self.widget: Any = None
         self._bar: Any = None
         self._file = file
+        self._handle: Any = None  # the notebook output showing this monitor
         if frontend == "widget":
             self._build_widget()
             if in_kernel():
                 from IPython.display import display
 
-                display(self.widget)
+                self._handle = display(self, display_id=True)
         else:
             self._start_text_bar()
 
@@ -267,22 +268,25 @@ class TrainingMonitor:
 
     def close(self) -> None:
         """Final redraw; the bar turns green (or the text bar closes)."""
+        self._finish("success")
+
+    def _finish(self, bar_style: str) -> None:
         if self.closed:
             return
         self.refresh()
         self.closed = True
         if self.widget is not None:
-            self._progress.bar_style = "success"
+            self._progress.bar_style = bar_style
         if self._bar is not None:
             self._bar.close()
+        if self._handle is not None:  # the saved notebook keeps the final chart as HTML
+            self._handle.update(self)
 
     def __enter__(self) -> TrainingMonitor:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.close()
-        if exc_type is not None and self.widget is not None:
-            self._progress.bar_style = "danger"
+        self._finish("danger" if exc_type is not None else "success")
 
     def __repr__(self) -> str:
         return f"<TrainingMonitor {self.title!r}: {self.status_text()}; {self.values_text()}>"
