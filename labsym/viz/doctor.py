@@ -88,9 +88,9 @@ class Report:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        from labsym.viz.html import table
+        from labsym.viz.html import STYLE, table
 
-        return table(self.headers, self._rows(), caption="labsym doctor")
+        return STYLE + table(self.headers, self._rows(), caption="labsym doctor")
 
 
 def doctor() -> Report:

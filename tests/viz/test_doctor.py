@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -136,6 +137,20 @@ def test_numpy_without_blas_is_a_warning(monkeypatch):
     )
 
 
+def test_blas_from_threadpoolctl_when_installed(monkeypatch):
+    import importlib.machinery
+    import types
+
+    fake = types.ModuleType("threadpoolctl")
+    fake.__spec__ = importlib.machinery.ModuleSpec("threadpoolctl", None)
+    fake.threadpool_info = lambda: [
+        {"user_api": "openmp", "internal_api": "openmp", "version": None, "num_threads": 8},
+        {"user_api": "blas", "internal_api": "openblas", "version": "0.3.27", "num_threads": 4},
+    ]
+    monkeypatch.setitem(sys.modules, "threadpoolctl", fake)
+    assert doc.probe_blas() == Check("BLAS (NumPy's)", "ok", "openblas 0.3.27 (4 threads)")
+
+
 def test_gpu_without_driver_names_the_fix(monkeypatch):
     monkeypatch.setattr(doc, "_gpu_present", lambda: True)
     monkeypatch.setattr(doc, "_load_library", lambda *names: None)
@@ -170,7 +185,7 @@ def test_html_table_escapes_everything():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "a &amp; b" in html and "pip install &#x27;x&lt;y&#x27;" in html
     assert "<caption>labsym doctor</caption>" in html
-    assert "<th>if missing</th>" in html
+    assert "<th>if missing</th>" in html and html.startswith("<style>")
 
 
 def test_text_table_lines_up():
