@@ -1,7 +1,8 @@
 """labsym's IPython extension: `%load_ext labsym` registers `%%symfunc` and the line magics.
 
 `%%symfunc` compiles a cell into a function (see magics.symfunc); `%symgraph`, `%debugprint`,
-`%symprofile` and `%symrewrites` show graphs, profiles and rewrites (see magics.linemagics).
+`%symprofile` and `%symrewrites` show graphs, profiles and rewrites (see magics.linemagics);
+the widgets (`labsym.magics.TrainingMonitor`, ...) also work without IPython.
 IPython is imported only when the extension is loaded. May import every layer below the facades.
 """
 
