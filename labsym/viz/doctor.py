@@ -14,7 +14,7 @@ import os
 import platform
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +53,7 @@ class Report:
                 return check
         raise KeyError(f"no row {part!r} in the doctor's report; rows: {[c.part for c in self]}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Check]:
         return iter(self.checks)
 
     def __len__(self) -> int:
@@ -141,12 +141,14 @@ def _version(package: str) -> str | None:
 
 
 def probe_python() -> Check:
+    """The running interpreter (labsym needs Python 3.10 or newer)."""
     return Check(
         "Python", "ok", f"{platform.python_version()} ({platform.python_implementation()})"
     )
 
 
 def probe_numpy() -> Check:
+    """NumPy's version and location: the NumPy engine runs every op through it."""
     import numpy
 
     return Check("NumPy", "ok", f"{numpy.__version__} at {Path(numpy.__file__).parent}")
@@ -180,6 +182,7 @@ def _blas_from_threadpoolctl() -> str | None:
 
 
 def probe_blas() -> Check:
+    """The BLAS NumPy links: dot/gemm speed depends on it."""
     found = _blas_from_threadpoolctl() or _blas_from_numpy()
     if found is None:
         return Check(
@@ -219,6 +222,7 @@ def find_compiler() -> str | None:
 
 
 def probe_compiler() -> Check:
+    """A C compiler, needed for native code."""
     import subprocess
 
     path = find_compiler()
@@ -268,6 +272,7 @@ def cffi_build() -> str | None:
 
 
 def probe_cffi() -> Check:
+    """Whether cffi can build and load a module here (a real one-function build)."""
     version = _version("cffi")
     if version is None:
         return Check(
@@ -289,6 +294,7 @@ def probe_cffi() -> Check:
 
 
 def probe_compiledir() -> Check:
+    """The compile cache directory: private (0700), owned by this user, writable."""
     from labsym.config import ConfigError, config
 
     try:
@@ -331,6 +337,7 @@ def probe_compiledir() -> Check:
 
 
 def probe_graphviz_package() -> Check:
+    """The graphviz Python package, which labsym hands DOT text to."""
     version = _version("graphviz")
     if version is None:
         return Check(
@@ -341,6 +348,7 @@ def probe_graphviz_package() -> Check:
 
 
 def probe_dot() -> Check:
+    """A dot executable (LABSYM_DOT, dot on PATH, graphviz-pure) that draws graphs as SVG."""
     from labsym.viz.graphviz import find_dot
 
     path = find_dot()
@@ -361,12 +369,14 @@ def _package_check(part: str, dist: str, cost: str, fix: str) -> Check:
 
 
 def probe_ipython() -> Check:
+    """IPython: the magics and the rich displays need it."""
     return _package_check(
         "IPython", "ipython", "no %%symfunc magics and no rich displays", "pip install ipython"
     )
 
 
 def probe_ipywidgets() -> Check:
+    """ipywidgets: the stepper, inspector and monitor widgets need it."""
     return _package_check(
         "ipywidgets",
         "ipywidgets",
@@ -376,6 +386,7 @@ def probe_ipywidgets() -> Check:
 
 
 def probe_tqdm() -> Check:
+    """tqdm: TrainingMonitor's text bar outside a notebook."""
     return _package_check(
         "tqdm",
         "tqdm",
@@ -385,6 +396,7 @@ def probe_tqdm() -> Check:
 
 
 def probe_jupyterlab() -> Check:
+    """JupyterLab, the notebook front end labsym is made for."""
     return _package_check(
         "JupyterLab", "jupyterlab", "no notebook front end to show labsym's displays",
         "pip install jupyterlab",
@@ -400,6 +412,7 @@ def _lab_extension_dirs() -> list[Path]:
 
 
 def probe_lab_extension() -> Check:
+    """labsym's JupyterLab renderer of the graph JSON (not released yet)."""
     for path in _lab_extension_dirs():
         if (path / "package.json").exists():
             return Check("labsym lab extension", "ok", str(path))
@@ -426,6 +439,7 @@ def _load_library(*names: str) -> ctypes.CDLL | None:
 
 
 def probe_cuda_driver() -> Check:
+    """The NVIDIA driver's libcuda and the CUDA version it supports."""
     import ctypes.util
 
     lib = _load_library(
@@ -460,6 +474,7 @@ def _nvrtc_from_wheel() -> Path | None:
 
 
 def probe_nvrtc() -> Check:
+    """NVRTC, which compiles the CUDA kernels labsym renders."""
     wheel = _nvrtc_from_wheel()
     import ctypes.util
 
@@ -475,6 +490,7 @@ def probe_nvrtc() -> Check:
 
 
 def probe_cuda_runtime() -> Check:
+    """pycuda or cuda-python, through which labsym launches kernels."""
     found = [
         f"{dist} {_version(dist)}"
         for dist, module in (("pycuda", "pycuda"), ("cuda-python", "cuda"))

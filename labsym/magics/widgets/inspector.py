@@ -51,6 +51,8 @@ class ValueRow:
         return self.nan > 0 or self.inf > 0
 
     def cells(self) -> tuple[str, ...]:
+        """The row as table cells (numbers to 6 significant digits)."""
+
         def num(x: float | None) -> str:
             return "" if x is None else f"{x:.6g}"
 
@@ -171,6 +173,7 @@ class NodeInspector:
 
     @property
     def first_bad_node(self) -> Apply | None:
+        """The Apply node that produced the first NaN/Inf (None if an input holds it, or none)."""
         return next((node for row, node in zip(self.rows, self.nodes) if row.bad), None)
 
     @property
@@ -179,6 +182,7 @@ class NodeInspector:
         return [self.values[var] for var in self.fgraph.outputs]
 
     def summary(self) -> str:
+        """One line: how many values, how many hold NaN/Inf, and where the first one is."""
         bad = self.first_bad
         head = f"{len(self.rows)} values, {sum(r.bad for r in self.rows)} with NaN/Inf"
         if bad is None:

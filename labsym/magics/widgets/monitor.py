@@ -218,6 +218,7 @@ class TrainingMonitor:
         return " · ".join(parts)
 
     def values_text(self) -> str:
+        """`cost=0.25, acc=0.5`: the newest values, 4 significant digits."""
         return ", ".join(f"{name}={_fmt(value)}" for name, value in self.latest.items())
 
     def svg(self) -> str:
