@@ -128,6 +128,21 @@ def test_monitor_in_a_kernel_is_a_widget_shown_at_once(monkeypatch):
     assert "step 2/2 (100%)" in final["text/html"] and "cost = 2</text>" in final["text/html"]
 
 
+def test_monitor_in_a_kernel_without_ipywidgets_prints_a_text_bar(monkeypatch):
+    import IPython
+
+    class FakeKernelShell:
+        kernel = object()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: FakeKernelShell())
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    out = io.StringIO()
+    monitor = TrainingMonitor(total=2, file=out)
+    assert monitor.frontend == "text" and monitor.widget is None
+    monitor.close()
+    assert "0/2" in out.getvalue()
+
+
 def test_monitor_without_tqdm_prints_plain_lines(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails as if not installed
     out = io.StringIO()

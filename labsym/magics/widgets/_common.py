@@ -21,6 +21,15 @@ def require_ipywidgets() -> Any:
     return ipywidgets
 
 
+def widgets_available() -> bool:
+    """True when ipywidgets imports (only asked inside a kernel, where it is cheap to load)."""
+    try:
+        require_ipywidgets()
+    except ImportError:
+        return False
+    return True
+
+
 def in_kernel() -> bool:
     """True inside a Jupyter kernel (where widgets render), False in a terminal or plain script."""
     ipython = sys.modules.get("IPython")  # not imported: certainly not in a kernel

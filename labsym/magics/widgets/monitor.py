@@ -11,7 +11,12 @@ import sys
 import time
 from typing import Any, TextIO
 
-from labsym.magics.widgets._common import in_kernel, require_ipywidgets, widget_bundle
+from labsym.magics.widgets._common import (
+    in_kernel,
+    require_ipywidgets,
+    widget_bundle,
+    widgets_available,
+)
 from labsym.viz.html import escape
 
 __all__ = ["TrainingMonitor", "line_chart_svg"]
@@ -110,9 +115,9 @@ class TrainingMonitor:
     """Watch a training loop: progress with rate and ETA, and a live chart of cost and values.
 
     Call `update(step, cost=..., **named_values)` from the loop; the display refreshes every
-    `every` updates (and on `close()`). In a Jupyter kernel it shows ipywidgets; in a terminal a
-    tqdm bar with the latest values (plain lines without tqdm). `frontend` forces one:
-    'widget' or 'text'. All values stay available in `series`.
+    `every` updates (and on `close()`). In a Jupyter kernel it shows ipywidgets; in a terminal
+    (or without ipywidgets) a tqdm bar with the latest values (plain lines without tqdm).
+    `frontend` forces one: 'widget' or 'text'. All values stay available in `series`.
 
     Examples
     --------
@@ -150,7 +155,7 @@ class TrainingMonitor:
         self._now = time.perf_counter  # replaced in tests for exact rates
         self._start = self._now()  # as tqdm: the clock runs from creation
         if frontend == "auto":
-            frontend = "widget" if in_kernel() else "text"
+            frontend = "widget" if in_kernel() and widgets_available() else "text"
         self.frontend = frontend
         self.widget: Any = None
         self._bar: Any = None
