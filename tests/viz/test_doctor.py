@@ -200,3 +200,13 @@ def test_text_table_lines_up():
     ]
     with pytest.raises(ValueError, match="status must be one of"):
         Check("x", "fine", "")
+
+
+def test_ipython_shows_the_html_table_and_the_text():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    report = Report([Check("tqdm", "missing", "not installed", "plain lines", "pip install tqdm")])
+    data, _ = InteractiveShell.instance().display_formatter.format(report)
+    assert data["text/plain"] == str(report)
+    assert data["text/html"] == report._repr_html_()
+    assert "<td>pip install tqdm</td>" in data["text/html"]
