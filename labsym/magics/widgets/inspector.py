@@ -122,8 +122,10 @@ class NodeInspector:
 
     `rows` holds one ValueRow per input and per node output, in execution order; `first_bad`
     is the first row holding a NaN or Inf and `first_bad_node` its Apply node (None if all is
-    finite). Shared variables are read, never updated. Displays as a widget in a notebook;
-    `html()` is the table alone.
+    finite). `values` maps each variable to its value as computed (kept even where an inplace
+    node later overwrote it). Shared variables are read, never updated. Every node runs, an
+    IfElse's branch not taken included; scan inner graphs show as their outer node only.
+    Displays as a widget in a notebook; `html()` is the table alone.
 
     Examples
     --------
