@@ -349,6 +349,16 @@ def test_stepper_widget_follows_slider_and_buttons():
         stepper.go(len(stepper))
 
 
+def test_stepper_and_inspector_drawings_escape_names():
+    f = _log1p_function(HOSTILE)
+    stepper = RewriteStepper(f)
+    pages = [stepper.html(i) for i in range(len(stepper))]
+    assert all(HOSTILE not in page for page in pages)
+    assert any(ESCAPED in page and "<svg" in page for page in pages)
+    bundle = NodeInspector(f, [0.0])._repr_mimebundle_()
+    assert HOSTILE not in bundle["text/html"] and ESCAPED in bundle["text/html"]
+
+
 def test_stepper_escapes_names_and_falls_back_to_text(monkeypatch):
     import labsym.viz.graphviz as graphviz
 
