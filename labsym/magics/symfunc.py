@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dis
+import sys
 import types
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -114,7 +115,7 @@ def run_symfunc(shell: Any, cache: CompileCache, line: str, cell: str) -> Functi
 
 def _compile_cell(shell: Any, header: Header, line: str, cell: str) -> CachedCell:
     user_ns = shell.user_ns
-    filename = shell.compile.cache(f"%%symfunc {line}\n{cell}", shell.execution_count)
+    filename = shell.compile.cache(f"%%symfunc {line}\n{cell}", _cell_number(shell))
     # a leading newline keeps body line numbers equal to cell line numbers (line 1 is the header)
     body = _compile_user(shell, "\n" + shell.transform_cell(cell), filename, "exec")
     outputs = _compile_user(shell, header.outputs, filename, "eval")
@@ -146,6 +147,17 @@ def _compile_cell(shell: Any, header: Header, line: str, cell: str) -> CachedCel
     return CachedCell(fn, reads, bound)
 
 
+def _cell_number(shell: Any) -> int:
+    """The prompt number of the running cell (IPython counts a stored cell before running it)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        label = shell.compile.format_code_name(frame.f_code.co_filename)
+        if label is not None:  # ("Cell", "In[7]"): the cell that called the magic
+            return int(label[1][3:-1])
+        frame = frame.f_back
+    return shell.execution_count  # called from Python code (run_cell_magic), not from a cell
+
+
 def _compile_user(shell: Any, source: str, filename: str, mode: str) -> types.CodeType:
     """Compile user text under the cell's filename, with the shell's __future__ flags."""
     try:
@@ -153,7 +165,12 @@ def _compile_user(shell: Any, source: str, filename: str, mode: str) -> types.Co
     except SyntaxError as exc:
         if mode == "eval":
             raise UsageError(f"%%symfunc: cannot read {source!r}: {exc.msg}") from None
-        raise
+        # a UsageError shows no traceback: the cell line is all the user needs
+        caret = " " * max((exc.offset or 1) - 1, 0) + "^"
+        raise UsageError(
+            f"%%symfunc: {type(exc).__name__} at line {exc.lineno} of the cell: {exc.msg}\n"
+            f"    {(exc.text or '').rstrip()}\n    {caret}"
+        ) from None
 
 
 def _names_used(code: types.CodeType) -> tuple[set[str], set[str]]:

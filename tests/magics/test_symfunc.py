@@ -37,10 +37,10 @@ def magics(shell):
     return shell.magics_manager.registry["LabsymMagics"]
 
 
-def run(shell, cell: str):
+def run(shell, cell: str, store_history: bool = False):
     """Run a cell; return (result, captured output with colours stripped)."""
     with capture_output() as cap:
-        result = shell.run_cell(cell)
+        result = shell.run_cell(cell, store_history=store_history)
     return result, cap, ANSI.sub("", cap.stdout + cap.stderr)
 
 
@@ -243,18 +243,19 @@ def test_declared_shapes_give_test_values_and_compute_test_value_is_restored(ip)
     assert labsym.config.compute_test_value == "off"
 
 
-def test_a_shape_error_is_reported_at_the_cell_line(ip):
+@pytest.mark.parametrize("store_history", [False, True])  # a kernel stores (and counts) cells
+def test_a_shape_error_is_reported_at_the_cell_line(ip, store_history):
     result, _, text = run(
         ip,
         "%%symfunc g(x: dmatrix[3, 4], y: dmatrix[5, 6]) -> z\n"
         "a = x + 1\n"
         "z = T.dot(a, y)\n"
         "w = z * 2\n",
+        store_history,
     )
     error = result.error_in_exec
     assert isinstance(error, TestValueError)
-    n = ip.execution_count  # run_cell(store_history=False) keeps the count
-    assert f"Cell In[{n}], line 3" in text
+    assert f"Cell In[{result.execution_count}], line 3" in text
     assert "----> 3 z = T.dot(a, y)" in text
     assert "shapes (3,4) and (5,6) not aligned" in text
     # labsym's own trace names the cell's line (the cell's filename, as IPython assigned it)
@@ -267,7 +268,7 @@ def test_a_shape_error_is_reported_at_the_cell_line(ip):
 def test_an_error_in_the_body_points_at_the_cell_not_the_magic(ip):
     result, _, text = run(ip, "%%symfunc f(x: dvector) -> y\ny = x + 1\nz = undefined_name\n")
     assert isinstance(result.error_in_exec, NameError)
-    assert f"Cell In[{ip.execution_count}], line 3" in text
+    assert f"Cell In[{result.execution_count}], line 3" in text
     assert "----> 3 z = undefined_name" in text
     assert "symfunc.py" not in text and "interactiveshell.py" not in text
 
@@ -327,6 +328,16 @@ def test_bad_arguments_are_usage_errors_naming_the_problem(ip, line, message):
         symfunc(ip, line, "y = x * 2\n")
     assert message in str(info.value)
     assert str(info.value).startswith("%%symfunc")
+
+
+def test_a_syntax_error_in_the_body_names_the_cell_line(ip):
+    result, _, text = run(ip, "%%symfunc f(x: dvector) -> y\ny = x\nz = x +\n")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert text == (
+        "UsageError: %%symfunc: SyntaxError at line 3 of the cell: invalid syntax\n"
+        "    z = x +\n"
+        "           ^\n"
+    )
 
 
 def test_a_usage_error_shows_no_traceback(ip):
