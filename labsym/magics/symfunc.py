@@ -173,34 +173,22 @@ def _compile_user(shell: Any, source: str, filename: str, mode: str) -> types.Co
         ) from None
 
 
-def _names_used(code: types.CodeType) -> tuple[set[str], set[str]]:
-    """(names the cell binds at top level, global names it reads before binding them)."""
+def _names_used(code: types.CodeType, top: bool = True) -> tuple[set[str], set[str]]:
+    """(global names the code binds, global names it reads), nested code objects included.
+
+    A name the cell both reads and binds counts as bound: a hit binds it again anyway.
+    """
+    binds = ("STORE_NAME", "DELETE_NAME") if top else ()  # class bodies bind class attributes
     stored: set[str] = set()
     read: set[str] = set()
     for ins in dis.get_instructions(code):
-        if ins.opname in ("STORE_NAME", "STORE_GLOBAL", "DELETE_NAME", "DELETE_GLOBAL"):
-            stored.add(ins.argval)
-        elif ins.opname in ("LOAD_NAME", "LOAD_GLOBAL") and ins.argval not in stored:
-            read.add(ins.argval)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):  # functions, lambdas, comprehensions, classes
-            inner_stored, inner_read = _nested_names(const)
-            stored |= inner_stored
-            read |= inner_read
-    return stored, read
-
-
-def _nested_names(code: types.CodeType) -> tuple[set[str], set[str]]:
-    stored: set[str] = set()
-    read: set[str] = set()
-    for ins in dis.get_instructions(code):
-        if ins.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+        if ins.opname in binds or ins.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
             stored.add(ins.argval)
         elif ins.opname in ("LOAD_NAME", "LOAD_GLOBAL"):
             read.add(ins.argval)
     for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            inner_stored, inner_read = _nested_names(const)
+        if isinstance(const, types.CodeType):  # functions, lambdas, comprehensions, classes
+            inner_stored, inner_read = _names_used(const, top=False)
             stored |= inner_stored
             read |= inner_read
     return stored, read

@@ -405,6 +405,19 @@ def test_numbers_read_by_the_body_are_compared_by_value(ip):
     np.testing.assert_array_equal(ip.user_ns["f"]([1.0]), [2.0])
 
 
+def test_globals_read_inside_functions_of_the_body_are_checked_too(ip):
+    body = "%%symfunc f(x: dvector) -> y --quiet\ndef times(v):\n    return v * k\ny = times(x)\n"
+    ip.run_cell("k = T.constant(np.float64(2.0))")
+    run(ip, body)
+    first = ip.user_ns["f"]
+    run(ip, body)
+    assert ip.user_ns["f"] is first
+    ip.run_cell("k = T.constant(np.float64(5.0))")
+    run(ip, body)
+    assert ip.user_ns["f"] is not first
+    np.testing.assert_array_equal(ip.user_ns["f"]([1.0]), [5.0])
+
+
 def test_the_cache_keeps_the_most_recent_cells(ip):
     cache = magics(ip).cache
     cache.size = 2
