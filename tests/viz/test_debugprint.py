@@ -291,7 +291,7 @@ def test_print_storage_shows_constants_shared_values_and_defaults():
         "   |k [id G] [array(3.)]\n"
         "Elemwise{add,no_inplace} [id H] ''   4 [None]\n"  # the update is an output of the graph
         " |w [id C] [array([W])]\n"
-        " |TensorConstant{(1,) of 1.0} [id I] [array([1.])]\n"
+        " |TensorConstant{(1,) of 1.0} [id I] [array([1.], dtype=float32)]\n"  # float32 1.0
     )
     assert debugprint(f, print_storage=True, file="str") == expected.replace("W", "1., 2.")
     f(1.0)

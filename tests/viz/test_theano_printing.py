@@ -333,7 +333,7 @@ def test_python_scalars_are_cached_constants_of_the_smallest_dtype():
         (lambda: T.ivector() + 1, "int32"),
         (lambda: T.bvector() + 1000, "int16"),
         (lambda: T.bvector() + 1.5, "float32"),
-        (lambda: T.fvector() * 0.1, "float32"),
+        (lambda: T.fvector() * 0.1, "float64"),  # floatX=float64: a float64 0.1
         (lambda: T.fvector() + 100000, "float64"),
         (lambda: T.ivector() * 0.5, "float64"),
         (lambda: T.dvector() ** 2, "float64"),
