@@ -6,7 +6,6 @@ flag values are user data, never markup. Standard library only.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,9 +17,19 @@ STYLE = (
 )
 
 
+_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"))
+
+
 def escape(text: Any) -> str:
-    """`text` (any object, via str) as HTML text: &, <, >, " and ' become entities."""
-    return html.escape(str(text), quote=True)
+    """`text` (any object, via str) as HTML text: &, <, >, " and ' become entities.
+
+    The same output as html.escape(quote=True), without importing html.entities (5 ms at
+    `import labsym`).
+    """
+    text = str(text)
+    for char, entity in _ENTITIES:  # & first: the entities' own & must not be escaped again
+        text = text.replace(char, entity)
+    return text
 
 
 def _cell(value: Any, tag: str) -> str:
