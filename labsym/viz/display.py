@@ -119,13 +119,20 @@ def _input_rows(fn: Function) -> list[list[Any]]:
     return rows
 
 
+def _expression(var: Variable) -> str:
+    """A variable as the user wrote it: its name, else its pp text (shortened)."""
+    from labsym.viz.pprint import pp
+
+    text = var.name or pp(var)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def _output_rows(fn: Function) -> list[list[Any]]:
-    outputs = fn.maker.fgraph.outputs
-    return [[str(out), str(out.type)] for out in outputs[: len(fn.maker.outputs)]]
+    return [[_expression(out.variable), str(out.variable.type)] for out in fn.maker.outputs]
 
 
 def _update_rows(fn: Function) -> list[list[Any]]:
-    return [[str(target), str(expr)] for target, expr in fn.maker.updates]
+    return [[str(target), _expression(expr)] for target, expr in fn.maker.updates]
 
 
 def summary_rows(fn: Function) -> list[tuple[str, Any]]:
