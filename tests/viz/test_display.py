@@ -86,10 +86,10 @@ def test_import_labsym_in_a_shell_is_enough_for_rich_displays():
 def test_ipython_imported_without_a_shell_registers_nothing():
     code = (
         "import IPython, labsym\n"
-        "from IPython.core.formatters import MimeBundleFormatter\n"
-        "print(IPython.get_ipython())"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "print(IPython.get_ipython(), InteractiveShell.initialized())"
     )
-    assert _in_fresh_python(code) == "None"
+    assert _in_fresh_python(code) == "None False"  # no shell was made just to register
 
 
 def test_variable_bundle_is_pp_svg_and_graph_json(ip):
