@@ -7,6 +7,8 @@ so any difference is a rewrite bug, not a legitimate change of inf/nan.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +26,7 @@ UNARY = ("exp", "log", "sqr", "neg", "tanh", "sigmoid")
 REDUCTIONS = ("sum", "mean", "max")
 WITH_CONSTANT = ("add_c", "sub_c", "rsub_c", "mul_c", "div_c")  # identities and folding
 CONSTANTS = (0.0, 1.0, -1.0, 2.0, 0.5, -3.0)
-EXAMPLES = 1000  # about 7 s on one core
+EXAMPLES = int(os.environ.get("LABSYM_FUZZ_EXAMPLES", "1000"))  # 1000: about 7 s on one core
 
 
 def _positive(value, how: int):
