@@ -15,7 +15,7 @@ from labsym.viz.html import STYLE, table
 
 MIME = "application/vnd.labsym.rewrites+json"
 SCHEMA_VERSION = 1
-HEADERS = ["#", "phase", "rule", "math", "before", "after"]
+HEADERS = ["#", "phase", "rule", "math", "before", "after"]  # before/after: debugprint trees
 
 
 def history_text(records: Sequence[RewriteRecord]) -> str:
@@ -33,8 +33,22 @@ def history_html(records: Sequence[RewriteRecord]) -> str:
     caption = f"{len(records)} rewrites" + "".join(
         f"; {phase}: {count}" for phase, count in per_phase.items()
     )
-    rows = [[i, r.phase, r.rule, r.math, r.before, r.after] for i, r in enumerate(records)]
-    return STYLE + table(HEADERS, rows, caption=caption)
+    rows = [
+        [i, r.phase, r.rule, r.math, subgraph_text(r.before_graph, r.before),
+         subgraph_text(r.after_graph, r.after)]
+        for i, r in enumerate(records)
+    ]  # fmt: skip
+    return STYLE + table(HEADERS, rows, caption=caption, pre=True)
+
+
+def subgraph_text(part: Subgraph | None, line: str) -> str:
+    """A record's before/after part as a debugprint tree; its one-line text if not kept."""
+    from labsym.viz.debugprint import debugprint
+
+    if part is None:
+        return line
+    tree = debugprint(list(part.outputs), file="str")
+    return "\n".join(row.rstrip() for row in tree.strip("\n").split("\n"))
 
 
 def subgraph_json(part: Subgraph | None) -> dict | None:

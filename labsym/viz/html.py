@@ -13,7 +13,8 @@ STYLE = (
     "<style>.labsym-table{border-collapse:collapse;font-family:monospace;font-size:12px}"
     ".labsym-table th,.labsym-table td{border:1px solid #ccc;padding:2px 6px;text-align:left}"
     ".labsym-table td.num{text-align:right}"
-    ".labsym-table caption{font-weight:bold;text-align:left;padding:4px 0}</style>"
+    ".labsym-table caption{font-weight:bold;text-align:left;padding:4px 0}"
+    ".labsym-pre td{white-space:pre;vertical-align:top}</style>"
 )
 
 
@@ -39,10 +40,17 @@ def _cell(value: Any, tag: str) -> str:
 
 
 def table(
-    headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, caption: str | None = None
+    headers: Sequence[Any],
+    rows: Iterable[Sequence[Any]],
+    *,
+    caption: str | None = None,
+    pre: bool = False,
 ) -> str:
-    """An HTML table; every header, cell and the caption are escaped (numbers right-aligned)."""
-    parts = ['<table class="labsym-table">']
+    """An HTML table; every header, cell and the caption are escaped (numbers right-aligned).
+
+    `pre=True` keeps the cells' line breaks and indentation (debugprint trees in cells).
+    """
+    parts = ['<table class="labsym-table labsym-pre">' if pre else '<table class="labsym-table">']
     if caption is not None:
         parts.append(f"<caption>{escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(_cell(h, "th") for h in headers) + "</tr></thead>")

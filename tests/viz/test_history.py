@@ -71,7 +71,10 @@ def test_history_views_text_html_and_json():
     head = f"{index:>3} stabilize    softplus_from_log_exp: {steps[index].before} -> softplus("
     assert lines[index].startswith(head)
     page = history_html(history)
-    assert HOSTILE not in page and "softplus(&lt;script&gt;alert(1)&lt;/script&gt;)" in page
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert HOSTILE not in page and '<table class="labsym-table labsym-pre">' in page
+    # the after part as a debugprint tree of the kept subgraph
+    assert f"<td>softplus [id A] &#x27;&#x27;\n |{escaped} [id B]</td></tr>" in page
     assert f"<caption>{len(steps)} rewrites" in page
     doc = json.loads(json.dumps(history_json(history)))
     assert (doc["schema"], doc["version"], len(doc["steps"])) == ("labsym.rewrites", 1, len(steps))
@@ -97,5 +100,6 @@ def test_history_views_text_html_and_json():
 def test_records_without_structure_and_empty_histories():
     plain = History([RewriteRecord("canonicalize", "mul_by_one", "x * 1", "x", "x * 1 -> x")])
     assert history_json(plain)["steps"][0]["before_graph"] is None
+    assert "<td>x * 1</td><td>x</td>" in history_html(plain)  # the one-line texts instead
     assert history_text(History()) == "no rewrites recorded"
     assert MIME == "application/vnd.labsym.rewrites+json"
