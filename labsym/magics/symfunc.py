@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dis
+import os
 import sys
 import types
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from labsym.core.io import Mode as BaseMode
 from labsym.magics.signature import Header, Param, parse_header
 
 _MISSING = object()
+_LABSYM_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 # values compared by equality in the cache check; everything else by identity
 _BY_VALUE = (int, float, complex, str, bytes, bool, type(None))
 
@@ -269,15 +271,27 @@ def _run_user(shell: Any, code: types.CodeType, user_ns: dict, filename: str) ->
 
 
 def _start_traceback_at(shell: Any, exc: BaseException, filename: str) -> None:
-    """Have IPython show `exc`'s traceback from the cell's frame on (its documented hook)."""
+    """Have IPython show `exc`'s traceback from the cell's line on (its documented hook).
+
+    labsym's own frames are left out of the shown traceback (the message names the node and
+    the cell line); `%tb` and `%debug` still see the whole traceback.
+    """
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next
     if tb is None:
         return
+    kept = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_LABSYM_DIR):
+            kept.append(tb)
+        tb = tb.tb_next
+    shown = None
+    for frame_tb in reversed(kept):
+        shown = types.TracebackType(shown, frame_tb.tb_frame, frame_tb.tb_lasti, frame_tb.tb_lineno)
 
     def render() -> list[str]:
-        return shell.InteractiveTB.structured_traceback(type(exc), exc, tb)
+        return shell.InteractiveTB.structured_traceback(type(exc), exc, shown)
 
     exc._render_traceback_ = render  # type: ignore[attr-defined]
 
