@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import types
 
 import numpy as np
@@ -226,3 +229,25 @@ def test_heat_is_each_nodes_share_of_the_time(demo):
         "Elemwise{mul,no_inplace}": 0.6,
         "Sum{acc_dtype=float64}": 0.1,
     }
+
+
+def _run_script(flags: str) -> subprocess.CompletedProcess:
+    script = (
+        "import numpy as np, labsym, labsym.tensor as T\n"
+        "x = T.dvector('x')\n"
+        "f = labsym.function([x], T.exp(x), name='at_exit', profile=True)\n"
+        "f(np.ones(2))\n"
+    )
+    env = {**os.environ, "LABSYM_FLAGS": flags}
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_the_profile_flag_prints_profiles_when_the_program_exits():
+    done = _run_script("profile=True")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("Function profiling\n==================\n  Message: at_exit\n")
+    assert "  Time in 1 calls to Function.__call__: " in done.stderr
+    quiet = _run_script("")
+    assert quiet.returncode == 0 and quiet.stderr == ""  # profile=True alone: Theano stays quiet
