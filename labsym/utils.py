@@ -28,8 +28,22 @@ class SourceLocation:
 
     def __str__(self) -> str:
         text = self.line_text()
-        where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
+        cell = _notebook_cell(self.filename)
+        if cell is not None:  # IPython's own wording, not the kernel's temporary file path
+            where = f"{cell}, line {self.lineno}"
+        else:
+            where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
         return f"{where}\n    {text}" if text else where
+
+
+def _notebook_cell(filename: str) -> str | None:
+    """'Cell In[7]' when the running IPython compiled `filename` from a cell, else None."""
+    ipython = sys.modules.get("IPython")  # never imported here: only used when already running
+    get_shell = getattr(ipython, "get_ipython", None)
+    shell = get_shell() if get_shell is not None else None
+    label_of = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    label = label_of(filename) if label_of is not None else None
+    return " ".join(label) if label else None
 
 
 def user_source_location() -> SourceLocation | None:
