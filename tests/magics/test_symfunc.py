@@ -269,6 +269,11 @@ def test_a_shape_error_is_reported_at_the_cell_line(ip, store_history):
     assert labsym.config.compute_test_value == "off"
 
 
+def test_variables_built_in_any_cell_say_which_cell_made_them(ip):
+    result, _, _ = run(ip, "a = T.dvector('a')\nb = a + 1\n", store_history=True)
+    assert str(ip.user_ns["b"].trace) == f"Cell In[{result.execution_count}], line 2\n    b = a + 1"
+
+
 def test_an_error_in_the_body_points_at_the_cell_not_the_magic(ip):
     result, _, text = run(ip, "%%symfunc f(x: dvector) -> y\ny = x + 1\nz = undefined_name\n")
     assert isinstance(result.error_in_exec, NameError)
