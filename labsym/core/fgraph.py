@@ -176,3 +176,42 @@ class FunctionGraph:
     def clone(self) -> FunctionGraph:
         """A deep copy (new variables and nodes) of this graph."""
         return FunctionGraph(self.inputs, self.outputs, clone=True)
+
+
+def check_user_inplace(
+    fgraph: FunctionGraph, accept_inplace: bool, protected: Iterable[Variable]
+) -> None:
+    """Refuse user graphs that overwrite a caller's array, as Theano's std_fgraph + Supervisor.
+
+    Theano compiled a graph holding a destructive (destroy_map) op only with
+    `accept_inplace=True`, and even then no op may overwrite an input that is not
+    `In(x, mutable=True)` (nor a view of one): that is the caller's NumPy array.
+    """
+    protected = set(protected)
+    for node in fgraph.toposort():
+        destroy_map = getattr(node.op, "destroy_map", None) or {}
+        if not destroy_map:
+            continue
+        if not accept_inplace:
+            raise TypeError("Graph must not contain inplace operations", node, node.op)
+        for ins in destroy_map.values():
+            root = _alias_root(node.inputs[ins[0]])
+            if root in protected:
+                raise InconsistencyError(
+                    "Trying to destroy a protected Variable.",
+                    root,
+                    f"{node.op} overwrites input {root}; declare it In({root}, mutable=True) "
+                    "to let the function overwrite the array you pass",
+                )
+
+
+def _alias_root(var: Variable) -> Variable:
+    """The variable whose memory `var` is, following view_map and destroy_map back."""
+    while var.owner is not None:
+        node = var.owner
+        aliased = {**(getattr(node.op, "destroy_map", None) or {})}
+        aliased.update(getattr(node.op, "view_map", None) or {})
+        if var.index not in aliased:
+            break
+        var = node.inputs[aliased[var.index][0]]
+    return var

@@ -18,7 +18,7 @@ import numpy as np
 
 from labsym.core.callgen import CallPlan, generate_call
 from labsym.core.errors import raise_runtime_error
-from labsym.core.fgraph import FunctionGraph
+from labsym.core.fgraph import FunctionGraph, check_user_inplace
 from labsym.core.graph import Constant, Variable, ancestors, clone_graph
 from labsym.core.io import In, Mode, Out, convert_function_input
 from labsym.core.ops.deepcopy import insert_deepcopy
@@ -467,6 +467,9 @@ def function(
     ]
     _check_unused(in_specs, roots, on_unused_input)
     fgraph = FunctionGraph(explicit + shared_vars, roots)
+    updated_shared = {t for t, _ in update_pairs}  # Theano's In(shared, update=...) is mutable
+    mutable = [s.mutable for s in in_specs] + [v in updated_shared for v in shared_vars]
+    check_user_inplace(fgraph, accept_inplace, [v for v, m in zip(fgraph.inputs, mutable) if not m])
     fname = name or "<anonymous>"
     prof = ProfileStats(name=fname) if profile is True else profile or None
     nodes_before = len(fgraph.apply_nodes)

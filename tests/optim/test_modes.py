@@ -229,7 +229,7 @@ def test_debugmode_catches_an_undeclared_input_modification():
     ):
         f(np.array([1.0, 2.0]))
     declared = UnaryOp("declared", perform=_double_in_place, destroy_map={0: [0]})
-    f = function([x], declared(x * 3.0), mode="DebugMode")
+    f = function([x], declared(x * 3.0), mode="DebugMode", accept_inplace=True)
     np.testing.assert_allclose(f(np.array([1.0, 2.0])), [6.0, 12.0])
 
 
@@ -327,7 +327,7 @@ def test_nanguard_failed_call_changes_no_shared_variable():
 def test_nanguard_summarizes_inputs_before_a_node_destroys_them():
     log_in_place = UnaryOp("log_in_place", perform=lambda a: np.log(a, out=a), destroy_map={0: [0]})
     x = T.dvector("x")
-    f = function([x], log_in_place(x + 0.5), mode="NanGuardMode")
+    f = function([x], log_in_place(x + 0.5), mode="NanGuardMode", accept_inplace=True)
     with (
         np.errstate(invalid="ignore"),
         pytest.raises(NanGuardError, match="NaN in output 0 of UnaryOp") as info,
