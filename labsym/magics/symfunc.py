@@ -261,10 +261,10 @@ def _test_value(param: Param, var_type: Any, rng: np.random.Generator) -> np.nda
         raise UsageError(f"%%symfunc: test value for {param.name!r}: {exc}") from None
 
 
-def _run_user(shell: Any, code: types.CodeType, user_ns: dict, filename: str) -> Any:
-    """Run user code in the user namespace; a failure's traceback starts at the cell's line."""
+def _run_user(shell: Any, code: types.CodeType, user_ns: dict, filename: str) -> None:
+    """Run the cell body in the user namespace; a failure's traceback starts at the cell line."""
     try:
-        return eval(code, user_ns)  # noqa: S307 - the user's own cell
+        exec(code, user_ns)  # noqa: S102 - the user's own cell
     except Exception as exc:
         _start_traceback_at(shell, exc, filename)
         raise
