@@ -60,6 +60,7 @@ class Header:
     outputs: str
     multiple_outputs: bool
     options: Options
+    output_names: tuple[str, ...] = ()  # outputs that are bare names (the body must bind them)
 
     @property
     def has_test_values(self) -> bool:
@@ -95,7 +96,9 @@ def parse_header(line: str) -> Header:
     except SyntaxError as exc:
         raise _fail(f"malformed outputs {outputs!r}: {exc.msg}") from None
     multiple = isinstance(tree.body, ast.Tuple)
-    return Header(match.group(1), params, outputs, multiple, options)
+    parts = tree.body.elts if multiple else [tree.body]  # type: ignore[attr-defined]
+    names = tuple(part.id for part in parts if isinstance(part, ast.Name))
+    return Header(match.group(1), params, outputs, multiple, options, names)
 
 
 def _closing_paren(line: str, open_at: int) -> int:

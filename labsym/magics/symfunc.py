@@ -127,9 +127,12 @@ def _compile_cell(shell: Any, header: Header, line: str, cell: str) -> CachedCel
         if p.default
     }
     stored, read = _names_used(body)
+    params = {p.name for p in header.params}
+    for name in header.output_names:
+        if name not in stored | params:  # an earlier cell's variable would compile stale graphs
+            raise _undefined_output(name, header)
     for code in [outputs, *defaults.values()]:
         read |= _names_used(code)[1]
-    params = {p.name for p in header.params}
     read -= stored | params
     if header.options.mode and header.options.mode.isidentifier():
         read.add(header.options.mode)  # --mode may name a Mode object in the notebook
@@ -304,6 +307,12 @@ def _raised_in(exc: BaseException, filename: str) -> bool:
     return tb is not None and tb.tb_frame.f_code.co_filename == filename
 
 
+def _undefined_output(name: str, header: Header) -> UsageError:
+    return UsageError(
+        f"%%symfunc: output {name!r} is not defined by the cell body (outputs: -> {header.outputs})"
+    )
+
+
 def _outputs(shell: Any, header: Header, code: types.CodeType, user_ns: dict, filename: str) -> Any:
     try:
         value = eval(code, user_ns)  # noqa: S307 - the user's own cell
@@ -311,10 +320,7 @@ def _outputs(shell: Any, header: Header, code: types.CodeType, user_ns: dict, fi
         if not _raised_in(exc, filename):
             _start_traceback_at(shell, exc, filename)
             raise
-        raise UsageError(
-            f"%%symfunc: output {exc.name!r} is not defined by the cell body "
-            f"(outputs: -> {header.outputs})"
-        ) from None
+        raise _undefined_output(exc.name, header) from None
     except Exception as exc:
         _start_traceback_at(shell, exc, filename)
         raise

@@ -349,6 +349,15 @@ def test_a_syntax_error_in_the_body_names_the_cell_line(ip):
     )
 
 
+def test_an_output_left_over_from_an_earlier_cell_is_not_used(ip):
+    ip.run_cell("y = T.dvector('old')")
+    with pytest.raises(UsageError, match=r"output 'y' is not defined by the cell body"):
+        symfunc(ip, "f(x: dvector) -> y", "z = x * 2\n")
+    symfunc(ip, "f(x: dvector) -> y --quiet", "y = x * 2\n")  # bound by the body: fine
+    with pytest.raises(UsageError, match=r"output 'q' is not defined by the cell body"):
+        symfunc(ip, "g(x: dvector) -> x + q", "z = x * 2\n")  # inside an expression
+
+
 def test_a_usage_error_shows_no_traceback(ip):
     result, _, text = run(ip, "%%symfunc f(x: dmatrx) -> y\ny = x\n")
     assert isinstance(result.error_in_exec, UsageError)
