@@ -266,3 +266,15 @@ def test_html_helpers_escape_every_cell():
     )
     with pytest.raises(ValueError, match="table row \\['a', 'b'\\] has 2 cells, not 1"):
         table(["one"], [["a", "b"]])
+
+
+def test_config_table_names_the_rc_file_a_flag_came_from(tmp_path):
+    from labsym.viz.configview import config_rows
+
+    rc = tmp_path / ".labsymrc"
+    rc.write_text("[global]\nfloatX = float32\n[warn]\nround = True\n")
+    cfg = Config.from_environment(environ={}, home=str(tmp_path))
+    rows = {row[0]: row[1:3] for row in config_rows(cfg)}
+    assert rows["floatX"] == ["'float32'", str(rc)]
+    assert rows["warn.round"] == ["True", str(rc)]
+    assert rows["mode"] == ["'FAST_RUN'", "default"]
