@@ -5,8 +5,34 @@ expressions with NumPy syntax, take symbolic gradients, and compile them with `f
 This module only re-exports; the implementation lives in core/, optim/, backends/ and viz/.
 """
 
-from labsym import compile, gof, gradient, ifelse, printing, sandbox, scan_module, tensor  # noqa: A004
-from labsym.compile import In, Mode, Out, function
+from labsym import (  # noqa: A004
+    compile,
+    gof,
+    gradient,
+    ifelse,
+    misc,
+    printing,
+    sandbox,
+    scan_module,
+    tensor,
+    updates,
+)
+from labsym.compile import (
+    FunctionMaker,
+    In,
+    Mode,
+    Out,
+    Param,
+    ProfileStats,
+    SymbolicInput,
+    SymbolicOutput,
+    as_op,
+    function,
+    function_dump,
+    predefined_linkers,
+    predefined_modes,
+    predefined_optimizers,
+)
 from labsym.compile.builders import OpFromGraph
 from labsym.config import config
 from labsym.core.autodiff import Lop, Rop, grad
@@ -15,25 +41,56 @@ from labsym.core.op import Op
 from labsym.core.ops.blas import dot
 from labsym.core.scan import foldl, foldr, map, reduce, scan  # noqa: A004 - Theano's names
 from labsym.core.shared import SharedVariable, shared
+from labsym.gof import (
+    Container,
+    FunctionGraph,
+    InconsistencyError,
+    OpWiseCLinker,
+    PerformLinker,
+    Type,
+)
+from labsym.gof.graph import clone_replace as clone
+from labsym.gof.type import Generic, generic
+from labsym.gradient import subgraph_grad
 from labsym.gradient_check import verify_grad
-from labsym.printing import pp
+from labsym.misc.safe_asarray import _asarray
+from labsym.printing import pp, pprint
+from labsym.updates import OrderedUpdates
 from labsym.viz.display import register_if_in_ipython as _register_displays
 from labsym.viz.doctor import doctor
 
 __version__ = "0.1.0"
+change_flags = config.change_flags  # Theano's theano.change_flags(...) context/decorator
 
 __all__ = [
     "Apply",
     "Constant",
+    "Container",
+    "FunctionGraph",
+    "FunctionMaker",
+    "Generic",
     "In",
+    "InconsistencyError",
     "Lop",
     "Mode",
     "Op",
     "OpFromGraph",
+    "OpWiseCLinker",
+    "OrderedUpdates",
     "Out",
+    "Param",
+    "PerformLinker",
+    "ProfileStats",
     "Rop",
     "SharedVariable",
+    "SymbolicInput",
+    "SymbolicOutput",
+    "Type",
     "Variable",
+    "_asarray",
+    "as_op",
+    "change_flags",
+    "clone",
     "compat",
     "compile",
     "config",
@@ -42,12 +99,19 @@ __all__ = [
     "foldl",
     "foldr",
     "function",
+    "function_dump",
+    "generic",
     "gof",
     "grad",
     "gradient",
     "ifelse",
     "map",
+    "misc",
     "pp",
+    "pprint",
+    "predefined_linkers",
+    "predefined_modes",
+    "predefined_optimizers",
     "printing",
     "reduce",
     "sandbox",
@@ -55,7 +119,9 @@ __all__ = [
     "scan",
     "scan_module",
     "shared",
+    "subgraph_grad",
     "tensor",
+    "updates",
     "verify_grad",
 ]
 

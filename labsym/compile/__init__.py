@@ -26,14 +26,22 @@ __all__ = [
     "NanGuardMode",
     "OpFromGraph",
     "Out",
+    "Param",
     "ProfileStats",
     "SharedVariable",
+    "SymbolicInput",
+    "SymbolicOutput",
     "UnusedInputError",
     "as_op",
     "function",
+    "function_dump",
     "get_default_mode",
     "get_mode",
+    "predefined_linkers",
+    "predefined_modes",
+    "predefined_optimizers",
     "shared",
+    "shared_constructor",
 ]
 
 _LINKERS = {"py": PythonLinker, "vm": PythonLinker, "auto": PythonLinker, "cvm": PythonLinker}
@@ -246,12 +254,16 @@ def _print_profiles_at_exit() -> None:
 
 
 def _wire() -> None:
-    """Give core its compiler for Variable.eval; print flag-requested profiles at exit."""
+    """Give core its compiler for Variable.eval and shared() its RandomState constructor;
+    print flag-requested profiles at exit."""
     import atexit
 
     from labsym.core import evaluation
+    from labsym.core.ops.random_streams import randomstate_constructor
+    from labsym.core.shared import shared_constructor
 
     evaluation.set_compiler(function)
+    shared_constructor(randomstate_constructor)
     atexit.register(_print_profiles_at_exit)
 
 
@@ -263,9 +275,16 @@ import labsym.compile.mode  # noqa: E402, F401
 from labsym.compile.builders import OpFromGraph  # noqa: E402
 from labsym.compile.debugmode import DebugMode  # noqa: E402
 from labsym.compile.function_module import Function, FunctionMaker, UnusedInputError  # noqa: E402
+from labsym.compile.io import SymbolicInput, SymbolicOutput  # noqa: E402
+from labsym.compile.mode import (  # noqa: E402
+    predefined_linkers,
+    predefined_modes,
+    predefined_optimizers,
+)
 from labsym.compile.monitormode import MonitorMode  # noqa: E402
 from labsym.compile.nanguardmode import NanGuardMode  # noqa: E402
 from labsym.compile.ops import as_op  # noqa: E402
+from labsym.compile.pfunc import Param, function_dump  # noqa: E402
 from labsym.compile.profiling import ProfileStats  # noqa: E402
-from labsym.compile.sharedvalue import SharedVariable, shared  # noqa: E402
+from labsym.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: E402
 from labsym.core.exceptions import MissingInputError  # noqa: E402

@@ -5,4 +5,7 @@ Facade: re-exports only.
 
 from labsym.core.io import In, Out
 
-__all__ = ["In", "Out"]
+SymbolicInput = In  # Theano's base class of In; labsym has one input-spec class
+SymbolicOutput = Out
+
+__all__ = ["In", "Out", "SymbolicInput", "SymbolicOutput"]

@@ -3,6 +3,6 @@
 Facade: re-exports only.
 """
 
-from labsym.core.shared import SharedVariable, shared
+from labsym.core.shared import SharedVariable, shared, shared_constructor
 
-__all__ = ["SharedVariable", "shared"]
+__all__ = ["SharedVariable", "shared", "shared_constructor"]

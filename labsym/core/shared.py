@@ -6,7 +6,7 @@ May import core.graph, core.type, core.variable, core.dtypes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -98,6 +98,20 @@ class SharedVariable(TensorVariable):
         self.container.value = np.zeros_like(self.container.value)
 
 
+_CONSTRUCTORS: list[Callable[..., SharedVariable]] = []
+
+
+def shared_constructor(ctor: Callable[..., SharedVariable]) -> Callable[..., SharedVariable]:
+    """Register a constructor `shared()` tries before the tensor one (Theano's registry).
+
+    `ctor(value, name=, strict=, allow_downcast=, borrow=)` raises TypeError for a value it does
+    not handle. The composition root registers them explicitly (compile._wire), never an import.
+    """
+    if ctor not in _CONSTRUCTORS:
+        _CONSTRUCTORS.append(ctor)
+    return ctor
+
+
 def shared(
     value: Any,
     name: str | None = None,
@@ -115,6 +129,13 @@ def shared(
     """
     if isinstance(value, SharedVariable):
         raise TypeError("shared(): the value is already a shared variable")
+    for ctor in reversed(_CONSTRUCTORS):  # the latest registered wins, as in Theano
+        try:
+            return ctor(
+                value, name=name, strict=strict, allow_downcast=allow_downcast, borrow=borrow
+            )
+        except TypeError:
+            continue
     if dtype is not None:
         array = np.asarray(value, dtype=dtypes.canonical_dtype(dtype))
     elif isinstance(value, np.ndarray):

@@ -27,6 +27,23 @@ SizeEntry = int | Variable
 
 
 # ---------------------------------------------------------------------------------- sizes, dtypes
+def randomstate_constructor(
+    value: Any,
+    name: str | None = None,
+    strict: bool = False,
+    allow_downcast: bool | None = None,
+    borrow: bool = False,
+) -> RandomStateSharedVariable:
+    """`shared(numpy.random.RandomState(...))`: Theano's rng shared variable for raw_random.
+
+    The state is copied in (packed), so the caller's RandomState never advances, as Theano's
+    deepcopy without borrow; TypeError for any other value lets shared() try the next constructor.
+    """
+    if not isinstance(value, np.random.RandomState):
+        raise TypeError(f"not a numpy.random.RandomState: {type(value).__name__}")
+    return RandomStateSharedVariable(value, name=name)
+
+
 def size_entries(size: Any, ndim: int | None, who: str) -> list[SizeEntry]:
     """The lengths of a size argument (int, tuple/list of lengths, or an int vector); [] for ()."""
     if size is None:

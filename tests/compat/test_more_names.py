@@ -1,0 +1,189 @@
+"""The rest of Theano 1.0's public names, each used the way Theano programs use it."""
+
+import io
+import pickle
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import labsym as theano
+import labsym.tensor as T
+from labsym.tensor import raw_random
+
+
+def test_change_flags_is_theano_context_manager():
+    before = theano.config.floatX
+    with theano.change_flags(floatX="float32"):
+        assert T.scalar().dtype == "float32"
+    assert theano.config.floatX == before
+
+
+def test_clone_replaces_subgraphs_and_keeps_shared_storage():
+    x, y = T.dscalar("x"), T.dscalar("y")
+    w = theano.shared(2.0, name="w")
+    z = x * w + 1
+    z_y = theano.clone(z, replace={x: y})
+    assert theano.function([y], z_y)(3.0) == 7.0
+    z_sq = theano.clone(z, replace=[(x, y * y)], share_inputs=False)
+    f = theano.function([y], z_sq)
+    w.set_value(3.0)  # a cloned shared variable shares its storage
+    assert f(3.0) == 28.0
+    with pytest.raises(TypeError, match="strict=True"):
+        theano.clone(z, replace={x: T.fscalar()})
+    with pytest.raises(ValueError, match="replace is neither a dictionary"):
+        theano.clone(z, replace=5)
+
+
+def test_gof_graph_clone_copies_inputs_and_outputs():
+    x = T.dvector("x")
+    y = x * 2
+    (xc,), (yc,) = theano.gof.graph.clone([x], [y])
+    assert xc is not x and yc is not y and yc.owner.inputs[0] is xc
+    np.testing.assert_array_equal(theano.function([xc], yc)(np.array([1.0, 2.0])), [2.0, 4.0])
+
+
+def test_ordered_updates_union_and_collision():
+    a, b = theano.shared(0.0, name="a"), theano.shared(0.0, name="b")
+    u = theano.OrderedUpdates([(a, a + 1)]) + [(b, b + 2)]
+    assert isinstance(u, theano.updates.OrderedUpdates) and list(u) == [a, b]
+    f = theano.function([], [], updates=u)
+    f()
+    assert (float(a.get_value()), float(b.get_value())) == (1.0, 2.0)
+    with pytest.raises(KeyError, match="Collision"):
+        u.update([(a, a * 5)])
+    with pytest.raises(TypeError, match="keys must inherit from SharedVariable"):
+        u[T.dscalar()] = 1
+    with pytest.warns(UserWarning, match="non-ordered dictionary"):
+        theano.OrderedUpdates({a: a + 1, b: b + 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        theano.OrderedUpdates(OrderedDict([(a, a + 1), (b, b + 1)]))
+
+
+def test_subgraph_grad_layer_by_layer_equals_full_grad():
+    x, t = T.dvector("x"), T.dvector("t")
+    rng = np.random.RandomState(0)
+    w1, w2 = theano.shared(rng.randn(3, 4)), theano.shared(rng.randn(4, 2))
+    a1 = T.tanh(T.dot(x, w1))
+    a2 = T.tanh(T.dot(a1, w2))
+    cost2 = T.sqr(a2 - t).sum() + T.sqr(w2.sum())
+    cost1 = T.sqr(w1.sum())
+    next_grad, param_grads = None, []
+    for params, cost, ends in [([w2], cost2, [a1]), ([w1], cost1, [x])]:
+        pg, next_grad = theano.subgraph_grad(wrt=params, end=ends, start=next_grad, cost=cost)
+        next_grad = dict(zip(ends, next_grad))
+        param_grads.extend(pg)
+    full = T.grad(cost2 + cost1, [w2, w1])
+    got = theano.function([x, t], param_grads + full)(np.array([1.0, 2.0, 3.0]), [0.5, -0.5])
+    np.testing.assert_allclose(got[0], got[2])
+    np.testing.assert_allclose(got[1], got[3])
+    with pytest.raises(TypeError, match="give a cost, start gradients"):
+        theano.subgraph_grad(wrt=[w1], end=[x])
+
+
+def test_param_is_deprecated_in_with_default():
+    x, y = T.dscalars("x", "y")
+    with pytest.warns(UserWarning, match=r"Replace Param\(default=N\) by theano.In\(value=N\)"):
+        p = theano.Param(y, default=10.0)
+    assert isinstance(p, theano.In) and isinstance(p, theano.SymbolicInput)
+    assert theano.function([x, p], x + y)(1.0) == 11.0
+
+
+def test_function_dump_rebuilds_with_function(tmp_path):
+    x = T.dvector("x")
+    w = theano.shared(np.array([1.0, 2.0]), name="w")
+    path = str(tmp_path / "fn.pkl")
+    theano.function_dump(path, [x], (x * w).sum(), updates=[(w, w + 1)])
+    with open(path, "rb") as f:
+        d = pickle.load(f)
+    assert sorted(d) == sorted(
+        [
+            "inputs",
+            "outputs",
+            "mode",
+            "updates",
+            "givens",
+            "no_default_updates",
+            "accept_inplace",
+            "name",
+            "rebuild_strict",
+            "allow_input_downcast",
+            "profile",
+            "on_unused_input",
+        ]
+    )
+    f = theano.function(**d)
+    assert (f([1.0, 1.0]), f([1.0, 1.0])) == (3.0, 5.0)
+
+
+def test_predefined_tables_and_classes():
+    assert set(theano.predefined_modes) >= {"FAST_RUN", "FAST_COMPILE", "DebugMode"}
+    assert isinstance(theano.predefined_modes["FAST_COMPILE"], theano.Mode)
+    assert {"py", "c|py", "cvm", "vm"} <= set(theano.predefined_linkers)
+    assert {None, "fast_run", "fast_compile", "merge"} <= set(theano.predefined_optimizers)
+    x = T.dscalar("x")
+    mode = theano.Mode(linker="py", optimizer="fast_compile")
+    f = theano.function([theano.SymbolicInput(x)], theano.SymbolicOutput(x * 2), mode=mode)
+    assert f(2.0) == 4.0
+    assert theano.ProfileStats is theano.compile.ProfileStats
+    assert theano.FunctionMaker is theano.compile.FunctionMaker
+    assert theano.FunctionGraph is theano.gof.FunctionGraph
+    assert issubclass(theano.InconsistencyError, Exception)
+    assert theano.Container is theano.gof.Container
+    assert theano.PerformLinker is theano.gof.PerformLinker
+    assert theano.OpWiseCLinker is theano.gof.OpWiseCLinker
+    assert theano.pprint(x * 2) == "(x * TensorConstant{2})"
+
+
+def test_asarray_honours_floatx():
+    with theano.change_flags(floatX="float32"):
+        a = theano._asarray([1, 2], dtype="floatX")
+    assert a.dtype == np.float32 and a.tolist() == [1.0, 2.0]
+    assert theano._asarray(3, dtype="int8").dtype == np.int8
+
+
+def test_generic_type_holds_python_objects():
+    assert theano.generic == theano.Generic() and str(theano.generic) == "Generic"
+    assert isinstance(theano.generic, theano.Type)
+    obj = {"a": 1}
+    assert theano.generic.filter(obj) is obj and theano.generic.is_valid_value(None)
+    v = theano.generic("thing")
+    assert v.type is theano.generic and v.name == "thing"
+
+
+def test_as_op_at_top_level():
+    @theano.as_op(itypes=[T.dvector], otypes=[T.dvector])
+    def reverse(a):
+        return a[::-1].copy()
+
+    x = T.dvector("x")
+    np.testing.assert_array_equal(theano.function([x], reverse(x))([1.0, 2.0]), [2.0, 1.0])
+
+
+def test_shared_of_randomstate_feeds_raw_random():
+    state = np.random.RandomState(123)
+    rng = theano.shared(state)
+    assert isinstance(rng, raw_random.RandomStateSharedVariable)
+    assert isinstance(rng.get_value(), np.random.RandomState)
+    post, out = raw_random.uniform(rng, size=(3,))
+    f = theano.function([], out, updates=[(rng, post)])
+    ref = np.random.RandomState(123)
+    np.testing.assert_allclose(f(), ref.uniform(0, 1, 3))
+    np.testing.assert_allclose(f(), ref.uniform(0, 1, 3))
+    assert state.uniform() == np.random.RandomState(123).uniform()  # caller's state untouched
+    rng.set_value(np.random.RandomState(123))
+    np.testing.assert_allclose(f(), np.random.RandomState(123).uniform(0, 1, 3))
+
+
+def test_pprint_and_strip_pickler_roundtrip():
+    from labsym.misc.pkl_utils import StripPickler
+
+    x = T.dvector("x")
+    y = (x * 2).sum()
+    buf = io.BytesIO()
+    StripPickler(buf, protocol=-1).dump({"x": x, "y": y})
+    d = pickle.loads(buf.getvalue())
+    assert d["y"].trace is None
+    assert theano.function([d["x"]], d["y"])([1.0, 2.0]) == 6.0
