@@ -12,6 +12,7 @@ from typing import Any
 from labsym.core.graph import Variable, ancestors, clone_graph
 from labsym.core.ops.debug import Print
 from labsym.viz.debugprint import debugprint
+from labsym.viz.graphviz import pydotprint
 from labsym.viz.pprint import min_informative_str, pp
 
 
@@ -130,4 +131,5 @@ __all__ = [
     "min_informative_str",
     "pp",
     "pprint",
+    "pydotprint",
 ]
