@@ -1,10 +1,12 @@
 """The tutorial notebooks: committed without outputs, in sync with notebooks/build.py, and each
 runs top to bottom in a fresh kernel with no error and with the rich displays its cells promise.
 
-Each notebook runs in its own kernel (jupyter's `python3` kernelspec, which jupyter_client starts
-with this interpreter, sys.executable), one after the other: the whole set takes well under a
-minute here. A code cell's `metadata.labsym.expect` (set by notebooks/build.py) lists mime types
-its outputs must carry, e.g. image/svg+xml for a drawn graph or text/html for a profile table.
+Each notebook runs in its own kernel, one after the other (the whole set takes well under a minute
+here). The kernel is this interpreter (sys.executable), through a kernelspec written to a temporary
+JUPYTER_PATH for the test: nothing is installed, and a user's own `python3` kernelspec (which may
+point at another Python) cannot stand in. A code cell's `metadata.labsym.expect` (set by
+notebooks/build.py) lists mime types its outputs must carry, e.g. image/svg+xml for a drawn graph
+or text/html for a profile table.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = sorted(path.name for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 TIME_LIMIT_S = 60  # the issue's bound for one notebook on a laptop CPU
+KERNEL_NAME = "labsym-tests"
 
 
 def load_build():
@@ -82,13 +85,36 @@ def output_mimes(cell) -> set[str]:
     return mimes
 
 
+@pytest.fixture(scope="module")
+def kernel_name(tmp_path_factory):
+    """A kernelspec running ipykernel on this interpreter, found first through JUPYTER_PATH."""
+    root = tmp_path_factory.mktemp("jupyter")
+    spec_dir = root / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "labsym tests",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", str(root))
+        yield KERNEL_NAME
+
+
+def test_the_kernel_is_this_interpreter(kernel_name):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    assert KernelSpecManager().get_kernel_spec(kernel_name).argv[0] == sys.executable
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_clean_with_rich_outputs(name):
+def test_notebook_runs_clean_with_rich_outputs(name, kernel_name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = nbclient.NotebookClient(
         nb,
         timeout=TIME_LIMIT_S,
-        kernel_name="python3",
+        kernel_name=kernel_name,
         allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
