@@ -1,4 +1,4 @@
-"""graph_json: schema version 1 (docs/graph-json.md), ids, roles, shapes, profile, updates, clusters."""
+"""graph_json: schema version 1 (docs/graph-json.md): ids, roles, shapes, profile, updates."""
 
 from __future__ import annotations
 
