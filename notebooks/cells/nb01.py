@@ -43,8 +43,9 @@ CELLS = [
         """
         `z` is not a number: it is a *variable* standing for the result of adding `x` and `y`.
         Shown as the last expression of a cell, a variable draws its **expression graph**:
-        green ellipses are inputs, boxes are operations (*Apply nodes*), the blue ellipse is
-        the output. Hover over a node to see the line of code that created it.
+        as in Theano's drawings, variables are boxes (green for inputs, blue for outputs) and
+        operations are ellipses (*Apply nodes*), with the input position on each edge. Hover
+        over a node to see the line of code that created it.
         """
     ),
     code("z", SVG, GRAPH),

@@ -235,8 +235,8 @@ CELLS = [
     md(
         """
         The compiled training function: note how few nodes remain after the rewrites (the
-        elementwise operations are fused into `Composite` nodes, the dot product is a BLAS
-        call, updates are done in place).
+        elementwise operations are fused into `Composite` nodes, and the new `w`, weight
+        decay and gradient step together, is one BLAS `Gemv` call).
         """
     ),
     code("train", HTML, GRAPH),

@@ -111,9 +111,10 @@ CELLS = [
         ## The logistic-regression training step
 
         The case study of notebook 02 has many more rewrites: the gradient's
-        subexpressions merge with the forward pass, `log(1 - sigmoid(...))` becomes a
-        `softplus`, the dot products become BLAS `gemv` calls, elementwise chains fuse, and
-        the updates of `w` and `b` are done in place. Step through them:
+        subexpressions merge with the forward pass, `1 / (1 + exp(-t))` becomes `sigmoid`,
+        the logarithms of sigmoids become `softplus`, the update of `w` (weight decay and
+        gradient step) becomes one BLAS `Gemv` call, and elementwise chains fuse into
+        `Composite` nodes. Step through them:
         """
     ),
     code(

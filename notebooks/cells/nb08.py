@@ -7,7 +7,7 @@ CELLS = [
         """
         # 08 · Writing your own Op
 
-        Every box in a graph is an **Op** applied to variables. When no existing op does what
+        Every operation in a graph is an **Op** applied to variables. When no existing op does what
         you need, you write one: a Python class that says what its outputs are
         (`make_node`), how to compute them (`perform`), and optionally their shapes
         (`infer_shape`), its gradient (`grad`) and its R-operator (`R_op`). This is the

@@ -66,7 +66,7 @@ CELLS = [
         """
         ## The parameters
 
-        Shared variables, so that the training function can update them in place:
+        Shared variables, so that the training function can update them between calls:
         16 filters of 3×3, then a dense layer from the pooled 16×3×3 maps to 10 classes.
         """
     ),
