@@ -187,3 +187,54 @@ def test_pprint_and_strip_pickler_roundtrip():
     d = pickle.loads(buf.getvalue())
     assert d["y"].trace is None
     assert theano.function([d["x"]], d["y"])([1.0, 2.0]) == 6.0
+
+
+def _upsampled_two_by_two(two_by_two, ratio):
+    """Bilinear interpolation of a 2x2 image with replicated borders (Theano's test formula)."""
+    kern = np.arange(ratio + 1)
+    up = two_by_two[:, :, :, :1] * kern[::-1] + two_by_two[:, :, :, 1:] * kern
+    up = up[:, :, :1, :] * kern[::-1][:, None] + up[:, :, 1:, :] * kern[:, None]
+    for _ in range((ratio - 1) // 2):
+        up = np.concatenate([up[:, :, :1, :], up, up[:, :, -1:, :]], axis=2)
+        up = np.concatenate([up[:, :, :, :1], up, up[:, :, :, -1:]], axis=3)
+    if ratio % 2 == 0:
+        up = np.concatenate([up, up[:, :, -1:, :]], axis=2)
+        up = np.concatenate([up, up[:, :, :, -1:]], axis=3)
+    return up / float(ratio) ** 2
+
+
+@pytest.mark.parametrize("ratio", [2, 3, 4])
+@pytest.mark.parametrize("use_1d", [True, False])
+def test_bilinear_upsampling_matches_interpolation(ratio, use_1d):
+    from labsym.tensor.nnet.abstract_conv import bilinear_upsampling
+
+    x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    up = bilinear_upsampling(T.constant(x), ratio=ratio, use_1D_kernel=use_1d)
+    np.testing.assert_allclose(theano.function([], up)(), _upsampled_two_by_two(x, ratio))
+
+
+def test_abstract_conv_names_and_weight_gradient():
+    from labsym.tensor.nnet import abstract_conv as ac
+
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    out = ac.conv2d(x, w, border_mode="half", subsample=(2, 1))
+    assert isinstance(out.owner.op, ac.AbstractConv2d)
+    gz = T.dtensor4("gz")
+    cost = (out * gz).sum()
+    by_grad = T.grad(cost, w)
+    direct = ac.conv2d_grad_wrt_weights(x, gz, (2, 3, 3, 3), border_mode="half", subsample=(2, 1))
+    assert isinstance(direct.owner.op, ac.AbstractConv2d_gradWeights)
+    rng = np.random.RandomState(0)
+    xv, wv = rng.rand(1, 3, 5, 4), rng.rand(2, 3, 3, 3)
+    gzv = rng.rand(1, 2, 3, 4)
+    a, b = theano.function([x, w, gz], [by_grad, direct])(xv, wv, gzv)
+    np.testing.assert_allclose(a, b)
+    assert ac.get_conv_output_shape((8, 3, 5, 4), (2, 3, 3, 3), "half", (2, 1)) == (8, 2, 3, 4)
+    assert ac.get_conv_output_shape((None, 3, 7, 7), (4, 3, 3, None), "valid", (1, 1)) == (
+        None,
+        4,
+        5,
+        None,
+    )
+    with pytest.raises(NotImplementedError, match="grouped"):
+        ac.conv2d(x, w, num_groups=2)
