@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks import cases, fusion, lenet, optimizer
+from benchmarks import cases, fusion, lenet, optimizer, viz
 from benchmarks.timing import interleaved
 
 
@@ -81,6 +81,7 @@ SECTIONS: dict[str, Callable[[int], None]] = {
     "mlp": lambda rounds: optimizer.mlp_main(rounds),
     "lenet": lenet_steps,
     "rnn": rnn_steps,
+    "viz": lambda rounds: viz.main(rounds),
 }
 
 

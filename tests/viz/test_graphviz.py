@@ -319,3 +319,12 @@ def test_large_graph_draws_far_inputs_next_to_their_readers() -> None:
     assert '"v0@a999" [label="name=x TensorType(float64, vector)\\nshape=(?,)"' in text
     # the input box itself is only drawn where it is read nearby
     assert '"v0" -> "a0"' in text and '"v0" -> "a999"' not in text
+
+
+def test_viz_benchmark_cases_draw() -> None:
+    from benchmarks import viz
+
+    drawings = dict(viz.cases())
+    assert drawings["to_dot 1000-node chain"]().count('shape="ellipse"') == 1000
+    [mlp] = [fn for label, fn in drawings.items() if label.startswith("to_dot MLP step")]
+    assert 'label="name=W1 TensorType(float32, matrix)\\nshape=(784, 500)"' in mlp()
