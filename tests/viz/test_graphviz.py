@@ -328,3 +328,18 @@ def test_viz_benchmark_cases_draw() -> None:
     assert drawings["to_dot 1000-node chain"]().count('shape="ellipse"') == 1000
     [mlp] = [fn for label, fn in drawings.items() if label.startswith("to_dot MLP step")]
     assert 'label="name=W1 TensorType(float32, matrix)\\nshape=(784, 500)"' in mlp()
+
+
+def test_inplace_ops_are_marked() -> None:
+    from labsym.core.ops.elemwise import Elemwise
+
+    x, y = T.dvectors("x", "y")
+    exp_inplace = Elemwise(T.exp(x).owner.op.scalar_op, inplace_pattern={0: 0})
+    out = exp_inplace(x + y)
+    [row] = [r for r in graph_json(out)["nodes"] if r.get("op") == "Elemwise{Exp}[(0, 0)]"]
+    assert (row["inplace"], row["destroys"], row["views"]) == (True, [0], [])
+    text = to_dot(out)
+    assert '"a1" [label="Elemwise{Exp}[(0, 0)]" shape="ellipse" style="filled" ' in text
+    assert 'fillcolor="#FFAABB" peripheries="2"' in text
+    # Theano's red edge into the input the op destroys
+    assert '"a0" -> "a1" [color="red" label="TensorType(float64, vector) shape=(?,)"];' in text
