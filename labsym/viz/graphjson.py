@@ -203,12 +203,14 @@ class _Builder:
         cluster_id = f"{self.prefix}c{len(self.clusters)}"
         sub = _Builder(f"{cluster_id}.")
         graph = sub.build(inner.inputs, inner.outputs, inner.toposort(), [])
+        name = getattr(op, "name", None) or getattr(getattr(op, "info", None), "name", None)
         self.clusters.append(
             {
                 "id": cluster_id,
                 "apply": apply_id,
                 "kind": category_of(op),
                 "title": str(op),
+                "name": None if name is None else str(name),
                 **graph,
             }
         )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from labsym.config import config
 from labsym.viz.collapse import collapse_chains
 from labsym.viz.dot import FORMATS, RendererMissing, find_dot, render, warn_no_renderer
-from labsym.viz.graphjson import graph_json
+from labsym.viz.graphjson import SCHEMA_VERSION, graph_json
 
 __all__ = [
     "RendererMissing",
@@ -135,43 +136,28 @@ def pydotprint(
         warnings.warn("pydotprint: cond_highlight is not drawn by labsym", stacklevel=2)
     if format not in FORMATS:
         raise ValueError(f"unknown graph format {format!r}; expected one of {', '.join(FORMATS)}")
+
+    def draw(graph: dict) -> str:
+        return to_dot(
+            graph,
+            compact=compact,
+            with_ids=with_ids,
+            high_contrast=high_contrast,
+            var_with_name_simple=var_with_name_simple,
+            max_label_size=max_label_size,
+            colorCodes=colorCodes,
+        )
+
     doc = graph_json(fct)
-    dot_text = to_dot(
-        doc,
-        compact=compact,
-        with_ids=with_ids,
-        high_contrast=high_contrast,
-        var_with_name_simple=var_with_name_simple,
-        max_label_size=max_label_size,
-        colorCodes=colorCodes,
-    )
-    image, written_format = _image(dot_text, format)
     if return_image:
-        return image
+        return _image(draw(doc), format)[0]
     if outfile is None:
         outfile = os.path.join(config.compiledir, f"theano.pydotprint.{config.device}.{format}")
     if not outfile.endswith("." + format):
         outfile += "." + format
     if scan_graphs:
-        _print_inner_graphs(
-            fct,
-            outfile,
-            format,
-            compact,
-            with_ids,
-            high_contrast,
-            colorCodes,
-            max_label_size,
-            var_with_name_simple,
-            print_output_file,
-        )
-    if written_format != format:
-        outfile = outfile[: -len(format)] + written_format
-    os.makedirs(os.path.dirname(os.path.abspath(outfile)), exist_ok=True)
-    with open(outfile, "wb") as stream:
-        stream.write(image)
-    if print_output_file:
-        print("The output file is available at", outfile)
+        _write_inner_graphs(doc, outfile[: -len(format) - 1], format, draw, print_output_file)
+    _write(outfile, format, draw(doc), print_output_file)
     return None
 
 
@@ -186,56 +172,30 @@ def _image(dot_text: str, format: str) -> tuple[bytes, str]:
         return dot_text.encode("utf-8"), "dot"
 
 
-def _print_inner_graphs(fct: Any, outfile: str, format: str, *options: Any) -> None:
-    # Theano's file names: <basename>_<scan name>_<toposort index><ext>
-    from labsym.core.fgraph import FunctionGraph
-
-    path, filename = os.path.split(outfile)
-    base, ext = filename[: -len(format) - 1], filename[-len(format) - 1 :]
-    for node in _toposort_of(fct):
-        inner = getattr(node.op, "fgraph", None)
-        if not isinstance(inner, FunctionGraph) or _inner_kind(node.op) is None:
-            continue
-        name = getattr(node.op, "name", None) or getattr(
-            getattr(node.op, "info", None), "name", None
-        )
-        index = _toposort_of(fct).index(node)
-        target = os.path.join(path, f"{base}_{name or 'scan_fn'}_{index}{ext}")
-        compact, with_ids, high_contrast, codes, size, simple, print_file = options
-        pydotprint(
-            inner,
-            target,
-            compact,
-            format,
-            with_ids,
-            high_contrast,
-            None,
-            codes,
-            size,
-            True,
-            simple,
-            print_file,
-        )
+def _write(outfile: str, format: str, dot_text: str, print_output_file: bool) -> None:
+    """Write the image to `outfile` (the DOT text to `<outfile base>.dot` without a renderer)."""
+    image, written_format = _image(dot_text, format)
+    if written_format != format:
+        outfile = outfile[: -len(format)] + written_format
+    os.makedirs(os.path.dirname(os.path.abspath(outfile)), exist_ok=True)
+    with open(outfile, "wb") as stream:
+        stream.write(image)
+    if print_output_file:
+        print("The output file is available at", outfile)
 
 
-def _toposort_of(fct: Any) -> list:
-    from labsym.core.fgraph import FunctionGraph
-    from labsym.core.function import Function
-    from labsym.core.graph import Apply, graph_inputs, io_toposort
-
-    if isinstance(fct, Function):
-        return fct.maker.fgraph.toposort()
-    if isinstance(fct, FunctionGraph):
-        return fct.toposort()
-    outputs = fct.outputs if isinstance(fct, Apply) else fct if isinstance(fct, list) else [fct]
-    return io_toposort(graph_inputs(outputs), outputs)
-
-
-def _inner_kind(op: Any) -> str | None:
-    from labsym.viz.graphjson import category_of
-
-    kind = category_of(op)
-    return kind if kind in ("scan", "opfromgraph") else None
+def _write_inner_graphs(
+    doc: dict, base: str, format: str, draw: Callable[[dict], str], print_output_file: bool
+) -> None:
+    """Each scan/OpFromGraph inner graph to `<base>_<name>_<toposort index>.<format>` (Theano's)."""
+    applies = {row["id"]: row for row in doc["nodes"]}
+    for cluster in doc["clusters"]:
+        index = applies[cluster["apply"]]["index"]
+        inner = {key: value for key, value in cluster.items() if key not in ("id", "apply", "kind")}
+        inner.update(schema="labsym.graph", version=SCHEMA_VERSION, title=None, profile=None)
+        target = f"{base}_{cluster['name'] or 'scan_fn'}_{index}"
+        _write_inner_graphs(inner, target, format, draw, print_output_file)
+        _write(f"{target}.{format}", format, draw(inner), print_output_file)
 
 
 def _is_graph_doc(obj: Any) -> bool:

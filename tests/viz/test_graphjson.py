@@ -87,7 +87,8 @@ def validate(doc: dict, top: bool = True) -> None:
     for pair in doc["updates"]:
         assert len(pair) == 2 and set(pair) <= ids
     for cluster in doc["clusters"]:
-        _check_keys(cluster, {"id": str, "apply": str, "kind": str, "title": str}, "cluster")
+        spec = {"id": str, "apply": str, "kind": str, "title": str, "name": (str, type(None))}
+        _check_keys(cluster, spec, "cluster")
         assert cluster["apply"] in ids and cluster["kind"] in ("scan", "opfromgraph")
         validate(cluster, top=False)
 
@@ -219,6 +220,7 @@ def test_scan_inner_graph_is_a_cluster() -> None:
     scan_row = next(r for r in _rows(doc, "apply") if r["id"] == cluster["apply"])
     assert scan_row["category"] == "scan" and cluster["kind"] == "scan"
     assert cluster["title"] == scan_row["op"] == "for{cpu,scan_fn}"
+    assert cluster["name"] is None
     assert all(r["id"].startswith("c0.") for r in cluster["nodes"])
     assert [r["op"] for r in _rows(cluster, "apply")] == [
         "Elemwise{mul,no_inplace}",
@@ -233,7 +235,7 @@ def test_opfromgraph_inner_graph_is_a_cluster() -> None:
     doc = graph_json(op(x, x))
     validate(doc)
     [cluster] = doc["clusters"]
-    assert cluster["kind"] == "opfromgraph"
+    assert (cluster["kind"], cluster["name"]) == ("opfromgraph", None)
     assert {r["name"] for r in _rows(cluster, "variable") if r["role"] == "input"} == {"a", "b"}
 
 
