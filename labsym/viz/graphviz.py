@@ -386,11 +386,22 @@ def _apply_labels(doc: dict, style: _Style) -> dict[str, str]:
         text = row.get("label") or row["op"].replace(":", "_")
         if "time_s" in row:
             text += f"   ({row['time_s']:.3f}s,{row['percent']:.3f}%)"
+        size = style.max_size
         if text in seen or style.with_ids:
             suffix = f" id={row['index']}"
-            text = style.cut(text, style.max_size - len(suffix)) + suffix
-        else:
+            text = (
+                text + suffix
+                if len(text) + len(suffix) <= size
+                else (text[: size - 3 - len(suffix)] + suffix + "...")
+            )
+        elif len(text) > size:
+            # a cut label that repeats another gets ' id=2', ' id=3'... after its '...'
             text = style.cut(text)
+            count = 1
+            while text in seen:
+                count += 1
+                suffix = f" id={count}"
+                text = text[: size - 3 - len(suffix)] + "..." + suffix
         seen.add(text)
         labels[row["id"]] = text
     return labels

@@ -343,3 +343,13 @@ def test_inplace_ops_are_marked() -> None:
     assert 'fillcolor="#FFAABB" peripheries="2"' in text
     # Theano's red edge into the input the op destroys
     assert '"a0" -> "a1" [color="red" label="TensorType(float64, vector) shape=(?,)"];' in text
+
+
+def test_cut_labels_that_repeat_get_theano_ids() -> None:
+    x = T.dvector("x")
+    labels = re.findall(
+        r'"a\d" \[label="([^"]*)"', to_dot(T.exp(T.exp(T.exp(x))), max_label_size=20)
+    )
+    assert labels == ["Elemwise{exp,no_i...", "Elemwise{exp... id=2", "Elemwise{exp... id=3"]
+    labels = re.findall(r'"a\d" \[label="([^"]*)"', to_dot(T.exp(T.exp(x)), with_ids=True))
+    assert labels == ["Elemwise{exp,no_inplace} id=0", "Elemwise{exp,no_inplace} id=1"]
