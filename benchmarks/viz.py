@@ -57,6 +57,7 @@ def cases() -> list[tuple[str, Callable[[], object]]]:
         (f"svg MLP step ({n_mlp} nodes)", lambda: svg(fn)),
         ("to_dot 1000-node chain", lambda: to_dot(chain)),
         ("svg 1000-node chain", lambda: svg(chain)),
+        ("svg 1000-node chain, collapse=True", lambda: svg(chain, collapse=True)),
         ("svg 1000 adds", lambda: svg(adds)),
         ("svg 1000 adds, collapse=True", lambda: svg(adds, collapse=True)),
     ]

@@ -1,10 +1,12 @@
-"""collapse_chains: a graph_json document with long chains of one op drawn as one "op ×N" node.
+"""collapse_chains: a graph_json document with repeated chains drawn as one "... ×N" node.
 
 The rule: a link joins apply A to apply B when A has one output, that output is unnamed, is no
-graph output or update, and is read only by B, and B's op prints the same as A's. A maximal run
-of at least `min_length` linked nodes becomes one node: its other inputs feed the summary node
-(each once), constants only that run reads are counted in its label, and its last node's outputs
-leave it. Pure data in, data out; imports nothing from labsym.
+graph output or update, and is read only by B. Linked nodes form paths (followed in toposort
+order). Along a path, a stretch whose ops repeat with a period of 1 to 4 nodes, at least
+`min_length` times (`add add add`, or `mul add mul add mul add`), becomes one node labelled
+"op ×N" or "(op1 → op2) ×N". Its other inputs feed the summary node (each once), constants that
+only it reads (and nodes computed from them alone) are counted in its label, and its last node's
+outputs leave it. Pure data in, data out; imports nothing from labsym.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import copy
 
 __all__ = ["collapse_chains"]
+
+MAX_PERIOD = 4
 
 
 def collapse_chains(doc: dict, min_length: int = 3) -> dict:
@@ -38,23 +42,46 @@ def _collapse_in_place(doc: dict, min_length: int) -> None:
     for apply_id, out_ids in produced.items():
         if len(out_ids) == 1 and out_ids[0] not in kept and rows[out_ids[0]]["name"] is None:
             read_by = readers.get(out_ids[0], [])
-            if len(read_by) == 1 and rows[read_by[0]]["op"] == rows[apply_id]["op"]:
+            if len(read_by) == 1:
                 following[apply_id] = read_by[0]
-    has_previous = set(following.values())
     owner = {e["target"]: e["source"] for e in data if rows[e["target"]]["kind"] == "variable"}
     feeding: dict[str, list[str]] = {}
     for edge in data:
         if rows[edge["target"]]["kind"] == "apply":
             feeding.setdefault(edge["target"], []).append(edge["source"])
     graph = (rows, readers, produced, owner, feeding)
+    visited: set[str] = set()
     for row in list(doc["nodes"]):
-        if row["kind"] != "apply" or row["id"] in has_previous or row["id"] not in following:
+        if row["kind"] != "apply" or row["id"] in visited:
             continue
-        chain = [row["id"]]
-        while chain[-1] in following:
-            chain.append(following[chain[-1]])
-        if len(chain) >= min_length:
-            _merge(doc, graph, chain, {produced[a][0] for a in chain[:-1]})
+        path = [row["id"]]
+        while path[-1] in following and following[path[-1]] not in visited:
+            path.append(following[path[-1]])
+        visited.update(path)
+        for start, stop, period in periodic_runs([rows[a]["op"] for a in path], min_length):
+            chain = path[start:stop]
+            _merge(doc, graph, chain, period, {produced[a][0] for a in chain[:-1]})
+
+
+def periodic_runs(ops: list[str], min_length: int) -> list[tuple[int, int, int]]:
+    """(start, stop, period) of each stretch of `ops` repeating >= min_length times, greedily."""
+    runs = []
+    i = 0
+    while i < len(ops):
+        covered, best_period = 0, 1
+        for period in range(1, MAX_PERIOD + 1):
+            j = i + period
+            while j < len(ops) and ops[j] == ops[j - period]:
+                j += 1
+            repeats = (j - i) // period
+            if repeats >= min_length and repeats * period > covered:
+                covered, best_period = repeats * period, period
+        if covered:
+            runs.append((i, i + covered, best_period))
+            i += covered
+        else:
+            i += 1
+    return runs
 
 
 def _constant_part(var_id: str, allowed: set[str], graph: tuple, found: set[str]) -> bool:
@@ -79,8 +106,8 @@ def _constant_part(var_id: str, allowed: set[str], graph: tuple, found: set[str]
     return False
 
 
-def _merge(doc: dict, graph: tuple, chain: list[str], inner_vars: set[str]) -> None:
-    """Replace the nodes of `chain` by its first node, relabelled "op ×N"."""
+def _merge(doc: dict, graph: tuple, chain: list[str], period: int, inner_vars: set[str]) -> None:
+    """Replace the nodes of `chain` by its first node, relabelled "op ×N" or "(op → op) ×N"."""
     rows = graph[0]
     members = set(chain)
     head = rows[chain[0]]
@@ -103,11 +130,13 @@ def _merge(doc: dict, graph: tuple, chain: list[str], inner_vars: set[str]) -> N
         elif source not in dropped and target not in dropped:
             edges.append(edge)
     doc["edges"] = edges
-    label = f"{head['op']} ×{len(chain)}"
+    ops = [rows[a]["op"] for a in chain[:period]]
+    repeats = len(chain) // period
+    label = f"{ops[0]} ×{repeats}" if period == 1 else f"({' → '.join(ops)}) ×{repeats}"
     n_constants = sum(1 for v in private if rows[v].get("role") == "constant")
     if n_constants:
         label += f" (+{n_constants} constants)"
-    head.update(label=label, collapsed=len(chain), members=list(chain))
+    head.update(label=label, collapsed=repeats, members=list(chain))
     for key in ("time_s", "percent"):
         if key in head:
             head[key] = sum(rows[a].get(key, 0.0) for a in chain)

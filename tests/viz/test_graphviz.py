@@ -355,3 +355,18 @@ def test_cut_labels_that_repeat_get_theano_ids() -> None:
     assert cut == ["Elemwise{exp,no_i...", "Elemwise{exp... id=2", "Elemwise{exp... id=3"]
     with_ids = labels(to_dot(T.exp(T.exp(x)), with_ids=True))
     assert with_ids == ["Elemwise{exp,no_inplace} id=0", "Elemwise{exp,no_inplace} id=1"]
+
+
+def test_collapse_summarises_a_repeated_pattern_of_ops() -> None:
+    from labsym.viz.collapse import periodic_runs
+
+    assert periodic_runs(list("aaab"), 3) == [(0, 3, 1)]
+    assert periodic_runs(list("xababab"), 3) == [(1, 7, 2)]
+    assert periodic_runs(list("abcabcab"), 3) == []
+    x = T.dvector("x")
+    y = x
+    for _ in range(4):
+        y = T.exp(y) * x
+    text = to_dot(y, collapse=True)
+    assert '"a0" [label="(Elemwise{exp,no_inplace} → Elemwise{mul,no_inplace}) ×4"' in text
+    assert text.count('shape="ellipse"') == 1
