@@ -49,6 +49,8 @@ CATEGORY_COLOURS = {
     "opfromgraph": "gold",
 }
 VARIABLE_COLOURS = {"input": "green", "shared": "cyan", "constant": "lavender"}
+# Theano's fills that black text cannot be read on
+DARK_FILLS = ("blue", "brown")
 # above LARGE_GRAPH apply nodes, a variable read more than MAX_SPAN ranks below where it is
 # made is drawn again next to that reader (a dashed copy), so that no edge crosses the drawing
 LARGE_GRAPH = 200
@@ -412,6 +414,8 @@ def _apply_statement(row: dict, label: str, style: _Style) -> str:
     colour = style.colour_of_apply(row)
     if colour is not None and style.high_contrast:
         attrs.update(style="filled", fillcolor=colour)
+        if colour in DARK_FILLS:
+            attrs["fontcolor"] = "white"
     elif colour is not None:
         attrs["color"] = colour
     if row.get("inplace"):
@@ -436,6 +440,8 @@ def _box(
     attrs: dict[str, str] = {"label": label, "shape": "box"}
     if colour is not None and style.high_contrast:
         attrs.update(style="filled,dashed" if dashed else "filled", fillcolor=colour)
+        if colour in DARK_FILLS:
+            attrs["fontcolor"] = "white"
     elif colour is not None:
         attrs["color"] = colour
     if dashed and not (colour is not None and style.high_contrast):
