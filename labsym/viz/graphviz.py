@@ -76,8 +76,17 @@ def to_dot(
     shared variables cyan, constants lavender, outputs blue, unused results grey; an update is
     a dashed blue "UPDATE" edge from the new value back to its shared variable. `compact` drops
     unnamed intermediate variables (their type and shape label the edge), `scan_graphs` draws
-    scan/OpFromGraph inner graphs as dashed clusters, `collapse` merges chains of the same op
-    (see `labsym.viz.collapse`), `heat` maps node ids to a time share 0..1 (white to red).
+    scan/OpFromGraph inner graphs as dashed clusters, `collapse` draws repeated chains of ops as
+    one "×N" node (see `labsym.viz.collapse`), `heat` maps node ids to a time share 0..1 (white
+    to red fill). Above LARGE_GRAPH apply nodes, far-away inputs are drawn again (dashed) next to
+    their readers and edges are straight, which keeps dot's layout time near linear.
+
+    Examples
+    --------
+    >>> import labsym.tensor as T
+    >>> text = to_dot(T.dvector("x").sum())
+    >>> '"a0" [label="Sum{acc_dtype=float64}" shape="ellipse" style="filled"' in text
+    True
     """
     doc = obj if _is_graph_doc(obj) else graph_json(obj)
     if collapse:
