@@ -32,6 +32,8 @@ from labsym.core.gradient_ops import (
 from labsym.core.numeric_grad import numeric_grad
 from labsym.gradient_check import GradientCheckError, verify_grad
 
+consider_constant = zero_grad  # Theano's ConsiderConstant: the value, with a zero gradient
+
 __all__ = [
     "DisconnectedGrad",
     "DisconnectedInputError",
@@ -42,6 +44,7 @@ __all__ = [
     "Lop",
     "NullTypeGradError",
     "Rop",
+    "consider_constant",
     "UndefinedGrad",
     "ZeroGrad",
     "disconnected_grad",

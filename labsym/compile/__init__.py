@@ -30,18 +30,22 @@ __all__ = [
     "ProfileStats",
     "SharedVariable",
     "SymbolicInput",
+    "Rebroadcast",
     "SymbolicOutput",
     "UnusedInputError",
+    "ViewOp",
     "as_op",
     "function",
     "function_dump",
     "get_default_mode",
     "get_mode",
+    "optdb",
     "predefined_linkers",
     "predefined_modes",
     "predefined_optimizers",
     "shared",
     "shared_constructor",
+    "view_op",
 ]
 
 _LINKERS = {"py": PythonLinker, "vm": PythonLinker, "auto": PythonLinker, "cvm": PythonLinker}
@@ -283,7 +287,8 @@ from labsym.compile.mode import (  # noqa: E402
 )
 from labsym.compile.monitormode import MonitorMode  # noqa: E402
 from labsym.compile.nanguardmode import NanGuardMode  # noqa: E402
-from labsym.compile.ops import as_op  # noqa: E402
+from labsym.compile.ops import Rebroadcast, ViewOp, as_op, view_op  # noqa: E402
+from labsym.compile.optdb import optdb  # noqa: E402
 from labsym.compile.pfunc import Param, function_dump  # noqa: E402
 from labsym.compile.profiling import ProfileStats  # noqa: E402
 from labsym.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: E402

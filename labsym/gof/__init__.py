@@ -3,6 +3,7 @@
 Facade: re-exports only.
 """
 
+from labsym.compile.optdb import EquilibriumDB, Query, SequenceDB
 from labsym.core.exceptions import MissingInputError
 from labsym.core.fgraph import FunctionGraph, InconsistencyError
 from labsym.core.graph import Apply, Constant, Type, Variable, graph_inputs
@@ -24,6 +25,7 @@ __all__ = [
     "Apply",
     "Constant",
     "Container",
+    "EquilibriumDB",
     "EquilibriumOptimizer",
     "FunctionGraph",
     "InconsistencyError",
@@ -35,7 +37,9 @@ __all__ = [
     "OpWiseCLinker",
     "PatternSub",
     "PerformLinker",
+    "Query",
     "Scratchpad",
+    "SequenceDB",
     "TopoOptimizer",
     "Type",
     "Variable",

@@ -159,6 +159,7 @@ from labsym.core.ops.reduce import (
     CAReduce,
     CAReduceDtype,
     Max,
+    MaxAndArgmax,
     Min,
     Prod,
     ProdWithoutZeros,
@@ -189,6 +190,7 @@ from labsym.core.ops.selection import (
 )
 from labsym.core.ops.shape import (
     MakeVector,
+    Rebroadcast,
     Reshape,
     Shape,
     Shape_i,
@@ -273,6 +275,37 @@ isinf_ = isinf
 nonzero_values = TensorVariable.nonzero_values
 round_half_to_even = round
 consider_constant = zero_grad  # Theano's ConsiderConstant: the value, with a zero gradient
+
+
+class Default(Op):
+    """Theano's Default: `x`, or a copy of `default` where x's value is None.
+
+    labsym never binds None to a tensor input (a call without the value fails first), so on
+    every value it accepts the result is `x` itself (a view); `default` stays in the graph.
+    """
+
+    __props__ = ()
+    view_map = {0: [0]}
+
+    def make_node(self, x: typing.Any, default: typing.Any) -> Apply:
+        x, default = as_tensor_variable(x), as_tensor_variable(default)
+        if x.type != default.type:
+            raise TypeError(
+                f"Default: both arguments must have the same type ({x.type}, {default.type})"
+            )
+        return Apply(self, [x, default], [x.type()])
+
+    def perform(self, node: Apply, inputs: typing.Any, output_storage: typing.Any) -> None:
+        x, default = inputs
+        output_storage[0][0] = default.copy() if x is None else x
+
+    def infer_shape(self, fgraph: typing.Any, node: Apply, input_shapes: typing.Any) -> list:
+        return [input_shapes[0]]
+
+
+default = Default()
+
+
 # Theano's as_tensor_variable raised AsTensorError, a TypeError; labsym's raises TypeError,
 # so `except T.AsTensorError` catches the same failures
 AsTensorError = TypeError
@@ -465,10 +498,12 @@ __all__ = [
     "MakeVector",
     "NotScalarConstantError",
     "Max",
+    "MaxAndArgmax",
     "Min",
     "Op",
     "Prod",
     "ProdWithoutZeros",
+    "Rebroadcast",
     "Reshape",
     "Rop",
     "Shape",
@@ -545,6 +580,8 @@ __all__ = [
     "fill",
     "fill_diagonal",
     "get_scalar_constant_value",
+    "Default",
+    "default",
     "flatten",
     "float_dtypes",
     "float_matrix_types",

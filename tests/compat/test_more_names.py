@@ -238,3 +238,105 @@ def test_abstract_conv_names_and_weight_gradient():
     )
     with pytest.raises(NotImplementedError, match="grouped"):
         ac.conv2d(x, w, num_groups=2)
+
+
+def test_max_and_argmax_is_one_node_with_max_gradient():
+    x = T.dmatrix("x")
+    top, where = T.max_and_argmax(x, axis=1)
+    assert top.owner is where.owner and isinstance(top.owner.op, T.MaxAndArgmax)
+    g = T.grad(top.sum(), x)
+    f = theano.function([x], [top, where, g])
+    t, w, gv = f(np.array([[1.0, 5.0, 5.0], [3.0, 2.0, 0.0]]))
+    np.testing.assert_array_equal(t, [5.0, 3.0])
+    np.testing.assert_array_equal(w, [1, 0])
+    np.testing.assert_array_equal(gv, [[0, 1, 1], [1, 0, 0]])  # Theano: ties all get it
+    kt, kw = theano.function([x], T.max_and_argmax(x, axis=0, keepdims=True))([[1.0, 4.0]])
+    assert kt.shape == (1, 2) and kw.tolist() == [[0, 0]]
+    whole = theano.function([x], T.max_and_argmax(x))(np.array([[1.0, 7.0], [9.0, 2.0]]))
+    assert (float(whole[0]), int(whole[1])) == (9.0, 2)
+
+
+def test_addbroadcast_family_builds_rebroadcast_nodes():
+    x = T.dmatrix("x")
+    y = T.addbroadcast(x, 0)
+    assert isinstance(y.owner.op, T.Rebroadcast) and str(y.owner.op) == "Rebroadcast{1}"
+    assert y.broadcastable == (True, False)
+    assert T.unbroadcast(y, 0) is x  # consecutive Rebroadcasts merge, useless ones vanish
+    assert T.addbroadcast(y, 0) is y
+    p = T.patternbroadcast(x, (False, True))
+    assert str(p.owner.op) == "Rebroadcast{?,1}" and p.broadcastable == (False, True)
+    f = theano.function([x], T.addbroadcast(x, 1) * 2)
+    np.testing.assert_array_equal(f([[1.0], [2.0]]), [[2.0], [4.0]])
+    with pytest.raises(ValueError, match=r"Dimension 1 in Rebroadcast's input was supposed to"):
+        f(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="Rebroadcast needs bool"):
+        T.Rebroadcast((0, 1))
+    g = T.grad((T.addbroadcast(x, 0) * 3).sum(), x)
+    np.testing.assert_array_equal(theano.function([x], g)([[1.0, 2.0]]), [[3.0, 3.0]])
+
+
+def test_default_returns_x_for_every_value():
+    x, d = T.dvector("x"), T.dvector("d")
+    y = T.default(x, d)
+    assert isinstance(y.owner.op, T.Default) and y.owner.inputs == [x, d]
+    assert theano.function([x, d], y)([1.0], [2.0]).tolist() == [1.0]
+    with pytest.raises(TypeError, match="same type"):
+        T.default(x, T.fvector())
+
+
+def test_view_op_shape_i_and_opt_names():
+    x = T.dvector("x")
+    y = theano.compile.view_op(x) * 2
+    assert str(theano.compile.view_op) == "ViewOp"
+    out, g = theano.function([x], [y, T.grad(y.sum(), x)])([1.0, 2.0])
+    assert out.tolist() == [2.0, 4.0] and g.tolist() == [2.0, 2.0]
+    assert int(theano.function([x], theano.compile.ops.shape_i(x, 0))([1.0, 2.0, 3.0])) == 3
+    assert theano.compile.ops.shape_i_op(1) == theano.compile.ops.Shape_i(1)
+    assert isinstance(T.opt.assert_op, T.opt.Assert)
+    checked = theano.function([x], T.opt.assert_op(x, T.all(x > 0)))
+    with pytest.raises(AssertionError):
+        checked([-1.0])
+    v = T.opt.MakeVector("float64")(T.dscalar(), T.dscalar())
+    assert v.type.ndim == 1
+    gc = T.grad((theano.gradient.consider_constant(x * x) * x).sum(), x)
+    assert theano.function([x], gc)([3.0]).tolist() == [9.0]
+
+
+def test_optdb_register_files_user_rules():
+    from labsym.optim.user import unregister_rule
+
+    @theano.gof.local_optimizer([T.tanh])
+    def local_tanh_to_neg(node):
+        if node.op == T.tanh:
+            return [-node.inputs[0]]
+
+    @theano.gof.local_optimizer([T.sinh])
+    def local_sinh_times_10(node):
+        if node.op == T.sinh:
+            return [node.inputs[0] * 10]
+
+    x = T.dscalar("x")
+    try:
+        theano.compile.optdb.register(
+            "tanh_neg", theano.gof.TopoOptimizer(local_tanh_to_neg), 0.5, "fast_run"
+        )
+        assert theano.function([x], T.tanh(x))(2.0) == -2.0
+        assert theano.function([x], T.tanh(x), mode="FAST_COMPILE")(2.0) == np.tanh(2.0)
+        theano.compile.optdb["canonicalize"].register(
+            "sinh10", local_sinh_times_10, "fast_run", "fast_compile"
+        )
+        assert theano.function([x], T.sinh(x), mode="FAST_COMPILE")(2.0) == 20.0
+        assert theano.compile.optdb["canonicalize"]["sinh10"] is local_sinh_times_10
+        with pytest.warns(UserWarning, match="labsym has no phase at Theano position 75"):
+            theano.compile.optdb.register("late", local_sinh_times_10, 75, "fast_run")
+        with pytest.raises(TypeError, match="rewrites node by node"):
+            theano.compile.optdb.register("global", theano.gof.MergeOptimizer(), 1, "fast_run")
+        with pytest.raises(KeyError, match="optdb has no 'nothing'"):
+            theano.compile.optdb["nothing"]
+        rewriter = theano.compile.optdb.query(
+            theano.gof.Query(include=["fast_run"], exclude=["inplace"])
+        )
+        assert "inplace" not in rewriter.phases and "canonicalize" in rewriter.phases
+    finally:
+        for name in ("tanh_neg", "sinh10", "late"):
+            unregister_rule(name)

@@ -29,7 +29,18 @@ from labsym.core.autodiff import (
 from labsym.core.constructors import CONSTRUCTORS as C
 from labsym.core.graph import Apply, ancestors
 from labsym.core.op import Op
-from labsym.core.ops import basic, blas, conv, debug, extra_ops, nlinalg, nnet, pool, reduce
+from labsym.core.ops import (
+    basic,
+    blas,
+    conv,
+    debug,
+    extra_ops,
+    neighbours,
+    nlinalg,
+    nnet,
+    pool,
+    reduce,
+)
 from labsym.core.ops import math as m
 from labsym.core.ops import shape as sh
 from labsym.core.ops import subtensor as st
@@ -113,6 +124,8 @@ EXTRA = [
     Case("extract_diag", nlinalg.extract_diag, ((3, 4),)),
     Case("alloc_diag", nlinalg.alloc_diag, ((3,),)),
     Case("conv2d", lambda x, w: conv.conv2d(x, w), ((2, 2, 5, 5), (3, 2, 3, 3))),
+    Case("max_and_argmax", lambda x: reduce.max_and_argmax(x, axis=1)[0] * 2, ((3, 4),)),
+    Case("images2neibs", lambda x: neighbours.images2neibs(x, (2, 2), (1, 1)), ((1, 2, 3, 4),)),
     Case("pool_max", lambda x: pool.pool_2d(x, (2, 2), ignore_border=True), ((1, 2, 4, 5),)),
     Case(
         "pool_average",
@@ -277,12 +290,12 @@ THEANO_R_OPS = {
     "Shape": "Shape",
     "Shape_i": "Shape_i",
     "SpecifyShape": "SpecifyShape",
-    "Rebroadcast": "Unbroadcast",
+    "Rebroadcast": "Rebroadcast",
     "MakeVector": "MakeVector",
     "Alloc": "Alloc",
     "Join": "Join",
     "Split": "Split",
-    "MaxAndArgmax": "Max",
+    "MaxAndArgmax": "MaxAndArgmax",
     "Subtensor": "Subtensor",
     "IncSubtensor": "IncSubtensor",
     "AdvancedSubtensor1": "AdvancedSubtensor1",

@@ -358,6 +358,38 @@ class Argmax(_Discrete, _AxisOp):
         return arg_search_axes
 
 
+class MaxAndArgmax(_AxisOp):
+    """Theano's pair op: the maximum over `axis` and its int64 index, from one node.
+
+    The index follows Argmax (several axes searched as if flattened); the gradient flows
+    through the maximum only, to every element equal to it (Theano's rule), none through
+    the index.
+    """
+
+    def make_node(self, x: typing.Any) -> Apply:
+        x = as_tensor_variable(x)
+        outputs = [self._output_type(x, x.dtype)(), self._output_type(x, "int64")()]
+        return Apply(self, [x], outputs)
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        output_storage[0][0] = np.asarray(np.max(x, axis=self.axis), dtype=x.dtype)
+        output_storage[1][0] = Argmax(self.axis).numpy_callable(node)(x)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        kept = self._kept(input_shapes[0])
+        return [kept, kept]
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        return [[True, False]]
+
+    def grad(self, inputs, output_grads):
+        return _extremum_grad(Max(self.axis), inputs[0], output_grads[0])
+
+    def R_op(self, inputs, eval_points):
+        return [*_extremum_rop(Max(self.axis), inputs[0], eval_points[0]), None]
+
+
 class Argmin(Argmax):
     """Index (int64) of the minimum over `axis`; None indexes the flattened input."""
 
@@ -572,7 +604,15 @@ def max_and_argmax(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) 
     --------
     >>> top, where = max_and_argmax(x, axis=0)
     """
-    return [max(x, axis, keepdims), argmax(x, axis, keepdims)]
+    x = as_tensor_variable(x)
+    if axis is not None and not isinstance(axis, (int, np.integer)) and len(axis) == 0:
+        raise ValueError(f"max_and_argmax: axis must name at least one axis, got {axis!r}")
+    axes = normalize_axis("max_and_argmax", axis, x.ndim)
+    op = MaxAndArgmax(axes)
+    top, where = op(x)
+    if keepdims:
+        return [op._expand(top, x.ndim), op._expand(where, x.ndim)]
+    return [top, where]
 
 
 def all(x: TensorLike, axis: AxisArg = None, keepdims: bool = False) -> TensorLike:  # noqa: A001

@@ -1,4 +1,4 @@
-"""Shape ops: Shape, Shape_i, MakeVector, Reshape, SpecifyShape, Unbroadcast, and the axis helpers.
+"""Shape ops: Shape, Shape_i, MakeVector, Reshape, SpecifyShape, Rebroadcast, and the axis helpers.
 
 Also the helpers the op modules share (static lengths, _NumpyOp, gradient casts). May import
 core.graph, core.op, core.type, core.dtypes, core.variable, core.ops.elemwise/math and, inside
@@ -589,38 +589,77 @@ def specify_shape(x: Any, shape: Any) -> Variable:
 
 
 # ---------------------------------------------------------------------------------- broadcastable
-class Unbroadcast(_NumpyOp):
-    """`x` itself with the static length 1 of `axes` forgotten (those axes stop broadcasting)."""
+class Rebroadcast(_NumpyOp):
+    """`x` itself with the broadcastable flag of some axes set: Theano's Rebroadcast((0, True)).
 
-    __props__ = ("axes",)
+    A True axis must have length 1 (checked at run time), a False one forgets its static 1.
+    """
+
+    __props__ = ("axis",)
     view_map = {0: [0]}
 
-    def __init__(self, axes: Sequence[int]) -> None:
-        self.axes = tuple(sorted(int(a) for a in axes))
+    def __init__(self, *axis: tuple[int, bool]) -> None:
+        for a, b in axis:
+            if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+                raise TypeError(f"Rebroadcast needs integer axes. Got {a}")
+            if not isinstance(b, (bool, np.bool_)):
+                raise TypeError(f"Rebroadcast needs bool for new broadcast pattern. Got {b}")
+        self.axis = tuple(sorted((int(a), bool(b)) for a, b in dict(axis).items()))
+
+    def __str__(self) -> str:
+        pattern = ["?"] * (1 + max((a for a, _ in self.axis), default=-1))
+        for a, b in self.axis:
+            pattern[a] = str(int(b))
+        return f"Rebroadcast{{{','.join(pattern)}}}"
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
-        if any(not 0 <= a < x.ndim for a in self.axes):
-            raise ValueError(f"{self}: axes out of range for {x} ({x.type})")
-        static = tuple(None if a in self.axes else d for a, d in enumerate(x.type.shape))
-        return Apply(self, [x], [TensorType(x.dtype, static)()])
+        if self.axis and x.ndim <= self.axis[-1][0]:
+            raise ValueError("Trying to rebroadcast non-existent dimension")
+        flags = dict(self.axis)
+        static = [
+            (1 if flags[a] else None) if a in flags else d for a, d in enumerate(x.type.shape)
+        ]
+        return Apply(self, [x], [TensorType(x.dtype, tuple(static))()])
 
     def numpy_callable(self, node: Apply):
-        def unbroadcast_view(x):
+        ones = [a for a, b in self.axis if b]
+
+        def rebroadcast_view(x):
+            for a in ones:
+                if x.shape[a] != 1:
+                    raise ValueError(
+                        f"Dimension {a} in Rebroadcast's input was supposed to be 1 "
+                        f"(got {x.shape[a]} instead)"
+                    )
             return x
 
-        return unbroadcast_view
+        return rebroadcast_view
 
     def infer_shape(self, fgraph, node, input_shapes):
-        return [tuple(input_shapes[0])]
+        flags = dict(self.axis)
+        return [tuple(1 if flags.get(a) else d for a, d in enumerate(input_shapes[0]))]
 
     def grad(self, inputs, output_grads):
-        (x,) = inputs
-        restored = [x.type.shape[a] if a in self.axes else None for a in range(x.ndim)]
-        return [specify_shape(output_grads[0], restored)]
+        (x,) = inputs  # restore the input's broadcastable pattern on the gradient
+        return [rebroadcast(output_grads[0], [(a, x.broadcastable[a]) for a, _ in self.axis])]
 
     def R_op(self, inputs, eval_points):
         return [None if eval_points[0] is None else self(eval_points[0])]
+
+
+def rebroadcast(x: Any, pairs: Sequence[tuple[int, bool]]) -> Variable:
+    """Rebroadcast(*pairs)(x) without the entries x already satisfies (Theano's useless-
+    rebroadcast rewrite, applied as it builds); consecutive Rebroadcasts become one."""
+    x = as_tensor_variable(x)
+    flags = {a: b for a, b in dict(pairs).items() if x.broadcastable[a] != b}
+    if not flags:
+        return x
+    if x.owner is not None and isinstance(x.owner.op, Rebroadcast):
+        flags = {**dict(x.owner.op.axis), **flags}
+        x = x.owner.inputs[0]
+    kept = [(a, b) for a, b in sorted(flags.items()) if x.broadcastable[a] != b]
+    return Rebroadcast(*kept)(x) if kept else x
 
 
 def _normalize_axes(who: str, axes: Sequence[int], ndim: int) -> list[int]:
@@ -633,7 +672,7 @@ def _normalize_axes(who: str, axes: Sequence[int], ndim: int) -> list[int]:
 
 
 def unbroadcast(x: Any, *axes: int) -> Variable:
-    """`x` with the given axes made non-broadcastable (their static length 1 forgotten).
+    """`x` with the given axes made non-broadcastable (a Rebroadcast node, as in Theano).
 
     Needed when a broadcastable value must take the type of a non-broadcastable one (scan, updates).
 
@@ -643,8 +682,7 @@ def unbroadcast(x: Any, *axes: int) -> Variable:
     (None, None)
     """
     x = as_tensor_variable(x)
-    axes_ = [a for a in _normalize_axes("unbroadcast", axes, x.ndim) if x.type.shape[a] == 1]
-    return Unbroadcast(axes_)(x) if axes_ else x
+    return rebroadcast(x, [(a, False) for a in _normalize_axes("unbroadcast", axes, x.ndim)])
 
 
 def addbroadcast(x: Any, *axes: int) -> Variable:
@@ -656,8 +694,7 @@ def addbroadcast(x: Any, *axes: int) -> Variable:
     (1, None)
     """
     x = as_tensor_variable(x)
-    ones = set(_normalize_axes("addbroadcast", axes, x.ndim))
-    return specify_shape(x, [1 if a in ones else None for a in range(x.ndim)])
+    return rebroadcast(x, [(a, True) for a in _normalize_axes("addbroadcast", axes, x.ndim)])
 
 
 def patternbroadcast(x: Any, broadcastable: Sequence[bool]) -> Variable:
@@ -673,9 +710,7 @@ def patternbroadcast(x: Any, broadcastable: Sequence[bool]) -> Variable:
         raise ValueError(
             f"patternbroadcast: pattern {tuple(broadcastable)} does not fit {x} ({x.type})"
         )
-    added = [a for a, b in enumerate(broadcastable) if b]
-    removed = [a for a, b in enumerate(broadcastable) if not b]
-    return unbroadcast(addbroadcast(x, *added), *removed)
+    return rebroadcast(x, [(a, bool(b)) for a, b in enumerate(broadcastable)])
 
 
 # ---------------------------------------------------------------------------- DimShuffle helpers
