@@ -39,7 +39,14 @@ from labsym.core.autodiff import Lop, Rop, grad
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.op import Op
 from labsym.core.ops.blas import dot
-from labsym.core.scan import foldl, foldr, map, reduce, scan  # noqa: A004 - Theano's names
+from labsym.core.scan import (  # noqa: A004 - Theano's names
+    foldl,
+    foldr,
+    map,
+    reduce,
+    scan,
+    scan_checkpoints,
+)
 from labsym.core.shared import SharedVariable, shared
 from labsym.gof import (
     Container,
@@ -117,6 +124,7 @@ __all__ = [
     "sandbox",
     "scalar",
     "scan",
+    "scan_checkpoints",
     "scan_module",
     "shared",
     "subgraph_grad",

@@ -340,3 +340,27 @@ def test_optdb_register_files_user_rules():
     finally:
         for name in ("tanh_neg", "sinh10", "late"):
             unregister_rule(name)
+
+
+def test_scan_checkpoints_keeps_block_ends_with_scan_gradients():
+    x, h0, w = T.dvector("x"), T.dscalar("h0"), T.dscalar("w")
+
+    def step(xt, h, w_):
+        return [T.tanh(xt + h * w_), xt * h]
+
+    ckpt, _ = theano.scan_checkpoints(
+        step, sequences=x, outputs_info=[h0, None], non_sequences=w, save_every_N=3
+    )
+    full, _ = theano.scan(step, sequences=x, outputs_info=[h0, None], non_sequences=w)
+    kept = [2, 5, 6]  # the end of each block of 3 steps, and the last step
+    costs = [ckpt[1].sum() + ckpt[0][-1], full[1][kept].sum() + full[0][-1]]
+    grads = [g for c in costs for g in T.grad(c, [x, h0, w])]
+    f = theano.function([x, h0, w], [*ckpt, *full, *grads])
+    got = f(np.linspace(-1.0, 1.0, 7), 0.3, 0.7)
+    assert got[0].shape == (3,)
+    np.testing.assert_allclose(got[0], got[2][kept])
+    np.testing.assert_allclose(got[1], got[3][kept])
+    for a, b in zip(got[4:7], got[7:10]):
+        np.testing.assert_allclose(a, b)
+    with pytest.raises(RuntimeError, match="doesn't work with taps"):
+        theano.scan_checkpoints(step, sequences=x, outputs_info=[dict(initial=h0, taps=[-1])])

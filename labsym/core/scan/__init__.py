@@ -4,7 +4,8 @@ May import core.graph, core.shared, core.variable, core.ops and its modules buil
 """
 
 from labsym.core.scan.build import foldl, foldr, map, reduce, scan  # noqa: A004 - Theano's names
+from labsym.core.scan.checkpoints import scan_checkpoints
 from labsym.core.scan.op import Scan
 from labsym.core.scan.utils import until
 
-__all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan", "until"]
+__all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan", "scan_checkpoints", "until"]
