@@ -48,6 +48,9 @@ class FunctionGraph:
         self.clients: dict[Variable, list[tuple[Any, int]]] = {}
         self.shape_feature: Any = None
         self.destroy_handler: Any = None
+        # inputs no op may overwrite (set by check_user_inplace when the user's graph has
+        # destructive ops): replace() refuses a rewrite that would make one destroyed
+        self.protected: set[Variable] = set()
         self.history: list[Any] | None = None
         self._listeners: list[Callable[..., None]] = []
         for inp in self.inputs:
@@ -145,8 +148,18 @@ class FunctionGraph:
                     f"cannot replace {var} ({var.type}) by {new} ({new.type})"
                     + (f" in rewrite {reason}" if reason else "")
                 )
-        for client, index in list(self.clients[var]):
+        changed = list(self.clients[var])
+        for client, index in changed:
             self.change_input(client, index, new, reason)
+        if self.protected:
+            victim = self.destroyed_protected()
+            if victim is not None:  # as Theano's DestroyHandler validate: undo and refuse
+                for client, index in changed:
+                    self.change_input(client, index, var, reason)
+                raise InconsistencyError(
+                    f"replacing {var} by {new} would let an op overwrite {victim}"
+                    + (f" (rewrite {reason})" if reason else "")
+                )
 
     def replace_all(
         self, pairs: Iterable[tuple[Variable, Variable]], reason: str | None = None
@@ -161,6 +174,16 @@ class FunctionGraph:
         self._listeners.remove(listener)
 
     # ------------------------------------------------------------------ queries
+    def destroyed_protected(self) -> Variable | None:
+        """A protected input or a constant that some node overwrites (directly or through a
+        view), or None."""
+        for node in self.apply_nodes:
+            for ins in (getattr(node.op, "destroy_map", None) or {}).values():
+                root = _alias_root(node.inputs[ins[0]])
+                if root in self.protected or isinstance(root, Constant):
+                    return root
+        return None
+
     def toposort(self) -> list[Apply]:
         """Apply nodes in Theano's order: each after those it reads and, for a node that
         overwrites a buffer, after the buffer's other readers."""
@@ -187,22 +210,24 @@ def check_user_inplace(
     `accept_inplace=True`, and even then no op may overwrite an input that is not
     `In(x, mutable=True)` (nor a view of one): that is the caller's NumPy array.
     """
-    protected = set(protected)
-    for node in fgraph.toposort():
-        destroy_map = getattr(node.op, "destroy_map", None) or {}
-        if not destroy_map:
-            continue
-        if not accept_inplace:
-            raise TypeError("Graph must not contain inplace operations", node, node.op)
-        for ins in destroy_map.values():
-            root = _alias_root(node.inputs[ins[0]])
-            if root in protected:
-                raise InconsistencyError(
-                    "Trying to destroy a protected Variable.",
-                    root,
-                    f"{node.op} overwrites input {root}; declare it In({root}, mutable=True) "
-                    "to let the function overwrite the array you pass",
-                )
+    destroyers = [n for n in fgraph.toposort() if getattr(n.op, "destroy_map", None)]
+    if not destroyers:
+        return
+    if not accept_inplace:
+        raise TypeError(
+            "Graph must not contain inplace operations", destroyers[0], destroyers[0].op
+        )
+    fgraph.protected = set(protected)
+    victim = fgraph.destroyed_protected()
+    if isinstance(victim, Constant):
+        raise InconsistencyError("Attempting to destroy indestructible variables", victim)
+    if victim is not None:
+        raise InconsistencyError(
+            "Trying to destroy a protected Variable.",
+            victim,
+            f"an op overwrites input {victim}; declare it In({victim}, mutable=True) "
+            "to let the function overwrite the array you pass",
+        )
 
 
 def _alias_root(var: Variable) -> Variable:

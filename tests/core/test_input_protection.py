@@ -44,3 +44,37 @@ def test_intermediate_may_be_destroyed_and_caller_array_kept():
     a = np.array([1.0, 2.0])
     np.testing.assert_array_equal(f(a), [3.0, 6.0])
     np.testing.assert_array_equal(a, [1.0, 2.0])
+
+
+def test_rewrites_never_turn_a_copy_into_the_callers_array():
+    # x * 1 -> x would make the inplace add overwrite the input: the rewrite is refused
+    f = theano.function([x], add_inplace(x * 1, x), accept_inplace=True)
+    a = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(f(a), [2.0, 4.0])
+    np.testing.assert_array_equal(a, [1.0, 2.0])
+    np.testing.assert_array_equal(f(a), [2.0, 4.0])  # and again: nothing was overwritten
+
+
+def test_constants_are_indestructible():
+    c = T.constant(np.array([1.0, 2.0]))
+    with pytest.raises(InconsistencyError, match="Attempting to destroy indestructible"):
+        theano.function([x], add_inplace(c, x), accept_inplace=True)
+
+
+def test_gemm_inplace_writes_into_a_mutable_input():
+    from labsym.tensor.blas import gemm_inplace
+
+    z, xm, ym = T.dmatrices("z", "xm", "ym")
+    a, b = T.dscalars("a", "b")
+    assert str(gemm_inplace) == "Gemm{inplace}" and gemm_inplace.destroy_map == {0: [0]}
+    f = theano.function(
+        [theano.In(z, mutable=True), a, xm, ym, b],
+        gemm_inplace(z, a, xm, ym, b),
+        accept_inplace=True,
+    )
+    zv = np.ones((2, 2))
+    out = f(zv, 2.0, np.eye(2), np.full((2, 2), 3.0), 0.5)
+    np.testing.assert_array_equal(out, np.full((2, 2), 6.5))
+    np.testing.assert_array_equal(zv, np.full((2, 2), 6.5))
+    with pytest.raises(InconsistencyError, match="protected"):
+        theano.function([z, a, xm, ym, b], gemm_inplace(z, a, xm, ym, b), accept_inplace=True)
