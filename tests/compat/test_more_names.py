@@ -362,5 +362,7 @@ def test_scan_checkpoints_keeps_block_ends_with_scan_gradients():
     np.testing.assert_allclose(got[1], got[3][kept])
     for a, b in zip(got[4:7], got[7:10]):
         np.testing.assert_allclose(a, b)
+    assert theano.scan_module.scan_checkpoints is theano.scan_checkpoints
+    assert theano.scan_module.clone is theano.clone
     with pytest.raises(RuntimeError, match="doesn't work with taps"):
         theano.scan_checkpoints(step, sequences=x, outputs_info=[dict(initial=h0, taps=[-1])])
