@@ -62,6 +62,14 @@ def test_ordered_updates_union_and_collision():
         theano.OrderedUpdates(OrderedDict([(a, a + 1), (b, b + 1)]))
 
 
+def test_scan_returns_ordered_updates_that_add():
+    s, w = theano.shared(0.0, name="s"), theano.shared(1.0, name="w")
+    _, upd = theano.scan(lambda x: (x * 2, {s: s + x}), sequences=T.dvector("v"))
+    assert isinstance(upd, theano.OrderedUpdates)
+    joined = upd + [(w, w * 2)]
+    assert list(joined) == [s, w]
+
+
 def test_subgraph_grad_layer_by_layer_equals_full_grad():
     x, t = T.dvector("x"), T.dvector("t")
     rng = np.random.RandomState(0)

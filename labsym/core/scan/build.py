@@ -33,6 +33,7 @@ from labsym.core.scan.utils import (
 )
 from labsym.core.shared import SharedVariable
 from labsym.core.type import TensorType
+from labsym.core.updates import OrderedUpdates
 from labsym.core.variable import as_tensor_variable
 
 __all__ = ["foldl", "foldr", "map", "reduce", "scan", "until"]
@@ -204,7 +205,7 @@ def _scan(
     inits = [initial_buffer(s, s.placeholders[0].dtype) for s in states]
     outer = [steps, *slices, *inits, *body.outer_tail]
     outs = apply_scan(body.inner_in, body.inner_out, info, outer, mode)
-    updates = OrderedDict(zip(body.targets, outs[info.n_states + info.n_nit_sot :]))
+    updates = OrderedUpdates(zip(body.targets, outs[info.n_states + info.n_nit_sot :]))
     return [outs[i] for i in body.order], updates
 
 
