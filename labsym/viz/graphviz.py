@@ -51,9 +51,11 @@ CATEGORY_COLOURS = {
 VARIABLE_COLOURS = {"input": "green", "shared": "cyan", "constant": "lavender"}
 # Theano's fills that black text cannot be read on
 DARK_FILLS = ("blue", "brown")
-# above LARGE_GRAPH apply nodes, a variable read more than MAX_SPAN ranks below where it is
-# made is drawn again next to that reader (a dashed copy), so that no edge crosses the drawing
+# In a large graph (over LARGE_GRAPH apply nodes, or edges that skip over STRETCH_BUDGET ranks
+# in all), a variable read more than MAX_SPAN ranks below where it is made is drawn again next
+# to that reader (a dashed copy): dot's layout time grows much faster than its virtual nodes.
 LARGE_GRAPH = 200
+STRETCH_BUDGET = 400
 MAX_SPAN = 3
 
 
@@ -78,8 +80,8 @@ def to_dot(
     unnamed intermediate variables (their type and shape label the edge), `scan_graphs` draws
     scan/OpFromGraph inner graphs as dashed clusters, `collapse` draws repeated chains of ops as
     one "×N" node (see `labsym.viz.collapse`), `heat` maps node ids to a time share 0..1 (white
-    to red fill). Above LARGE_GRAPH apply nodes, far-away inputs are drawn again (dashed) next to
-    their readers and edges are straight, which keeps dot's layout time near linear.
+    to red fill). In large graphs (see LARGE_GRAPH), far-away inputs are drawn again (dashed)
+    next to their readers and edges are straight, which keeps dot's layout time near linear.
 
     Examples
     --------
@@ -261,7 +263,7 @@ def _draw(doc: dict, style: _Style, lines: list[str], indent: str, scan_graphs: 
     """Append the DOT statements of one graph (and, with scan_graphs, its clusters)."""
     graph = _Topology(doc)
     rows = graph.rows
-    large = graph.n_applies > LARGE_GRAPH
+    large = graph.n_applies > LARGE_GRAPH or graph.stretch > STRETCH_BUDGET
     if large:
         # dot's defaults search long for few crossings; straight edges keep big graphs fast
         lines.append(f"{indent}graph [splines=line mclimit=0.01];")
@@ -358,6 +360,12 @@ class _Topology:
                 self.depth[row["id"]] = 1 + max(before, default=0)
                 for edge in self.outs.get(row["id"], []):
                     self.depth[edge["target"]] = self.depth[row["id"]]
+        # ranks that edges skip: dot lays a chain of virtual nodes along each of them
+        self.stretch = sum(
+            max(self.span(edge["source"], apply_id) - 1, 0)
+            for apply_id, edges in self.ins.items()
+            for edge in edges
+        )
 
     def span(self, var_id: str, apply_id: str) -> int:
         """How many ranks an edge from `var_id` to its reader `apply_id` crosses."""

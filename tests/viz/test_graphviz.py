@@ -372,3 +372,9 @@ def test_collapse_summarises_a_repeated_pattern_of_ops() -> None:
     text = to_dot(y, collapse=True)
     assert '"a0" [label="(Elemwise{exp,no_inplace} → Elemwise{mul,no_inplace}) ×4"' in text
     assert text.count('shape="ellipse"') == 1
+
+
+def test_long_edges_make_a_graph_large() -> None:
+    # chain(30): x is read by every node, so its edges skip 435 ranks in all (> STRETCH_BUDGET)
+    assert '"v0@a29"' in to_dot(chain(30))
+    assert "@" not in to_dot(chain(10)) and "splines" not in to_dot(chain(10))
