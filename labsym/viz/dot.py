@@ -53,8 +53,11 @@ def _exe(name: str) -> str:
     return name + ".exe" if sys.platform == "win32" else name
 
 
-def render(dot_source: str, format: str = "svg") -> bytes:
-    """`dot_source` laid out and drawn by the found dot in `format` (svg, png, pdf, ...)."""
+def render(dot_source: str, format: str = "svg", timeout: float | None = 120.0) -> bytes:
+    """`dot_source` laid out and drawn by the found dot in `format` (svg, png, pdf, ...).
+
+    A layout that takes over `timeout` seconds is stopped (a notebook cell must not hang).
+    """
     if format not in FORMATS:
         raise ValueError(f"unknown graph format {format!r}; expected one of {', '.join(FORMATS)}")
     executable = find_dot()
@@ -62,9 +65,18 @@ def render(dot_source: str, format: str = "svg") -> bytes:
         raise RendererMissing(_hint())
     import subprocess  # only when drawing: keeps `import labsym` fast
 
-    proc = subprocess.run(
-        [executable, f"-T{format}"], input=dot_source.encode("utf-8"), capture_output=True
-    )
+    try:
+        proc = subprocess.run(
+            [executable, f"-T{format}"],
+            input=dot_source.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(
+            f"{executable} took over {timeout:g} s to lay out the graph; draw it with "
+            "collapse=True, or look at its DOT text"
+        ) from None
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"{executable} -T{format} failed (exit {proc.returncode}): {message}")

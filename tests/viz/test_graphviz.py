@@ -378,3 +378,21 @@ def test_long_edges_make_a_graph_large() -> None:
     # chain(30): x is read by every node, so its edges skip 435 ranks in all (> STRETCH_BUDGET)
     assert '"v0@a29"' in to_dot(chain(30))
     assert "@" not in to_dot(chain(10)) and "splines" not in to_dot(chain(10))
+
+
+def test_render_stops_a_layout_that_takes_too_long(monkeypatch, tmp_path) -> None:
+    slow = tmp_path / "slow-dot"
+    slow.write_text("#!/bin/sh\nsleep 5\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("LABSYM_DOT", str(slow))
+    with pytest.raises(RuntimeError, match=r"slow-dot took over 0.2 s to lay out the graph"):
+        dotmod.render("digraph G {}", timeout=0.2)
+
+
+def test_render_reports_a_failing_dot(monkeypatch, tmp_path) -> None:
+    broken = tmp_path / "broken-dot"
+    broken.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("LABSYM_DOT", str(broken))
+    with pytest.raises(RuntimeError, match=r"broken-dot -Tsvg failed \(exit 1\): syntax error"):
+        dotmod.render("digraph G {}")
