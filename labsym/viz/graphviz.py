@@ -105,12 +105,19 @@ def to_dot(
 
 
 def svg(obj: Any, **to_dot_options: Any) -> str | None:
-    """The SVG drawing of a graph, or None (after one notice) when no dot renderer exists."""
+    """The SVG drawing of a graph, or None (with a warning) when it cannot be drawn.
+
+    Displays call this, so a missing renderer (one notice per session) or a failed or too slow
+    layout (a warning saying why) gives None and the caller shows text instead of a traceback.
+    """
+    dot_text = to_dot(obj, **to_dot_options)
     try:
-        return render(to_dot(obj, **to_dot_options), "svg").decode("utf-8")
+        return render(dot_text, "svg").decode("utf-8")
     except RendererMissing:
         warn_no_renderer()
-        return None
+    except RuntimeError as err:
+        warnings.warn(f"graph not drawn: {err}", stacklevel=2)
+    return None
 
 
 def pydotprint(

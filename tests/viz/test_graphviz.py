@@ -396,3 +396,5 @@ def test_render_reports_a_failing_dot(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("LABSYM_DOT", str(broken))
     with pytest.raises(RuntimeError, match=r"broken-dot -Tsvg failed \(exit 1\): syntax error"):
         dotmod.render("digraph G {}")
+    with pytest.warns(UserWarning, match=r"graph not drawn: .*broken-dot -Tsvg failed"):
+        assert svg(expression()) is None
