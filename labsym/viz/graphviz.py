@@ -268,74 +268,90 @@ def _heat_colour(share: float) -> str:
 
 def _draw(doc: dict, style: _Style, lines: list[str], indent: str, scan_graphs: bool) -> None:
     """Append the DOT statements of one graph (and, with scan_graphs, its clusters)."""
-    graph = _Topology(doc)
-    rows = graph.rows
-    large = graph.n_applies > LARGE_GRAPH or graph.stretch > STRETCH_BUDGET
-    if large:
+    drawing = _Drawing(doc, style, lines, indent)
+    if drawing.large:
         # dot's defaults search long for few crossings; straight edges keep big graphs fast
         lines.append(f"{indent}graph [splines=line mclimit=0.01];")
-    update_of = {update: shared for shared, update in doc["updates"]}
-    labels = _apply_labels(doc, style)
-    drawn: set[str] = set()
-
-    def var_box(var_id: str) -> str:
-        if var_id not in drawn:
-            drawn.add(var_id)
-            row = rows[var_id]
-            label = _var_label(row, rows, update_of, style)
-            colour = _var_colour(row, update_of, var_id in graph.outputs, graph.readers)
-            lines.append(f"{indent}{_box(var_id, label, colour, style, row)};")
-        return var_id
-
-    def stub(var_id: str, apply_id: str) -> str:
-        # a copy of a far-away variable next to its reader: no edge spans many ranks
-        row = rows[var_id]
-        if graph.shown(var_id, style.compact):
-            label = _var_label(row, rows, update_of, style)
-        else:
-            label = f"from {labels[graph.producer[var_id]]}\n{_type_text(row)}"
-        colour = _var_colour(row, update_of, var_id in graph.outputs, graph.readers)
-        stub_id = f"{var_id}@{apply_id}"
-        lines.append(f"{indent}{_box(stub_id, label, colour, style, row, dashed=True)};")
-        return stub_id
-
     for row in doc["nodes"]:
-        if row["kind"] != "apply":
-            continue
-        apply_id = row["id"]
-        lines.append(f"{indent}{_apply_statement(row, labels[apply_id], style)}")
-        n_in = len(graph.ins.get(apply_id, []))
-        for edge in graph.ins.get(apply_id, []):
-            attrs = _input_edge_attrs(row, edge, n_in)
-            source = edge["source"]
-            if large and graph.span(source, apply_id) > MAX_SPAN:
-                lines.append(
-                    f"{indent}{_q(stub(source, apply_id))} -> {_q(apply_id)}{_attrs(attrs)};"
-                )
-            elif graph.shown(source, style.compact):
-                lines.append(f"{indent}{_q(var_box(source))} -> {_q(apply_id)}{_attrs(attrs)};")
-            else:
-                # an unnamed intermediate: no box, its type and shape label the edge
-                text = _type_text(rows[source])
-                attrs["label"] = style.cut(f"{attrs['label']} {text}" if "label" in attrs else text)
-                producer = graph.producer[source]
-                lines.append(f"{indent}{_q(producer)} -> {_q(apply_id)}{_attrs(attrs)};")
-        n_out = len(graph.outs.get(apply_id, []))
-        for edge in graph.outs.get(apply_id, []):
-            if graph.shown(edge["target"], style.compact):
-                attrs = {"label": str(edge["position"])} if n_out > 1 else {}
-                target = _q(var_box(edge["target"]))
-                lines.append(f"{indent}{_q(apply_id)} -> {target}{_attrs(attrs)};")
+        if row["kind"] == "apply":
+            drawing.apply(row)
+    graph = drawing.graph
     for var_id in doc["inputs"] + doc["outputs"]:
-        if not (large and var_id not in drawn and graph.readers.get(var_id)):
-            var_box(var_id)
+        # in a large graph an input read only far away is drawn only as copies
+        if not (drawing.large and var_id not in drawing.drawn and graph.readers.get(var_id)):
+            drawing.var_box(var_id)
     for shared_id, update_id in doc["updates"]:
         attrs = {"label": "UPDATE", "color": "blue", "style": "dashed", "constraint": "false"}
-        edge = f"{_q(var_box(update_id))} -> {_q(var_box(shared_id))}"
+        edge = f"{_q(drawing.var_box(update_id))} -> {_q(drawing.var_box(shared_id))}"
         lines.append(f"{indent}{edge}{_attrs(attrs)};")
     if scan_graphs:
         for cluster in doc["clusters"]:
             _draw_cluster(cluster, style, lines, indent)
+
+
+class _Drawing:
+    """The statements of one graph: each variable box once, apply nodes with their edges."""
+
+    def __init__(self, doc: dict, style: _Style, lines: list[str], indent: str) -> None:
+        self.graph = _Topology(doc)
+        self.style = style
+        self.lines = lines
+        self.indent = indent
+        self.large = self.graph.n_applies > LARGE_GRAPH or self.graph.stretch > STRETCH_BUDGET
+        self.update_of = {update: shared for shared, update in doc["updates"]}
+        self.labels = _apply_labels(doc, style)
+        self.drawn: set[str] = set()
+
+    def emit(self, statement: str) -> None:
+        self.lines.append(f"{self.indent}{statement};")
+
+    def var_box(self, var_id: str) -> str:
+        """Draw a variable's box (once); its id."""
+        if var_id not in self.drawn:
+            self.drawn.add(var_id)
+            self.emit(_box(var_id, *self._look(var_id), self.style, self.graph.rows[var_id]))
+        return var_id
+
+    def stub(self, var_id: str, apply_id: str) -> str:
+        """Draw a dashed copy of a far-away variable next to its reader; the copy's id."""
+        stub_id = f"{var_id}@{apply_id}"
+        row = self.graph.rows[var_id]
+        self.emit(_box(stub_id, *self._look(var_id), self.style, row, dashed=True))
+        return stub_id
+
+    def _look(self, var_id: str) -> tuple[str, str | None]:
+        graph, row = self.graph, self.graph.rows[var_id]
+        if graph.shown(var_id, self.style.compact):
+            label = _var_label(row, graph.rows, self.update_of, self.style)
+        else:
+            label = f"from {self.labels[graph.producer[var_id]]}\n{_type_text(row)}"
+        colour = _var_colour(row, self.update_of, var_id in graph.outputs, graph.readers)
+        return label, colour
+
+    def apply(self, row: dict) -> None:
+        """Draw an apply node, the edges from its inputs and to its shown outputs."""
+        graph, apply_id = self.graph, row["id"]
+        self.emit(_apply_statement(row, self.labels[apply_id], self.style))
+        in_edges = graph.ins.get(apply_id, [])
+        for edge in in_edges:
+            attrs = _input_edge_attrs(row, edge, len(in_edges))
+            source = edge["source"]
+            if self.large and graph.span(source, apply_id) > MAX_SPAN:
+                source = self.stub(source, apply_id)
+            elif graph.shown(source, self.style.compact):
+                source = self.var_box(source)
+            else:
+                # an unnamed intermediate: no box, its type and shape label the edge
+                text = _type_text(graph.rows[source])
+                label = f"{attrs['label']} {text}" if "label" in attrs else text
+                attrs["label"] = self.style.cut(label)
+                source = graph.producer[source]
+            self.emit(f"{_q(source)} -> {_q(apply_id)}{_attrs(attrs)}")
+        out_edges = graph.outs.get(apply_id, [])
+        for edge in out_edges:
+            if graph.shown(edge["target"], self.style.compact):
+                attrs = {"label": str(edge["position"])} if len(out_edges) > 1 else {}
+                self.emit(f"{_q(apply_id)} -> {_q(self.var_box(edge['target']))}{_attrs(attrs)}")
 
 
 class _Topology:
@@ -445,7 +461,7 @@ def _apply_statement(row: dict, label: str, style: _Style) -> str:
     if row.get("inplace"):
         attrs["peripheries"] = "2"  # an inplace op: a double border
     attrs["tooltip"] = _tooltip(row["op"], row.get("source"))
-    return f"{_q(row['id'])}{_attrs(attrs)};"
+    return f"{_q(row['id'])}{_attrs(attrs)}"
 
 
 def _var_colour(row: dict, update_of: dict, is_output: bool, readers: dict) -> str | None:
