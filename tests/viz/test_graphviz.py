@@ -398,3 +398,28 @@ def test_render_reports_a_failing_dot(monkeypatch, tmp_path) -> None:
         dotmod.render("digraph G {}")
     with pytest.warns(UserWarning, match=r"graph not drawn: .*broken-dot -Tsvg failed"):
         assert svg(expression()) is None
+
+
+class _HostileOp(labsym.Op):
+    """A user op whose printed name is markup."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return labsym.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0]
+
+    def __str__(self) -> str:
+        return '<img src=x onerror="alert(1)">'
+
+
+def test_hostile_op_name_in_dot_json_and_svg(pure_dot) -> None:
+    out = _HostileOp()(T.dvector("x"))
+    assert graph_json(out)["nodes"][1]["op"] == '<img src=x onerror="alert(1)">'
+    assert '"a0" [label="<img src=x onerror=\\"alert(1)\\">" shape="ellipse"' in to_dot(out)
+    image = svg(out, scan_graphs=True)
+    assert "<img" not in image
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in image
