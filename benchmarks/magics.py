@@ -1,8 +1,9 @@
 """`%%symfunc` latency: re-running an unchanged cell (a cache hit) should cost under 5 ms.
 
 `python -m benchmarks.magics` prints median/min per run of the logistic-regression step cell:
-the magic alone (`run_cell_magic`), the whole `run_cell` (IPython's own work included), the same with
-the compile report published (into a capture), and a cache miss (the body run and the function compiled) for scale.
+the magic alone (`run_cell_magic`), the whole `run_cell` (IPython's own work included), the
+same with the compile report published (into a capture), and a cache miss (the body run and
+the function compiled) for scale.
 """
 
 from __future__ import annotations

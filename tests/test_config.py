@@ -430,7 +430,9 @@ def test_missing_capability_is_said_once_from_each_source(tmp_path, flag, value,
     assert [str(w.message) for w in caught] == [message]
     config_module._NOTICED.clear()
     with (
-        pytest.warns(UserWarning, match="changes nothing|not used|runs the Python|nothing is compiled"),
+        pytest.warns(
+            UserWarning, match="changes nothing|not used|runs the Python|nothing is compiled"
+        ),
         cfg.change_flags({flag: value}),
     ):
         pass
