@@ -15,10 +15,11 @@ from labsym.config import config
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.op import Op
+from labsym.core.ops import base
 from labsym.core.ops import math as m
 from labsym.core.ops import shape as sh
 from labsym.core.ops.repeat import repeat as repeat  # re-export: x.repeat() calls basic.repeat
-from labsym.core.ops.shape import _float_grad, _length, _lengths_of
+from labsym.core.ops.shape import axis_length, lengths_of
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable, constant
 
@@ -34,14 +35,14 @@ def _shape_args(shape: Any, who: str) -> list[Any]:
             raise ValueError(
                 f"{who}: the shape {shape} ({shape.type}) must be a vector of known length"
             )
-        return sh._shape_entries(shape, shape.type.shape[0])
+        return sh.shape_entries(shape, shape.type.shape[0])
     if isinstance(shape, np.ndarray):
         return [int(v) for v in shape.reshape(-1)]
     return [shape]
 
 
 # ---------------------------------------------------------------------------------- Alloc
-class Alloc(sh._NumpyOp):
+class Alloc(base.NumpyOp):
     """`value` broadcast to a new array of the given shape (Theano's `alloc`).
 
     Inputs are the value and one int64 scalar per output axis; only axes the value's type marks
@@ -52,13 +53,13 @@ class Alloc(sh._NumpyOp):
 
     def make_node(self, value: Any, *shape: Any) -> Apply:
         v = as_tensor_variable(value)
-        lengths = [sh._as_length(s, "alloc") for s in shape]
+        lengths = [sh.as_length(s, "alloc") for s in shape]
         if v.ndim > len(lengths):
             raise TypeError(
                 f"Alloc: the value {v} ({v.type}) has {v.ndim} dims, more than the "
                 f"{len(lengths)} of the requested shape"
             )
-        static = [sh._static_int(n) for n in lengths]
+        static = [sh.static_int(n) for n in lengths]
         offset = len(lengths) - v.ndim
         for axis, vdim in enumerate(v.type.shape):
             out = static[axis + offset]
@@ -113,7 +114,7 @@ class Alloc(sh._NumpyOp):
         g = gz.sum(axis=summed, keepdims=True) if summed else gz
         if offset:
             g = g.dimshuffle(list(range(offset, len(shape))))
-        return [_float_grad(g, value)] + [None] * len(shape)
+        return [base.float_grad(g, value)] + [None] * len(shape)
 
     def R_op(self, inputs, eval_points):
         if eval_points[0] is None:
@@ -162,7 +163,7 @@ def ones(shape: Any, dtype: Any = None) -> Variable:
 
 
 # ---------------------------------------------------------------------------------- Eye, ARange
-class Eye(sh._NumpyOp):
+class Eye(base.NumpyOp):
     """An n x m matrix with ones on diagonal k (inputs n, m, k as int64 scalars)."""
 
     __props__ = ("dtype",)
@@ -171,8 +172,8 @@ class Eye(sh._NumpyOp):
         self.dtype = dtypes.canonical_dtype(dtype)
 
     def make_node(self, n: Any, m_: Any, k: Any) -> Apply:
-        n, m_, k = (sh._as_length(v, "eye") for v in (n, m_, k))
-        static = (sh._static_int(n), sh._static_int(m_))
+        n, m_, k = (sh.as_length(v, "eye") for v in (n, m_, k))
+        static = (sh.static_int(n), sh.static_int(m_))
         return Apply(self, [n, m_, k], [TensorType(self.dtype, static)()])
 
     def numpy_callable(self, node: Apply):
@@ -218,11 +219,11 @@ def identity_like(x: Any) -> Variable:
     x = as_tensor_variable(x)
     if x.ndim != 2:
         raise TypeError(f"identity_like: {x} must be a matrix, got {x.type}")
-    rows, cols = _lengths_of(x)
+    rows, cols = lengths_of(x)
     return eye(rows, cols, 0, dtype=x.dtype)
 
 
-class ARange(sh._NumpyOp):
+class ARange(base.NumpyOp):
     """NumPy's `arange(start, stop, step)` with scalar inputs and a fixed output dtype."""
 
     __props__ = ("dtype",)
@@ -235,7 +236,7 @@ class ARange(sh._NumpyOp):
         for name, v in zip(("start", "stop", "step"), inputs, strict=True):
             if v.ndim != 0 or v.dtype in dtypes.COMPLEX_DTYPES:
                 raise TypeError(f"{self}: {name} must be a real scalar, got {v} ({v.type})")
-        values = [v.data.item() if isinstance(v, Constant) else sh._static_int(v) for v in inputs]
+        values = [v.data.item() if isinstance(v, Constant) else sh.static_int(v) for v in inputs]
         if values[2] is not None and values[2] == 0:
             raise ValueError(f"{self}: step must not be zero")
         length = None
@@ -268,9 +269,9 @@ class ARange(sh._NumpyOp):
         # out[i] = start + i * step: stop only decides the length
         index = ARange(self.dtype)(0, sh.shape_i(outputs[0], 0), 1)
         return [
-            _float_grad(gz.sum(), start),
-            _float_grad(m.zeros_like(stop), stop),
-            _float_grad((gz * index).sum(), step),
+            base.float_grad(gz.sum(), start),
+            base.float_grad(m.zeros_like(stop), stop),
+            base.float_grad((gz * index).sum(), step),
         ]
 
 
@@ -325,19 +326,19 @@ def tile(x: Any, reps: Any, ndim: int | None = None) -> Variable:
     if ndim < x.ndim or ndim < len(reps):
         raise ValueError(f"tile: ndim={ndim} is less than x.ndim={x.ndim} or len(reps)={len(reps)}")
     reps = [1] * (ndim - len(reps)) + reps
-    lengths = [1] * (ndim - x.ndim) + _lengths_of(x)
+    lengths = [1] * (ndim - x.ndim) + lengths_of(x)
     y = alloc(sh.shape_padleft(x, ndim - x.ndim), *reps, *lengths)
     # axes (r0, .., rn, s0, .., sn) -> (r0, s0, r1, s1, ..): then each (ri, si) pair merges
     y = y.dimshuffle([k for i in range(ndim) for k in (i, ndim + i)])
-    return sh.reshape(y, [sh._prod([r, n]) for r, n in zip(reps, lengths, strict=True)])
+    return sh.reshape(y, [base.prod_lengths([r, n]) for r, n in zip(reps, lengths, strict=True)])
 
 
 # ---------------------------------------------------------------------------------- Join, Split
 def _axis_input(axis: Any, ndim: int, who: str) -> Variable:
     """The axis as an int64 scalar; a static axis is checked and made non-negative."""
-    static = sh._static_int(axis)
+    static = sh.static_int(axis)
     if static is None:
-        return sh._as_length(axis, who)
+        return sh.as_length(axis, who)
     if not -ndim <= static < ndim:
         raise ValueError(f"{who}: axis {static} is out of range for tensors of {ndim} dimensions")
     return constant(static % ndim, dtype="int64")
@@ -345,14 +346,14 @@ def _axis_input(axis: Any, ndim: int, who: str) -> Variable:
 
 def _along_axis(axis: Variable, ndim: int, on_axis: Any, off_axis: list) -> tuple:
     """Per dimension d: `on_axis[d]` where d is the (maybe symbolic) axis, else `off_axis[d]`."""
-    static = sh._static_int(axis)
+    static = sh.static_int(axis)
     if static is not None:
         return tuple(on_axis[d] if d == static else off_axis[d] for d in range(ndim))
     axis = m.switch(m.lt(axis, 0), axis + ndim, axis)
     return tuple(m.switch(m.eq(axis, d), on_axis[d], off_axis[d]) for d in range(ndim))
 
 
-class Join(sh._NumpyOp):
+class Join(base.NumpyOp):
     """Tensors concatenated along an axis (input 0, an int scalar); dtypes are upcast."""
 
     __props__ = ()
@@ -371,7 +372,7 @@ class Join(sh._NumpyOp):
         if ndim == 0:
             raise TypeError("Join: cannot join scalars (0-d tensors); use stack")
         axis = _axis_input(axis, ndim, "Join")
-        a = sh._static_int(axis)
+        a = sh.static_int(axis)
         static: list[int | None] = [None] * ndim
         if a is not None:
             for d in range(ndim):
@@ -395,7 +396,7 @@ class Join(sh._NumpyOp):
         axis = node.inputs[0]
         ndim = node.outputs[0].ndim
         static = node.outputs[0].type.shape
-        a = sh._static_int(axis)
+        a = sh.static_int(axis)
         axes = range(ndim) if a is None else [a]
         summed = {d: _sum_lengths([s[d] for s in input_shapes[1:]]) for d in axes}
         out = _along_axis(axis, ndim, summed, list(input_shapes[1]))
@@ -407,10 +408,10 @@ class Join(sh._NumpyOp):
     def grad(self, inputs, output_grads):
         axis, *tensors = inputs
         (gz,) = output_grads
-        static = sh._static_int(axis)
-        sizes = [t.shape[axis] if static is None else _length(t, static) for t in tensors]
+        static = sh.static_int(axis)
+        sizes = [t.shape[axis] if static is None else axis_length(t, static) for t in tensors]
         parts = split(gz, sizes, len(tensors), axis)
-        return [None] + [_float_grad(p, t) for p, t in zip(parts, tensors, strict=True)]
+        return [None] + [base.float_grad(p, t) for p, t in zip(parts, tensors, strict=True)]
 
     def R_op(self, inputs, eval_points):
         if all(e is None for e in eval_points[1:]):
@@ -496,8 +497,8 @@ class Split(Op):
                 f"{self}: {splits.type.shape[0]} split sizes for {self.len_splits} outputs"
             )
         splits = m.cast(splits, "int64")
-        a = sh._static_int(axis)
-        sizes = sh._static_entries(splits, self.len_splits)
+        a = sh.static_int(axis)
+        sizes = sh.static_entries(splits, self.len_splits)
         if a is not None and None not in sizes and x.type.shape[a] not in (None, sum(sizes)):
             raise ValueError(
                 f"{self}: split sizes {sizes} do not sum to the length {x.type.shape[a]} "
@@ -525,7 +526,7 @@ class Split(Op):
 
     def infer_shape(self, fgraph, node, input_shapes):
         x, axis, splits = node.inputs
-        sizes = sh._shape_entries(splits, self.len_splits)
+        sizes = sh.shape_entries(splits, self.len_splits)
         shape = list(input_shapes[0])
         return [
             _along_axis(axis, x.ndim, {d: size for d in range(x.ndim)}, shape) for size in sizes
@@ -536,7 +537,7 @@ class Split(Op):
 
     def grad(self, inputs, output_grads):
         x, axis, _ = inputs
-        return [_float_grad(join(axis, *output_grads), x), None, None]
+        return [base.float_grad(join(axis, *output_grads), x), None, None]
 
     def R_op(self, inputs, eval_points):
         if eval_points[0] is None:
@@ -552,7 +553,7 @@ def split(x: Any, splits_size: Any, n_splits: int, axis: Any = 0) -> list[Variab
     >>> a, b = split(dvector('v'), [2, 3], 2)
     """
     if isinstance(splits_size, (list, tuple)):
-        splits_size = sh._shape_vector(list(splits_size), "split")
+        splits_size = sh.shape_vector(list(splits_size), "split")
     outs = Split(n_splits)(x, axis, splits_size)
     return list(outs) if isinstance(outs, list) else [outs]
 
@@ -623,7 +624,7 @@ def _leaves(item: Any) -> list[Any]:
     return [leaf for child in item for leaf in _leaves(child)]
 
 
-class TensorCopy(sh._NumpyOp):
+class TensorCopy(base.NumpyOp):
     """A copy of `x` in new memory (never a view)."""
 
     __props__ = ()

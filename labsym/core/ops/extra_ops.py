@@ -15,7 +15,7 @@ import numpy as np
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
 from labsym.core.op import Op
-from labsym.core.ops import basic, subtensor
+from labsym.core.ops import base, basic, subtensor
 from labsym.core.ops import math as m
 from labsym.core.ops import shape as sh
 from labsym.core.ops.elemwise import broadcast_static_shape
@@ -67,13 +67,13 @@ def _take_along_axis(x: Variable, idx: Variable, axis: int) -> Variable:
         if d == axis:
             index.append(idx)
             continue
-        grid = basic.arange(sh._length(x, d))
+        grid = basic.arange(sh.axis_length(x, d))
         index.append(grid.dimshuffle(["x" if k != d else 0 for k in range(x.ndim)]))
     return x[tuple(index)] if x.ndim > 1 else x[idx]
 
 
 # ---------------------------------------------------------------------------------- cumsum, cumprod
-class CumOp(sh._NumpyOp):
+class CumOp(base.NumpyOp):
     """Cumulative sum (mode 'add') or product ('mul') along an axis."""
 
     __props__ = ("axis", "mode")
@@ -105,9 +105,9 @@ class CumOp(sh._NumpyOp):
         axis = self.axis
         if self.mode == "add":
             # each x[i] appears in every out[j >= i]: a reversed cumulative sum of gz
-            return [sh._float_grad(_reverse(CumOp(axis)(_reverse(gz, axis)), axis), x)]
+            return [base.float_grad(_reverse(CumOp(axis)(_reverse(gz, axis)), axis), x)]
         # d out[j] / d x[i] = prod of x[:j+1] but x[i]: a recurrence, exact where x has zeros
-        return [sh._float_grad(cumprod_grad(x, out, gz, axis), x)]
+        return [base.float_grad(cumprod_grad(x, out, gz, axis), x)]
 
     def R_op(self, inputs, eval_points):
         (x,), (v,) = inputs, eval_points
@@ -149,7 +149,7 @@ def cumprod(x: Any, axis: int | None = None) -> Variable:
 
 
 # ---------------------------------------------------------------------------------- diff
-class DiffOp(sh._NumpyOp):
+class DiffOp(base.NumpyOp):
     """n-th discrete difference along an axis (numpy.diff)."""
 
     __props__ = ("n", "axis")
@@ -186,14 +186,14 @@ class DiffOp(sh._NumpyOp):
         axis = self.axis
         for _ in range(self.n):
             # y[i] = x[i+1] - x[i]  ->  gx[j] = gy[j-1] - gy[j], gy zero outside its range
-            lengths = sh._lengths_of(z)
+            lengths = sh.lengths_of(z)
             lengths[axis] = 1
             pad = basic.alloc(constant(0, dtype=z.dtype), *lengths)
             z = basic.concatenate([pad, z], axis) - basic.concatenate([z, pad], axis)
         length = x.type.shape[axis]
         if length is None or length < self.n:  # an empty diff: keep only x's length of zeros
-            z = z[_along(x.ndim, axis, slice(None, sh._length(x, axis)))]
-        return [sh._float_grad(z, x)]
+            z = z[_along(x.ndim, axis, slice(None, sh.axis_length(x, axis)))]
+        return [base.float_grad(z, x)]
 
     def R_op(self, inputs, eval_points):
         return [None if eval_points[0] is None else self(eval_points[0])]  # linear
@@ -212,7 +212,7 @@ def diff(x: Any, n: int = 1, axis: int = -1) -> Variable:
 
 
 # ---------------------------------------------------------------------------------- bincount
-class BinCountOp(sh._NumpyOp):
+class BinCountOp(base.NumpyOp):
     """Counts of each non-negative int (numpy.bincount), or sums of `weights` per value."""
 
     __props__ = ("minlength",)
@@ -251,7 +251,7 @@ class BinCountOp(sh._NumpyOp):
         if len(inputs) == 1:
             return [None]
         x, weights = inputs
-        return [None, sh._float_grad(output_grads[0][x], weights)]
+        return [None, base.float_grad(output_grads[0][x], weights)]
 
 
 def bincount(x: Any, weights: Any = None, minlength: int | None = None) -> Variable:
@@ -266,7 +266,7 @@ def bincount(x: Any, weights: Any = None, minlength: int | None = None) -> Varia
 
 
 # ---------------------------------------------------------------------------------- searchsorted
-class SearchsortedOp(_NoGrad, sh._NumpyOp):
+class SearchsortedOp(_NoGrad, base.NumpyOp):
     """Insertion indices of v into the sorted vector x (numpy.searchsorted)."""
 
     __props__ = ("side",)
@@ -344,7 +344,7 @@ class Unique(_NoGrad, Op):
         if self.return_index:
             shapes.append((n_unique,))
         if self.return_inverse:
-            shapes.append((sh._prod(list(input_shapes[0])),))
+            shapes.append((base.prod_lengths(list(input_shapes[0])),))
         if self.return_counts:
             shapes.append((n_unique,))
         return shapes
@@ -367,7 +367,7 @@ def unique(
 _SORT_KINDS = ("quicksort", "mergesort", "heapsort", "stable")
 
 
-class _SortBase(sh._NumpyOp):
+class _SortBase(base.NumpyOp):
     __props__ = ("axis", "kind")
 
     def __init__(self, axis: int = -1, kind: str = "quicksort") -> None:
@@ -402,7 +402,7 @@ class SortOp(_SortBase):
         # y = x[p] with p = argsort(x): gx = gz[p^-1], and p^-1 = argsort(p)
         perm = ArgSortOp(self.axis, self.kind)(x)
         inverse = ArgSortOp(self.axis, "stable")(perm)
-        return [sh._float_grad(_take_along_axis(gz, inverse, self.axis), x)]
+        return [base.float_grad(_take_along_axis(gz, inverse, self.axis), x)]
 
     def R_op(self, inputs, eval_points):
         (x,), (v,) = inputs, eval_points
@@ -462,7 +462,7 @@ def argsort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any =
 
 
 # ---------------------------------------------------------------------------------- fill_diagonal
-class FillDiagonal(sh._NumpyOp):
+class FillDiagonal(base.NumpyOp):
     """A copy of `a` (2+ dims, all equal beyond 2) with `val` on its main diagonal."""
 
     __props__ = ()
@@ -498,8 +498,8 @@ class FillDiagonal(sh._NumpyOp):
         (a, val), (gz,) = inputs, output_grads
         off_diagonal = self(gz, 0)
         return [
-            sh._float_grad(off_diagonal, a),
-            sh._float_grad((gz - off_diagonal).sum(), val),
+            base.float_grad(off_diagonal, a),
+            base.float_grad((gz - off_diagonal).sum(), val),
         ]
 
 
@@ -527,7 +527,7 @@ def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
     y = _int_tensor(y, "to_one_hot", "labels")
     if y.ndim != 1:
         raise TypeError(f"to_one_hot: y must be a vector of labels, got {y} ({y.type})")
-    n = sh._length(y, 0)
+    n = sh.axis_length(y, 0)
     out = basic.zeros((n, nb_class), dtype=dtype)
     return subtensor.set_subtensor(out[basic.arange(n), y], 1)
 
@@ -536,14 +536,14 @@ def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
 def _dims_vector(dims: Any, who: str) -> Variable:
     """A shape given as ints or an int vector, as an int64 vector of static length."""
     if isinstance(dims, (list, tuple)):
-        dims = sh._shape_vector(list(dims), who)
+        dims = sh.shape_vector(list(dims), who)
     dims = _int_tensor(dims, who, "dims")
     if dims.ndim != 1 or dims.type.shape[0] is None:
         raise TypeError(f"{who}: dims must be a vector of known length, got {dims.type}")
     return m.cast(dims, "int64")
 
 
-class RavelMultiIndex(_NoGrad, sh._NumpyOp):
+class RavelMultiIndex(_NoGrad, base.NumpyOp):
     """Flat indices from a tuple of coordinate arrays (numpy.ravel_multi_index)."""
 
     __props__ = ("mode", "order")
@@ -682,13 +682,13 @@ def roll(x: Any, shift: Any, axis: int | None = None) -> Variable:
     """
     x = as_tensor_variable(x)
     if axis is None:
-        return sh.reshape(roll(sh.flatten(x), shift, 0), sh._lengths_of(x))
+        return sh.reshape(roll(sh.flatten(x), shift, 0), sh.lengths_of(x))
     axis = _axis(x, axis, "roll")
-    length = sh._length(x, axis)
+    length = sh.axis_length(x, axis)
     shift = _int_tensor(shift, "roll", "shift")
     if shift.ndim != 0:
         raise TypeError(f"roll: shift must be an int scalar, got {shift} ({shift.type})")
-    static = sh._static_int(shift)
+    static = sh.static_int(shift)
     if static is not None and isinstance(length, int):
         shift = static % length if length else 0
     else:

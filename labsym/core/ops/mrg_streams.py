@@ -15,7 +15,7 @@ import numpy as np
 
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
-from labsym.core.ops import basic, extra_ops
+from labsym.core.ops import base, basic, extra_ops
 from labsym.core.ops import math as m
 from labsym.core.ops import shape as sh
 from labsym.core.ops.random import RandomOp, size_input
@@ -136,7 +136,7 @@ class MRGUniform(RandomOp):
                 f"{self}: rstate must be an int32 (n_streams, 6) matrix, got {rstate.type}"
             )
         size = size_input(size, str(self))
-        sample = TensorType(self.dtype, sh._static_entries(size, size.type.shape[0]))()
+        sample = TensorType(self.dtype, sh.static_entries(size, size.type.shape[0]))()
         return Apply(self, [rstate, size], [rstate.type(), sample])
 
     def perform(self, node, inputs, output_storage):
@@ -154,7 +154,7 @@ class MRGUniform(RandomOp):
 
     def infer_shape(self, fgraph, node, input_shapes):
         size = node.inputs[1]
-        return [input_shapes[0], tuple(sh._shape_entries(size, size.type.shape[0]))]
+        return [input_shapes[0], tuple(sh.shape_entries(size, size.type.shape[0]))]
 
     def R_op(self, inputs, eval_points):
         return [None, None]
@@ -230,7 +230,7 @@ class ChoiceFromUniform(_FromUniform):
 
     def make_node(self, pvals: Any, unis: Any, n: Any) -> Apply:
         inputs = self._inputs(pvals, unis, n)
-        shape = (inputs[0].type.shape[0], sh._static_int(inputs[2]))
+        shape = (inputs[0].type.shape[0], sh.static_int(inputs[2]))
         return Apply(self, inputs, [TensorType(self.dtype, shape)()])
 
     def perform(self, node, inputs, output_storage):
@@ -332,7 +332,7 @@ class MRG_RandomStreams(Streams):  # noqa: N801 - Theano's name
         n_streams = self.n_streams(entries) if nstreams is None else int(nstreams)
         rstate = shared(self.get_substream_rstates(n_streams))
         new_rstate, sample = MRGUniform(dtype)(
-            rstate, sh._shape_vector(entries, "MRG_RandomStreams")
+            rstate, sh.shape_vector(entries, "MRG_RandomStreams")
         )
         self._n_streams.append(n_streams)
         return self._record(rstate, new_rstate, sample)
@@ -388,7 +388,7 @@ class MRG_RandomStreams(Streams):  # noqa: N801 - Theano's name
         """Gaussian samples by the Box-Muller transform of an even number of uniforms."""
         dtype, (avg, std) = float_params(dtype, avg, std)
         entries = size_entries(size, ndim, "MRG_RandomStreams.normal")
-        n_odd = sh._prod(entries)
+        n_odd = base.prod_lengths(entries)
         n_even = n_odd + n_odd % 2
         u = self._uniform01([n_even], dtype, nstreams)
         half = n_even // 2
@@ -398,7 +398,7 @@ class MRG_RandomStreams(Streams):  # noqa: N801 - Theano's name
         if not isinstance(n_odd, int) or n_odd % 2:
             z = z[:n_odd]
         samples = sh.reshape(
-            z, sh._shape_vector(entries, "MRG_RandomStreams.normal"), ndim=len(entries)
+            z, sh.shape_vector(entries, "MRG_RandomStreams.normal"), ndim=len(entries)
         )
         return samples * std + avg
 
@@ -420,7 +420,9 @@ class MRG_RandomStreams(Streams):  # noqa: N801 - Theano's name
             )
         pvals = as_float(pvals)
         rows = _as_matrix(pvals, "MRG_RandomStreams.multinomial")
-        unis = self._uniform01([sh._prod([sh._length(rows, 0), n])], rows.dtype, nstreams)
+        unis = self._uniform01(
+            [base.prod_lengths([sh.axis_length(rows, 0), n])], rows.dtype, nstreams
+        )
         out = MultinomialFromUniform(dtype)(rows, unis, n)
         return out if pvals.ndim == 2 else out[0]
 
@@ -444,7 +446,9 @@ class MRG_RandomStreams(Streams):  # noqa: N801 - Theano's name
         if ndim is not None:
             raise ValueError("MRG_RandomStreams.choice: ndim is not used; the output is (N, size)")
         rows = _as_matrix(as_float(p), "MRG_RandomStreams.choice")
-        unis = self._uniform01([sh._prod([sh._length(rows, 0), size])], rows.dtype, nstreams)
+        unis = self._uniform01(
+            [base.prod_lengths([sh.axis_length(rows, 0), size])], rows.dtype, nstreams
+        )
         return ChoiceFromUniform(dtype, replace)(rows, unis, size)
 
     def permutation(

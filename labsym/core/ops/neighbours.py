@@ -16,9 +16,8 @@ import numpy as np
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
 from labsym.core.op import Op
-from labsym.core.ops import array_funcs
+from labsym.core.ops import array_funcs, base
 from labsym.core.ops import math as m
-from labsym.core.ops import shape as sh
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable
 
@@ -138,7 +137,7 @@ class Images2Neibs(Op):
             }[self.mode]
             grid_c = 1 + (height - shift_c) // step_x
             grid_d = 1 + (width - shift_d) // step_y
-        return [(sh._prod([grid_c, grid_d, s, n]), c * d)]
+        return [(base.prod_lengths([grid_c, grid_d, s, n]), c * d)]
 
     def connection_pattern(self, node):
         return [[True], [False], [False]]
@@ -147,7 +146,7 @@ class Images2Neibs(Op):
         ten4, neib_shape, neib_step = inputs
         (gz,) = output_grads
         gx = Neibs2Images(self.mode)(gz, ten4.shape, neib_shape, neib_step)
-        return [sh._float_grad(gx, ten4), None, None]
+        return [base.float_grad(gx, ten4), None, None]
 
     def R_op(self, inputs, eval_points):
         if eval_points[0] is None:
@@ -208,7 +207,7 @@ class Neibs2Images(Op):
         neibs, _, neib_shape, neib_step = inputs
         (gz,) = output_grads
         gn = Images2Neibs(self.mode)(gz, neib_shape, neib_step)
-        return [sh._float_grad(gn, neibs), None, None, None]
+        return [base.float_grad(gn, neibs), None, None, None]
 
 
 def images2neibs(ten4: Any, neib_shape: Any, neib_step: Any = None, mode: str = "valid"):

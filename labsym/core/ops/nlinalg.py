@@ -14,7 +14,7 @@ import numpy as np
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
 from labsym.core.op import Op
-from labsym.core.ops import basic, blas, reduce, subtensor
+from labsym.core.ops import base, basic, blas, reduce, subtensor
 from labsym.core.ops import math as m
 from labsym.core.ops import shape as sh
 from labsym.core.type import TensorType
@@ -60,7 +60,7 @@ def _static_min(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else min(a, b)
 
 
-class _LinalgOp(sh._NumpyOp):
+class _LinalgOp(base.NumpyOp):
     """A single-output op computed by one NumPy function of its inputs, cast to the output dtype."""
 
     def numpy_function(self) -> Any:
@@ -415,7 +415,7 @@ class ExtractDiag(Op):
         order = [i for i in range(x.ndim) if i not in (self.axis1, self.axis2)]
         order += [self.axis1, self.axis2]
         moved = m.zeros_like(x).dimshuffle(order)
-        k = sh._length(gz, gz.ndim - 1)
+        k = sh.axis_length(gz, gz.ndim - 1)
         positions = basic.arange(k)
         rows = positions + max(-self.offset, 0)
         cols = positions + max(self.offset, 0)
@@ -642,7 +642,7 @@ def matrix_power(M: Any, n: int) -> Variable:  # noqa: N803 - Theano's name
     if n < 0:
         M, n = MatrixInverse()(M), -int(n)  # noqa: N806
     if n == 0:
-        return basic.eye(sh._length(M, 0), dtype=M.dtype)
+        return basic.eye(sh.axis_length(M, 0), dtype=M.dtype)
     result, power = None, M
     while n:
         if n & 1:

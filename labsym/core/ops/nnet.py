@@ -12,7 +12,7 @@ import numpy as np
 
 from labsym.core import dtypes
 from labsym.core.graph import Apply
-from labsym.core.op import Op
+from labsym.core.ops import base
 from labsym.core.ops import math as m
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable, constant
@@ -83,14 +83,7 @@ def _sum_keep(x: Any, axes: tuple[int, ...]) -> Any:
     return x.sum(axis=list(axes), keepdims=True)
 
 
-class _NumpyOp(Op):
-    """An op whose `perform` is its `numpy_callable`, so both paths run the same code."""
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.numpy_callable(node)(*inputs)
-
-
-class _AxisOp(_NumpyOp):
+class _AxisOp(base.NumpyOp):
     """Base of the ops that act along one axis (or all axes when `axis` is None)."""
 
     __props__ = ("axis",)
@@ -281,7 +274,7 @@ def log_softmax(x: Any, axis: Any = THEANO_ROWS) -> Any:
 
 
 # ---------------------------------------------------------------------- softmax with bias
-class SoftmaxWithBias(_NumpyOp):
+class SoftmaxWithBias(base.NumpyOp):
     """softmax(x + b) over the rows of a matrix x, with b a vector of one bias per column.
 
     Theano's op for the output layer of a classifier; its gradient reuses the forward output.
@@ -358,7 +351,7 @@ def _static_rows(op: Any, coding: Any, *vectors: Any) -> int | None:
     return known.pop() if known else None
 
 
-class CrossentropyCategorical1Hot(_NumpyOp):
+class CrossentropyCategorical1Hot(base.NumpyOp):
     """-log(coding_dist[i, true_one_of_n[i]]) per row: crossentropy with class-index targets.
 
     Theano's op; it gathers one probability per row instead of building a one-hot matrix.
@@ -401,7 +394,7 @@ class CrossentropyCategorical1Hot(_NumpyOp):
         return [(v * crossentropy_categorical_1hot_grad(unit, coding, targets)).sum(axis=1)]
 
 
-class CrossentropyCategorical1HotGrad(_NumpyOp):
+class CrossentropyCategorical1HotGrad(base.NumpyOp):
     """Gradient of CrossentropyCategorical1Hot wrt coding_dist: -g_y / p at each true index.
 
     Zeros elsewhere; the scatter is done in place in one array, with no one-hot matrix.
@@ -559,7 +552,7 @@ def _np_ultra_fast_sigmoid(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.asarray(np.where(np.isnan(half), half, 0.5 * (z + 1)), dtype=dtype)
 
 
-class UltraFastSigmoid(_NumpyOp):
+class UltraFastSigmoid(base.NumpyOp):
     """Theano's piecewise approximation of sigmoid, via 0.5 * (tanh_approx(x / 2) + 1).
 
     Its gradient is Theano's: gz * y * (1 - y) with y the approximation (sigmoid's formula),

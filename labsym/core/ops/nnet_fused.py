@@ -11,8 +11,8 @@ import numpy as np
 
 from labsym.core import dtypes
 from labsym.core.graph import Apply
+from labsym.core.ops import base, nnet
 from labsym.core.ops import math as m
-from labsym.core.ops import nnet
 from labsym.core.type import TensorType
 
 __all__ = ["CrossentropySoftmax1Hot", "CrossentropySoftmax1HotDx"]
@@ -25,7 +25,7 @@ def _logits(op: Any, x: Any) -> Any:
     return x
 
 
-class CrossentropySoftmax1Hot(nnet._NumpyOp):
+class CrossentropySoftmax1Hot(base.NumpyOp):
     """-log(softmax(x)[i, y[i]]) per row, computed as -log_softmax(x)[i, y[i]].
 
     crossentropy_categorical_1hot(softmax(x), y) in one op: finite for any finite logits,
@@ -59,7 +59,7 @@ class CrossentropySoftmax1Hot(nnet._NumpyOp):
         return [CrossentropySoftmax1HotDx()(output_grads[0], x, y_idx), None]
 
 
-class CrossentropySoftmax1HotDx(nnet._NumpyOp):
+class CrossentropySoftmax1HotDx(base.NumpyOp):
     """The gradient of CrossentropySoftmax1Hot wrt x: (softmax(x) - onehot(y)) * dy[:, None].
 
     One op for the backward pass, so no -dy / p division by an underflowed probability.

@@ -225,7 +225,7 @@ DISTRIBUTIONS: dict[str, Distribution] = {
         _permutation,
         (("n", "int", 0),),
         batched=False,
-        core_shape=lambda params: (sh._static_int(params[0]),),
+        core_shape=lambda params: (sh.static_int(params[0]),),
         name="permutation_helper",
     ),
 }
@@ -287,7 +287,7 @@ class RandomFunction(RandomOp):
                         f"{self}: parameter {var} ({var.type}) has more batch axes than the "
                         f"{n_size} of size; give a longer size or drop size"
                     )
-            batch_shape = tuple(sh._static_entries(size, n_size))
+            batch_shape = tuple(sh.static_entries(size, n_size))
         else:
             batch_shape = _broadcast_batch(str(self), batches if spec.batched else [])
         sample = TensorType(self.dtype, batch_shape + tuple(spec.core_shape(variables)))()
@@ -336,7 +336,7 @@ class RandomFunction(RandomOp):
         spec = DISTRIBUTIONS[self.distribution]
         _, size, *params = node.inputs
         if size.type.shape[0] > 0:
-            batch = tuple(sh._shape_entries(size, size.type.shape[0]))
+            batch = tuple(sh.shape_entries(size, size.type.shape[0]))
         elif spec.batched:
             batch = _broadcast_batch_symbolic(params, input_shapes[2:], spec)
         else:

@@ -81,7 +81,7 @@ def _symbolic_size_entries(var: Variable, ndim: int | None, who: str) -> list[Si
         if ndim is None:
             raise ValueError(f"{who}: the length of size {var} ({var.type}) is unknown; pass ndim")
         var, length = sh.specify_shape(var, (ndim,)), ndim
-    return list(sh._shape_entries(var, length))
+    return list(sh.shape_entries(var, length))
 
 
 def _float_dtype(dtype: Any, *params: Variable) -> str:
@@ -132,7 +132,7 @@ def _raw(
     who = f"raw_random.{distribution}"
     entries = size_entries(size, ndim, who)
     new_state, sample = RandomFunction(distribution, dtype)(
-        random_state, sh._shape_vector(entries, who), *params
+        random_state, sh.shape_vector(entries, who), *params
     )
     check_ndim(sample, ndim, core, who)
     return [new_state, sample]

@@ -13,17 +13,17 @@ import numpy as np
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
 from labsym.core.op import Op
+from labsym.core.ops import base, reduce
 from labsym.core.ops import math as m
-from labsym.core.ops import reduce
 from labsym.core.ops import shape as sh
-from labsym.core.ops.shape import _float_grad, _lengths_of
+from labsym.core.ops.shape import lengths_of
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable
 
 __all__ = ["Repeat", "repeat"]
 
 
-class Repeat(sh._NumpyOp):
+class Repeat(base.NumpyOp):
     """Each element of `x` repeated along `axis` (NumPy's `repeat`); repeats a scalar or vector."""
 
     __props__ = ("axis",)
@@ -42,14 +42,14 @@ class Repeat(sh._NumpyOp):
         static = list(x.type.shape)
         n = static[self.axis]
         if repeats.ndim == 1:
-            counts = sh._static_entries(repeats, repeats.type.shape[0] or 0)
+            counts = sh.static_entries(repeats, repeats.type.shape[0] or 0)
             length = repeats.type.shape[0]
             if None not in (n, length) and n != length:
                 raise ValueError(f"{self}: {length} repeats for an axis of length {n}")
             known = length is not None and None not in counts
             static[self.axis] = int(sum(counts)) if known else None
         else:
-            r = sh._static_int(repeats)
+            r = sh.static_int(repeats)
             static[self.axis] = n * r if None not in (n, r) else None
         return Apply(self, [x, repeats], [TensorType(x.dtype, static)()])
 
@@ -68,7 +68,7 @@ class Repeat(sh._NumpyOp):
         if static is not None:
             out[self.axis] = static
         elif repeats.ndim == 0:
-            out[self.axis] = sh._prod([out[self.axis], repeats])
+            out[self.axis] = base.prod_lengths([out[self.axis], repeats])
         else:
             out[self.axis] = reduce.sum(repeats)
         return [tuple(out)]
@@ -80,11 +80,11 @@ class Repeat(sh._NumpyOp):
         x, repeats = inputs
         (gz,) = output_grads
         if repeats.ndim == 1:
-            return [_float_grad(_RepeatSum(self.axis)(gz, repeats), x), None]
+            return [base.float_grad(_RepeatSum(self.axis)(gz, repeats), x), None]
         # out[.., i*r + j, ..] = x[.., i, ..]: view gz as (.., n, r, ..) and sum over r
-        lengths = _lengths_of(x)
+        lengths = lengths_of(x)
         lengths.insert(self.axis + 1, repeats)
-        return [_float_grad(sh.reshape(gz, lengths).sum(axis=self.axis + 1), x), None]
+        return [base.float_grad(sh.reshape(gz, lengths).sum(axis=self.axis + 1), x), None]
 
     def R_op(self, inputs, eval_points):
         return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]  # linear

@@ -1,6 +1,6 @@
 """Shape ops: Shape, Shape_i, MakeVector, Reshape, SpecifyShape, Rebroadcast, and the axis helpers.
 
-Also the helpers the op modules share (static lengths, _NumpyOp, gradient casts). May import
+Also the static-length helpers the op modules share (static_int, shape_vector, ...). May import
 core.graph, core.op, core.type, core.dtypes, core.variable, core.ops.elemwise/math and, inside
 functions, the sibling op modules (basic for Split, subtensor for vector indexing).
 """
@@ -14,12 +14,10 @@ import numpy as np
 
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Constant, Variable
-from labsym.core.op import Op
 from labsym.core.ops import math as m
+from labsym.core.ops.base import NumpyOp, ShapeEntry, prod_lengths
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable, constant
-
-ShapeEntry = int | Variable  # a length: a static int or a symbolic int scalar
 
 # ops whose perform is a pure NumPy function, so a node of static inputs can be folded at build time
 _FOLDABLE_MODULES = frozenset(
@@ -36,7 +34,7 @@ _SELECTIONS = frozenset({"Subtensor", "AdvancedSubtensor", "AdvancedSubtensor1"}
 
 
 # ---------------------------------------------------------------------------------- static facts
-def _static_value(var: Any, depth: int = 6) -> np.ndarray | None:
+def static_value(var: Any, depth: int = 6) -> np.ndarray | None:
     """The value of a small int expression when it is known while building (shapes, constants)."""
     if isinstance(var, Constant):
         return var.data
@@ -64,7 +62,7 @@ def _static_value(var: Any, depth: int = 6) -> np.ndarray | None:
 
 def _perform_static(var: Any, inputs: list, depth: int) -> np.ndarray | None:
     """Run var's op on the static values of `inputs` (arrays are taken as they are)."""
-    values = [v if isinstance(v, np.ndarray) else _static_value(v, depth - 1) for v in inputs]
+    values = [v if isinstance(v, np.ndarray) else static_value(v, depth - 1) for v in inputs]
     if any(v is None for v in values):
         return None
     storage: list[list[Any]] = [[None] for _ in var.owner.outputs]
@@ -75,17 +73,17 @@ def _perform_static(var: Any, inputs: list, depth: int) -> np.ndarray | None:
     return np.asarray(storage[var.index][0])
 
 
-def _static_int(entry: Any) -> int | None:
+def static_int(entry: Any) -> int | None:
     """An int length from a Python int or a symbolic scalar whose value is known statically."""
     if isinstance(entry, (int, np.integer)) and not isinstance(entry, bool):
         return int(entry)
     if getattr(entry, "ndim", None) != 0 or not dtypes.is_integer(entry.dtype):
         return None
-    value = _static_value(entry)
+    value = static_value(entry)
     return None if value is None else int(value)
 
 
-def _as_length(entry: Any, who: str) -> Variable:
+def as_length(entry: Any, who: str) -> Variable:
     """A shape entry (int or symbolic int scalar) as an int64 scalar variable."""
     if isinstance(entry, (int, np.integer)) and not isinstance(entry, bool):
         return constant(int(entry), dtype="int64")
@@ -97,22 +95,22 @@ def _as_length(entry: Any, who: str) -> Variable:
     return m.cast(var, "int64")
 
 
-def _static_entries(vec: Variable, n: int) -> list[int | None]:
+def static_entries(vec: Variable, n: int) -> list[int | None]:
     """The statically known entries of an int vector of length n (None where unknown)."""
-    value = _static_value(vec)
+    value = static_value(vec)
     if value is not None:
         return [int(v) for v in value]
     node = vec.owner
     if node is not None and isinstance(node.op, MakeVector):
-        return [_static_int(v) for v in node.inputs]
+        return [static_int(v) for v in node.inputs]
     if node is not None and isinstance(node.op, Shape):
         return list(node.inputs[0].type.shape)
     return [None] * n
 
 
-def _shape_entries(vec: Variable, n: int) -> list[ShapeEntry]:
+def shape_entries(vec: Variable, n: int) -> list[ShapeEntry]:
     """The entries of an int vector of length n, as ints where static, else symbolic scalars."""
-    static = _static_entries(vec, n)
+    static = static_entries(vec, n)
     node = vec.owner
     out: list[ShapeEntry] = []
     for i, known in enumerate(static):
@@ -127,54 +125,25 @@ def _shape_entries(vec: Variable, n: int) -> list[ShapeEntry]:
     return out
 
 
-def _shape_vector(entries: Sequence[Any], who: str) -> Variable:
+def shape_vector(entries: Sequence[Any], who: str) -> Variable:
     """An int64 vector from ints and symbolic scalars: a constant when all are ints."""
     if all(isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in entries):
         return constant(np.asarray(entries, dtype="int64").reshape(len(entries)))
-    return MakeVector("int64")(*[_as_length(e, who) for e in entries])
+    return MakeVector("int64")(*[as_length(e, who) for e in entries])
 
 
-def _prod(entries: Sequence[ShapeEntry]) -> ShapeEntry:
-    """Product of lengths: an int when every entry is static."""
-    static = 1
-    symbolic = []
-    for e in entries:
-        if isinstance(e, (int, np.integer)):
-            static *= int(e)
-        else:
-            symbolic.append(e)
-    if not symbolic:
-        return static
-    product = symbolic[0] if len(symbolic) == 1 else m.mul(*symbolic)
-    return product if static == 1 else m.mul(product, static)
-
-
-def _length(x: Variable, axis: int) -> ShapeEntry:
+def axis_length(x: Variable, axis: int) -> ShapeEntry:
     """The length of an axis of `x`: its static int, or a Shape_i node."""
     static = x.type.shape[axis]
     return static if static is not None else shape_i(x, axis)
 
 
-def _lengths_of(x: Variable) -> list[ShapeEntry]:
-    return [_length(x, k) for k in range(x.ndim)]
-
-
-def _float_grad(g: Any, x: Variable) -> Any:
-    """`g` cast to the dtype of x, or None when x is discrete (no gradient)."""
-    if not dtypes.is_float(x.dtype) and x.dtype not in dtypes.COMPLEX_DTYPES:
-        return None
-    return m.cast(g, x.dtype)
-
-
-class _NumpyOp(Op):
-    """A single-output op whose reference `perform` is its `numpy_callable`."""
-
-    def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = self.numpy_callable(node)(*inputs)
+def lengths_of(x: Variable) -> list[ShapeEntry]:
+    return [axis_length(x, k) for k in range(x.ndim)]
 
 
 # ---------------------------------------------------------------------------------- Shape, Shape_i
-class Shape(_NumpyOp):
+class Shape(NumpyOp):
     """The shape of a tensor, as an int64 vector (`x.shape`)."""
 
     __props__ = ()
@@ -202,7 +171,7 @@ class Shape(_NumpyOp):
         return [None]
 
 
-class Shape_i(_NumpyOp):  # noqa: N801 - Theano's name
+class Shape_i(NumpyOp):  # noqa: N801 - Theano's name
     """The length of one axis of a tensor, as an int64 scalar (`Shape_i{0}(x)`)."""
 
     __props__ = ("i",)
@@ -277,7 +246,7 @@ def _settle_weak(var: Variable, dtype: str) -> Variable:
     return constant(var.data.item(), dtype=dtypes.weak_scalar_dtype(var.data.item(), dtype))
 
 
-class MakeVector(_NumpyOp):
+class MakeVector(NumpyOp):
     """A vector from scalars of one dtype (how shapes like `(n, 3)` become one symbolic input)."""
 
     __props__ = ("dtype",)
@@ -351,7 +320,7 @@ def _reshape_static_shape(who: str, in_shape: Sequence, entries: Sequence) -> tu
     return tuple(out)
 
 
-class Reshape(_NumpyOp):
+class Reshape(NumpyOp):
     """`x` with a new shape of `ndim` entries (one may be -1); NumPy may return a view."""
 
     __props__ = ("ndim",)
@@ -375,7 +344,7 @@ class Reshape(_NumpyOp):
                 f"{self}: the new shape has {shp.type.shape[0]} entries, expected {self.ndim}"
             )
         shp = m.cast(shp, "int64")
-        static = _reshape_static_shape(str(self), x.type.shape, _static_entries(shp, self.ndim))
+        static = _reshape_static_shape(str(self), x.type.shape, static_entries(shp, self.ndim))
         return Apply(self, [x, shp], [TensorType(x.dtype, static)()])
 
     def numpy_callable(self, node: Apply):
@@ -395,12 +364,12 @@ class Reshape(_NumpyOp):
 
     def infer_shape(self, fgraph, node, input_shapes):
         x_shape = input_shapes[0]
-        entries = _shape_entries(node.inputs[1], self.ndim)
+        entries = shape_entries(node.inputs[1], self.ndim)
         static = node.outputs[0].type.shape
         if all(s is not None for s in static):
             return [tuple(static)]
         # one entry may be -1: it stands for size(x) / |product of the entries|
-        rest = m.int_div(_prod(x_shape), m.maximum(m.abs(_prod(entries)), 1))
+        rest = m.int_div(prod_lengths(x_shape), m.maximum(m.abs(prod_lengths(entries)), 1))
         out: list[ShapeEntry] = []
         for known, entry in zip(static, entries, strict=True):
             if known is not None:
@@ -440,7 +409,7 @@ def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
     if isinstance(newshape, (int, np.integer)):
         newshape = (newshape,)
     if isinstance(newshape, (list, tuple)):
-        vec = _shape_vector(list(newshape), "reshape")
+        vec = shape_vector(list(newshape), "reshape")
     else:
         vec = as_tensor_variable(newshape)
         if vec.ndim == 0:
@@ -477,11 +446,11 @@ def flatten(x: Any, ndim: int | None = None, outdim: int | None = None) -> Varia
     if ndim < 1 or (ndim > 1 and ndim > x.ndim):
         raise ValueError(f"flatten: ndim={ndim} is out of range [1, {x.ndim}] for {x} ({x.type})")
     lengths = [d if d is not None else shape_i(x, k) for k, d in enumerate(x.type.shape)]
-    return reshape(x, lengths[: ndim - 1] + [_prod(lengths[ndim - 1 :])])
+    return reshape(x, lengths[: ndim - 1] + [prod_lengths(lengths[ndim - 1 :])])
 
 
 # ---------------------------------------------------------------------------------- SpecifyShape
-class SpecifyShape(_NumpyOp):
+class SpecifyShape(NumpyOp):
     """`x` itself, after checking the lengths of `axes` at run time; refines the static shape.
 
     Inputs are x and one int64 scalar per checked axis.
@@ -500,10 +469,10 @@ class SpecifyShape(_NumpyOp):
         x = as_tensor_variable(x)
         if len(lengths) != len(self.axes) or any(not 0 <= a < x.ndim for a in self.axes):
             raise TypeError(f"SpecifyShape{self.axes}: {len(lengths)} lengths for {x} ({x.type})")
-        lengths_ = [_as_length(n, "specify_shape") for n in lengths]
+        lengths_ = [as_length(n, "specify_shape") for n in lengths]
         static = list(x.type.shape)
         for axis, n in zip(self.axes, lengths_, strict=True):
-            known = _static_int(n)
+            known = static_int(n)
             if known is not None and static[axis] not in (None, known):
                 raise ValueError(
                     f"specify_shape: {x} has static shape {x.type.shape}, which contradicts "
@@ -532,7 +501,7 @@ class SpecifyShape(_NumpyOp):
     def infer_shape(self, fgraph, node, input_shapes):
         out = list(input_shapes[0])
         for axis, n in zip(self.axes, node.inputs[1:], strict=True):
-            known = _static_int(n)
+            known = static_int(n)
             out[axis] = n if known is None else known
         return [tuple(out)]
 
@@ -567,7 +536,7 @@ def specify_shape(x: Any, shape: Any) -> Variable:
                 f"specify_shape: the shape {shape} ({shape.type}) does not fit {x.ndim} dims"
             )
         else:
-            shape = _shape_entries(shape, x.ndim)
+            shape = shape_entries(shape, x.ndim)
     elif isinstance(shape, (int, np.integer)):
         shape = [shape]
     shape = list(np.asarray(shape).tolist()) if isinstance(shape, np.ndarray) else list(shape)
@@ -578,7 +547,7 @@ def specify_shape(x: Any, shape: Any) -> Variable:
         )
     axes, lengths = [], []
     for axis, entry in enumerate(shape):
-        known = _static_int(entry) if entry is not None else None
+        known = static_int(entry) if entry is not None else None
         if known is not None and known < 0:
             raise ValueError(f"specify_shape: negative length {known} in {tuple(shape)}")
         if entry is None or (known is not None and known == x.type.shape[axis]):
@@ -589,7 +558,7 @@ def specify_shape(x: Any, shape: Any) -> Variable:
 
 
 # ---------------------------------------------------------------------------------- broadcastable
-class Rebroadcast(_NumpyOp):
+class Rebroadcast(NumpyOp):
     """`x` itself with the broadcastable flag of some axes set: Theano's Rebroadcast((0, True)).
 
     A True axis must have length 1 (checked at run time), a False one forgets its static 1.

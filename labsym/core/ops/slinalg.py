@@ -13,7 +13,7 @@ import numpy as np
 from labsym.core import dtypes
 from labsym.core.graph import Apply, Variable
 from labsym.core.op import Op
-from labsym.core.ops import basic, blas
+from labsym.core.ops import base, basic, blas
 from labsym.core.ops import math as m
 from labsym.core.ops import shape as sh
 from labsym.core.ops.nlinalg import as_float_tensor, square_length
@@ -23,8 +23,8 @@ from labsym.core.variable import as_tensor_variable
 
 def _triangle(x: Variable, lower: bool, k: int = 0) -> Variable:
     """tril(x, k) (lower) or triu(x, k) of a matrix, as a mask expression."""
-    rows = basic.arange(sh._length(x, 0)).dimshuffle(0, "x")
-    cols = basic.arange(sh._length(x, 1)).dimshuffle("x", 0)
+    rows = basic.arange(sh.axis_length(x, 0)).dimshuffle(0, "x")
+    cols = basic.arange(sh.axis_length(x, 1)).dimshuffle("x", 0)
     keep = m.ge(rows + k, cols) if lower else m.ge(cols, rows + k)
     return m.switch(keep, x, 0)
 
@@ -75,7 +75,7 @@ class Cholesky(Op):
         return [CholeskyGrad(self.lower)(inputs[0], outputs[0], output_grads[0])]
 
 
-class CholeskyGrad(sh._NumpyOp):
+class CholeskyGrad(base.NumpyOp):
     """Gradient of Cholesky (Murray 2016): S = L^-T Phi(L^T dL) L^-1, folded onto one triangle."""
 
     __props__ = ("lower",)
@@ -113,7 +113,7 @@ _STRUCTURES = ("general", "symmetric", "lower_triangular", "upper_triangular")
 _TRANSPOSED = {"lower_triangular": "upper_triangular", "upper_triangular": "lower_triangular"}
 
 
-class Solve(sh._NumpyOp):
+class Solve(base.NumpyOp):
     """x with A x = b (scipy.linalg.solve, or solve_triangular for a triangular A_structure)."""
 
     __props__ = ("A_structure", "lower")
@@ -232,7 +232,7 @@ class EigvalshGrad(Op):
 
 
 # ---------------------------------------------------------------------------------- expm
-class Expm(sh._NumpyOp):
+class Expm(base.NumpyOp):
     """Matrix exponential (scipy.linalg.expm); gradient by the Frechet derivative at A^T."""
 
     __props__ = ()
@@ -259,7 +259,7 @@ class Expm(sh._NumpyOp):
         return [ExpmGrad()(inputs[0], output_grads[0])]
 
 
-class ExpmGrad(sh._NumpyOp):
+class ExpmGrad(base.NumpyOp):
     """Gradient of Expm: <G, d expm(A)> = <L(A^T, G), dA>, L the Frechet derivative."""
 
     __props__ = ()
@@ -294,7 +294,7 @@ def _running_offsets(lengths: list[Any]) -> list[Any]:
     return offsets
 
 
-class BlockDiagonal(sh._NumpyOp):
+class BlockDiagonal(base.NumpyOp):
     """The matrices on the diagonal of one matrix, zeros elsewhere (scipy.linalg.block_diag)."""
 
     __props__ = ("n_inputs",)
@@ -339,8 +339,8 @@ class BlockDiagonal(sh._NumpyOp):
 
     def grad(self, inputs, output_grads):
         (gz,) = output_grads
-        rows = _running_offsets([sh._length(x, 0) for x in inputs])
-        cols = _running_offsets([sh._length(x, 1) for x in inputs])
+        rows = _running_offsets([sh.axis_length(x, 0) for x in inputs])
+        cols = _running_offsets([sh.axis_length(x, 1) for x in inputs])
         return [gz[rows[i] : rows[i + 1], cols[i] : cols[i + 1]] for i in range(len(inputs))]
 
 
@@ -452,5 +452,5 @@ def kron(a: Any, b: Any) -> Variable:
     # out[(i0, j0), (i1, j1), ...] = a[i0, i1, ...] * b[j0, j1, ...]
     spread_a = a.dimshuffle([k for i in range(ndim) for k in (i, "x")])
     spread_b = b.dimshuffle([k for i in range(ndim) for k in ("x", i)])
-    lengths = [sh._prod([sh._length(a, i), sh._length(b, i)]) for i in range(ndim)]
+    lengths = [base.prod_lengths([sh.axis_length(a, i), sh.axis_length(b, i)]) for i in range(ndim)]
     return sh.reshape(spread_a * spread_b, lengths) if ndim else spread_a * spread_b
