@@ -94,11 +94,6 @@ def _scalar_length(op: Any, value: Any, role: str) -> Any:
     return value
 
 
-def _static_int(var: Any) -> int | None:
-    data = getattr(var, "data", None)
-    return int(data) if data is not None else None
-
-
 def _check_channels(op: Any, first: Any, second: Any, axes: tuple[int, int], what: str) -> None:
     a, b = first.type.shape[axes[0]], second.type.shape[axes[1]]
     if a is not None and b is not None and a != b:
@@ -299,7 +294,7 @@ class Conv2dGradInputs(_BaseConv):
         gz = _float4d(self, output_grad, "output_grad")
         rows, cols = _scalar_length(self, rows, "rows"), _scalar_length(self, cols, "cols")
         _check_channels(self, w, gz, (0, 1), "filter count and output-gradient channels")
-        image = (_static_int(rows), _static_int(cols))
+        image = (sh.static_int(rows), sh.static_int(cols))
         out = self._static_out(image, w.type.shape[2:])
         _check_static_grad(self, gz.type.shape[2:], out)
         shape = (gz.type.shape[0], w.type.shape[1], *image)
@@ -343,7 +338,7 @@ class Conv2dGradWeights(_BaseConv):
         gz = _float4d(self, output_grad, "output_grad")
         rows, cols = _scalar_length(self, rows, "rows"), _scalar_length(self, cols, "cols")
         _check_channels(self, x, gz, (0, 0), "batch sizes of the input and the output gradient")
-        kernel = (_static_int(rows), _static_int(cols))
+        kernel = (sh.static_int(rows), sh.static_int(cols))
         out = self._static_out(x.type.shape[2:], kernel)
         _check_static_grad(self, gz.type.shape[2:], out)
         shape = (gz.type.shape[1], x.type.shape[1], *kernel)
