@@ -48,7 +48,7 @@ from labsym.core.ops.nnet_helpers import (
     separable_conv2d,
     softmax_graph,
 )
-from labsym.tensor.nnet import bn, conv, sigm  # noqa: E402 - Theano's submodules
+from labsym.tensor.nnet import abstract_conv, bn, conv, neighbours, sigm  # noqa: E402 - Theano's submodules
 from labsym.tensor.nnet.sigm import scalar_sigmoid
 
 # Theano's op instances and spellings (Theano 1.0 calls log_softmax `logsoftmax`)
@@ -68,6 +68,7 @@ __all__ = [
     "SoftmaxWithBias",
     "batch_normalization",
     "binary_crossentropy",
+    "abstract_conv",
     "bn",
     "categorical_crossentropy",
     "conv",
@@ -84,6 +85,7 @@ __all__ = [
     "relu",
     "scalar_sigmoid",
     "selu",
+    "neighbours",
     "sigm",
     "sigmoid",
     "sigmoid_binary_crossentropy",
