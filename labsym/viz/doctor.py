@@ -117,7 +117,6 @@ def _probes() -> list[Callable[[], Check]]:
         probe_compiler,
         probe_cffi,
         probe_compiledir,
-        probe_graphviz_package,
         probe_dot,
         probe_ipython,
         probe_ipywidgets,
@@ -334,17 +333,6 @@ def probe_compiledir() -> Check:
             "native modules are rebuilt in every session", f"chmod u+w {path}",
         )  # fmt: skip
     return Check("compile cache", "ok", found)
-
-
-def probe_graphviz_package() -> Check:
-    """The graphviz Python package, which labsym hands DOT text to."""
-    version = _version("graphviz")
-    if version is None:
-        return Check(
-            "graphviz (Python)", "missing", "not installed",
-            "graphs show as DOT text instead of SVG", "pip install graphviz",
-        )  # fmt: skip
-    return Check("graphviz (Python)", "ok", version)
 
 
 def probe_dot() -> Check:
