@@ -320,7 +320,7 @@ class TensorVariable(_TensorOperators, Variable):
 
 
 class TensorConstant(_TensorOperators, Constant):
-    """A constant n-d array. `weak` marks Python scalars whose dtype yields to other tensors."""
+    """A constant n-d array; `weak` marks Python scalars (arange, stack, set_subtensor adapt)."""
 
     __module__ = "labsym.tensor.var"
 

@@ -141,7 +141,7 @@ def build(template: Any, bindings: dict) -> Any:
     if isinstance(template, str):
         return bindings[template]
     if isinstance(template, (int, float)) and not isinstance(template, bool):
-        return template  # a weak Python scalar: takes its neighbour's dtype
+        return template  # a Python scalar: autocast as in user code (Theano's rules)
     if isinstance(template, tuple):
         head, args = template[0], [build(a, bindings) for a in template[1:]]
         if isinstance(head, str):
