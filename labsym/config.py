@@ -114,7 +114,6 @@ class _Flag:
 
 _BOOL = "True, False, 'true', 'false', '1', '0', 'yes', 'no'"
 _ANY = "any string"
-_C_LINKERS = ("c", "c|py", "c|py_nogc", "cvm", "cvm_nogc")
 _NO_C = "labsym generates no C code yet"
 _NO_CUDA = "labsym has no CUDA backend yet"
 
@@ -155,9 +154,7 @@ _FLAGS: tuple[_Flag, ...] = (
           ("fast_run", "fast_compile", "merge", "o0", "None", "unsafe", "o1", "o2", "o3", "o4",
            "stabilize", "fast_run_stable")),
     _Flag("linker", "auto", "Default linker that turns a graph into a callable.",
-          ("auto", "py", "c", "c|py", "c|py_nogc", "cvm", "cvm_nogc", "vm", "vm_nogc"),
-          notice=_when(lambda v: v in _C_LINKERS, _NO_C + ": linker={value!r} runs the "
-                       "Python (NumPy) linker instead, with the same results")),
+          ("auto", "py", "c", "c|py", "c|py_nogc", "cvm", "cvm_nogc", "vm", "vm_nogc")),
     _Flag("compute_test_value", "off", "Evaluate test values eagerly while building graphs.",
           ("off", "ignore", "warn", "raise", "pdb")),
     _bool("print_test_value", False, "Show test values in printed graphs and errors."),

@@ -55,17 +55,14 @@ def test_on_unused_input_flag():
         assert labsym.function([x, y], x)(1.0, 2.0) == 1.0
 
 
-def test_c_linker_flag_says_once_that_the_numpy_linker_runs():
-    import importlib
-
-    config_module = importlib.import_module("labsym.config")
-    config_module._NOTICED.discard("linker")
+def test_c_linker_flag_raises_until_the_c_backend_exists():
     x = T.dvector("x")
-    notice = "linker='c' runs the Python \\(NumPy\\) linker"
-    with pytest.warns(UserWarning, match=notice) as info, config.change_flags(linker="c"):
+    with config.change_flags(linker="c"), pytest.raises(ValueError, match="C backend is not built"):
+        labsym.function([x], T.exp(x) * 2)
+
+
+def test_cvm_linker_flag_runs_the_best_engine_available():
+    x = T.dvector("x")
+    with config.change_flags(linker="cvm"):
         f = labsym.function([x], T.exp(x) * 2)
-        g = labsym.function([x], x + 1, mode=labsym.compile.Mode())
-    assert len(info.list) == 1
     np.testing.assert_allclose(f(np.zeros(2)), [2.0, 2.0])
-    np.testing.assert_allclose(g(np.zeros(2)), [1.0, 1.0])
-    assert g.maker.mode.linker_name == "c"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labsym.backends.python.vm import PythonLinker
+from labsym.backends.registry import get_linker
 from labsym.config import config
 from labsym.core import function as core_function
 from labsym.core import io as core_io  # `io` is also this package's Theano-named submodule
@@ -47,8 +47,6 @@ __all__ = [
     "shared_constructor",
     "view_op",
 ]
-
-_LINKERS = {"py": PythonLinker, "vm": PythonLinker, "auto": PythonLinker, "cvm": PythonLinker}
 
 
 def _describe_node(node: Any) -> str:
@@ -120,9 +118,8 @@ class Mode(core_io.Mode):
 
 
 def _make_linker(name: str) -> Any:
-    base = name.replace("_nogc", "").split("|")[-1]
-    cls = _LINKERS.get(base, PythonLinker)
-    return cls()
+    """The linker a name stands for, from backends/registry.py (errors name the valid ones)."""
+    return get_linker(name)
 
 
 _PREDEFINED = {
@@ -149,6 +146,8 @@ def get_mode(mode: Any) -> core_io.Mode:
     linker, optimizer = _PREDEFINED[name]
     if mode is None and config.optimizer != "fast_run":
         optimizer = config.optimizer
+    if mode is None and config.linker != "auto" and linker == "auto":
+        linker = config.linker  # an explicit linker flag is honoured (and checked) here
     if name in ("DebugMode", "DEBUG_MODE"):
         from labsym.compile.debugmode import DebugMode
 

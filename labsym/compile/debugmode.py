@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.compile import Mode
 from labsym.config import config
 from labsym.core.errors import describe_node_failure
 from labsym.core.fgraph import OUTPUT, FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable
-from labsym.core.io import NodeCode
+from labsym.core.io import CallPlan, NodeCode
 from labsym.core.op import Op
 
 __all__ = [
@@ -597,7 +598,11 @@ class DebugLinker:
         self.check_isfinite = check_isfinite
         self.checkers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
+    def link(self, fgraph: Any, plan: CallPlan) -> NumPyProgram:
+        """The whole-graph link step: this linker's statement per node, as one program."""
+        return link_per_node(self, fgraph, plan)
+
+    def node_code(self, fgraph: Any, node: Apply, index: int, outer_mode: Any = None) -> NodeCode:
         checker = self.checkers.get(fgraph)
         if checker is None:
             checker = self.checkers[fgraph] = GraphChecker(

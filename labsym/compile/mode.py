@@ -3,15 +3,13 @@
 Facade: re-exports only.
 """
 
-from labsym.compile import _PREDEFINED, Mode, _make_linker, get_default_mode, get_mode
+from labsym.backends.registry import theano_linker_table
+from labsym.compile import _PREDEFINED, Mode, get_default_mode, get_mode
 from labsym.optim.phases import OPTIMIZERS, rewriter_for
 
 # Theano's tables of mode, linker and optimizer names, with labsym's objects as values
 predefined_modes = {name: get_mode(name) for name in _PREDEFINED}
-predefined_linkers = {
-    name: _make_linker(name)
-    for name in ("py", "c", "c|py", "c|py_nogc", "vm", "cvm", "vm_nogc", "cvm_nogc")
-}
+predefined_linkers = theano_linker_table()
 predefined_optimizers = {None: rewriter_for(None)} | {
     name: rewriter_for(name) for name in OPTIMIZERS
 }

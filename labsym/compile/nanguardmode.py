@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.compile import Mode
 from labsym.core.graph import Apply
-from labsym.core.io import Linker, NodeCode
+from labsym.core.io import CallPlan, Linker, NodeCode
 
 __all__ = ["NanGuardError", "NanGuardMode", "summarize"]
 
@@ -111,8 +112,12 @@ class NanGuardLinker:
         self.flags = (nan_is_error, inf_is_error, big_is_error)
         self.name = f"nanguard({getattr(base, 'name', type(base).__name__)})"
 
-    def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
-        code = self.base.node_code(fgraph, node, index)
+    def link(self, fgraph: Any, plan: CallPlan) -> NumPyProgram:
+        """The whole-graph link step: this linker's statement per node, as one program."""
+        return link_per_node(self, fgraph, plan)
+
+    def node_code(self, fgraph: Any, node: Apply, index: int, outer_mode: Any = None) -> NodeCode:
+        code = self.base.node_code(fgraph, node, index, outer_mode)
         key = f"_nanguard{index}"
         ins = "".join(f"{{in{i}}}, " for i in range(len(node.inputs)))
         outs = "".join(f"{{out{i}}}, " for i in range(len(node.outputs)))

@@ -1,7 +1,7 @@
 """Runtime error reports: which Apply node failed, on what inputs, created where.
 
 Also points NumPy's warnings raised inside generated call code at the node and the user's
-line. Reads config.exception_verbosity. May import core.graph, core.callgen.
+line. Reads config.exception_verbosity. May import core.graph.
 """
 
 from __future__ import annotations

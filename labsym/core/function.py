@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from labsym.core.callgen import CallPlan, generate_call
 from labsym.core.errors import raise_runtime_error
 from labsym.core.fgraph import FunctionGraph, check_user_inplace
 from labsym.core.graph import Constant, Variable, ancestors, clone_graph
-from labsym.core.io import In, Mode, Out, convert_function_input
+from labsym.core.io import CallPlan, In, Mode, Out, Program, convert_function_input
 from labsym.core.ops.deepcopy import insert_deepcopy
 from labsym.core.profiling import ProfileStats
 from labsym.core.shared import Container, SharedVariable, collect_default_updates
@@ -67,10 +66,16 @@ class Function:
     _plan: CallPlan
 
     def __init__(
-        self, maker: FunctionMaker, plan: CallPlan, name: str | None, profile: Any
+        self,
+        maker: FunctionMaker,
+        plan: CallPlan,
+        program: Program,
+        name: str | None,
+        profile: Any,
     ) -> None:
         self.maker = maker
         self._plan = plan
+        self._program = program
         self.name = name
         self.profile = profile
 
@@ -145,13 +150,13 @@ class Function:
     @trust_input.setter
     def trust_input(self, value: bool) -> None:
         if bool(value) != self.trust_input:
-            call = generate_call(self._plan, trusted=bool(value))
+            call = self._program.make_call(trusted=bool(value))
             call.__labsym_trusted__ = bool(value)
             type(self).__call__ = call
 
     def raw_call(self) -> Any:
         """A `call(self, *inputs) -> tuple` without checks, copies or updates (for inner loops)."""
-        call = generate_call(self._plan, raw=True)
+        call = self._program.make_call(raw=True)
         return call
 
     @property
@@ -482,8 +487,6 @@ def function(
     updated += [fgraph.inputs[i] for i, _ in stateful]
     insert_deepcopy(fgraph, [o.borrow for o in out_specs], updated)
     t_link = time.perf_counter()
-    nodes = fgraph.toposort()
-    node_codes = [mode.linker.node_code(fgraph, node, i) for i, node in enumerate(nodes)]
     binder = _Binder(in_specs, fname)
     n_out = len(out_specs)
     plan = CallPlan(
@@ -500,18 +503,17 @@ def function(
             for k, (i, _) in enumerate(stateful)
         ],
         structure=structure,
-        node_codes=node_codes,
         allow_gc=allow_gc,
         profile=prof,
         bind=binder,
         fail=raise_runtime_error,
+        mode=mode,
     )
-    if prof is not None:
-        prof.register_nodes(nodes, fgraph)
-    call = generate_call(plan)
+    program = mode.linker.link(fgraph, plan)  # the backend schedules and emits the program
+    call = program.make_call()
     cls = type("Function", (Function,), {"__call__": call, "__module__": Function.__module__})
     maker = FunctionMaker(fgraph, in_specs, out_specs, mode, spec_args, update_pairs, shared_vars)
-    fn = cls(maker, plan, name, prof)
+    fn = cls(maker, plan, program, name, prof)
     t_end = time.perf_counter()
     maker.nodes_before = nodes_before
     maker.optimizer_time, maker.linker_time = t_link - t_rewrite, t_end - t_link

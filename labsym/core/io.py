@@ -7,7 +7,7 @@ names like 'FAST_RUN'. May import core.graph.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from labsym.core.graph import Apply, Variable
@@ -116,10 +116,36 @@ class NodeCode:
     prologue: str = ""  # a statement run once before any node (outside lazy branches)
 
 
-class Linker(Protocol):
-    """Turns each node of a FunctionGraph into Python statements (calls into thunks)."""
+@dataclass
+class CallPlan:
+    """What function() asks of a linker: binding, outputs, updates; the linker adds node code."""
 
-    def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode: ...
+    fgraph: Any
+    explicit: list[Any]  # per explicit argument: (fgraph input, filter callable, In)
+    shared: list[tuple[Variable, Any]]  # (fgraph input, Container)
+    outputs: list[tuple[int, bool]]  # (fgraph output index, borrow)
+    updates: list[tuple[int, Any]]  # (fgraph output index, Container to commit into)
+    structure: str  # 'single', 'list' or 'none'
+    allow_gc: bool = True
+    profile: Any = None
+    bind: Any = None
+    fail: Any = None
+    line_nodes: dict[str, dict[int, Any]] = field(default_factory=dict)  # file -> line -> node
+    local_names: dict[Variable, str] = field(default_factory=dict)
+    node_codes: list[NodeCode] = field(default_factory=list)  # filled by the linker
+    mode: Any = None  # the outer Mode: inner graphs (scan, OpFromGraph) are compiled with it
+
+
+class Program(Protocol):
+    """What a linker returns: makes the `__call__` (checked, trusted or raw) the Function runs."""
+
+    def make_call(self, trusted: bool = False, raw: bool = False) -> Callable[..., Any]: ...
+
+
+class Linker(Protocol):
+    """Links a whole FunctionGraph into a Program (backends/ implement it; core only calls)."""
+
+    def link(self, fgraph: Any, plan: CallPlan) -> Program: ...
 
 
 class Mode:

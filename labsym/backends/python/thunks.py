@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.backends.python.vm import PythonLinker
 from labsym.core.graph import Apply, Constant, Variable
-from labsym.core.io import NodeCode
+from labsym.core.io import CallPlan, NodeCode
 
 __all__ = ["OpWiseCLinker", "PerformLinker", "Thunk", "WrapLinker", "WrapLinkerMany"]
 
@@ -189,7 +190,11 @@ class WrapLinker:
     def __copy__(self) -> WrapLinker:
         return type(self)([copy.copy(linker) for linker in self.linkers], self.wrapper)
 
-    def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
+    def link(self, fgraph: Any, plan: CallPlan) -> NumPyProgram:
+        """The whole-graph link step: this linker's statement per node, as one program."""
+        return link_per_node(self, fgraph, plan)
+
+    def node_code(self, fgraph: Any, node: Apply, index: int, outer_mode: Any = None) -> NodeCode:
         """The statement running `node` through the wrapper, with one thunk per linker."""
         storages = self._storage.get(fgraph)
         if storages is None:

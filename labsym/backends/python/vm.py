@@ -1,22 +1,34 @@
 """The NumPy linker: each node becomes one call of its op's fast NumPy callable or `perform`.
 
-The statements it emits are stitched by core.callgen into one straight-line function, so the
-"VM" has no interpreter loop. May import core.
+The statements it emits are stitched by backends.python.callgen into one straight-line
+function, so the "VM" has no interpreter loop. May import core and backends.python.
 """
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
+from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.core.graph import Apply
-from labsym.core.io import NodeCode
+from labsym.core.io import CallPlan, NodeCode
 from labsym.core.op import c_code_only_message
 
 
-def perform_thunk(node: Apply):
-    """A callable running `node.op.perform` on fresh output storage; returns the outputs."""
+def perform_thunk(node: Apply, outer_mode: Any = None):
+    """A callable running `node.op.perform` on fresh output storage; returns the outputs.
+
+    An op with an inner graph (`perform_in_mode`) compiles it with the outer function's Mode.
+    """
     op = node.op
     n_out = len(node.outputs)
+    if outer_mode is not None and hasattr(op, "perform_in_mode"):
+        run_in_mode = op.perform_in_mode
+
+        def perform(node: Apply, inputs: list, storage: list) -> None:
+            run_in_mode(outer_mode, node, inputs, storage)
+
+        op = types.SimpleNamespace(perform=perform)
 
     if n_out == 1:
 
@@ -40,12 +52,16 @@ class PythonLinker:
 
     name = "py"
 
-    def node_code(self, fgraph: Any, node: Apply, index: int) -> NodeCode:
+    def link(self, fgraph: Any, plan: CallPlan) -> NumPyProgram:
+        """The whole-graph link step: this linker's statement per node, as one program."""
+        return link_per_node(self, fgraph, plan)
+
+    def node_code(self, fgraph: Any, node: Apply, index: int, outer_mode: Any = None) -> NodeCode:
         blocked = c_code_only_message(node.op)
         if blocked is not None:  # refuse at compile time, not at the first call
             raise NotImplementedError(f"cannot compile {node}: {blocked}")
         fast = node.op.numpy_callable(node) if len(node.outputs) == 1 else None
-        fn = fast if fast is not None else perform_thunk(node)
+        fn = fast if fast is not None else perform_thunk(node, outer_mode)
         key = f"_f{index}"
         args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
         outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs)))

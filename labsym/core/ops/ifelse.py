@@ -1,7 +1,8 @@
 """IfElse: a lazy conditional; only the branch taken is computed.
 
-The op declares `lazy_branches`, and core.callgen emits the nodes that only one branch
-needs inside that branch's `if` block. May import core.graph, core.op, core.variable.
+The op declares `lazy_branches`, and the NumPy engine (backends/python/schedule.py) emits
+the nodes that only one branch needs inside that branch's `if` block.
+May import core.graph, core.op, core.variable.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ May import labsym.config, core.graph, core.fgraph, core.op, core.autodiff, core.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,17 +23,40 @@ from labsym.core.type import TensorType
 def compile_inner(
     inputs: Sequence[Variable], outputs: Sequence[Variable], mode: Any, borrow: bool, name: str
 ) -> Callable[..., list]:
-    """A compiled function of an inner graph, built by the compiler labsym.compile injects.
+    """A compiled function of an inner graph, with `mode` (the outer function's Mode).
 
-    Core may not import the compiler, so ops with inner graphs ask core.evaluation for it.
+    A Mode object is compiled here, in core, with its own linker. Only a mode *name* (an op
+    built with `mode='FAST_RUN'`, run outside any function) needs the default compiler that
+    labsym.compile registers in core.evaluation.
     """
     from labsym.core import evaluation
-    from labsym.core.io import Out
+    from labsym.core.io import Mode, Out
 
+    if isinstance(mode, Mode):
+        from labsym.core.function import function
+
+        outs = [Out(o, borrow=borrow) for o in outputs]
+        return function(list(inputs), outs, mode=mode, on_unused_input="ignore", name=name)
     if evaluation._compiler is None:
         raise RuntimeError(f"{name}: import labsym (not only labsym.core) to run inner graphs")
     outs = [Out(o, borrow=borrow) for o in outputs]
     return evaluation._compiler(list(inputs), outs, mode=mode, on_unused_input="ignore", name=name)
+
+
+class InnerFunctions:
+    """Compiled inner functions of one op, per outer Mode (held weakly) or mode name."""
+
+    def __init__(self) -> None:
+        self._by_mode: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._by_name: dict[Any, Any] = {}
+
+    def get(self, mode: Any) -> Any:
+        table = self._by_name if mode is None or isinstance(mode, str) else self._by_mode
+        return table.get(mode)
+
+    def put(self, mode: Any, fn: Any) -> None:
+        table = self._by_name if mode is None or isinstance(mode, str) else self._by_mode
+        table[mode] = fn
 
 
 def inner_graph_building() -> Any:
@@ -175,7 +199,7 @@ class OpFromGraph(Op):
         self.grad_overrides = grad_overrides
         self.name = name
         self.mode = mode
-        self._fn: Callable[..., list] | None = None
+        self._fns = InnerFunctions()
         self._grad_op: OpFromGraph | None = None
 
     def __str__(self) -> str:
@@ -201,11 +225,19 @@ class OpFromGraph(Op):
         return Apply(self, converted, [o.type() for o in self.fgraph.outputs])
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
-        if self._fn is None:
-            self._fn = compile_inner(
-                self.fgraph.inputs, self.fgraph.outputs, self.mode, False, str(self)
-            )
-        for store, value in zip(output_storage, self._fn(*inputs)):
+        self.perform_in_mode(None, node, inputs, output_storage)
+
+    def perform_in_mode(
+        self, outer_mode: Any, node: Apply, inputs: Sequence[Any], output_storage: list
+    ) -> None:
+        """`perform`, with the inner graph compiled by the outer function's Mode (the linker
+        passes it), unless this op was built with its own mode."""
+        mode = self.mode if self.mode is not None else outer_mode
+        fn = self._fns.get(mode)
+        if fn is None:
+            fn = compile_inner(self.fgraph.inputs, self.fgraph.outputs, mode, False, str(self))
+            self._fns.put(mode, fn)
+        for store, value in zip(output_storage, fn(*inputs)):
             store[0] = value
 
     def infer_shape(self, fgraph: Any, node: Apply, input_shapes: Sequence[Any]) -> list:

@@ -18,7 +18,7 @@ from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable, ancestors
 from labsym.core.op import Op
 from labsym.core.ops.math import cast
-from labsym.core.ops.opfromgraph import compile_inner, inner_output_shapes
+from labsym.core.ops.opfromgraph import InnerFunctions, compile_inner, inner_output_shapes
 from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable
 
@@ -110,7 +110,7 @@ class Scan(Op):
         self.fgraph = FunctionGraph(inner_inputs, inner_outputs, clone=True)
         self.info = info
         self.mode = mode
-        self._fn: Callable[..., list] | None = None
+        self._fns = InnerFunctions()
         self._connections: list[list[bool]] | None = None
 
     def __str__(self) -> str:
@@ -163,20 +163,28 @@ class Scan(Op):
         return outs
 
     # ------------------------------------------------------------------ evaluation
-    def inner_function(self) -> Callable[..., list]:
-        """The compiled step: inner inputs -> inner outputs (compiled on first use)."""
-        if self._fn is None:
-            compiled = compile_inner(
-                self.fgraph.inputs, self.fgraph.outputs, self.mode, True, str(self)
-            )
+    def inner_function(self, outer_mode: Any = None) -> Callable[..., list]:
+        """The compiled step: inner inputs -> inner outputs (compiled on first use), with this
+        op's own mode if it has one, else the outer function's Mode."""
+        mode = self.mode if self.mode is not None else outer_mode
+        fn = self._fns.get(mode)
+        if fn is None:
+            compiled = compile_inner(self.fgraph.inputs, self.fgraph.outputs, mode, True, str(self))
             # the step loop passes arrays of the inner types and copies each result into its
             # own storage at once: a raw call (no checks, copies or 0-d conversion) suffices
-            self._fn = types.MethodType(compiled.raw_call(), compiled)
-        return self._fn
+            fn = types.MethodType(compiled.raw_call(), compiled)
+            self._fns.put(mode, fn)
+        return fn
 
     def perform(self, node: Apply, inputs: Sequence[Any], output_storage: list[list[Any]]) -> None:
+        self.perform_in_mode(None, node, inputs, output_storage)
+
+    def perform_in_mode(
+        self, outer_mode: Any, node: Apply, inputs: Sequence[Any], output_storage: list
+    ) -> None:
+        """`perform`, with the step compiled by the outer function's Mode (the linker passes it)."""
         info = self.info
-        fn = self.inner_function()
+        fn = self.inner_function(outer_mode)
         n_steps = int(inputs[0])
         if n_steps < 0:
             raise ValueError(f"{self}: asked to run a negative number of steps ({n_steps})")

@@ -2,43 +2,23 @@
 
 Input checks, shared-value reads, the linker's per-node statements, output copies and the
 all-or-nothing commit of updates become one code object: no interpreter loop, no per-call
-bookkeeping. May import core.graph, core.io, core.errors.
+bookkeeping. The NumPy engine's program. May import core and backends.python.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from labsym.backends.python.schedule import Statement, statements
 from labsym.core.errors import register_generated
 from labsym.core.graph import Constant, Variable
-from labsym.core.io import NodeCode
-from labsym.core.schedule import Statement, statements
+from labsym.core.io import CallPlan, NodeCode
 
 _counter = itertools.count()
-
-
-@dataclass
-class CallPlan:
-    """Everything the generated `__call__` needs, gathered by function()."""
-
-    fgraph: Any
-    explicit: list[Any]  # per explicit argument: (fgraph input, filter callable, In)
-    shared: list[tuple[Variable, Any]]  # (fgraph input, Container)
-    outputs: list[tuple[int, bool]]  # (fgraph output index, borrow)
-    updates: list[tuple[int, Any]]  # (fgraph output index, Container to commit into)
-    structure: str  # 'single', 'list' or 'none'
-    node_codes: list[NodeCode]
-    allow_gc: bool = True
-    profile: Any = None
-    bind: Any = None
-    fail: Any = None
-    line_nodes: dict[str, dict[int, Any]] = field(default_factory=dict)  # file -> line -> node
-    local_names: dict[Variable, str] = field(default_factory=dict)
 
 
 def alias_roots(var: Variable, inputs: set) -> set:
@@ -283,3 +263,29 @@ def _emit_updates(plan: CallPlan, names: _Names, lines: list[str], inputs: set) 
         lines.append(f"    _u{k}_value = {expr}")
     for k in range(len(plan.updates)):
         lines.append(f"    _uc{k}.value = _u{k}_value")
+
+
+class NumPyProgram:
+    """The NumPy engine's program: straight-line `__call__`s generated from one CallPlan."""
+
+    def __init__(self, plan: CallPlan) -> None:
+        self.plan = plan
+
+    def make_call(self, trusted: bool = False, raw: bool = False):
+        return generate_call(self.plan, trusted=trusted, raw=raw)
+
+
+def link_per_node(linker: Any, fgraph: Any, plan: CallPlan) -> NumPyProgram:
+    """Schedule the graph, ask `linker.node_code` for each node, and build the program.
+
+    The whole-graph link step of every linker that emits Python statements per node (the
+    NumPy engine and the DebugMode / NanGuardMode / WrapLinker wrappers around it). Ops with
+    inner graphs (scan, OpFromGraph) get the outer Mode, so they run on the same linker.
+    """
+    nodes = fgraph.toposort()
+    plan.node_codes = [
+        linker.node_code(fgraph, node, i, outer_mode=plan.mode) for i, node in enumerate(nodes)
+    ]
+    if plan.profile is not None:
+        plan.profile.register_nodes(nodes, fgraph)
+    return NumPyProgram(plan)
