@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.python.callgen import NumPyProgram, link_per_node
+from labsym.backends.python.thunks import node_function
+from labsym.backends.python.vm import PythonLinker
 from labsym.compile import Mode
 from labsym.config import config
 from labsym.core.errors import describe_node_failure
@@ -540,12 +542,21 @@ class GraphChecker:
         readers = [i for node, i in self.index.items() if var in node.inputs]
         return min(readers, default=0)
 
-    def node_thunk(self, node: Apply, index: int) -> Callable[..., Any]:
+    def node_thunk(
+        self, node: Apply, index: int, linked: Callable[..., tuple] | None = None, label: str = ""
+    ) -> Callable[..., Any]:
         """A callable running `node` with each implementation and checking all of them.
 
-        It returns perform's outputs as a tuple, which the emitted statement unpacks.
+        It returns perform's outputs as a tuple, which the emitted statement unpacks. `linked`
+        is the wrapped linker's code for the node (None: the NumPy engine's numpy_callable).
         """
-        fast = node.op.numpy_callable(node) if len(node.outputs) == 1 else None
+        label = label or "numpy_callable"
+        if len(node.outputs) != 1:
+            fast = None
+        elif linked is not None:
+            fast = lambda *args: linked(*args)[0]  # noqa: E731 - one output of the linked code
+        else:
+            fast = node.op.numpy_callable(node)
 
         def thunk(*inputs: Any) -> Any:
             if index in self.pending:
@@ -559,7 +570,7 @@ class GraphChecker:
                 or (_nonfinite_error(node, outputs) if self.check_isfinite else None)
             )
             if error is None and fast is not None:
-                error = self._check_fast(node, fast, before, outputs[0])
+                error = self._check_fast(node, fast, before, outputs[0], label)
             if error is not None:
                 raise error
             return tuple(outputs)
@@ -568,34 +579,43 @@ class GraphChecker:
 
     @staticmethod
     def _check_fast(
-        node: Apply, fast: Callable[..., Any], before: Sequence[Any], expected: Any
+        node: Apply,
+        fast: Callable[..., Any],
+        before: Sequence[Any],
+        expected: Any,
+        label: str = "numpy_callable",
     ) -> DebugModeError | None:
         args = [_copy(v) for v in before]
         got = fast(*args)
         error = (
-            _type_error(node, "numpy_callable", [got])
-            or _destroy_error(node, "numpy_callable", before, args)
-            or _view_error(node, "numpy_callable", [got], args)
+            _type_error(node, label, [got])
+            or _destroy_error(node, label, before, args)
+            or _view_error(node, label, [got], args)
         )
         if error is not None:
             return error
-        labels = ("perform", "numpy_callable")
+        labels = ("perform", label)
         problem = _difference(expected, got, node.outputs[0].type.dtype, False, labels)
         if problem is None:
             return None
-        return BadThunkOutput(
-            f"BadThunkOutput: perform and numpy_callable of {node} disagree {problem}"
-        )
+        return BadThunkOutput(f"BadThunkOutput: perform and {label} of {node} disagree {problem}")
 
 
 class DebugLinker:
-    """Emits a call of each node's GraphChecker thunk; the first node also checks the rewrites."""
+    """Emits a call of each node's GraphChecker thunk; the first node also checks the rewrites.
+
+    Wraps any linker (`base`, from backends/registry.py): each node's code from `base` is
+    checked against `perform` (for the NumPy engine: its numpy_callable).
+    """
 
     name = "debug"
 
-    def __init__(self, replacements: weakref.WeakKeyDictionary, check_isfinite: bool) -> None:
+    def __init__(
+        self, replacements: weakref.WeakKeyDictionary, check_isfinite: bool, base: Any = None
+    ) -> None:
         self.replacements = replacements
         self.check_isfinite = check_isfinite
+        self.base = PythonLinker() if base is None else base
         self.checkers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def link(self, fgraph: Any, plan: CallPlan) -> NumPyProgram:
@@ -612,7 +632,11 @@ class DebugLinker:
         args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
         outs = "".join(f"{{out{i}}}, " for i in range(len(node.outputs)))
         code = f"{outs}= {key}({args})"
-        namespace: dict[str, Any] = {key: checker.node_thunk(node, index)}
+        linked, label = None, ""
+        if not isinstance(self.base, PythonLinker):  # the NumPy engine runs numpy_callable
+            base_code = self.base.node_code(fgraph, node, index, outer_mode)
+            linked, label = node_function(base_code), f"linker {getattr(self.base, 'name', '?')}"
+        namespace: dict[str, Any] = {key: checker.node_thunk(node, index, linked, label)}
         if index == 0:
             # before any node, outside lazy branches: check the rewrites on this call's inputs
             namespace["_dbg_begin"] = checker.begin
@@ -654,6 +678,7 @@ class DebugMode(Mode):
         excluding: Any = (),
         record_history: bool = False,
         name: str = "DebugMode",
+        linker: Any = "py",
     ) -> None:
         if stability_patience is None:
             stability_patience = config.DebugMode__patience
@@ -669,7 +694,7 @@ class DebugMode(Mode):
             check_isfinite = config.DebugMode__check_finite
         self.check_isfinite = check_isfinite
         super().__init__(
-            linker="py",
+            linker=linker,  # resolved by backends/registry.py: a C name raises until C exists
             optimizer=optimizer,
             name=name,
             including=including,
@@ -679,7 +704,8 @@ class DebugMode(Mode):
         replacements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         if self.rewriter is not None:
             self.rewriter = RecordingRewriter(self.rewriter, replacements, stability_patience)
-        self.linker = DebugLinker(replacements, check_isfinite)
+        self.base_linker = self.linker
+        self.linker = DebugLinker(replacements, check_isfinite, self.base_linker)
 
     def _derive(self, **changes: Any) -> DebugMode:
         args = {
@@ -690,6 +716,7 @@ class DebugMode(Mode):
             "excluding": self.excluded,
             "record_history": self.record_history,
             "name": self.name,
+            "linker": self.linker_name or self.base_linker,
         }
         args.update(changes)
         return DebugMode(**args)

@@ -89,3 +89,37 @@ def test_scan_inner_graph_is_linked_by_the_outer_linker():
     f = labsym.function([x], out, mode=Mode(linker=linker, optimizer=None))
     np.testing.assert_allclose(f(np.ones(3)), [2.0, 2.0, 2.0])
     assert len(linker.linked) == 2  # the outer graph and the scan step
+
+
+class OffByOneLinker:
+    """A linker (not the NumPy engine) whose code for every one-output node adds 1."""
+
+    name = "off_by_one"
+
+    def node_code(self, fgraph, node, index, outer_mode=None):
+        code = PythonLinker().node_code(fgraph, node, index, outer_mode)
+        if len(node.outputs) == 1:
+            code.code += "\n{out0} = {out0} + 1"
+        return code
+
+
+def test_debugmode_wraps_the_linker_it_is_given():
+    from labsym.compile import DebugMode
+    from labsym.compile.debugmode import BadThunkOutput
+
+    x = T.dvector("x")
+    f = labsym.function([x], x * 2, mode=DebugMode(linker=OffByOneLinker(), optimizer=None))
+    with pytest.raises(BadThunkOutput, match="perform and linker off_by_one"):
+        f(np.ones(2))
+    g = labsym.function([x], x * 2, mode=DebugMode(linker="cvm"))
+    np.testing.assert_allclose(g(np.ones(2)), [2.0, 2.0])
+
+
+@pytest.mark.parametrize("mode_class", ["DebugMode", "NanGuardMode"])
+def test_debug_and_nanguard_modes_take_linkers_from_the_registry(mode_class):
+    import labsym.compile
+
+    with pytest.raises(LinkerUnavailableError, match="C backend is not built yet"):
+        getattr(labsym.compile, mode_class)(linker="c|py")
+    with pytest.raises(ValueError, match="unknown linker 'nonsense'"):
+        getattr(labsym.compile, mode_class)(linker="nonsense")

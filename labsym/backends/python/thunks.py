@@ -26,7 +26,7 @@ def _cell_value(value: Any) -> Any:
     return np.asarray(value) if isinstance(value, np.generic) else value
 
 
-def _node_function(code: NodeCode) -> Callable[..., tuple]:
+def node_function(code: NodeCode) -> Callable[..., tuple]:
     """`f(*input_values) -> output_values` running a linker's statements for one node."""
     if code.prologue:
         raise TypeError(
@@ -88,7 +88,7 @@ class PerformLinker(PythonLinker):
         self, fgraph: Any, node: Apply, index: int, storage: dict[Variable, list[Any]]
     ) -> Thunk:
         """A Thunk for `node` whose cells are taken from (and added to) `storage`."""
-        run = _node_function(self.node_code(fgraph, node, index))
+        run = node_function(self.node_code(fgraph, node, index))
         cells = [storage.setdefault(v, [None]) for v in node.inputs]
         outs = [storage.setdefault(v, [None]) for v in node.outputs]
         return Thunk(node, run, cells, outs)
