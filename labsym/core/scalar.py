@@ -363,7 +363,7 @@ _TABLE = [
     _binary(
         "maximum",
         np.maximum,
-        "({0} > {1} ? {0} : {1})",
+        "(({0} > {1} || {0} != {0}) ? {0} : {1})",
         _g_maximum,
         commutative=True,
         associative=True,
@@ -371,7 +371,7 @@ _TABLE = [
     _binary(
         "minimum",
         np.minimum,
-        "({0} < {1} ? {0} : {1})",
+        "(({0} < {1} || {0} != {0}) ? {0} : {1})",
         _g_minimum,
         commutative=True,
         associative=True,
@@ -528,7 +528,13 @@ _TABLE = [
         _zero_grads(1),
         output="upcast",
     ),
-    _unary("sgn", np.sign, "(({0} > 0) - ({0} < 0))", _zero_grads(1), output="upcast"),
+    _unary(
+        "sgn",
+        np.sign,
+        "({0} != {0} ? {0} : ({0} > 0) - ({0} < 0))",
+        _zero_grads(1),
+        output="upcast",
+    ),
     ScalarOp("clip", 3, np.clip, "({0} < {1} ? {1} : ({0} > {2} ? {2} : {0}))", "upcast", _g_clip),
     ScalarOp("switch", 3, np.where, "({0} ? {1} : {2})", "upcast", _g_switch, dtype_from=1),
     # comparisons and logic: boolean outputs
