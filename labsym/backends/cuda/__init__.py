@@ -1,0 +1,1 @@
+"""The CUDA backend: kernels rendered from the scalar table, run through a Runtime."""
