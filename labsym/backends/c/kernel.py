@@ -1,0 +1,69 @@
+"""The C kernel contract: C code for one Apply node, in Theano's `c_code` convention.
+
+A kernel body is statements with Theano's substitutions: `%(in0)s`... name the inputs
+(`PyArrayObject*` for tensor inputs, borrowed, never NULL; `PyObject*` otherwise), `%(out0)s`...
+name the outputs (`PyArrayObject*` set to NULL on entry: the body must store a NEW reference),
+`%(fail)s` is a statement that jumps to the failure path (set a Python exception first, e.g.
+with PyErr_Format). The body runs holding the GIL; a pure loop may release it with
+Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS (no `%(fail)s` in between). module.py wraps each
+body into an exported function and compiles every kernel of a function into one cffi module.
+Renderers for op types register here; `kernel_for(node)` finds one. May import core only.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from labsym.core.graph import Apply
+
+
+@dataclass(frozen=True)
+class CKernel:
+    """C code for one node: a body, file-scope support code, and what it needs to build."""
+
+    body: str
+    support_code: str = ""  # file-scope C (static functions); deduplicated by exact text
+    headers: tuple[str, ...] = ()  # "<math.h>" or '"name.h"'
+    libraries: tuple[str, ...] = ()
+    compile_args: tuple[str, ...] = ()
+    cache_version: tuple = ()  # Theano's c_code_cache_version: part of the module's cache key
+
+
+Renderer = Callable[[Apply], "CKernel | None"]
+_RENDERERS: dict[type, Renderer] = {}
+# the modules that register renderers for labsym's own ops (imported on first lookup)
+KERNEL_MODULES: tuple[str, ...] = ()
+
+
+def register(*op_types: type) -> Callable[[Renderer], Renderer]:
+    """Decorator: `renderer(node) -> CKernel | None` renders nodes whose op is one of op_types."""
+
+    def deco(fn: Renderer) -> Renderer:
+        for t in op_types:
+            _RENDERERS[t] = fn
+        return fn
+
+    return deco
+
+
+_loaded = False
+
+
+def _load_kernel_modules() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for name in KERNEL_MODULES:
+            importlib.import_module(name)
+
+
+def kernel_for(node: Apply) -> CKernel | None:
+    """The C kernel for `node` (by the most specific registered op type), or None."""
+    _load_kernel_modules()
+    for cls in type(node.op).__mro__:
+        renderer = _RENDERERS.get(cls)
+        if renderer is not None:
+            return renderer(node)
+    return None

@@ -1,0 +1,182 @@
+"""One cffi module per function: wrap each node's CKernel body into an exported C function,
+compile them together, and give back Python thunks with the NumPy engine's calling convention.
+
+Each exported function is `int <symbol>(intptr_t in0, ..., intptr_t outs)`: the arguments are
+the addresses of the input objects (`id()` in CPython, alive for the call) and of a list that
+receives the outputs, or the exception on failure (return value 1). cffi releases the GIL
+around calls, so each wrapper takes it back with PyGILState_Ensure. May import core and
+backends.c.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from labsym.backends.c.kernel import CKernel
+
+# -fno-math-errno lets GCC vectorise libm calls (glibc's libmvec) without changing NaN/Inf results
+DEFAULT_COMPILE_ARGS = ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno")
+
+PRELUDE = """
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+"""
+
+
+@dataclass(frozen=True)
+class NodeEntry:
+    """One node's kernel in a module: its exported symbol, arity and input dtypes."""
+
+    symbol: str
+    kernel: CKernel
+    in_dtypes: tuple[str | None, ...]  # a tensor input's dtype (converted if not an ndarray)
+    n_out: int
+
+
+def _wrapper(entry: NodeEntry) -> str:
+    """The exported C function around one kernel body."""
+    n_in, n_out = len(entry.in_dtypes), entry.n_out
+    params = ", ".join([f"intptr_t a{i}" for i in range(n_in)] + ["intptr_t outs_addr"])
+    lines = [f"int {entry.symbol}({params}) {{", "  PyGILState_STATE gil = PyGILState_Ensure();"]
+    lines.append("  PyObject* outs = (PyObject*)outs_addr;")
+    subs = {"fail": "goto labsym_fail;"}
+    # every variable the failure path reads is declared before the first goto
+    for k in range(n_out):
+        lines.append(f"  PyArrayObject* out{k} = NULL;")
+        subs[f"out{k}"] = f"out{k}"
+    for i, dtype in enumerate(entry.in_dtypes):
+        ctype = "PyObject" if dtype is None else "PyArrayObject"
+        lines.append(f"  {ctype}* in{i} = ({ctype}*)a{i}; PyObject* tmp{i} = NULL;")
+        subs[f"in{i}"] = f"in{i}"
+    for i, dtype in enumerate(entry.in_dtypes):
+        if dtype is not None:  # a NumPy scalar or Python number becomes a 0-d array
+            lines.append(
+                f"  if (!PyArray_Check((PyObject*)a{i})) {{\n"
+                f"    tmp{i} = PyArray_FROM_OT((PyObject*)a{i}, {np.dtype(dtype).num});\n"
+                f"    if (!tmp{i}) goto labsym_fail;\n"
+                f"    in{i} = (PyArrayObject*)tmp{i};\n  }}"
+            )
+    lines.append("  {\n" + entry.kernel.body % subs + "\n  }")
+    for k in range(n_out):
+        lines.append(
+            f"  if (!out{k}) {{ PyErr_SetString(PyExc_RuntimeError,"
+            f' "C kernel {entry.symbol} produced no output {k}"); goto labsym_fail; }}'
+        )
+    for k in range(n_out):
+        lines.append(f"  PyList_SetItem(outs, {k}, (PyObject*)out{k});")
+    releases = "".join(f"  Py_XDECREF(tmp{i});\n" for i in range(n_in))
+    lines.append(releases + "  PyGILState_Release(gil);\n  return 0;")
+    lines.append("labsym_fail:")
+    lines.append("".join(f"  Py_XDECREF(out{k});\n" for k in range(n_out)) + releases)
+    lines.append("  labsym_store_error(outs);\n  PyGILState_Release(gil);\n  return 1;\n}")
+    return "\n".join(lines)
+
+
+_ERROR_HELPER = """
+/* Move the pending exception (or a RuntimeError) into outs[0]; the error indicator is cleared
+   because cffi must return to Python with no exception set. */
+static void labsym_store_error(PyObject* outs) {
+  PyObject *type, *value, *tb;
+  if (!PyErr_Occurred())
+    PyErr_SetString(PyExc_RuntimeError, "C kernel failed without setting an error");
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb != NULL) PyException_SetTraceback(value, tb);
+  PyList_SetItem(outs, 0, value);
+  Py_XDECREF(type);
+  Py_XDECREF(tb);
+}
+
+int labsym_module_init(void) {
+  PyGILState_STATE gil = PyGILState_Ensure();
+  int status = _import_array();
+  if (status < 0) PyErr_Clear();
+  PyGILState_Release(gil);
+  return status;
+}
+"""
+
+
+def module_source(entries: Sequence[NodeEntry]) -> tuple[str, str]:
+    """(cdef, C source) of the module holding `entries`."""
+    headers: list[str] = []
+    support: list[str] = []
+    for e in entries:
+        for h in e.kernel.headers:
+            if h not in headers:
+                headers.append(h)
+        if e.kernel.support_code and e.kernel.support_code not in support:
+            support.append(e.kernel.support_code)
+    includes = "".join(f"#include {h}\n" for h in headers)
+    cdef = ["int labsym_module_init(void);"]
+    for e in entries:
+        params = ", ".join(["intptr_t"] * (len(e.in_dtypes) + 1))
+        cdef.append(f"int {e.symbol}({params});")
+    body = [PRELUDE, includes, *support, _ERROR_HELPER, *(_wrapper(e) for e in entries)]
+    return "\n".join(cdef), "\n".join(body)
+
+
+def build_module(
+    entries: Sequence[NodeEntry], compile_args: Sequence[str] = DEFAULT_COMPILE_ARGS
+) -> Any:
+    """Compile `entries` into one cffi module in a temporary directory; returns its `lib`."""
+    from cffi import FFI
+
+    cdef, source = module_source(entries)
+    libraries = sorted({lib for e in entries for lib in e.kernel.libraries} | {"m"})
+    args = list(compile_args) + [a for e in entries for a in e.kernel.compile_args]
+    digest = hashlib.sha256((cdef + source + repr(args)).encode()).hexdigest()[:16]
+    name = f"_labsym_c_{digest}"
+    ffi = FFI()
+    ffi.cdef(cdef)
+    ffi.set_source(
+        name,
+        source,
+        include_dirs=[np.get_include()],
+        extra_compile_args=args,
+        libraries=libraries,
+        # the NumPy C API needs the full CPython API, not cffi's default limited API
+        py_limited_api=False,
+        define_macros=[("_CFFI_NO_LIMITED_API", None)],
+    )
+    tmpdir = tempfile.mkdtemp(prefix="labsym_c_")
+    try:
+        path = ffi.compile(tmpdir=tmpdir)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules.pop(name, None)
+        spec.loader.exec_module(module)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    if module.lib.labsym_module_init() != 0:
+        raise ImportError("the NumPy C API could not be imported into a labsym C module")
+    return module.lib
+
+
+def make_thunk(lib: Any, entry: NodeEntry) -> Callable[..., Any]:
+    """A Python callable `f(*inputs) -> output` (a tuple for several outputs) for one entry."""
+    args = [f"x{i}" for i in range(len(entry.in_dtypes))]
+    outs = "[" + ", ".join(["None"] * entry.n_out) + "]"
+    result = "outs[0]" if entry.n_out == 1 else "tuple(outs)"
+    src = (
+        f"def thunk({', '.join(args)}):\n"
+        f"    outs = {outs}\n"
+        f"    if _f({''.join(f'_id({a}), ' for a in args)}_id(outs)):\n"
+        f"        raise outs[0]\n"
+        f"    return {result}\n"
+    )
+    namespace: dict[str, Any] = {"_f": getattr(lib, entry.symbol), "_id": id}
+    exec(src, namespace)
+    return namespace["thunk"]
