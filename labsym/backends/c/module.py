@@ -174,7 +174,7 @@ def make_thunk(lib: Any, entry: NodeEntry) -> Callable[..., Any]:
         f"def thunk({', '.join(args)}):\n"
         f"    outs = {outs}\n"
         f"    if _f({''.join(f'_id({a}), ' for a in args)}_id(outs)):\n"
-        f"        raise outs[0]\n"
+        f"        raise outs.pop(0)\n"  # popped: no exception->frame->list cycle
         f"    return {result}\n"
     )
     namespace: dict[str, Any] = {"_f": getattr(lib, entry.symbol), "_id": id}
