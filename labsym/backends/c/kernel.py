@@ -33,8 +33,6 @@ class CKernel:
 
 Renderer = Callable[[Apply], "CKernel | None"]
 _RENDERERS: dict[type, Renderer] = {}
-# the modules that register renderers for labsym's own ops (imported on first lookup)
-KERNEL_MODULES: tuple[str, ...] = ()
 
 
 def register(*op_types: type) -> Callable[[Renderer], Renderer]:
@@ -52,11 +50,11 @@ _loaded = False
 
 
 def _load_kernel_modules() -> None:
+    """Import backends.c.kernels (which imports every kernel module) on first lookup."""
     global _loaded
     if not _loaded:
         _loaded = True
-        for name in KERNEL_MODULES:
-            importlib.import_module(name)
+        importlib.import_module("labsym.backends.c.kernels")
 
 
 def kernel_for(node: Apply) -> CKernel | None:

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from labsym.backends.c.kernel import CKernel
+from labsym.backends.c.kernel import CKernel, kernel_for
+from labsym.core.graph import Apply
+from labsym.core.type import TensorType
 
 # -fno-math-errno lets GCC vectorise libm calls (glibc's libmvec) without changing NaN/Inf results
 DEFAULT_COMPILE_ARGS = ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno")
@@ -180,3 +182,20 @@ def make_thunk(lib: Any, entry: NodeEntry) -> Callable[..., Any]:
     namespace: dict[str, Any] = {"_f": getattr(lib, entry.symbol), "_id": id}
     exec(src, namespace)
     return namespace["thunk"]
+
+
+def node_entry(node: Apply, symbol: str) -> NodeEntry | None:
+    """The module entry for `node` under `symbol`, or None if no C kernel renders it."""
+    kernel = kernel_for(node)
+    if kernel is None:
+        return None
+    dtypes = tuple(v.type.dtype if isinstance(v.type, TensorType) else None for v in node.inputs)
+    return NodeEntry(symbol, kernel, dtypes, len(node.outputs))
+
+
+def compile_nodes(nodes: Sequence[Apply]) -> list[Callable[..., Any] | None]:
+    """Thunks for `nodes` from one module (None where a node has no C kernel); for tests/tools."""
+    entries = [node_entry(n, f"labsym_node{i}") for i, n in enumerate(nodes)]
+    found = [e for e in entries if e is not None]
+    lib = build_module(found) if found else None
+    return [None if e is None else make_thunk(lib, e) for e in entries]

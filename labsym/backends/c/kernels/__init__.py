@@ -1,0 +1,3 @@
+"""C kernels for labsym's own ops; each module registers renderers with backends.c.kernel.register.
+
+Each helper module is imported here so that kernel_for() sees every renderer."""
