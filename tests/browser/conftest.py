@@ -1,0 +1,111 @@
+"""Fixtures of the real-browser tests: chromium (Debian's package, driven by Playwright), one
+JupyterLab server for the session, one tab per test.
+
+The tests run whenever chromium and Playwright are present; otherwise they skip, unless
+LABSYM_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser fails them. Screenshots and the
+server's log go to test-artifacts/browser/ (ignored by git, kept by CI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser.lab import LabTab
+from tests.browser.server import LabServer
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_required() -> bool:
+    """True when a missing browser must fail the tests (CI), not skip them."""
+    return os.environ.get("LABSYM_REQUIRE_BROWSER") == "1"
+
+
+def find_chromium() -> str | None:
+    """The chromium executable: $LABSYM_CHROMIUM, else chromium on PATH."""
+    explicit = os.environ.get("LABSYM_CHROMIUM")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
+
+
+def _unavailable(reason: str) -> None:
+    if browser_required():
+        pytest.fail(f"LABSYM_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The chromium path; skips (fails under LABSYM_REQUIRE_BROWSER=1) when it or Playwright is
+    missing."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install -e '.[dev]')")
+    path = find_chromium()
+    if path is None:
+        _unavailable("chromium is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A JupyterLab server whose root holds copies of the tutorial notebooks."""
+    root = tmp_path_factory.mktemp("lab-root")
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        shutil.copy(notebook, root / notebook.name)
+    server = LabServer(root, tmp_path_factory.mktemp("lab-home"), ARTIFACTS / "jupyter-lab.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_context(chromium: str) -> Iterator[object]:
+    """A headless chromium with a fresh profile, shared by the session's tabs."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="labsym-chromium-") as profile, sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def tab(lab_server: LabServer, browser_context: object) -> Iterator[LabTab]:
+    """A tab with JupyterLab loaded; closed and its kernels stopped after the test."""
+    lab_tab = LabTab(browser_context, lab_server, ARTIFACTS)
+    try:
+        lab_tab.load()
+        yield lab_tab
+    finally:
+        lab_tab.page.close()
+        lab_server.shutdown_kernels()

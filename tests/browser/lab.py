@@ -1,0 +1,159 @@
+"""Drive one JupyterLab tab with Playwright: open a notebook, run it, read what the kernel sent.
+
+The front end is driven through `window.jupyterapp` (the server exposes it): its commands open,
+run and save notebooks, and each cell's output model holds the exact bundles the kernel sent, so a
+test compares what is drawn with what was sent. Every console error, uncaught page error and
+browser dialog (alert/confirm/prompt) is recorded; `assert_clean` fails on any of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.browser.server import LabServer
+
+GRAPH_MIME = "application/vnd.labsym.graph+json"
+APP_TIMEOUT_MS = 90_000
+RUN_TIMEOUT_MS = 180_000
+
+# open `path` as a notebook and wait for its kernel; the panel is kept as window.__labsymPanel
+_OPEN = """async (path) => {
+  const app = window.jupyterapp;
+  await app.started; await app.restored;
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  window.__labsymPanel = panel;
+  return panel.sessionContext.session !== null && panel.sessionContext.session !== undefined;
+}"""
+
+# run every cell; resolves once the last one finished (false when one failed)
+_RUN_ALL = """async () => {
+  const app = window.jupyterapp, panel = window.__labsymPanel;
+  app.shell.activateById(panel.id);
+  return await app.commands.execute('notebook:run-all-cells');
+}"""
+
+# [{index, type, trusted, outputs: [nbformat output JSON]}] of the open notebook
+_CELLS = """() => {
+  const cells = window.__labsymPanel.content.model.cells;
+  const rows = [];
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    const json = cell.toJSON();
+    rows.push({index: i, type: cell.type, trusted: cell.trusted, source: json.source,
+               outputs: json.outputs || []});
+  }
+  return rows;
+}"""
+
+_SAVE = """async () => {
+  const panel = window.__labsymPanel;
+  await panel.context.save();
+  return panel.context.path;
+}"""
+
+_CLOSE = """async () => {
+  const panel = window.__labsymPanel;
+  if (panel) { await panel.sessionContext.shutdown(); panel.dispose(); }
+  window.__labsymPanel = undefined;
+}"""
+
+
+def _text(source: Any) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+class LabTab:
+    """One browser tab on the Lab server, with its console errors, page errors and dialogs."""
+
+    def __init__(self, context: Any, server: LabServer, artifacts: Path) -> None:
+        self.server = server
+        self.artifacts = artifacts
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = context.new_page()
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        self.page.on("dialog", self._on_dialog)
+
+    def _on_console(self, message: Any) -> None:
+        if message.type == "error":
+            self.console_errors.append(f"{message.text} @ {message.location}")
+
+    def _on_dialog(self, dialog: Any) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def load(self) -> None:
+        """Load the Lab front end (a reset workspace: nothing restored from an earlier test)."""
+        self.page.goto(self.server.url("lab?reset"), wait_until="domcontentloaded")
+        self.page.wait_for_function(
+            "window.jupyterapp !== undefined && document.querySelector('#jp-main-dock-panel')",
+            timeout=APP_TIMEOUT_MS,
+        )
+        # the file browser off: the notebook gets the width (and the screenshots show it)
+        self.page.evaluate(
+            "async () => { await window.jupyterapp.restored; "
+            "window.jupyterapp.shell.collapseLeft(); }"
+        )
+
+    def open(self, path: str) -> None:
+        """Open notebook `path` (relative to the server root) and wait for its kernel."""
+        started = self.page.evaluate(_OPEN, path)
+        assert started, f"{path}: no kernel session started"
+
+    def run_all(self) -> None:
+        """Run every cell and wait for the last one; fails on a cell that raised."""
+        self.page.set_default_timeout(RUN_TIMEOUT_MS)
+        ok = self.page.evaluate(_RUN_ALL)
+        errors = [
+            f"cell {cell['index']}: {out.get('ename')}: {out.get('evalue')}"
+            for cell in self.cells()
+            for out in cell["outputs"]
+            if out["output_type"] == "error"
+        ]
+        assert ok and not errors, f"run all failed: {errors}"
+
+    def cells(self) -> list[dict]:
+        """The open notebook's cells as nbformat JSON, with each cell's trust."""
+        return self.page.evaluate(_CELLS)
+
+    def cell_index(self, needle: str) -> int:
+        """The index of the first code cell whose source contains `needle`."""
+        for cell in self.cells():
+            if cell["type"] == "code" and needle in _text(cell["source"]):
+                return cell["index"]
+        raise AssertionError(f"no code cell contains {needle!r}")
+
+    def graph_docs(self, index: int) -> list[dict]:
+        """The graph JSON documents the kernel sent in cell `index`'s outputs."""
+        outputs = self.cells()[index]["outputs"]
+        return [out["data"][GRAPH_MIME] for out in outputs if GRAPH_MIME in out.get("data", {})]
+
+    def cell(self, index: int) -> Any:
+        """The locator of cell `index` in the notebook view."""
+        return self.page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").nth(index)
+
+    def save(self) -> str:
+        """Save the notebook (outputs included); its path."""
+        return self.page.evaluate(_SAVE)
+
+    def close(self) -> None:
+        """Shut the notebook's kernel down and close its tab."""
+        self.page.evaluate(_CLOSE)
+
+    def screenshot(self, name: str, locator: Any = None) -> Path:
+        """Save a PNG of the page (or of one element) under the artifacts folder."""
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts / f"{name}.png"
+        (locator or self.page).screenshot(path=str(path))
+        return path
+
+    def assert_clean(self) -> None:
+        """No console error, no uncaught page error, no alert/confirm/prompt dialog."""
+        assert not self.dialogs, f"dialogs opened: {self.dialogs}"
+        assert not self.page_errors, f"page errors: {self.page_errors}"
+        assert not self.console_errors, f"console errors: {self.console_errors}"
