@@ -42,7 +42,7 @@ def test_training_monitor_plot_updates_while_training(tab: LabTab):
     cell = tab.cell(tab.cell_index("TrainingMonitor("))
     # closed after the loop: the progress bar is full and green
     assert cell.locator(".widget-hprogress .progress-bar-success").count() == 1
-    status = cell.locator(".widget-label").first.text_content()
+    status = cell.locator(".widget-label", has_text="steps/s").text_content()
     assert re.match(r"step (\d+)/\1 \(100%\)", status), status
     label = cell.locator(".widget-html-content svg text").first.text_content()
     assert re.fullmatch(r"cost = [0-9.e+-]+", label), label
