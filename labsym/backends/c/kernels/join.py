@@ -1,0 +1,113 @@
+"""C kernels for the ops that build a new array from pieces: Alloc (a value broadcast to a shape)
+and Join (np.concatenate along a runtime axis, dtypes upcast). Each copies with NumPy's own
+copy loops (PyArray_CopyInto) into views of the new array, or memcpy where rows are contiguous.
+May import core and backends.c.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labsym.backends.c.kernel import CKernel, register
+from labsym.backends.c.kernels.shape import VIEW_SUPPORT, check_ndim, tensor_dtypes_ok
+from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.ops.basic import Alloc, Join
+
+CACHE_VERSION = (1,)
+
+
+def _scalar(var: Variable, c_input: str, name: str) -> str:
+    """C lines setting npy_intp `name` from an integer scalar input (a literal if constant)."""
+    if isinstance(var, Constant):
+        return f"  npy_intp {name} = (npy_intp){int(var.data)}LL;"
+    return f"  npy_intp {name};\n  if (labsym_get_index({c_input}, &{name}) < 0) %(fail)s"
+
+
+@register(Alloc)
+def render_alloc(node: Apply) -> CKernel | None:
+    """np.empty(shape) filled with the value broadcast (only along its static length-1 axes)."""
+    if not tensor_dtypes_ok(node):
+        return None
+    value = node.inputs[0]
+    nd = len(node.inputs) - 1
+    offset = nd - value.ndim
+    lines = [check_ndim("%(in0)s", value.ndim, "Alloc")]
+    lines += [_scalar(v, f"%(in{k + 1})s", f"n{k}") for k, v in enumerate(node.inputs[1:])]
+    lines.append(f"  npy_intp dims[{max(nd, 1)}] = {{{', '.join(f'n{k}' for k in range(nd))}}};")
+    for a, d in enumerate(value.type.shape):
+        if d == 1:
+            continue
+        lines.append(
+            f"  if (PyArray_DIM(%(in0)s, {a}) != dims[{a + offset}]) {{\n"
+            f"    PyErr_Format(PyExc_ValueError, \"Alloc: the value's axis {a} has length %%lld,"
+            f" the shape asks %%lld on axis {a + offset} (a length-1 axis is only broadcast when"
+            f' its type is broadcastable)", (long long)PyArray_DIM(%(in0)s, {a}),'
+            f" (long long)dims[{a + offset}]);\n    %(fail)s\n  }}"
+        )
+    lines.append(
+        f"""  PyArray_Descr* descr = PyArray_DescrFromType({np.dtype(node.outputs[0].dtype).num});
+  %(out0)s = (PyArrayObject*)PyArray_NewFromDescr(&PyArray_Type, descr, {nd}, dims, NULL, NULL,
+                                                  0, NULL);
+  if (!%(out0)s) %(fail)s
+  if (PyArray_CopyInto(%(out0)s, %(in0)s) < 0) %(fail)s"""
+    )
+    return CKernel("\n".join(lines), VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+@register(Join)
+def render_join(node: Apply) -> CKernel | None:
+    """np.concatenate(tensors, axis) into a new C-order array of the output dtype."""
+    if not tensor_dtypes_ok(node):
+        return None
+    ndim = node.outputs[0].ndim
+    tensors = [f"%(in{k})s" for k in range(1, len(node.inputs))]
+    lines = [_scalar(node.inputs[0], "%(in0)s", "axis")]
+    lines += [check_ndim(t, ndim, "Join") for t in tensors]
+    lines.append(f"  PyArrayObject* parts[{len(tensors)}] = {{{', '.join(tensors)}}};")
+    body = f"""
+  const int nd = {ndim}, nparts = {len(tensors)};
+  if (axis < -nd || axis >= nd) {{ labsym_axis_error(axis, nd); %(fail)s }}
+  if (axis < 0) axis += nd;
+  npy_intp dims[NPY_MAXDIMS];
+  for (int d = 0; d < nd; d++) dims[d] = PyArray_DIM(parts[0], d);
+  dims[axis] = 0;
+  for (int k = 0; k < nparts; k++) {{
+    for (int d = 0; d < nd; d++) {{
+      if (d != axis && PyArray_DIM(parts[k], d) != dims[d]) {{
+        PyErr_Format(PyExc_ValueError, "all the input array dimensions except for the "
+                     "concatenation axis must match exactly, but along dimension %%d, the array "
+                     "at index 0 has size %%lld and the array at index %%d has size %%lld", d,
+                     (long long)dims[d], k, (long long)PyArray_DIM(parts[k], d));
+        %(fail)s
+      }}
+    }}
+    dims[axis] += PyArray_DIM(parts[k], axis);
+  }}
+  PyArray_Descr* descr = PyArray_DescrFromType({np.dtype(node.outputs[0].dtype).num});
+  %(out0)s = (PyArrayObject*)PyArray_NewFromDescr(&PyArray_Type, descr, nd, dims, NULL, NULL, 0,
+                                                  NULL);
+  if (!%(out0)s) %(fail)s
+  char* at = PyArray_BYTES(%(out0)s);
+  npy_intp step = PyArray_STRIDE(%(out0)s, axis);
+  for (int k = 0; k < nparts; k++) {{
+    PyArrayObject* part = parts[k];
+    npy_intp n = PyArray_DIM(part, axis);
+    if (n == 0) continue;
+    if (axis == 0 && PyArray_IS_C_CONTIGUOUS(part) &&
+        PyArray_EquivTypes(PyArray_DESCR(part), PyArray_DESCR(%(out0)s))) {{
+      memcpy(at, PyArray_BYTES(part), PyArray_NBYTES(part));  /* a block of out's rows */
+    }} else {{
+      npy_intp vdims[NPY_MAXDIMS];
+      memcpy(vdims, dims, nd * sizeof(npy_intp));
+      vdims[axis] = n;
+      PyArrayObject* view = labsym_view(%(out0)s, nd, vdims, PyArray_STRIDES(%(out0)s), at);
+      if (!view) %(fail)s
+      int status = PyArray_CopyInto(view, part);
+      Py_DECREF(view);
+      if (status < 0) %(fail)s
+    }}
+    at += n * step;
+  }}
+"""
+    lines.append(body)
+    return CKernel("\n".join(lines), VIEW_SUPPORT, cache_version=CACHE_VERSION)

@@ -1,0 +1,360 @@
+"""C kernels for indexing: Subtensor as a view (no copy), IncSubtensor (basic indices; a copy of x,
+or x itself when the op's destroy_map says inplace), AdvancedSubtensor1 (a row gather) and
+AdvancedIncSubtensor1 (a scatter: repeats accumulate as np.add.at, or the last one wins on set).
+
+Index values are the op's scalar inputs (a constant one becomes a C literal); bounds and slice
+rules are NumPy's (Python's slice.indices, negative indices from the end, IndexError outside).
+AdvancedSubtensor (masks, several arrays) stays on the NumPy engine. May import core and
+backends.c.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from labsym.backends.c.kernel import CKernel, register
+from labsym.backends.c.kernels.shape import VIEW_SUPPORT, check_ndim, tensor_dtypes_ok
+from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.ops.subtensor import (
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor1,
+    IncSubtensor,
+    Subtensor,
+)
+
+CACHE_VERSION = (1,)
+
+
+def _index_value(var: Variable, k: int, c_input: str) -> tuple[str, str]:
+    """(C lines reading index input `var` into a variable, its C expression)."""
+    if isinstance(var, Constant):
+        return "", f"((npy_intp){int(var.data)}LL)"
+    name = f"ix{k}"
+    return f"  npy_intp {name};\n  if (labsym_get_index({c_input}, &{name}) < 0) %(fail)s\n", name
+
+
+def _slice_lines(a: int, k: int, start: str | None, stop: str | None, step: str | None) -> str:
+    """C lines for slice entry on input axis `a`, output axis `k` (Python's slice rules)."""
+    if start is None and stop is None and step is None:
+        return f"  vdims[{k}] = idims[{a}]; vstrides[{k}] = istrides[{a}];\n"
+    step = step or "1"
+    return f"""  {{
+    Py_ssize_t step = {step};
+    if (step == 0) {{
+      PyErr_SetString(PyExc_ValueError, "slice step cannot be zero");
+      LABSYM_VIEW_FAIL
+    }}
+    Py_ssize_t start = {start or "(step < 0 ? PY_SSIZE_T_MAX : 0)"};
+    Py_ssize_t stop = {stop or "(step < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX)"};
+    Py_ssize_t n = PySlice_AdjustIndices(idims[{a}], &start, &stop, step);
+    if (n <= 0) {{ n = 0; start = 0; }}
+    vdata += start * istrides[{a}];
+    vdims[{k}] = n;
+    vstrides[{k}] = step * istrides[{a}];
+  }}
+"""
+
+
+def view_code(
+    idx_list: Sequence[Any], index: Sequence[Variable], first: int, ndim: int, src: str
+) -> str:
+    """C lines setting `vdims`, `vstrides`, `vdata`, `vnd`: the view `src[idx_list]` (basic
+    indexing) of an array of `ndim` dims whose index values are node inputs `first`, first+1...
+
+    `LABSYM_VIEW_FAIL` marks the failure statements (the caller substitutes its cleanup)."""
+    reads, values = [], []
+    for k, var in enumerate(index):
+        read, value = _index_value(var, k, f"%(in{first + k})s")
+        reads.append(read)
+        values.append(value)
+    out_nd = sum(1 for e in idx_list if isinstance(e, slice) or e is None)
+    consumed = sum(1 for e in idx_list if e is not None)
+    out_nd += ndim - consumed
+    lines = [check_ndim(src, ndim, "Subtensor"), *reads]
+    lines.append(f"  npy_intp* idims = PyArray_DIMS({src});")
+    lines.append(f"  npy_intp* istrides = PyArray_STRIDES({src});")
+    lines.append(f"  char* vdata = PyArray_BYTES({src});")
+    lines.append(f"  const int vnd = {out_nd};")
+    lines.append(f"  npy_intp vdims[{out_nd + 1}], vstrides[{out_nd + 1}];")
+    position = iter(values)
+    a = k = 0
+    for entry in idx_list:
+        if entry is None:
+            lines.append(f"  vdims[{k}] = 1; vstrides[{k}] = 0;")
+            k += 1
+        elif isinstance(entry, slice):
+            bounds = [None if p is None else next(position) for p in (entry.start, entry.stop)]
+            step = None if entry.step is None else next(position)
+            lines.append(_slice_lines(a, k, bounds[0], bounds[1], step))
+            a, k = a + 1, k + 1
+        else:  # an integer: the axis goes away
+            value = next(position)
+            lines.append(
+                f"  {{\n    npy_intp i = {value};\n    if (i < 0) i += idims[{a}];\n"
+                f"    if (i < 0 || i >= idims[{a}]) {{\n"
+                f"      labsym_index_error({value}, {a}, idims[{a}]);\n      LABSYM_VIEW_FAIL\n"
+                f"    }}\n    vdata += i * istrides[{a}];\n  }}"
+            )
+            a += 1
+    for rest in range(a, ndim):
+        lines.append(_slice_lines(rest, k, None, None, None))
+        k += 1
+    return "\n".join(lines)
+
+
+@register(Subtensor)
+def render_subtensor(node: Apply) -> CKernel | None:
+    """x[idx] as a view of x (NumPy basic indexing; a 0-d result is a 0-d view)."""
+    if not tensor_dtypes_ok(node):
+        return None
+    x = node.inputs[0]
+    body = view_code(node.op.idx_list, node.inputs[1:], 1, x.ndim, "%(in0)s")
+    body = body.replace("LABSYM_VIEW_FAIL", "%(fail)s")
+    body += "\n  %(out0)s = labsym_view(%(in0)s, vnd, vdims, vstrides, vdata);\n"
+    body += "  if (!%(out0)s) %(fail)s\n"
+    return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+def _output_array(node: Apply) -> str:
+    """C lines storing into out0 either x itself (inplace per destroy_map, when x is writeable)
+    or a C-order copy of x."""
+    copy = "%(out0)s = (PyArrayObject*)PyArray_NewCopy(%(in0)s, NPY_CORDER);"
+    if 0 in getattr(node.op, "destroy_map", {}):
+        return (
+            "  if (PyArray_ISWRITEABLE(%(in0)s)) { Py_INCREF(%(in0)s); %(out0)s = %(in0)s; }\n"
+            f"  else {copy}\n  if (!%(out0)s) %(fail)s\n"
+        )
+    return f"  {copy}\n  if (!%(out0)s) %(fail)s\n"
+
+
+def _value_shape_check(node: Apply, sub_dims: str, sub_nd: str, cleanup: str) -> str:
+    """C lines raising perform's ValueError when a y axis of unknown static length does not
+    match the indexed subtensor (NumPy would silently broadcast a runtime length 1)."""
+    y_type = node.inputs[1].type
+    lines = []
+    for a, static in enumerate(y_type.shape):
+        if static is None:
+            at = f"{sub_dims}[{sub_nd} - {y_type.ndim} + {a}]"
+            lines.append(
+                f"  if (PyArray_DIM(%(in1)s, {a}) != {at}) {{\n"
+                f'    PyErr_Format(PyExc_ValueError, "{node.op}: the value has a length %%lld on'
+                f" axis {a} but the indexed subtensor has %%lld there (a length-1 axis only "
+                f'broadcasts when its type is broadcastable)", (long long)PyArray_DIM(%(in1)s, '
+                f"{a}), (long long){at});\n"
+                f"    {cleanup}%(fail)s\n  }}"
+            )
+    return "\n".join(lines)
+
+
+@register(IncSubtensor)
+def render_inc_subtensor(node: Apply) -> CKernel | None:
+    """x with x[idx] set to / incremented by y: NumPy assignment / += into a view of the result."""
+    if not tensor_dtypes_ok(node):
+        return None
+    x = node.inputs[0]
+    view = view_code(node.op.idx_list, node.inputs[2:], 2, x.ndim, "%(out0)s")
+    view = view.replace("LABSYM_VIEW_FAIL", "%(fail)s")
+    if node.op.set_instead_of_inc:
+        update = "  if (PyArray_CopyInto(sub, %(in1)s) < 0) { Py_DECREF(sub); %(fail)s }"
+    else:  # NumPy's += on the view: its casting, broadcasting and bool/overflow rules
+        update = (
+            "  PyObject* sum = PyNumber_InPlaceAdd((PyObject*)sub, (PyObject*)%(in1)s);\n"
+            "  if (!sum) { Py_DECREF(sub); %(fail)s }\n  Py_DECREF(sum);"
+        )
+    body = "\n".join(
+        [
+            _output_array(node),
+            view,
+            "  PyArrayObject* sub = labsym_view(%(out0)s, vnd, vdims, vstrides, vdata);",
+            "  if (!sub) %(fail)s",
+            _value_shape_check(node, "vdims", "vnd", "Py_DECREF(sub); "),
+            update,
+            "  Py_DECREF(sub);",
+        ]
+    )
+    return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+def _read_row_index(node: Apply, k: str, target: str) -> str:
+    """C lines reading ilist[k] (input 1 for the getter, 2 for the setter) into npy_intp `target`,
+    wrapping negatives and raising NumPy's IndexError outside [-len, len)."""
+    ilist = node.inputs[-1]
+    ctype = np.dtype(ilist.dtype)
+    c_int = {1: "int8_t", 2: "int16_t", 4: "int32_t", 8: "int64_t"}[ctype.itemsize]
+    if ctype.kind == "u":
+        c_int = "u" + c_int
+        check = "if (v >= (uint64_t)len0) { labsym_index_error((npy_intp)v, 0, len0); %(fail)s }"
+        wrap = f"{target} = (npy_intp)v;"
+    else:
+        check = (
+            "if (v < -(int64_t)len0 || v >= (int64_t)len0) "
+            "{ labsym_index_error((npy_intp)v, 0, len0); %(fail)s }"
+        )
+        wrap = f"{target} = v < 0 ? (npy_intp)v + len0 : (npy_intp)v;"
+    return (
+        f"    npy_intp {target};\n    {{\n      {c_int} v;\n"
+        f"      memcpy(&v, ibase + {k} * istride, sizeof v);\n      {check}\n      {wrap}\n    }}"
+    )
+
+
+def _ilist_lines(node: Apply, c_input: str) -> str:
+    ilist = node.inputs[-1]
+    num = np.dtype(ilist.dtype).num
+    return (
+        f"  if (PyArray_NDIM({c_input}) != 1 || !PyArray_EquivTypenums(PyArray_TYPE({c_input}),"
+        f" {num})) {{\n"
+        f'    PyErr_SetString(PyExc_TypeError, "{node.op}: the index must be a {ilist.dtype}'
+        f' vector");\n    %(fail)s\n  }}\n'
+        f"  const char* ibase = PyArray_BYTES({c_input});\n"
+        f"  npy_intp istride = PyArray_STRIDE({c_input}, 0);\n"
+        f"  npy_intp nidx = PyArray_DIM({c_input}, 0);\n"
+    )
+
+
+@register(AdvancedSubtensor1)
+def render_advanced_subtensor1(node: Apply) -> CKernel | None:
+    """x[ilist]: a new C-contiguous array of the selected rows (a memcpy per contiguous row)."""
+    if not tensor_dtypes_ok(node) or node.inputs[1].dtype == "bool":
+        return None
+    x = node.inputs[0]
+    body = f"""
+{check_ndim("%(in0)s", x.ndim, "AdvancedSubtensor1")}
+{_ilist_lines(node, "%(in1)s")}
+  int nd = PyArray_NDIM(%(in0)s);
+  npy_intp len0 = PyArray_DIM(%(in0)s, 0), dims[NPY_MAXDIMS];
+  dims[0] = nidx;
+  for (int d = 1; d < nd; d++) dims[d] = PyArray_DIM(%(in0)s, d);
+  PyArray_Descr* descr = PyArray_DESCR(%(in0)s);
+  Py_INCREF(descr);
+  %(out0)s = (PyArrayObject*)PyArray_NewFromDescr(&PyArray_Type, descr, nd, dims, NULL, NULL, 0,
+                                                  NULL);
+  if (!%(out0)s) %(fail)s
+  npy_intp itemsize = PyArray_ITEMSIZE(%(in0)s);
+  npy_intp rowbytes = itemsize;
+  for (int d = 1; d < nd; d++) rowbytes *= dims[d];
+  const npy_intp* xstrides = PyArray_STRIDES(%(in0)s);
+  int rows_contiguous = 1;
+  {{
+    npy_intp expect = itemsize;
+    for (int d = nd - 1; d >= 1; d--) {{
+      if (dims[d] != 1 && xstrides[d] != expect) rows_contiguous = 0;
+      expect *= dims[d];
+    }}
+  }}
+  const char* xbase = PyArray_BYTES(%(in0)s);
+  char* dst = PyArray_BYTES(%(out0)s);
+  for (npy_intp k = 0; k < nidx; k++) {{
+{_read_row_index(node, "k", "row")}
+    const char* src = xbase + row * xstrides[0];
+    if (rows_contiguous) memcpy(dst + k * rowbytes, src, rowbytes);
+    else labsym_gather_block(dst + k * rowbytes, src, nd - 1, dims + 1, xstrides + 1, itemsize);
+  }}
+"""
+    return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+# the element update of AdvancedIncSubtensor1's inc mode, per dtype kind; d, s: char pointers
+_ADD = {
+    "b": "{ npy_bool a, b; memcpy(&a, d, 1); memcpy(&b, s, 1); a = a || b; memcpy(d, &a, 1); }",
+    "i": "{ T a, b; memcpy(&a, d, sizeof a); memcpy(&b, s, sizeof b);"
+    " a = (T)((U)a + (U)b); memcpy(d, &a, sizeof a); }",  # wraps around as NumPy's add does
+    "f": "{ T a, b; memcpy(&a, d, sizeof a); memcpy(&b, s, sizeof b); a += b;"
+    " memcpy(d, &a, sizeof a); }",
+    "c": "{ T a[2], b[2]; memcpy(a, d, sizeof a); memcpy(b, s, sizeof b); a[0] += b[0];"
+    " a[1] += b[1]; memcpy(d, a, sizeof a); }",
+}
+_C_TYPES = {
+    "float32": ("float", ""),
+    "float64": ("double", ""),
+    "complex64": ("float", ""),
+    "complex128": ("double", ""),
+    **{f"int{b}": (f"int{b}_t", f"uint{b}_t") for b in (8, 16, 32, 64)},
+    **{f"uint{b}": (f"uint{b}_t", f"uint{b}_t") for b in (8, 16, 32, 64)},
+    "bool": ("npy_bool", ""),
+}
+
+
+def _element_update(dtype: str, set_: bool) -> str | None:
+    """C statement updating the element at `d` with the one at `s`, or None if unsupported."""
+    if set_:
+        return f"memcpy(d, s, {np.dtype(dtype).itemsize});"
+    if dtype not in _C_TYPES:
+        return None
+    kind = {"u": "i", "b": "b", "i": "i", "f": "f", "c": "c"}[np.dtype(dtype).kind]
+    ctype, utype = _C_TYPES[dtype]
+    return f"{{ typedef {ctype} T; {'typedef ' + utype + ' U; ' if utype else ''}{_ADD[kind]} }}"
+
+
+@register(AdvancedIncSubtensor1)
+def render_advanced_inc_subtensor1(node: Apply) -> CKernel | None:
+    """x with rows ilist of it set to / incremented by y (repeats accumulate, as np.add.at)."""
+    if not tensor_dtypes_ok(node) or node.inputs[2].dtype == "bool":
+        return None
+    x, y = node.inputs[0], node.inputs[1]
+    update = _element_update(x.dtype, node.op.set_instead_of_inc)
+    if update is None:
+        return None
+    y_static = ", ".join(str(-1 if d is None else d) for d in y.type.shape) or "0"
+    body = f"""
+{check_ndim("%(in0)s", x.ndim, "AdvancedIncSubtensor1")}
+{check_ndim("%(in1)s", y.ndim, "AdvancedIncSubtensor1")}
+{_ilist_lines(node, "%(in2)s")}
+  if (!PyArray_EquivTypes(PyArray_DESCR(%(in0)s), PyArray_DESCR(%(in1)s))) {{
+    PyErr_SetString(PyExc_TypeError, "{node.op}: x and y must have the same dtype");
+    %(fail)s
+  }}
+{_output_array(node)}
+  const int nd = {x.ndim}, ynd = {y.ndim};
+  const npy_intp ystatic[{max(y.ndim, 1)}] = {{{y_static}}};
+  npy_intp len0 = PyArray_DIM(%(out0)s, 0), target[NPY_MAXDIMS], ystr[NPY_MAXDIMS];
+  target[0] = nidx;
+  for (int d = 1; d < nd; d++) target[d] = PyArray_DIM(%(out0)s, d);
+  /* y broadcast against x[ilist]: a missing or static length-1 axis gets stride 0 */
+  for (int d = 0; d < nd; d++) {{
+    int yd = d - (nd - ynd);
+    npy_intp len = yd < 0 ? 1 : PyArray_DIM(%(in1)s, yd);
+    ystr[d] = yd < 0 || len == 1 ? 0 : PyArray_STRIDE(%(in1)s, yd);
+    if (len == target[d] || (len == 1 && (yd < 0 || ystatic[yd] == 1))) continue;
+    PyErr_Format(PyExc_ValueError, "{node.op}: the value cannot be broadcast to the indexed"
+                 " rows: on axis %%d it has length %%lld, the rows %%lld (a length-1 axis only"
+                 " broadcasts when its type is broadcastable)", d, (long long)len,
+                 (long long)target[d]);
+    %(fail)s
+  }}
+  npy_intp inner = nd > 1 ? target[nd - 1] : 1;
+  npy_intp ystep = nd > 1 ? ystr[nd - 1] : 0;
+  npy_intp rowelems = 1;
+  for (int d = 1; d < nd; d++) rowelems *= target[d];
+  npy_intp outer = inner ? rowelems / inner : 0;
+  /* out is C-contiguous (a fresh copy) or x itself (inplace): address rows by x's strides */
+  const npy_intp* ostr = PyArray_STRIDES(%(out0)s);
+  char* obase = PyArray_BYTES(%(out0)s);
+  const char* ybase = PyArray_BYTES(%(in1)s);
+  npy_intp ctr[NPY_MAXDIMS] = {{0}};  /* back to zeros after each row's full cycle */
+  npy_intp ooff = 0, yoff = 0;
+  for (npy_intp k = 0; k < nidx; k++) {{
+{_read_row_index(node, "k", "row")}
+    for (npy_intp o = 0; o < outer; o++) {{
+      char* drow = obase + row * ostr[0] + ooff;
+      const char* srow = ybase + k * ystr[0] + yoff;
+      npy_intp ostep = nd > 1 ? ostr[nd - 1] : 0;
+      for (npy_intp j = 0; j < inner; j++) {{
+        char* d = drow + j * ostep;
+        const char* s = srow + j * ystep;
+        {update}
+      }}
+      for (int ax = nd - 2; ax >= 1; ax--) {{  /* the odometer over the middle axes */
+        ooff += ostr[ax];
+        yoff += ystr[ax];
+        if (++ctr[ax] < target[ax]) break;
+        ooff -= ostr[ax] * target[ax];
+        yoff -= ystr[ax] * target[ax];
+        ctr[ax] = 0;
+      }}
+    }}
+  }}
+"""
+    return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
