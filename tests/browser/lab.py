@@ -14,6 +14,10 @@ from typing import Any
 from tests.browser.server import LabServer
 
 GRAPH_MIME = "application/vnd.labsym.graph+json"
+# the extension's DOM (jupyter-extension/README.md): one .labsym-graph per rendered graph output,
+# a g.labsym-node[data-node-id] per box, one .labsym-tooltip, .labsym-legend, .labsym-search
+GRAPH = ".labsym-graph"
+NODE = "g.labsym-node[data-node-id]"
 APP_TIMEOUT_MS = 90_000
 RUN_TIMEOUT_MS = 180_000
 
@@ -59,6 +63,22 @@ _CLOSE = """async () => {
   if (panel) { await panel.sessionContext.shutdown(); panel.dispose(); }
   window.__labsymPanel = undefined;
 }"""
+
+
+def drawn_ids(doc: dict) -> set[str]:
+    """The graph-JSON ids the extension draws as boxes: every node but the intermediate
+    variables it folds into their edges (made by an apply node, read by one, and neither an
+    output nor an end of an update)."""
+    variables = {row["id"] for row in doc["nodes"] if row["kind"] == "variable"}
+    made, read, pinned = set(), set(), set(doc.get("outputs", []))
+    for edge in doc["edges"]:
+        if edge["kind"] == "update":
+            pinned |= {edge["source"], edge["target"]}
+        elif edge["target"] in variables:
+            made.add(edge["target"])
+        elif edge["source"] in variables:
+            read.add(edge["source"])
+    return {row["id"] for row in doc["nodes"]} - ((made & read) - pinned)
 
 
 def _text(source: Any) -> str:
@@ -132,6 +152,28 @@ class LabTab:
         """The graph JSON documents the kernel sent in cell `index`'s outputs."""
         outputs = self.cells()[index]["outputs"]
         return [out["data"][GRAPH_MIME] for out in outputs if GRAPH_MIME in out.get("data", {})]
+
+    def rendered_graphs(self, index: int) -> list[Any]:
+        """The .labsym-graph elements in cell `index`'s outputs, once there is one per graph
+        document the kernel sent and each has drawn its boxes."""
+        expected = len(self.graph_docs(index))
+        graphs = self.cell(index).locator(GRAPH)
+        self.page.wait_for_function(
+            """([cell, n]) => {
+              const graphs = cell.querySelectorAll('.labsym-graph');
+              return graphs.length === n &&
+                [...graphs].every(g => g.querySelector('g.labsym-node') !== null);
+            }""",
+            arg=[self.cell(index).element_handle(), expected],
+            timeout=APP_TIMEOUT_MS,
+        )
+        return [graphs.nth(i) for i in range(expected)]
+
+    def node_ids(self, graph: Any) -> list[str]:
+        """The data-node-id of every box drawn in one .labsym-graph."""
+        return graph.locator(NODE).evaluate_all(
+            "nodes => nodes.map(n => n.getAttribute('data-node-id'))"
+        )
 
     def cell(self, index: int) -> Any:
         """The locator of cell `index` in the notebook view."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.lab import LabTab
+from tests.browser.lab import NODE, LabTab, drawn_ids
 
 # every distinct state of the training monitor's chart (its polylines' points) while cells run
 _WATCH_CHARTS = """() => {
@@ -82,4 +82,61 @@ def test_rewrite_stepper_steps_and_redraws(tab: LabTab):
         arg=[cell.locator(".widget-html-content").last.element_handle(), head_after],
     )
     assert _step_view(cell) == (head, before), "next did not bring the last step back"
+    tab.assert_clean()
+
+
+def test_basics_graphs_draw_every_node_and_hover_shows_its_shape(tab: LabTab):
+    """01: each graph the kernel sent is drawn interactively, box for box; hovering a
+    variable shows its name and shape, as the JSON gives them."""
+    tab.open("01_basics.ipynb")
+    tab.run_all()
+    checked = 0
+    for cell in tab.cells():
+        docs = tab.graph_docs(cell["index"]) if cell["type"] == "code" else []
+        if not docs:
+            continue
+        for doc, graph in zip(docs, tab.rendered_graphs(cell["index"])):
+            ids = tab.node_ids(graph)
+            assert len(ids) == len(set(ids)) == len(drawn_ids(doc)), cell["source"]
+            assert set(ids) == drawn_ids(doc)
+            assert int(graph.get_attribute("data-node-count")) == len(ids)
+            checked += 1
+    assert checked >= 3, f"01_basics showed {checked} interactive graphs"
+
+    index = tab.cell_index('a = T.vector("a")')
+    (doc,) = tab.graph_docs(index)
+    (graph,) = tab.rendered_graphs(index)
+    row = next(r for r in doc["nodes"] if r["kind"] == "variable" and r["name"] == "a")
+    (dim,) = row["shape"]  # a vector of unknown length: the tooltip writes (?,)
+    shape = f"({'?' if dim is None else dim},)"
+    tooltip = graph.locator(".labsym-tooltip")
+    assert tooltip.is_hidden()
+    graph.locator(f'{NODE}[data-node-id="{row["id"]}"]').hover()
+    tooltip.wait_for(state="visible")
+    rows = dict(
+        tooltip.locator("tr").evaluate_all(
+            "rows => rows.map(r => [r.cells[0].textContent, r.cells[1].textContent])"
+        )
+    )
+    assert rows["variable"] == "a" and rows["shape"] == shape, rows
+    tab.screenshot("01-graph-tooltip", tab.cell(index))
+    tab.assert_clean()
+
+
+def test_profile_heat_graph_has_its_legend(tab: LabTab):
+    """06: the profile's graph colours nodes by share of time, with a heat legend whose top
+    end is the slowest node's share."""
+    tab.open("06_debugging.ipynb")
+    tab.run_all()
+    index = tab.cell_index("profile=True")
+    (doc,) = tab.graph_docs(index)
+    (graph,) = tab.rendered_graphs(index)
+    legend = graph.locator('.labsym-legend[data-kind="profile"]')
+    assert legend.is_visible()
+    most = max(r["percent"] for r in doc["nodes"] if r["kind"] == "apply" and "percent" in r)
+    assert legend.locator(".labsym-legend-max").text_content() == f"{most:.1f}%"
+    heated = graph.locator(f"{NODE}[data-percent]")
+    timed = [r for r in doc["nodes"] if r["kind"] == "apply" and "percent" in r]
+    assert heated.count() == len(timed) > 0
+    tab.screenshot("06-profile-heat-graph", tab.cell(index))
     tab.assert_clean()
