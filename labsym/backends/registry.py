@@ -64,6 +64,14 @@ def get_linker(name: str) -> Any:
     raise ValueError(f"unknown linker {name!r}; valid linkers: {', '.join(LINKER_NAMES)}")
 
 
+def get_device_linker(device: str, place: Any) -> Any:
+    """The linker for device=cuda*/gpu*: CudaLinker, placing nodes with `place` (a rewrite
+    the composition root binds to the backend's predicates)."""
+    from labsym.backends.cuda.linker import CudaLinker
+
+    return CudaLinker(device=device, place=place)
+
+
 def theano_linker_table() -> dict[str, Any]:
     """Theano's `predefined_linkers`: a working linker or an UnbuiltCLinker per name."""
     table: dict[str, Any] = {name: get_linker(name) for name in WORKING_NAMES}

@@ -6,9 +6,10 @@ given the Mode it builds. May import every layer below it (core, optim, backends
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from labsym.backends.registry import get_linker
+from labsym.backends.registry import WORKING_NAMES, get_device_linker, get_linker
 from labsym.config import config
 from labsym.core import function as core_function
 from labsym.core import io as core_io  # `io` is also this package's Theano-named submodule
@@ -118,8 +119,22 @@ class Mode(core_io.Mode):
 
 
 def _make_linker(name: str) -> Any:
-    """The linker a name stands for, from backends/registry.py (errors name the valid ones)."""
-    return get_linker(name)
+    """The linker a name stands for, from backends/registry.py (errors name the valid ones).
+
+    With device=cuda* every working linker name means the CUDA linker (as Theano's GPU
+    rewrites ran in fast_run and fast_compile alike); it places nodes with optim.gpu's
+    rewrite, given the CUDA backend's predicates here, at the composition root.
+    """
+    linker = get_linker(name)
+    if config.device == "cpu" or name not in WORKING_NAMES:
+        return linker
+    from labsym.backends.cuda import linker as cuda_linker
+    from labsym.optim.gpu import place_on_gpu
+
+    place = functools.partial(
+        place_on_gpu, supports=cuda_linker.supports, host_inputs=cuda_linker.host_inputs
+    )
+    return get_device_linker(config.device, place)
 
 
 _PREDEFINED = {
@@ -194,7 +209,6 @@ def function(
         f = labsym.function([x, y], x + y)
         f(1.5, 2.5)  # -> array(4.)
     """
-    _check_device()
     profile = config.profile if profile is None else profile
     fn = core_function.function(
         inputs,
@@ -218,22 +232,6 @@ def function(
 
 
 _PROFILED: list = []
-_DEVICE_WARNED: set[str] = set()
-
-
-def _check_device() -> None:
-    """device=cuda* runs on the CPU, with one warning, until the CUDA backend is installed."""
-    device = config.device
-    if device == "cpu" or device in _DEVICE_WARNED:
-        return
-    _DEVICE_WARNED.add(device)
-    import warnings
-
-    warnings.warn(
-        f"device={device}: this labsym has no CUDA backend available, so functions run on the "
-        "CPU (NumPy backend); results are the same, only slower",
-        stacklevel=3,
-    )
 
 
 def print_profiles(file: Any = None) -> None:
@@ -261,12 +259,14 @@ def _wire() -> None:
     print flag-requested profiles at exit."""
     import atexit
 
+    from labsym.backends.cuda.shared import gpu_shared_constructor
     from labsym.core import evaluation
     from labsym.core.ops.random_streams import randomstate_constructor
     from labsym.core.shared import shared_constructor
 
     evaluation.set_compiler(function)
     shared_constructor(randomstate_constructor)
+    shared_constructor(gpu_shared_constructor)
     atexit.register(_print_profiles_at_exit)
 
 

@@ -121,21 +121,41 @@ def shared(
     broadcastable: Sequence[bool] | None = None,
     shape: Sequence[int | None] | None = None,
     dtype: Any = None,
+    target: str | None = None,
 ) -> SharedVariable:
     """A SharedVariable holding a copy of `value` (the array itself with borrow=True).
 
     Dimensions are not broadcastable unless `broadcastable`/`shape` says so, because the value
-    may later change shape. Python floats keep float64, as in Theano.
+    may later change shape. Python floats keep float64, as in Theano. `target='gpu'` asks a
+    registered device constructor to keep the value on the GPU (Theano's gpuarray `target`).
     """
     if isinstance(value, SharedVariable):
         raise TypeError("shared(): the value is already a shared variable")
+    # as Theano's, the extra keywords reach the constructors; one not taking them is skipped
+    extra = {
+        key: arg
+        for key, arg in (
+            ("target", target),
+            ("broadcastable", broadcastable),
+            ("shape", shape),
+            ("dtype", dtype),
+        )
+        if arg is not None
+    }
     for ctor in reversed(_CONSTRUCTORS):  # the latest registered wins, as in Theano
         try:
             return ctor(
-                value, name=name, strict=strict, allow_downcast=allow_downcast, borrow=borrow
+                value,
+                name=name,
+                strict=strict,
+                allow_downcast=allow_downcast,
+                borrow=borrow,
+                **extra,
             )
         except TypeError:
             continue
+    if target not in (None, "cpu"):
+        raise TypeError(f"shared(target={target!r}): no device constructor accepted the value")
     if dtype is not None:
         array = np.asarray(value, dtype=dtypes.canonical_dtype(dtype))
     elif isinstance(value, np.ndarray):

@@ -1,0 +1,220 @@
+"""GpuArray: an n-d array in device memory (pointer, shape, dtype, byte strides, its Runtime).
+
+The value of a GpuArrayType variable, as pygpu's GpuArray was Theano's. Views (basic indexing,
+transpose, dimshuffle, reshape of contiguous arrays) share the allocation, which is freed when
+the last array using it is gone. `get()` copies to a NumPy array. May import backends.cuda.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from labsym.backends.cuda.protocol import Runtime
+
+
+class DeviceBuffer:
+    """One device allocation; freed through its runtime when no array uses it any more."""
+
+    __slots__ = ("runtime", "ptr", "nbytes")
+
+    def __init__(self, runtime: Runtime, nbytes: int) -> None:
+        self.runtime = runtime
+        self.nbytes = int(nbytes)
+        self.ptr = runtime.alloc(max(self.nbytes, 1))
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter exit the context may be gone
+            self.runtime.free(self.ptr)
+
+
+def c_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
+    """NumPy's C-contiguous byte strides for `shape`."""
+    strides, step = [], itemsize
+    for d in reversed(shape):
+        strides.append(step)
+        step *= max(int(d), 1)
+    return tuple(reversed(strides))
+
+
+class GpuArray:
+    """A device array: `ptr` is the address of element (0, ..., 0); strides are in bytes."""
+
+    __labsym_device_array__ = True  # what core.gpu_type recognizes, without importing this
+
+    def __init__(
+        self,
+        buffer: DeviceBuffer,
+        ptr: int,
+        shape: Sequence[int],
+        dtype: Any,
+        strides: Sequence[int] | None = None,
+    ) -> None:
+        self.buffer = buffer
+        self.ptr = int(ptr)
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.strides = (
+            c_strides(self.shape, self.dtype.itemsize) if strides is None else tuple(strides)
+        )
+
+    # ------------------------------------------------------------------ creation
+    @classmethod
+    def empty(cls, runtime: Runtime, shape: Sequence[int], dtype: Any) -> GpuArray:
+        """An uninitialized C-contiguous device array."""
+        shape = tuple(int(d) for d in shape)
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        buffer = DeviceBuffer(runtime, nbytes)
+        return cls(buffer, buffer.ptr, shape, dtype)
+
+    @classmethod
+    def from_host(cls, runtime: Runtime, array: Any) -> GpuArray:
+        """A C-contiguous device copy of a host array (one host-to-device transfer)."""
+        host = np.ascontiguousarray(array)
+        out = cls.empty(runtime, host.shape, host.dtype)
+        if host.nbytes:
+            runtime.memcpy_htod(out.ptr, host)
+        return out
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def runtime(self) -> Runtime:
+        return self.buffer.runtime
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.itemsize
+
+    @property
+    def element_strides(self) -> tuple[int, ...]:
+        """Strides in elements (what kernel plans take)."""
+        return tuple(s // self.itemsize for s in self.strides)
+
+    @property
+    def is_c_contiguous(self) -> bool:
+        if self.size <= 1:
+            return True
+        expected = c_strides(self.shape, self.itemsize)
+        return all(d == 1 or s == e for d, s, e in zip(self.shape, self.strides, expected))
+
+    def _span(self) -> tuple[int, int]:
+        """Byte offsets (from ptr) of the lowest and one past the highest element."""
+        low = sum(s * (d - 1) for s, d in zip(self.strides, self.shape) if s < 0)
+        high = sum(s * (d - 1) for s, d in zip(self.strides, self.shape) if s > 0)
+        return low, high + self.itemsize
+
+    # ------------------------------------------------------------------ transfers
+    def get(self) -> np.ndarray:
+        """A C-contiguous NumPy copy (one device-to-host transfer of the bytes it spans)."""
+        if self.size == 0:
+            return np.empty(self.shape, self.dtype)
+        if self.is_c_contiguous:
+            out = np.empty(self.shape, self.dtype)
+            self.runtime.memcpy_dtoh(out, self.ptr)
+            return out
+        low, high = self._span()
+        raw = np.empty(high - low, np.uint8)
+        self.runtime.memcpy_dtoh(raw, self.ptr + low)
+        view = np.ndarray(self.shape, self.dtype, buffer=raw, offset=-low, strides=self.strides)
+        return np.array(view, copy=True)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        host = self.get()
+        return host if dtype is None else host.astype(dtype)
+
+    def copy(self) -> GpuArray:
+        """A C-contiguous device copy of a contiguous array (device-to-device)."""
+        if not self.is_c_contiguous:
+            raise ValueError("GpuArray.copy of a non-contiguous view needs a copy kernel")
+        out = GpuArray.empty(self.runtime, self.shape, self.dtype)
+        if self.nbytes:
+            self.runtime.memcpy_dtod(out.ptr, self.ptr, self.nbytes)
+        return out
+
+    # ------------------------------------------------------------------ views
+    def _view(self, ptr: int, shape: Sequence[int], strides: Sequence[int]) -> GpuArray:
+        return GpuArray(self.buffer, ptr, shape, self.dtype, strides)
+
+    def __getitem__(self, key: Any) -> GpuArray:
+        """Basic indexing (ints, slices, Ellipsis, None) as a view, as NumPy's."""
+        if not isinstance(key, tuple):
+            key = (key,)
+        if any(k is Ellipsis for k in key):
+            at = next(i for i, k in enumerate(key) if k is Ellipsis)
+            fill = self.ndim - (len(key) - 1 - sum(k is None for k in key))
+            key = key[:at] + (slice(None),) * fill + key[at + 1 :]
+        ptr, shape, strides, axis = self.ptr, [], [], 0
+        for k in key:
+            if k is None:
+                shape.append(1)
+                strides.append(0)
+                continue
+            if axis >= self.ndim:
+                raise IndexError(f"too many indices for a {self.ndim}-d GpuArray")
+            length, stride = self.shape[axis], self.strides[axis]
+            if isinstance(k, slice):
+                start, stop, step = k.indices(length)
+                n = len(range(start, stop, step))
+                ptr += start * stride if n else 0
+                shape.append(n)
+                strides.append(stride * step)
+            else:
+                index = int(k)
+                if not -length <= index < length:
+                    raise IndexError(f"index {index} out of bounds for axis {axis} of {length}")
+                ptr += (index % length) * stride
+            axis += 1
+        shape += self.shape[axis:]
+        strides += self.strides[axis:]
+        return self._view(ptr, shape, strides)
+
+    def transpose(self, *axes: int) -> GpuArray:
+        order = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        order = tuple(order) or tuple(reversed(range(self.ndim)))
+        return self._view(
+            self.ptr, [self.shape[a] for a in order], [self.strides[a] for a in order]
+        )
+
+    @property
+    def T(self) -> GpuArray:  # noqa: N802 - NumPy's name
+        return self.transpose()
+
+    def dimshuffle(self, pattern: Sequence[Any]) -> GpuArray:
+        """Theano's DimShuffle as a view: 'x' inserts a length-1 axis; dropped axes are 1 long."""
+        kept = [p for p in pattern if p != "x"]
+        for axis in range(self.ndim):
+            if axis not in kept and self.shape[axis] != 1:
+                raise ValueError(f"cannot drop axis {axis} of length {self.shape[axis]}")
+        shape = [1 if p == "x" else self.shape[p] for p in pattern]
+        strides = [0 if p == "x" else self.strides[p] for p in pattern]
+        return self._view(self.ptr, shape, strides)
+
+    def reshape(self, *shape: Any) -> GpuArray:
+        """A view with a new shape (C-contiguous arrays only; -1 infers one length)."""
+        dims = list(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+        if -1 in dims:
+            known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+            dims[dims.index(-1)] = self.size // known if known else 0
+        if int(np.prod(dims, dtype=np.int64)) != self.size:
+            raise ValueError(f"cannot reshape a GpuArray of shape {self.shape} into {tuple(dims)}")
+        if not self.is_c_contiguous:
+            raise ValueError("GpuArray.reshape of a non-contiguous view needs a copy first")
+        return self._view(self.ptr, dims, c_strides(dims, self.itemsize))
+
+    def __repr__(self) -> str:
+        return f"GpuArray(shape={self.shape}, dtype={self.dtype}, runtime={self.runtime.name})"

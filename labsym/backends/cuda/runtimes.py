@@ -1,0 +1,267 @@
+"""The two GPU Runtimes: cuda-python (cuda-bindings driver API) and pycuda.
+
+Both compile kernel source with NVRTC to PTX (backends.cuda.nvrtc), load it as a module, launch
+with arguments packed as a C struct (each field at its natural alignment, as the CUDA ABI lays
+out kernel parameters), and run GEMM through cuBLAS (backends.cuda.cublas). Both use the
+device's primary context, which cuBLAS (a runtime-API library) also uses. Written against the
+documented APIs; they run only where a GPU exists (tests/gpu). May import backends.cuda.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from labsym.backends.cuda.protocol import MAX_NDIM, ArgKind, CudaKernel
+
+
+class LsDims(ctypes.Structure):
+    """`struct ls_dims { long long v[8]; }`: shapes and strides passed by value."""
+
+    _fields_ = [("v", ctypes.c_longlong * MAX_NDIM)]
+
+
+_CTYPE = {
+    "ptr": ctypes.c_uint64,
+    "i64": ctypes.c_int64,
+    "i32": ctypes.c_int32,
+    "f64": ctypes.c_double,
+    "f32": ctypes.c_float,
+    "dims": LsDims,
+}
+
+
+def pack_args(args: Sequence[tuple[ArgKind, Any]]) -> ctypes.Structure:
+    """The launch arguments as one ctypes struct whose layout is the kernel's parameter buffer."""
+    fields = []
+    for k, (kind, _) in enumerate(args):
+        if kind not in _CTYPE:
+            raise ValueError(f"unknown kernel argument kind {kind!r}")
+        fields.append((f"a{k}", _CTYPE[kind]))
+    struct_type = type("LsArgs", (ctypes.Structure,), {"_fields_": fields})
+    packed = struct_type()
+    for k, (kind, value) in enumerate(args):
+        if kind == "dims":
+            dims = LsDims()
+            values = tuple(int(v) for v in value)
+            if len(values) > MAX_NDIM:
+                raise ValueError(f"{len(values)} dimensions; kernels take at most {MAX_NDIM}")
+            for i, v in enumerate(values):
+                dims.v[i] = v
+            setattr(packed, f"a{k}", dims)
+        elif kind in ("f32", "f64"):
+            setattr(packed, f"a{k}", float(value))
+        else:
+            setattr(packed, f"a{k}", int(value))
+    return packed
+
+
+def param_pointers(packed: ctypes.Structure) -> ctypes.Array:
+    """`void *kernelParams[]`: the address of each field of a packed struct."""
+    base = ctypes.addressof(packed)
+    fields = type(packed)._fields_
+    pointers = (ctypes.c_void_p * max(len(fields), 1))()
+    for k, (name, _) in enumerate(fields):
+        pointers[k] = base + getattr(type(packed), name).offset
+    return pointers
+
+
+def _default_ptx(arch: str) -> Callable[[CudaKernel], bytes]:
+    from labsym.backends.cuda import nvrtc
+
+    def compile_ptx(kernel: CudaKernel) -> bytes:
+        return nvrtc.compile_ptx(kernel.source, name=f"{kernel.name}.cu", arch=arch).encode()
+
+    return compile_ptx
+
+
+class CudaError(RuntimeError):
+    """A CUDA driver call failed (the message names the call and the CUresult)."""
+
+
+class CudaPythonRuntime:
+    """The Runtime on cuda-python's driver bindings (`cuda.bindings.driver`)."""
+
+    name = "cuda-python"
+
+    def __init__(
+        self,
+        device: int = 0,
+        driver: Any = None,
+        ptx_compiler: Callable[[CudaKernel], bytes] | None = None,
+        blas: Any = None,
+    ) -> None:
+        drv = driver if driver is not None else importlib.import_module("cuda.bindings.driver")
+        self._drv = drv
+        self._call("cuInit", 0)
+        dev = self._call("cuDeviceGet", device)
+        self._ctx = self._call("cuDevicePrimaryCtxRetain", dev)
+        self._call("cuCtxSetCurrent", self._ctx)
+        attr = drv.CUdevice_attribute
+        major = self._call(
+            "cuDeviceGetAttribute", attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev
+        )
+        minor = self._call(
+            "cuDeviceGetAttribute", attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev
+        )
+        self.arch = f"compute_{major}{minor}"
+        self._ptx = ptx_compiler or _default_ptx(self.arch)
+        self._blas = blas
+        self._functions: dict[tuple[str, str], Any] = {}
+        self._modules: list[Any] = []
+
+    def _call(self, fn_name: str, *args: Any) -> Any:
+        result = getattr(self._drv, fn_name)(*args)
+        err, values = result[0], result[1:]
+        if err != self._drv.CUresult.CUDA_SUCCESS:
+            raise CudaError(f"{fn_name} failed: {self._error_name(err)}")
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else values
+
+    def _error_name(self, err: Any) -> str:
+        try:
+            status, text = self._drv.cuGetErrorName(err)
+            return text.decode() if isinstance(text, bytes) else str(text)
+        except Exception:  # noqa: BLE001 - the name is only for the message
+            return str(err)
+
+    def alloc(self, nbytes: int) -> int:
+        return int(self._call("cuMemAlloc", max(int(nbytes), 1)))
+
+    def free(self, ptr: int) -> None:
+        self._call("cuMemFree", ptr)
+
+    def memcpy_htod(self, ptr: int, host: Any) -> None:
+        if host.nbytes:
+            self._call("cuMemcpyHtoD", ptr, host.ctypes.data, host.nbytes)
+
+    def memcpy_dtoh(self, host: Any, ptr: int) -> None:
+        if host.nbytes:
+            self._call("cuMemcpyDtoH", host.ctypes.data, ptr, host.nbytes)
+
+    def memcpy_dtod(self, dst: int, src: int, nbytes: int) -> None:
+        if nbytes:
+            self._call("cuMemcpyDtoD", dst, src, nbytes)
+
+    def compile(self, kernel: CudaKernel) -> Any:
+        key = (kernel.name, kernel.source)
+        if key not in self._functions:
+            image = ctypes.create_string_buffer(self._ptx(kernel))  # NUL-terminated PTX
+            module = self._call("cuModuleLoadData", ctypes.addressof(image))
+            self._modules.append(module)
+            self._functions[key] = self._call("cuModuleGetFunction", module, kernel.name.encode())
+        return self._functions[key]
+
+    def launch(
+        self,
+        handle: Any,
+        grid: tuple[int, int, int],
+        block: tuple[int, int, int],
+        args: Sequence[tuple[ArgKind, Any]],
+        shared_bytes: int = 0,
+    ) -> None:
+        packed = pack_args(args)
+        pointers = param_pointers(packed)
+        self._call(
+            "cuLaunchKernel",
+            handle,
+            *grid,
+            *block,
+            shared_bytes,
+            0,  # the legacy default stream, which cuBLAS also uses
+            ctypes.addressof(pointers),
+            0,
+        )
+
+    def gemm(self, dtype: str, *args: Any) -> None:
+        if self._blas is None:
+            from labsym.backends.cuda.cublas import Cublas
+
+            self._blas = Cublas()
+        self._blas.gemm(dtype, *args)
+
+    def synchronize(self) -> None:
+        self._call("cuCtxSynchronize")
+
+
+class PycudaRuntime:
+    """The Runtime on pycuda (the design card's choice where pycuda builds)."""
+
+    name = "pycuda"
+
+    def __init__(
+        self,
+        device: int = 0,
+        ptx_compiler: Callable[[CudaKernel], bytes] | None = None,
+        blas: Any = None,
+    ) -> None:
+        import pycuda.driver as drv
+
+        drv.init()
+        dev = drv.Device(device)
+        self._ctx = dev.retain_primary_context()  # the context cuBLAS uses too
+        self._ctx.push()
+        major, minor = dev.compute_capability()
+        self.arch = f"compute_{major}{minor}"
+        self._drv = drv
+        self._ptx = ptx_compiler or _default_ptx(self.arch)
+        self._blas = blas
+        self._allocations: dict[int, Any] = {}
+        self._functions: dict[tuple[str, str], Any] = {}
+        self._modules: list[Any] = []
+
+    def alloc(self, nbytes: int) -> int:
+        allocation = self._drv.mem_alloc(max(int(nbytes), 1))
+        self._allocations[int(allocation)] = allocation
+        return int(allocation)
+
+    def free(self, ptr: int) -> None:
+        self._allocations.pop(ptr).free()
+
+    def memcpy_htod(self, ptr: int, host: Any) -> None:
+        if host.nbytes:
+            self._drv.memcpy_htod(ptr, np.ascontiguousarray(host))
+
+    def memcpy_dtoh(self, host: Any, ptr: int) -> None:
+        if host.nbytes:
+            self._drv.memcpy_dtoh(host, ptr)
+
+    def memcpy_dtod(self, dst: int, src: int, nbytes: int) -> None:
+        if nbytes:
+            self._drv.memcpy_dtod(dst, src, nbytes)
+
+    def compile(self, kernel: CudaKernel) -> Any:
+        key = (kernel.name, kernel.source)
+        if key not in self._functions:
+            module = self._drv.module_from_buffer(self._ptx(kernel))
+            self._modules.append(module)
+            self._functions[key] = module.get_function(kernel.name)
+        return self._functions[key]
+
+    def launch(
+        self,
+        handle: Any,
+        grid: tuple[int, int, int],
+        block: tuple[int, int, int],
+        args: Sequence[tuple[ArgKind, Any]],
+        shared_bytes: int = 0,
+    ) -> None:
+        # pycuda's own argument packing does not align struct arguments; the packed parameter
+        # buffer (CU_LAUNCH_PARAM_BUFFER_POINTER) is what its __call__ hands to the driver
+        buffer = bytes(pack_args(args))
+        handle._launch_kernel(tuple(grid), tuple(block), buffer, shared_bytes, None)
+
+    def gemm(self, dtype: str, *args: Any) -> None:
+        if self._blas is None:
+            from labsym.backends.cuda.cublas import Cublas
+
+            self._blas = Cublas()
+        self._blas.gemm(dtype, *args)
+
+    def synchronize(self) -> None:
+        self._ctx.synchronize()

@@ -1,0 +1,106 @@
+"""GPU placement: move the nodes a device can run onto it, with explicit transfers between.
+
+`place_on_gpu(fgraph, supports, ...)` rewrites a FunctionGraph so that every node `supports`
+accepts runs as a `GpuOp` on GpuArrayType values, `gpu_from_host` / `host_from_gpu` appear
+exactly where data crosses, shared variables that live on the device are read there, and the
+outputs listed in `device_outputs` (updates of device shared variables) stay on the device: a
+training step's parameters never leave it. What the device supports is a parameter (the
+composition root passes the backend's predicate): this module knows no backend.
+May import core and optim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+from labsym.core.fgraph import OUTPUT
+from labsym.core.gpu_type import GpuArrayType
+from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.ops.gpu import GpuFromHost, HostFromGpu, gpu_from_host, gpu_op_for, host_from_gpu
+from labsym.core.ops.shape import Shape, Shape_i
+
+Supports = Callable[[Apply], bool]
+HostInputs = Callable[[Apply], Sequence[int]]
+
+
+def _no_host_inputs(node: Apply) -> Sequence[int]:
+    return ()
+
+
+class _Placement:
+    """Where each original variable is available: on the host, on the device, or both."""
+
+    def __init__(self, inputs: Sequence[Variable]) -> None:
+        self.host: dict[Variable, Variable] = {}
+        self.dev: dict[Variable, Variable] = {}
+        for var in inputs:
+            (self.dev if isinstance(var.type, GpuArrayType) else self.host)[var] = var
+
+    def on_host(self, var: Variable) -> Variable:
+        if var not in self.host:
+            self.host[var] = host_from_gpu(self.dev[var]) if var in self.dev else var
+        return self.host[var]
+
+    def on_device(self, var: Variable) -> Variable:
+        if var not in self.dev:
+            self.dev[var] = gpu_from_host(self.on_host(var))
+        return self.dev[var]
+
+
+def _worth_moving(node: Apply, where: _Placement) -> bool:
+    """Run a supported node on the device when its data is there or is an array (not scalars
+    computed from shapes, which would cost a transfer each for nothing)."""
+    if all(isinstance(v, Constant) for v in node.inputs):
+        return False
+    if node.op.view_map:  # a view of host data is free on the host, an upload on the device
+        return any(v in where.dev for v in node.inputs)
+    return any(v in where.dev for v in node.inputs) or any(o.type.ndim > 0 for o in node.outputs)
+
+
+def place_on_gpu(
+    fgraph: object,
+    supports: Supports,
+    host_inputs: HostInputs = _no_host_inputs,
+    device_outputs: Collection[int] = (),
+) -> int:
+    """Move the nodes `supports` accepts to the device; returns how many moved.
+
+    `host_inputs(node)` lists inputs a device node reads as host values (shape scalars);
+    `device_outputs` are fgraph output indices whose values must stay on the device.
+    """
+    where = _Placement(fgraph.inputs)  # type: ignore[attr-defined]
+    moved = 0
+    for node in fgraph.toposort():  # type: ignore[attr-defined]
+        if supports(node) and _worth_moving(node, where):
+            keep_host = set(host_inputs(node))
+            ins = [
+                where.on_host(v) if i in keep_host else where.on_device(v)
+                for i, v in enumerate(node.inputs)
+            ]
+            new = gpu_op_for(node.op).make_node(*ins)
+            where.dev.update(zip(node.outputs, new.outputs))
+            moved += 1
+            continue
+        if isinstance(node.op, (Shape, Shape_i)) and node.inputs[0] not in where.host:
+            # a shape is metadata: read it from the device array, no transfer
+            new = node.op.make_node(where.dev.get(node.inputs[0], node.inputs[0]))
+        else:
+            ins = [where.on_host(v) for v in node.inputs]
+            changed = any(a is not b for a, b in zip(ins, node.inputs))
+            new = node.clone_with_new_inputs(ins) if changed else node
+        where.host.update(zip(node.outputs, new.outputs))
+    wanted = set(device_outputs)
+    for index, out in enumerate(list(fgraph.outputs)):  # type: ignore[attr-defined]
+        new_out = where.on_device(out) if index in wanted else where.on_host(out)
+        if new_out is not out:
+            fgraph.change_input(OUTPUT, index, new_out, "gpu_placement")  # type: ignore[attr-defined]
+    return moved
+
+
+def transfers(fgraph: object) -> list[Apply]:
+    """The GpuFromHost / HostFromGpu nodes of a graph, in execution order."""
+    return [
+        node
+        for node in fgraph.toposort()  # type: ignore[attr-defined]
+        if isinstance(node.op, (GpuFromHost, HostFromGpu))
+    ]
