@@ -39,14 +39,13 @@ _TIMINGS: list[str] = []
 def record_timing(line: str) -> None:
     """Keep a measured time for the run's summary and test-artifacts/browser/timings.txt."""
     _TIMINGS.append(line)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with open(ARTIFACTS / "timings.txt", "a", encoding="utf-8") as out:
-        out.write(line + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the browser timings after the run (they are measured, not asserted)."""
     if _TIMINGS:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "timings.txt").write_text("\n".join(_TIMINGS) + "\n", encoding="utf-8")
         terminalreporter.section("labsym browser timings")
         for line in _TIMINGS:
             terminalreporter.write_line(line)

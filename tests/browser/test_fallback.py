@@ -174,7 +174,7 @@ def test_nbconvert_html_escapes_hostile_names(nbconvert_html):
         assert escaped(payload) in markup
 
 
-def test_nbconvert_page_runs_no_script_in_a_browser(nbconvert_html, browser_context, tmp_path):
+def test_nbconvert_page_runs_no_script_in_a_browser(browser_context, nbconvert_html, tmp_path):
     """The converted hostile page, opened in chromium: graphs drawn, no dialog, no marker."""
     _, (_, hostile_page) = nbconvert_html
     path = tmp_path / "hostile.html"
