@@ -39,23 +39,23 @@ def _helpers() -> str:
     for d in (*INT_DTYPES, "bool"):
         t = CU_TYPES[d]
         parts.append(
-            f"__device__ static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
+            f"__device__ inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
             f" {t} q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1; return q; }}\n"
-            f"__device__ static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
+            f"__device__ inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
             f" {t} r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }}\n"
-            f"__device__ static inline {t} ls_ipow_{d}({t} a, {t} b) {{"
+            f"__device__ inline {t} ls_ipow_{d}({t} a, {t} b) {{"
             f" {t} r = 1; if (b < 0) return 0;"
             f" while (b != 0) {{ if (b & 1) r *= a; a *= a; b >>= 1; }} return r; }}"
         )
     for d in FLOAT_DTYPES:
         t = CU_TYPES[d]
         parts.append(
-            f"__device__ static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return a / b;"
+            f"__device__ inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return a / b;"
             f" {t} mod = fmod(a, b); {t} div = (a - mod) / b;"
             f" if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;"
             f" if (div != 0) {{ {t} f = floor(div); if (div - f > ({t})0.5) f += 1; return f; }}"
             f" return copysign(({t})0, a / b); }}\n"
-            f"__device__ static inline {t} py_mod_{d}({t} a, {t} b) {{"
+            f"__device__ inline {t} py_mod_{d}({t} a, {t} b) {{"
             f" if (b == 0) return fmod(a, b);"
             f" {t} mod = fmod(a, b); if (mod != 0) {{ if ((b < 0) != (mod < 0)) mod += b; }}"
             f" else mod = copysign(({t})0, b); return mod; }}"

@@ -25,6 +25,10 @@ _INTEGER_TEMPLATES = {
     "round_half_away_from_zero": "{0}",
     "pow": "ls_ipow({0}, {1})",
 }
+# the complex-number records on real arguments (complex dtypes have no kernels); not angle:
+# its NumPy implementation rounds to the input's precision before the float64 output
+_REAL_TEMPLATES = {"real": "{0}", "imag": "0", "conj": "{0}"}
+_BITWISE = ("and_", "or_", "xor", "invert")
 # NumPy's isnan/isinf on an integer are False; C's would need a float argument
 _FLOAT_ONLY_PREDICATES = ("isnan", "isinf")
 _FLOAT_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
@@ -32,9 +36,15 @@ _FLOAT_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
 
 def supports(spec: ScalarOp, arg_dtypes: Sequence[str], out_dtype: str) -> bool:
     """True if `spec` has a CUDA template and every dtype involved is supported."""
-    if (spec.cuda or spec.c) is None or spec.output in ("real", "complex"):
+    if (spec.cuda or spec.c) is None or spec.output == "complex" or spec.name == "angle":
         return False
-    return all(d in CU_TYPES for d in (*arg_dtypes, out_dtype))
+    if not all(d in CU_TYPES for d in (*arg_dtypes, out_dtype)):
+        return False
+    # NumPy has no bitwise loops for floats
+    return spec.name not in _BITWISE or compute_dtype(spec, arg_dtypes, out_dtype) not in (
+        "float32",
+        "float64",
+    )
 
 
 def compute_dtype(spec: ScalarOp, arg_dtypes: Sequence[str], out_dtype: str) -> str:
@@ -54,7 +64,7 @@ def expression(
     """A CUDA expression of type CU_TYPES[out_dtype] applying `spec` to the C expressions `args`."""
     compute = compute_dtype(spec, arg_dtypes, out_dtype)
     ct = CU_TYPES[compute]
-    template = spec.cuda or spec.c
+    template = _REAL_TEMPLATES.get(spec.name) or spec.cuda or spec.c
     assert template is not None
     if spec.output == "fixed":
         template = "{0}"  # the conversion below is the cast
