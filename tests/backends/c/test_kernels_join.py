@@ -1,0 +1,164 @@
+"""C kernels of Alloc and Join against `perform` on random inputs: broadcasting values, runtime
+shapes and axes (negative included), upcast dtypes, strided and negative-stride inputs, errors."""
+
+import numpy as np
+import pytest
+
+import labsym.tensor as T
+from labsym.backends.c.build import compiler_available
+from labsym.backends.c.module import compile_nodes
+
+pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH")
+
+N0, N1, N2 = T.lscalar("n0"), T.lscalar("n1"), T.lscalar("n2")
+AXIS = T.lscalar("axis")
+
+
+def _alloc_cases():
+    cases = {}
+    for dtype in ("float64", "float32", "int16", "bool", "complex64"):
+        cases[dtype, "scalar"] = T.alloc(T.tensor(dtype, shape=()), N0, N1)
+    cases["float64", "row"] = T.alloc(T.tensor("float64", shape=(1, None)), N0, N1)
+    cases["float64", "vec_3d"] = T.alloc(T.dvector(), N0, N1, N2)
+    cases["float64", "const_shape"] = T.alloc(T.dvector(), 3, 4)
+    cases["float64", "matrix"] = T.alloc(T.dmatrix(), N0, N1)
+    return cases
+
+
+ALLOC = _alloc_cases()
+
+
+def _join_cases():
+    cases = {}
+    for dtype in ("float64", "float32", "int8", "uint32", "bool", "complex128"):
+        a, b = T.tensor(dtype, shape=(None, None)), T.tensor(dtype, shape=(None, None))
+        cases[dtype, "axis"] = T.join(AXIS, a, b, a)
+    c3 = [T.tensor("float32", shape=(None, None, None)) for _ in range(3)]
+    cases["float32", "3d"] = T.join(AXIS, *c3)
+    cases["upcast", "axis"] = T.join(AXIS, T.bmatrix(), T.fmatrix(), T.imatrix())
+    cases["float64", "const0"] = T.concatenate([T.dmatrix(), T.dmatrix()], axis=0)
+    cases["float64", "const-1"] = T.concatenate([T.dmatrix(), T.dmatrix()], axis=-1)
+    return cases
+
+
+JOIN = _join_cases()
+NODES = [o.owner for o in ALLOC.values()] + [o.owner for o in JOIN.values()]
+
+
+@pytest.fixture(scope="module")
+def thunks():
+    """Every test node compiled into one module (gcc is slow: one build per test module)."""
+    compiled = compile_nodes(NODES)
+    assert all(t is not None for t in compiled), "an alloc/join node got no C kernel"
+    return dict(zip(NODES, compiled, strict=True))
+
+
+def perform(node, *inputs):
+    storage = [[None] for _ in node.outputs]
+    node.op.perform(node, list(inputs), storage)
+    return storage[0][0]
+
+
+def check(thunk, node, *inputs):
+    """The C result equals perform's (dtype, shape, values) and is a new array."""
+    expected, got = perform(node, *inputs), thunk(*inputs)
+    assert isinstance(got, np.ndarray)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    for a in inputs:
+        assert not (isinstance(a, np.ndarray) and a.size and np.shares_memory(got, a))
+    return got
+
+
+def _random(dtype, shape, rng):
+    data = np.asarray(rng.standard_normal(shape) * 40)
+    if dtype.startswith("complex"):
+        return (data + 1j * rng.standard_normal(shape)).astype(dtype)
+    return data > 0 if dtype == "bool" else data.astype(dtype)
+
+
+def _layouts(dtype, shape, rng):
+    """One logical shape as contiguous, strided, negative-stride and Fortran-order arrays."""
+    if not shape:
+        return [_random(dtype, shape, rng)]
+    big = _random(dtype, tuple(2 * n + 1 for n in shape), rng)
+    base = _random(dtype, shape, rng)
+    return [
+        base,
+        big[tuple(slice(1, None, 2) for _ in shape)],
+        base[tuple(slice(None, None, -1) for _ in shape)],
+        np.asfortranarray(base),
+    ]
+
+
+def _args(node, shape):
+    """The runtime shape entries, constants passed as they are."""
+    values = iter(shape)
+    return [v.data if hasattr(v, "data") else next(values) for v in node.inputs[1:]]
+
+
+@pytest.mark.parametrize("key", list(ALLOC), ids=lambda k: "-".join(k))
+def test_alloc_broadcasts_the_value_as_perform(thunks, key):
+    node = ALLOC[key].owner
+    value_type = node.inputs[0].type
+    rng = np.random.default_rng(2)
+    nd = len(node.inputs) - 1
+    shapes = {2: [(3, 4), (1, 5), (0, 3)], 3: [(2, 3, 4), (2, 0, 4)]}[nd]
+    for shape in shapes:
+        if key[1] == "const_shape" and shape != (3, 4):
+            continue
+        v_shape = tuple(
+            1 if d == 1 else n for d, n in zip(value_type.shape, shape[nd - value_type.ndim :])
+        )
+        for value in _layouts(value_type.dtype, v_shape, rng):
+            check(thunks[node], node, value, *_args(node, shape))
+    if value_type.ndim == 0:  # a NumPy scalar or Python number is converted to the dtype
+        got = thunks[node](np.float64(1.5), 2, 3)
+        np.testing.assert_array_equal(got, np.full((2, 3), 1.5, value_type.dtype))
+
+
+def test_alloc_errors_match_perform(thunks):
+    matrix = ALLOC["float64", "matrix"].owner
+    vec3 = ALLOC["float64", "vec_3d"].owner
+    bad = [
+        (matrix, np.ones((2, 3)), (2, 4)),  # a mismatched axis
+        (matrix, np.ones((1, 3)), (2, 3)),  # a runtime length 1 is not broadcast
+        (vec3, np.ones(3), (2, -1, 3)),  # a negative length
+    ]
+    for node, value, shape in bad:
+        with pytest.raises(ValueError):
+            perform(node, value, *shape)
+        with pytest.raises(ValueError):
+            thunks[node](value, *shape)
+
+
+@pytest.mark.parametrize("key", list(JOIN), ids=lambda k: "-".join(k))
+def test_join_concatenates_as_perform(thunks, key):
+    node = JOIN[key].owner
+    parts = node.inputs[1:]
+    ndim = parts[0].ndim
+    rng = np.random.default_rng(4)
+    fixed = node.inputs[0].data if hasattr(node.inputs[0], "data") else None
+    axes = [int(fixed)] if fixed is not None else list(range(-ndim, ndim))
+    for axis in axes:
+        for layout in range(4):
+            arrays = []
+            for k, p in enumerate(parts):
+                shape = [3, 4, 2][:ndim]
+                shape[axis] = [2, 0, 5][k % 3]  # an empty part included
+                arrays.append(_layouts(p.dtype, tuple(shape), rng)[layout])
+            check(thunks[node], node, node.inputs[0].data if fixed is not None else axis, *arrays)
+
+
+def test_join_errors_match_perform(thunks):
+    node = JOIN["float64", "axis"].owner
+    a, b = np.ones((2, 3)), np.ones((2, 4))
+    with pytest.raises(ValueError, match="along dimension 1"):
+        perform(node, 0, a, b, a)
+    with pytest.raises(ValueError, match="along dimension 1, the array at index 0 has size 3"):
+        thunks[node](0, a, b, a)
+    for axis in (2, -3):
+        with pytest.raises(np.exceptions.AxisError):
+            perform(node, axis, a, a, a)
+        with pytest.raises(np.exceptions.AxisError, match="out of bounds"):
+            thunks[node](axis, a, a, a)
