@@ -1,0 +1,422 @@
+"""SciPy's BLAS from C: function pointers from `scipy.linalg.cython_blas`, strided operands.
+
+`SUPPORT_CODE` is one block of C shared by every BLAS kernel (identical text, so a module holds
+it once). It loads sgemm/dgemm/sgemv/dgemv/sger/dger/sdot/ddot from the capsules of SciPy's
+`__pyx_capi__` on first use (a pip-installed SciPy ships its BLAS: no system BLAS is needed),
+and implements labsym's Dot, Gemm, Gemv and Ger with `perform`'s semantics on arrays of any
+strides: a matrix with one unit stride goes to BLAS as it is (a row-major one as its transpose),
+other matrices, vectors with non-positive strides and misaligned data are copied. Scales that are
+0 fall back to a loop so NaN/Inf in the product propagate as NumPy's do. May import nothing
+from labsym.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+BLAS_CTYPES = {"float32": "float", "float64": "double"}
+
+
+def blas_available() -> bool:
+    """True if SciPy's Cython BLAS can be imported (the kernels need it at run time)."""
+    try:
+        return importlib.util.find_spec("scipy.linalg.cython_blas") is not None
+    except ImportError:
+        return False
+
+
+_COMMON = r"""
+/* ---- labsym BLAS support: SciPy's BLAS through scipy.linalg.cython_blas's capsules ---- */
+enum { LABSYM_SGEMM, LABSYM_DGEMM, LABSYM_SGEMV, LABSYM_DGEMV, LABSYM_SGER, LABSYM_DGER,
+       LABSYM_SDOT, LABSYM_DDOT, LABSYM_NBLAS };
+static void* labsym_blas_fn[LABSYM_NBLAS];
+
+/* Fill labsym_blas_fn once (callers hold the GIL); -1 with an ImportError set on failure. */
+static int labsym_blas_load(void) {
+  static const char* names[LABSYM_NBLAS] = {"sgemm", "dgemm", "sgemv", "dgemv",
+                                            "sger", "dger", "sdot", "ddot"};
+  void* found[LABSYM_NBLAS];
+  if (labsym_blas_fn[LABSYM_NBLAS - 1]) return 0;
+  PyObject* mod = PyImport_ImportModule("scipy.linalg.cython_blas");
+  if (!mod) return -1;
+  PyObject* capi = PyObject_GetAttrString(mod, "__pyx_capi__");
+  Py_DECREF(mod);
+  if (!capi) return -1;
+  for (int i = 0; i < LABSYM_NBLAS; i++) {
+    PyObject* cap = PyMapping_GetItemString(capi, names[i]);
+    found[i] = cap ? PyCapsule_GetPointer(cap, PyCapsule_GetName(cap)) : NULL;
+    Py_XDECREF(cap);
+    if (!found[i]) {
+      Py_DECREF(capi);
+      PyErr_Format(PyExc_ImportError, "scipy.linalg.cython_blas has no usable %s", names[i]);
+      return -1;
+    }
+  }
+  Py_DECREF(capi);
+  for (int i = 0; i < LABSYM_NBLAS; i++) labsym_blas_fn[i] = found[i];
+  return 0;
+}
+
+/* A 2-d operand as BLAS sees it: column-major storage of the array (rowmajor == 0) or of its
+   transpose (rowmajor == 1), with leading dimension ld. `arr` is a new reference (maybe a copy). */
+typedef struct { PyArrayObject* arr; char* data; int ld; int rowmajor; } labsym_blas_mat;
+
+static int labsym_blas_int(npy_intp v, const char* what) {
+  if (v > INT_MAX) {
+    PyErr_Format(PyExc_ValueError, "%s (%ld) is too large for a 32-bit BLAS", what, (long)v);
+    return -1;
+  }
+  return 0;
+}
+
+/* Is `a` (2-d, itemsize es) usable in place: rowmajor = 1 or 0 and ld, or -1 if not. */
+static int labsym_blas_layout(PyArrayObject* a, int* ld) {
+  npy_intp r = PyArray_DIM(a, 0), c = PyArray_DIM(a, 1), es = PyArray_ITEMSIZE(a);
+  npy_intp s0 = PyArray_STRIDE(a, 0), s1 = PyArray_STRIDE(a, 1);
+  if (!PyArray_ISALIGNED(a) || PyArray_ISBYTESWAPPED(a)) return -1;
+  if ((c <= 1 || s1 == es) && (r <= 1 || (s0 > 0 && s0 % es == 0 && s0 / es >= c))) {
+    npy_intp l = r <= 1 ? c : s0 / es;
+    *ld = (int)(l < 1 ? 1 : l);
+    return (l <= INT_MAX) ? 1 : -1;
+  }
+  if ((r <= 1 || s0 == es) && (c <= 1 || (s1 > 0 && s1 % es == 0 && s1 / es >= r))) {
+    npy_intp l = c <= 1 ? r : s1 / es;
+    *ld = (int)(l < 1 ? 1 : l);
+    return (l <= INT_MAX) ? 0 : -1;
+  }
+  return -1;
+}
+
+/* Describe `in` for BLAS as type `typenum`, copying it when its dtype or strides do not fit. */
+static int labsym_blas_matrix(PyArrayObject* in, int typenum, labsym_blas_mat* m) {
+  int layout = PyArray_TYPE(in) == typenum ? labsym_blas_layout(in, &m->ld) : -1;
+  if (layout >= 0) {
+    Py_INCREF(in);
+    m->arr = in;
+  } else {
+    m->arr = (PyArrayObject*)PyArray_FromAny((PyObject*)in, PyArray_DescrFromType(typenum), 2, 2,
+                                             NPY_ARRAY_CARRAY | NPY_ARRAY_ENSURECOPY
+                                             | NPY_ARRAY_FORCECAST, NULL);
+    if (!m->arr) return -1;
+    layout = labsym_blas_layout(m->arr, &m->ld);
+  }
+  m->rowmajor = layout;
+  m->data = PyArray_BYTES(m->arr);
+  return 0;
+}
+
+/* A vector for BLAS: *owned is `in` or a copy (new reference), *inc its unit stride. */
+static char* labsym_blas_vector(PyArrayObject* in, int typenum, PyArrayObject** owned, int* inc) {
+  npy_intp n = PyArray_DIM(in, 0), es = PyArray_ITEMSIZE(in), s = PyArray_STRIDE(in, 0);
+  if (PyArray_TYPE(in) == typenum && PyArray_ISALIGNED(in) && !PyArray_ISBYTESWAPPED(in)
+      && (n <= 1 || (s > 0 && s % es == 0 && s / es <= INT_MAX))) {
+    Py_INCREF(in);
+    *owned = in;
+    *inc = n <= 1 ? 1 : (int)(s / es);
+  } else {
+    *owned = (PyArrayObject*)PyArray_FromAny((PyObject*)in, PyArray_DescrFromType(typenum), 1, 1,
+                                             NPY_ARRAY_CARRAY | NPY_ARRAY_ENSURECOPY
+                                             | NPY_ARRAY_FORCECAST, NULL);
+    if (!*owned) return NULL;
+    *inc = 1;
+  }
+  return PyArray_BYTES(*owned);
+}
+
+/* Lowest and one-past-highest byte an array touches. */
+static void labsym_blas_extent(PyArrayObject* a, char** lo, char** hi) {
+  *lo = *hi = PyArray_BYTES(a);
+  for (int d = 0; d < PyArray_NDIM(a); d++) {
+    npy_intp span = (PyArray_DIM(a, d) - 1) * PyArray_STRIDE(a, d);
+    if (PyArray_DIM(a, d) == 0) { *hi = *lo; return; }
+    if (span < 0) *lo += span; else *hi += span;
+  }
+  *hi += PyArray_ITEMSIZE(a);
+}
+
+static int labsym_blas_overlap(PyArrayObject* a, PyArrayObject* b) {
+  char *alo, *ahi, *blo, *bhi;
+  labsym_blas_extent(a, &alo, &ahi);
+  labsym_blas_extent(b, &blo, &bhi);
+  return alo < bhi && blo < ahi;
+}
+
+/* The array the result is computed in. Not inplace: a new C-contiguous array. Inplace: `z`
+   itself when BLAS can write it directly and no input overlaps it, else a C-contiguous work
+   copy (*copy_back = 1). Holds z's values when `need_z`. */
+static PyArrayObject* labsym_blas_work(PyArrayObject* z, int typenum, int inplace, int need_z,
+                                       PyArrayObject* in1, PyArrayObject* in2, int* copy_back) {
+  int ld;
+  *copy_back = 0;
+  if (inplace && PyArray_ISWRITEABLE(z) && PyArray_TYPE(z) == typenum
+      && (PyArray_NDIM(z) == 2 ? labsym_blas_layout(z, &ld) >= 0
+          : (PyArray_ISALIGNED(z) && (PyArray_DIM(z, 0) <= 1 || (PyArray_STRIDE(z, 0) > 0
+             && PyArray_STRIDE(z, 0) % PyArray_ITEMSIZE(z) == 0))))
+      && !labsym_blas_overlap(z, in1) && !labsym_blas_overlap(z, in2)) {
+    Py_INCREF(z);
+    return z;
+  }
+  PyArrayObject* w = (PyArrayObject*)PyArray_EMPTY(PyArray_NDIM(z), PyArray_DIMS(z), typenum, 0);
+  if (!w) return NULL;
+  if (need_z && PyArray_CopyInto(w, z) < 0) { Py_DECREF(w); return NULL; }
+  *copy_back = inplace;
+  return w;
+}
+
+/* Hand back the result: the work array, or z after copying the work array into it. */
+static PyArrayObject* labsym_blas_finish(PyArrayObject* w, PyArrayObject* z, int copy_back) {
+  if (!copy_back) return w;
+  int status = PyArray_CopyInto(z, w);
+  Py_DECREF(w);
+  if (status < 0) return NULL;
+  Py_INCREF(z);
+  return z;
+}
+
+static int labsym_blas_check(PyArrayObject* v, int ndim, int typenum, const char* op,
+                             const char* name) {
+  if (PyArray_NDIM(v) != ndim || PyArray_TYPE(v) != typenum) {
+    PyErr_Format(PyExc_TypeError, "%s: %s must be a %d-d array of type %d, got %d-d of type %d",
+                 op, name, ndim, typenum, PyArray_NDIM(v), PyArray_TYPE(v));
+    return -1;
+  }
+  return 0;
+}
+"""
+
+# One copy per dtype: @T@ the C type, @N@ the NumPy type number, @p@ BLAS's s/d, @P@ S/D.
+_TYPED = r"""
+typedef void (*labsym_@p@gemm_t)(char*, char*, int*, int*, int*, @T@*, @T@*, int*, @T@*, int*,
+                                 @T@*, @T@*, int*);
+typedef void (*labsym_@p@gemv_t)(char*, int*, int*, @T@*, @T@*, int*, @T@*, int*, @T@*, @T@*,
+                                 int*);
+typedef void (*labsym_@p@ger_t)(int*, int*, @T@*, @T@*, int*, @T@*, int*, @T@*, int*);
+typedef @T@ (*labsym_@p@dot_t)(int*, @T@*, int*, @T@*, int*);
+
+/* A 0-d scale factor's value (its dtype was checked by the caller). */
+static @T@ labsym_blas_scalar_@p@(PyArrayObject* s) {
+  @T@ v;
+  memcpy(&v, PyArray_DATA(s), sizeof v);
+  return v;
+}
+
+/* w = p*a + (b == 0 ? nothing : b == 1 ? w : w*b), perform's order (p NULL: a zero product). */
+static void labsym_blas_combine_@p@(PyArrayObject* w, const @T@* p, @T@ a, @T@ b) {
+  npy_intp m = PyArray_DIM(w, 0), n = PyArray_NDIM(w) == 2 ? PyArray_DIM(w, 1) : 1;
+  npy_intp s0 = PyArray_STRIDE(w, 0), s1 = PyArray_NDIM(w) == 2 ? PyArray_STRIDE(w, 1) : 0;
+  char* base = PyArray_BYTES(w);
+  for (npy_intp i = 0; i < m; i++)
+    for (npy_intp j = 0; j < n; j++) {
+      @T@* q = (@T@*)(base + i * s0 + j * s1);
+      @T@ v = p ? p[i * n + j] : 0;
+      if (a != 1) v *= a;
+      if (b == 1) v += *q;
+      else if (b != 0) v += *q * b;
+      *q = v;
+    }
+}
+
+/* w (2-d, a BLAS-writable layout) = alpha * x.y + beta * w, all dims > 0. */
+static int labsym_blas_gemm_into_@p@(PyArrayObject* x, PyArrayObject* y, @T@ alpha, @T@ beta,
+                                    PyArrayObject* w) {
+  labsym_blas_mat X, Y, W;
+  int m = (int)PyArray_DIM(x, 0), k = (int)PyArray_DIM(x, 1), n = (int)PyArray_DIM(y, 1);
+  if (labsym_blas_matrix(w, @N@, &W) < 0) return -1;
+  Py_DECREF(W.arr);  /* w was checked: no copy was made */
+  if (labsym_blas_matrix(x, @N@, &X) < 0) return -1;
+  if (labsym_blas_matrix(y, @N@, &Y) < 0) { Py_DECREF(X.arr); return -1; }
+  labsym_@p@gemm_t gemm = (labsym_@p@gemm_t)labsym_blas_fn[LABSYM_@P@GEMM];
+  Py_BEGIN_ALLOW_THREADS
+  if (W.rowmajor) {  /* w^T = y^T x^T in column-major terms */
+    char ta = Y.rowmajor ? 'N' : 'T', tb = X.rowmajor ? 'N' : 'T';
+    gemm(&ta, &tb, &n, &m, &k, &alpha, (@T@*)Y.data, &Y.ld, (@T@*)X.data, &X.ld, &beta,
+         (@T@*)W.data, &W.ld);
+  } else {
+    char ta = X.rowmajor ? 'T' : 'N', tb = Y.rowmajor ? 'T' : 'N';
+    gemm(&ta, &tb, &m, &n, &k, &alpha, (@T@*)X.data, &X.ld, (@T@*)Y.data, &Y.ld, &beta,
+         (@T@*)W.data, &W.ld);
+  }
+  Py_END_ALLOW_THREADS
+  Py_DECREF(X.arr);
+  Py_DECREF(Y.arr);
+  return 0;
+}
+
+/* w (1-d) = alpha * op(a).x + beta * w with op(a) = a or a^T; all dims > 0. */
+static int labsym_blas_gemv_into_@p@(PyArrayObject* a, int transpose, PyArrayObject* x,
+                                    @T@ alpha, @T@ beta, PyArrayObject* w) {
+  labsym_blas_mat A;
+  PyArrayObject *xo, *wo;
+  int incx, incw;
+  char* xd = labsym_blas_vector(x, @N@, &xo, &incx);
+  if (!xd) return -1;
+  char* wd = labsym_blas_vector(w, @N@, &wo, &incw);
+  Py_DECREF(wo);  /* w was checked: no copy was made */
+  if (labsym_blas_matrix(a, @N@, &A) < 0) { Py_DECREF(xo); return -1; }
+  /* A.data stores a (column-major) or a^T (rowmajor): rows x cols of that storage */
+  int rows = (int)PyArray_DIM(a, A.rowmajor ? 1 : 0);
+  int cols = (int)PyArray_DIM(a, A.rowmajor ? 0 : 1);
+  char t = (A.rowmajor != transpose) ? 'T' : 'N';
+  labsym_@p@gemv_t gemv = (labsym_@p@gemv_t)labsym_blas_fn[LABSYM_@P@GEMV];
+  Py_BEGIN_ALLOW_THREADS
+  gemv(&t, &rows, &cols, &alpha, (@T@*)A.data, &A.ld, (@T@*)xd, &incx, &beta, (@T@*)wd, &incw);
+  Py_END_ALLOW_THREADS
+  Py_DECREF(A.arr);
+  Py_DECREF(xo);
+  return 0;
+}
+
+static PyArrayObject* labsym_blas_product_@p@(PyArrayObject* a, PyArrayObject* b);
+
+/* Gemm / Gemv: b*z + a*dot(x, y) (op(x) = x^T when trans_x, for Dot's vector.matrix). */
+static PyArrayObject* labsym_blas_gemx_@p@(PyArrayObject* z, PyArrayObject* sa,
+    PyArrayObject* x, PyArrayObject* y, PyArrayObject* sb, int inplace, const char* op) {
+  int vec = PyArray_NDIM(z) == 1, copy_back;
+  if (labsym_blas_check(z, 2 - vec, @N@, op, vec ? "y" : "z") < 0
+      || labsym_blas_check(sa, 0, @N@, op, "a") < 0 || labsym_blas_check(sb, 0, @N@, op, "b") < 0
+      || labsym_blas_check(x, 2, @N@, op, vec ? "A" : "x") < 0
+      || labsym_blas_check(y, 2 - vec, @N@, op, "y") < 0)
+    return NULL;
+  npy_intp m = PyArray_DIM(x, 0), k = PyArray_DIM(x, 1), n = vec ? 1 : PyArray_DIM(y, 1);
+  if (PyArray_DIM(y, 0) != k || PyArray_DIM(z, 0) != m || (!vec && PyArray_DIM(z, 1) != n)) {
+    if (vec)
+      PyErr_Format(PyExc_ValueError, "%s: shapes do not match: y (%ld,), A (%ld, %ld), x (%ld,)",
+                   op, (long)PyArray_DIM(z, 0), (long)m, (long)k, (long)PyArray_DIM(y, 0));
+    else
+      PyErr_Format(PyExc_ValueError, "%s: shapes do not match: z (%ld, %ld), x (%ld, %ld), "
+                   "y (%ld, %ld)", op, (long)PyArray_DIM(z, 0), (long)PyArray_DIM(z, 1),
+                   (long)m, (long)k, (long)PyArray_DIM(y, 0), (long)n);
+    return NULL;
+  }
+  if (labsym_blas_int(m, "a dimension") < 0 || labsym_blas_int(n, "a dimension") < 0
+      || labsym_blas_int(k, "a dimension") < 0 || labsym_blas_load() < 0)
+    return NULL;
+  @T@ a = labsym_blas_scalar_@p@(sa), b = labsym_blas_scalar_@p@(sb);
+  PyArrayObject* w = labsym_blas_work(z, @N@, inplace, b != 0, x, y, &copy_back);
+  if (!w) return NULL;
+  if (m > 0 && n > 0) {
+    int status = 0;
+    if (a != 0 && k > 0) {
+      status = vec ? labsym_blas_gemv_into_@p@(x, 0, y, a, b, w)
+                   : labsym_blas_gemm_into_@p@(x, y, a, b, w);
+    } else {  /* a product of zeros or scaled by 0: NaN/Inf still propagate as in NumPy */
+      PyArrayObject* p = k > 0 ? labsym_blas_product_@p@(x, y) : NULL;
+      status = (k > 0 && !p) ? -1 : 0;
+      if (status == 0) labsym_blas_combine_@p@(w, p ? (@T@*)PyArray_DATA(p) : NULL, a, b);
+      Py_XDECREF(p);
+    }
+    if (status < 0) { Py_DECREF(w); return NULL; }
+  }
+  return labsym_blas_finish(w, z, copy_back);
+}
+
+/* Ger: b*A + outer(a*x, y). */
+static PyArrayObject* labsym_blas_ger_@p@(PyArrayObject* z, PyArrayObject* sa, PyArrayObject* x,
+    PyArrayObject* y, PyArrayObject* sb, int inplace, const char* op) {
+  int copy_back;
+  if (labsym_blas_check(z, 2, @N@, op, "A") < 0 || labsym_blas_check(sa, 0, @N@, op, "a") < 0
+      || labsym_blas_check(x, 1, @N@, op, "x") < 0 || labsym_blas_check(y, 1, @N@, op, "y") < 0
+      || labsym_blas_check(sb, 0, @N@, op, "b") < 0)
+    return NULL;
+  npy_intp m = PyArray_DIM(x, 0), n = PyArray_DIM(y, 0);
+  if (PyArray_DIM(z, 0) != m || PyArray_DIM(z, 1) != n) {
+    PyErr_Format(PyExc_ValueError, "%s: shapes do not match: A (%ld, %ld), x (%ld,), y (%ld,)",
+                 op, (long)PyArray_DIM(z, 0), (long)PyArray_DIM(z, 1), (long)m, (long)n);
+    return NULL;
+  }
+  if (labsym_blas_int(m, "a dimension") < 0 || labsym_blas_int(n, "a dimension") < 0
+      || labsym_blas_load() < 0)
+    return NULL;
+  @T@ a = labsym_blas_scalar_@p@(sa), b = labsym_blas_scalar_@p@(sb);
+  PyArrayObject* w = labsym_blas_work(z, @N@, inplace, b != 0, x, y, &copy_back);
+  if (!w) return NULL;
+  if (m > 0 && n > 0) {
+    PyArrayObject *xo, *yo;
+    int incx, incy, mi = (int)m, ni = (int)n;
+    char* xd = labsym_blas_vector(x, @N@, &xo, &incx);
+    char* yd = xd ? labsym_blas_vector(y, @N@, &yo, &incy) : NULL;
+    if (!yd) { Py_XDECREF(xo); Py_DECREF(w); return NULL; }
+    if (a != 0) {
+      labsym_blas_mat W;
+      if (b != 1) labsym_blas_combine_@p@(w, NULL, 1, b);
+      labsym_blas_matrix(w, @N@, &W);  /* w was checked: no copy, cannot fail */
+      Py_DECREF(W.arr);
+      labsym_@p@ger_t ger = (labsym_@p@ger_t)labsym_blas_fn[LABSYM_@P@GER];
+      Py_BEGIN_ALLOW_THREADS
+      if (W.rowmajor)
+        ger(&ni, &mi, &a, (@T@*)yd, &incy, (@T@*)xd, &incx, (@T@*)W.data, &W.ld);
+      else
+        ger(&mi, &ni, &a, (@T@*)xd, &incx, (@T@*)yd, &incy, (@T@*)W.data, &W.ld);
+      Py_END_ALLOW_THREADS
+    } else {  /* perform's outer(x*a, y): a == 0 still turns Inf/NaN into NaN */
+      @T@* p = (@T@*)PyMem_Malloc(sizeof(@T@) * m * n);
+      if (!p) { Py_DECREF(xo); Py_DECREF(yo); Py_DECREF(w); PyErr_NoMemory(); return NULL; }
+      for (npy_intp i = 0; i < m; i++)
+        for (npy_intp j = 0; j < n; j++)
+          p[i * n + j] = (((@T@*)xd)[i * incx] * a) * ((@T@*)yd)[j * incy];
+      labsym_blas_combine_@p@(w, p, 1, b);
+      PyMem_Free(p);
+    }
+    Py_DECREF(xo);
+    Py_DECREF(yo);
+  }
+  return labsym_blas_finish(w, z, copy_back);
+}
+
+/* dot(a, b) for 1-d/2-d a and b (of any dtype: cast), a new array of this dtype. */
+static PyArrayObject* labsym_blas_product_@p@(PyArrayObject* a, PyArrayObject* b) {
+  int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
+  npy_intp k = PyArray_DIM(a, na - 1), dims[2];
+  int nd = 0;
+  if (na == 2) dims[nd++] = PyArray_DIM(a, 0);
+  if (nb == 2) dims[nd++] = PyArray_DIM(b, 1);
+  if (PyArray_DIM(b, 0) != k) {
+    PyErr_Format(PyExc_ValueError, "dot: shapes are not aligned: %ld (last dim of the first) "
+                 "!= %ld (first dim of the second)", (long)k, (long)PyArray_DIM(b, 0));
+    return NULL;
+  }
+  for (int d = 0; d < nd; d++)
+    if (labsym_blas_int(dims[d], "a dimension") < 0) return NULL;
+  if (labsym_blas_int(k, "a dimension") < 0 || labsym_blas_load() < 0) return NULL;
+  PyArrayObject* out = (PyArrayObject*)PyArray_EMPTY(nd, dims, @N@, 0);
+  if (!out) return NULL;
+  npy_intp size = PyArray_SIZE(out);
+  int status = 0;
+  if (size > 0 && k == 0) {
+    memset(PyArray_DATA(out), 0, size * sizeof(@T@));
+  } else if (nd == 0) {
+    PyArrayObject *ao, *bo;
+    int inca, incb, ki = (int)k;
+    char* ad = labsym_blas_vector(a, @N@, &ao, &inca);
+    char* bd = ad ? labsym_blas_vector(b, @N@, &bo, &incb) : NULL;
+    if (!bd) { Py_XDECREF(ao); Py_DECREF(out); return NULL; }
+    @T@ r;
+    labsym_@p@dot_t dotf = (labsym_@p@dot_t)labsym_blas_fn[LABSYM_@P@DOT];
+    Py_BEGIN_ALLOW_THREADS
+    r = dotf(&ki, (@T@*)ad, &inca, (@T@*)bd, &incb);
+    Py_END_ALLOW_THREADS
+    *(@T@*)PyArray_DATA(out) = r;
+    Py_DECREF(ao);
+    Py_DECREF(bo);
+  } else if (size > 0 && na == 2 && nb == 2) {
+    status = labsym_blas_gemm_into_@p@(a, b, 1, 0, out);
+  } else if (size > 0 && na == 2) {
+    status = labsym_blas_gemv_into_@p@(a, 0, b, 1, 0, out);
+  } else if (size > 0) {  /* vector . matrix = b^T . a */
+    status = labsym_blas_gemv_into_@p@(b, 1, a, 1, 0, out);
+  }
+  if (status < 0) { Py_DECREF(out); return NULL; }
+  return out;
+}
+"""
+
+
+def _typed(ctype: str) -> str:
+    p = "s" if ctype == "float" else "d"
+    num = "NPY_FLOAT32" if ctype == "float" else "NPY_FLOAT64"
+    code = _TYPED.replace("@T@", ctype).replace("@N@", num)
+    return code.replace("@p@", p).replace("@P@", p.upper())
+
+
+SUPPORT_CODE = _COMMON + _typed("float") + _typed("double")
+HEADERS = ("<limits.h>",)
