@@ -42,7 +42,13 @@ def _join_cases():
 
 
 JOIN = _join_cases()
+SIZES = T.lvector("sizes")
+SPLIT = {
+    "axis": T.split(T.tensor("float32", shape=(None, None, None)), SIZES, 3, AXIS)[0].owner,
+    "const0": T.split(T.bmatrix(), SIZES, 2, 0)[0].owner,
+}
 NODES = [o.owner for o in ALLOC.values()] + [o.owner for o in JOIN.values()]
+NODES += list(SPLIT.values())
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +168,36 @@ def test_join_errors_match_perform(thunks):
             perform(node, axis, a, a, a)
         with pytest.raises(np.exceptions.AxisError, match="out of bounds"):
             thunks[node](axis, a, a, a)
+
+
+def perform_all(node, *inputs):
+    storage = [[None] for _ in node.outputs]
+    node.op.perform(node, list(inputs), storage)
+    return [s[0] for s in storage]
+
+
+def test_split_gives_views_as_perform(thunks):
+    rng = np.random.default_rng(8)
+    node = SPLIT["axis"]
+    for axis in (0, 1, 2, -1, -3):
+        for x in _layouts("float32", (5, 5, 5), rng):
+            for sizes in ([1, 0, 4], [5, 0, 0], [2, 2, 1]):
+                args = (x, axis, np.array(sizes))
+                expected, got = perform_all(node, *args), thunks[node](*args)
+                for e, g in zip(expected, got, strict=True):
+                    assert g.dtype == e.dtype and g.shape == e.shape and g.strides == e.strides
+                    np.testing.assert_array_equal(g, e)
+                    assert g.size == 0 or np.shares_memory(g, x)
+    const = SPLIT["const0"]
+    x = rng.integers(-9, 9, (4, 3)).astype("int8")
+    for g, e in zip(
+        thunks[const](x, 0, np.array([3, 1])), perform_all(const, x, 0, np.array([3, 1]))
+    ):
+        np.testing.assert_array_equal(g, e)
+    for sizes in ([2, 2, 2], [6, -1, 0], [1, 1]):
+        with pytest.raises(ValueError):
+            perform_all(node, np.zeros((5, 5, 5), "float32"), 0, np.array(sizes))
+        with pytest.raises(ValueError, match="do not cut axis 0 of length 5"):
+            thunks[node](np.zeros((5, 5, 5), "float32"), 0, np.array(sizes))
+    with pytest.raises(IndexError):
+        thunks[node](np.zeros((5, 5, 5), "float32"), 3, np.array([1, 2, 2]))

@@ -7,6 +7,7 @@ import pytest
 import labsym.tensor as T
 from labsym.backends.c.build import compiler_available
 from labsym.backends.c.module import compile_nodes
+from labsym.core.ops.shape import MakeVector, Rebroadcast, SpecifyShape
 
 pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH")
 
@@ -59,13 +60,21 @@ def _shape_i_nodes():
 
 
 SHAPE_I = _shape_i_nodes()
+N = T.lscalar("n")
+MAKE_VECTOR = [
+    MakeVector("int64")(N, T.lscalar(), 3).owner,
+    MakeVector("float32")(T.fscalar()).owner,
+]
+SPECIFY = T.specify_shape(SHAPE_X, (N, None, 5)).owner
+SPECIFY_ALL = SpecifyShape((0, 1))(T.dmatrix(), N, N).owner
+REBROADCAST = Rebroadcast((0, True), (2, False))(SHAPE_X).owner
 
 
 @pytest.fixture(scope="module")
 def thunks():
     """Every test node compiled into one module (gcc is slow: one build per test module)."""
     nodes = [o.owner for o, _ in DIMSHUFFLE.values()] + list(RESHAPE.values())
-    nodes += [SHAPE, *SHAPE_I]
+    nodes += [SHAPE, *SHAPE_I, *MAKE_VECTOR, SPECIFY, SPECIFY_ALL, REBROADCAST]
     compiled = compile_nodes(nodes)
     assert all(t is not None for t in compiled), "a shape node got no C kernel"
     return dict(zip(nodes, compiled, strict=True))
@@ -180,3 +189,37 @@ def test_shape_and_shape_i(thunks):
             got = check(thunks[node], node, x)
             assert got.ndim == 0 and got.dtype == np.int64
     check(thunks[SHAPE], SHAPE, np.zeros((0, 4, 1), "float32"))
+
+
+def test_make_vector(thunks):
+    ints, floats = MAKE_VECTOR
+    for values in [(2, -7, 3), (np.int64(5), np.array(9), 3)]:
+        check(thunks[ints], ints, *values)
+    check(thunks[floats], floats, np.float32(2.5))
+    assert thunks[floats](0.1).dtype == np.float32  # a Python float converted to the dtype
+
+
+def _with_constants(node, x, *values):
+    """x, then each symbolic input from `values` and each constant input's own data."""
+    values = iter(values)
+    return [x] + [v.data if hasattr(v, "data") else next(values) for v in node.inputs[1:]]
+
+
+def test_specify_shape_and_rebroadcast_return_x_or_raise_as_perform(thunks):
+    x = np.zeros((1, 4, 5), "float32")
+    for node, args in [(SPECIFY, (1,)), (REBROADCAST, ()), (SPECIFY_ALL, (3, 3))]:
+        arr = np.zeros((3, 3)) if node is SPECIFY_ALL else x
+        assert thunks[node](*_with_constants(node, arr, *args)) is arr
+        assert perform(node, *_with_constants(node, arr, *args)) is arr
+    bad = [
+        (SPECIFY, (x, 2)),
+        (SPECIFY, (np.zeros((1, 4, 6), "float32"), 1)),
+        (SPECIFY_ALL, (np.zeros((3, 2)), 3, 3)),
+        (REBROADCAST, (np.zeros((2, 4, 5), "float32"),)),
+    ]
+    for node, args in bad:
+        with pytest.raises(ValueError) as expected:
+            perform(node, *_with_constants(node, *args))
+        with pytest.raises(ValueError) as got:
+            thunks[node](*_with_constants(node, *args))
+        assert str(got.value) == str(expected.value)

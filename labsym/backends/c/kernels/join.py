@@ -1,7 +1,7 @@
-"""C kernels for the ops that build a new array from pieces: Alloc (a value broadcast to a shape)
-and Join (np.concatenate along a runtime axis, dtypes upcast). Each copies with NumPy's own
-copy loops (PyArray_CopyInto) into views of the new array, or memcpy where rows are contiguous.
-May import core and backends.c.
+"""C kernels for the ops that build a new array from pieces or cut one: Alloc (a value broadcast
+to a shape), Join (np.concatenate along a runtime axis, dtypes upcast) and Split (views). The
+copies use NumPy's own copy loops (PyArray_CopyInto) into views of the new array, or memcpy
+where rows are contiguous. May import core and backends.c.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 from labsym.backends.c.kernel import CKernel, register
 from labsym.backends.c.kernels.shape import VIEW_SUPPORT, check_ndim, tensor_dtypes_ok
 from labsym.core.graph import Apply, Constant, Variable
-from labsym.core.ops.basic import Alloc, Join
+from labsym.core.ops.basic import Alloc, Join, Split
 
 CACHE_VERSION = (1,)
 
@@ -111,3 +111,50 @@ def render_join(node: Apply) -> CKernel | None:
 """
     lines.append(body)
     return CKernel("\n".join(lines), VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+@register(Split)
+def render_split(node: Apply) -> CKernel | None:
+    """np.split at the cumulative sizes: each output a view of x along the (runtime) axis."""
+    if not tensor_dtypes_ok(node) or node.inputs[2].dtype != "int64":
+        return None
+    n = node.op.len_splits
+    views = "\n".join(
+        f"""  dims[axis] = sizes[{k}];
+  %(out{k})s = labsym_view(%(in0)s, nd, dims, PyArray_STRIDES(%(in0)s), at);
+  if (!%(out{k})s) %(fail)s
+  at += sizes[{k}] * PyArray_STRIDE(%(in0)s, axis);"""
+        for k in range(n)
+    )
+    body = f"""
+{_scalar(node.inputs[1], "%(in1)s", "axis")}
+  const int nd = PyArray_NDIM(%(in0)s);
+  if (axis < -nd || axis >= nd) {{
+    PyErr_SetString(PyExc_IndexError, "tuple index out of range");
+    %(fail)s
+  }}
+  if (axis < 0) axis += nd;
+  npy_intp sizes[{n}], total = 0;
+  int ok = PyArray_NDIM(%(in2)s) == 1 && PyArray_DIM(%(in2)s, 0) == {n};
+  for (int k = 0; ok && k < {n}; k++) {{
+    npy_int64 v;
+    memcpy(&v, PyArray_BYTES(%(in2)s) + k * PyArray_STRIDE(%(in2)s, 0), sizeof v);
+    sizes[k] = (npy_intp)v;
+    ok = v >= 0;
+    total += sizes[k];
+  }}
+  if (!ok || total != PyArray_DIM(%(in0)s, axis)) {{
+    PyObject* listed = PyArray_ToList(%(in2)s);
+    if (listed)
+      PyErr_Format(PyExc_ValueError, "{node.op}: split sizes %%R do not cut axis %%d of length"
+                   " %%lld into {n} pieces", listed, (int)axis,
+                   (long long)PyArray_DIM(%(in0)s, axis));
+    Py_XDECREF(listed);
+    %(fail)s
+  }}
+  npy_intp dims[NPY_MAXDIMS];
+  memcpy(dims, PyArray_DIMS(%(in0)s), nd * sizeof(npy_intp));
+  char* at = PyArray_BYTES(%(in0)s);
+{views}
+"""
+    return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)

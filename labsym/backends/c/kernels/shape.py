@@ -1,5 +1,5 @@
-"""C kernels for the shape ops: DimShuffle and Subtensor-style views without copies, Reshape
-(a view when NumPy's reshape gives one), Shape and Shape_i.
+"""C kernels for the shape ops: DimShuffle as a view without a copy, Reshape (a view when NumPy's
+reshape gives one), Shape, Shape_i, MakeVector, and SpecifyShape/Rebroadcast (checks, then x).
 
 `VIEW_SUPPORT` holds the C helpers the shape, index and join kernels share (one text, so a
 module holds them once): a view of an array with new dims/strides/data that keeps the array
@@ -9,10 +9,12 @@ strided-block gather. May import core and backends.c.kernel.
 
 from __future__ import annotations
 
+import numpy as np
+
 from labsym.backends.c.kernel import CKernel, register
 from labsym.core.graph import Apply
 from labsym.core.ops.elemwise import DimShuffle
-from labsym.core.ops.shape import Reshape, Shape, Shape_i
+from labsym.core.ops.shape import MakeVector, Rebroadcast, Reshape, Shape, Shape_i, SpecifyShape
 from labsym.core.type import TensorType
 
 CACHE_VERSION = (1,)
@@ -228,3 +230,73 @@ def render_shape_i(node: Apply) -> CKernel | None:
   *(npy_int64*)PyArray_DATA(%(out0)s) = PyArray_DIM(%(in0)s, {i});
 """
     return CKernel(body, cache_version=CACHE_VERSION)
+
+
+@register(MakeVector)
+def render_make_vector(node: Apply) -> CKernel | None:
+    """A new vector holding the scalar inputs (0-d arrays of the op's dtype)."""
+    if not tensor_dtypes_ok(node):
+        return None
+    n = len(node.inputs)
+    lines = [
+        f"  npy_intp n = {n};",
+        f"  %(out0)s = (PyArrayObject*)PyArray_EMPTY(1, &n, {np.dtype(node.op.dtype).num}, 0);",
+        "  if (!%(out0)s) %(fail)s",
+        "  npy_intp itemsize = PyArray_ITEMSIZE(%(out0)s);",
+    ]
+    for k in range(n):
+        lines.append(
+            f"  if (PyArray_NDIM(%(in{k})s) != 0 || PyArray_ITEMSIZE(%(in{k})s) != itemsize) {{\n"
+            f'    PyErr_SetString(PyExc_TypeError, "MakeVector: input {k} is not a scalar of the'
+            f" vector's dtype\");\n    %(fail)s\n  }}\n"
+            f"  memcpy(PyArray_BYTES(%(out0)s) + {k} * itemsize, PyArray_BYTES(%(in{k})s),"
+            " itemsize);"
+        )
+    return CKernel("\n".join(lines), cache_version=CACHE_VERSION)
+
+
+@register(SpecifyShape)
+def render_specify_shape(node: Apply) -> CKernel | None:
+    """x itself after checking the given axis lengths (perform's ValueError otherwise)."""
+    ndim = node.inputs[0].ndim
+    lines = [check_ndim("%(in0)s", ndim, "SpecifyShape"), "  int ok = 1;"]
+    lines.append(f"  npy_intp want[{max(len(node.op.axes), 1)}];")
+    for k, axis in enumerate(node.op.axes):
+        lines.append(f"  if (labsym_get_index(%(in{k + 1})s, &want[{k}]) < 0) %(fail)s")
+        lines.append(f"  ok = ok && PyArray_DIM(%(in0)s, {axis}) == want[{k}];")
+    fmt = "".join("N" if a in node.op.axes else "O" for a in range(ndim))
+    expected = "".join(
+        f", PyLong_FromSsize_t(want[{node.op.axes.index(a)}])" if a in node.op.axes else ", Py_None"
+        for a in range(ndim)
+    )
+    got = "".join(f", PyLong_FromSsize_t(PyArray_DIM(%(in0)s, {a}))" for a in range(ndim))
+    lines.append(
+        f"""  if (!ok) {{
+    PyObject* expected = Py_BuildValue("({fmt})"{expected});
+    PyObject* got = Py_BuildValue("({"N" * ndim})"{got});
+    if (expected && got)
+      PyErr_Format(PyExc_ValueError, "SpecifyShape: expected shape %%R, got %%R", expected, got);
+    Py_XDECREF(expected);
+    Py_XDECREF(got);
+    %(fail)s
+  }}
+  Py_INCREF(%(in0)s);
+  %(out0)s = %(in0)s;"""
+    )
+    return CKernel("\n".join(lines), VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+@register(Rebroadcast)
+def render_rebroadcast(node: Apply) -> CKernel | None:
+    """x itself after checking that the axes made broadcastable have length 1."""
+    lines = [check_ndim("%(in0)s", node.inputs[0].ndim, "Rebroadcast")]
+    for axis, flag in node.op.axis:
+        if flag:
+            lines.append(
+                f"  if (PyArray_DIM(%(in0)s, {axis}) != 1) {{\n"
+                f"    PyErr_Format(PyExc_ValueError, \"Dimension {axis} in Rebroadcast's input was"
+                f' supposed to be 1 (got %%lld instead)", (long long)PyArray_DIM(%(in0)s, {axis}));'
+                f"\n    %(fail)s\n  }}"
+            )
+    lines.append("  Py_INCREF(%(in0)s);\n  %(out0)s = %(in0)s;")
+    return CKernel("\n".join(lines), cache_version=CACHE_VERSION)
