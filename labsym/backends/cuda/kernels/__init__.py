@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labsym.backends.cuda.kernels import elemwise
+from labsym.backends.cuda.kernels import elemwise, reduce
 from labsym.backends.cuda.kernels.api import (
     ArgsBuilder,
     ArrayMeta,
@@ -62,7 +62,7 @@ __all__ = [
     "supports",
 ]
 
-_FAMILIES = (elemwise,)
+_FAMILIES = (elemwise, reduce)
 
 
 def _family(node: Apply) -> Any:
