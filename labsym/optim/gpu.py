@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 from labsym.core.fgraph import OUTPUT
 from labsym.core.gpu_type import GpuArrayType
 from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.ops.deepcopy import DeepCopyOp
 from labsym.core.ops.gpu import GpuFromHost, HostFromGpu, gpu_from_host, gpu_op_for, host_from_gpu
 from labsym.core.ops.shape import Shape, Shape_i
 
@@ -80,6 +81,10 @@ def place_on_gpu(
             new = gpu_op_for(node.op).make_node(*ins)
             where.dev.update(zip(node.outputs, new.outputs))
             moved += 1
+            continue
+        if isinstance(node.op, DeepCopyOp) and node.inputs[0] not in where.host:
+            # an output copy of device data: the download is already a fresh host array
+            where.host[node.outputs[0]] = where.on_host(node.inputs[0])
             continue
         if isinstance(node.op, (Shape, Shape_i)) and node.inputs[0] not in where.host:
             # a shape is metadata: read it from the device array, no transfer

@@ -16,19 +16,74 @@ import numpy as np
 from labsym.backends.cuda.protocol import Runtime
 
 
-class DeviceBuffer:
-    """One device allocation; freed through its runtime when no array uses it any more."""
+class MemoryPool:
+    """Freed device blocks kept by size for reuse, as every GPU array library does: a
+    cuMemFree synchronizes the device and a cuMemAlloc costs microseconds, while a training
+    step frees and allocates the same sizes on every call. Reuse is safe because every launch
+    and copy is ordered on one stream."""
 
-    __slots__ = ("runtime", "ptr", "nbytes")
+    GRANULE = 512
+    LIMIT = 1 << 30  # bytes kept cached at most; beyond, blocks are freed at once
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.cached: dict[int, list[int]] = {}
+        self.cached_bytes = 0
+
+    def alloc(self, nbytes: int) -> tuple[int, int]:
+        """A block of at least `nbytes`: (pointer, its size class)."""
+        size = -(-max(int(nbytes), 1) // self.GRANULE) * self.GRANULE
+        blocks = self.cached.get(size)
+        if blocks:
+            self.cached_bytes -= size
+            return blocks.pop(), size
+        try:
+            return self.runtime.alloc(size), size
+        except Exception:  # noqa: BLE001 - out of memory: give the cache back, then retry once
+            self.trim()
+            return self.runtime.alloc(size), size
+
+    def release(self, ptr: int, size: int) -> None:
+        if self.cached_bytes + size > self.LIMIT:
+            self.runtime.free(ptr)
+            return
+        self.cached.setdefault(size, []).append(ptr)
+        self.cached_bytes += size
+
+    def trim(self) -> None:
+        """Free every cached block."""
+        for blocks in self.cached.values():
+            for ptr in blocks:
+                self.runtime.free(ptr)
+        self.cached.clear()
+        self.cached_bytes = 0
+
+
+_POOLS: dict[int, MemoryPool] = {}  # id(runtime) -> its pool (the pool keeps the runtime alive)
+
+
+def pool_of(runtime: Runtime) -> MemoryPool:
+    """The memory pool of a runtime (created on first use)."""
+    pool = _POOLS.get(id(runtime))
+    if pool is None or pool.runtime is not runtime:
+        pool = _POOLS[id(runtime)] = MemoryPool(runtime)
+    return pool
+
+
+class DeviceBuffer:
+    """One device allocation from the runtime's pool; returned to it when no array uses it."""
+
+    __slots__ = ("runtime", "ptr", "nbytes", "_pool", "_size")
 
     def __init__(self, runtime: Runtime, nbytes: int) -> None:
         self.runtime = runtime
         self.nbytes = int(nbytes)
-        self.ptr = runtime.alloc(max(self.nbytes, 1))
+        self._pool = pool_of(runtime)
+        self.ptr, self._size = self._pool.alloc(self.nbytes)
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter exit the context may be gone
-            self.runtime.free(self.ptr)
+            self._pool.release(self.ptr, self._size)
 
 
 def c_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
@@ -73,7 +128,9 @@ class GpuArray:
     @classmethod
     def from_host(cls, runtime: Runtime, array: Any) -> GpuArray:
         """A C-contiguous device copy of a host array (one host-to-device transfer)."""
-        host = np.ascontiguousarray(array)
+        host = np.asarray(array)
+        if not host.flags.c_contiguous:  # (np.ascontiguousarray would make 0-d arrays 1-d)
+            host = host.copy(order="C")
         out = cls.empty(runtime, host.shape, host.dtype)
         if host.nbytes:
             runtime.memcpy_htod(out.ptr, host)
