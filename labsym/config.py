@@ -168,8 +168,7 @@ _FLAGS: tuple[_Flag, ...] = (
     _bool("profile", False, "Collect per-op timing profiles for compiled functions."),
     _Flag("deterministic", "default", "Prefer deterministic (possibly slower) implementations.",
           ("default", "more")),
-    _text("cxx", "gcc", "C++ compiler command used by C linkers ('' disables C code).",
-          notice=_when(bool, _NO_C + ": cxx={value!r} is kept, but nothing is compiled")),
+    _text("cxx", "gcc", "C compiler command used by C linkers ('' disables C code)."),
     _bool("openmp", False, "Allow OpenMP parallelism in generated C code.",
           notice=_when(bool, _NO_C + ": openmp=True changes nothing")),
     _int("openmp_elemwise_minsize", 200000, "Smallest elementwise size run with OpenMP."),
@@ -268,8 +267,7 @@ _FLAGS: tuple[_Flag, ...] = (
     _text("ctc__root", "", "warp-ctc installation directory." + _UNUSED),
     _bool("gpuelemwise__sync", True, "Synchronize after GPU elementwise kernels." + _UNUSED),
     # C compilation
-    _text("gcc__cxxflags", "", "Extra flags for the C++ compiler.",
-          notice=_when(bool, _NO_C + ": gcc.cxxflags={value!r} changes nothing")),
+    _text("gcc__cxxflags", "", "Extra flags for the C compiler (after labsym's defaults)."),
     _text("blas__ldflags", "", "Linker flags of a BLAS for C code.",
           notice=_when(bool, "labsym calls the BLAS that NumPy/SciPy ship: "
                        "blas.ldflags={value!r} is not used")),

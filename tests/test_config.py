@@ -388,21 +388,11 @@ def test_ensure_compiledir_is_private(tmp_path):
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        (
-            "cxx",
-            "g++",
-            "labsym generates no C code yet: cxx='g++' is kept, but nothing is compiled",
-        ),
         ("openmp", True, "labsym generates no C code yet: openmp=True changes nothing"),
         (
             "blas.ldflags",
             "-lopenblas",
             "labsym calls the BLAS that NumPy/SciPy ship: blas.ldflags='-lopenblas' is not used",
-        ),
-        (
-            "gcc.cxxflags",
-            "-O3",
-            "labsym generates no C code yet: gcc.cxxflags='-O3' changes nothing",
         ),
         ("lib.cnmem", 0.5, "labsym has no CUDA backend yet: lib.cnmem=0.5 changes nothing"),
         (

@@ -514,6 +514,9 @@ def function(
     cls = type("Function", (Function,), {"__call__": call, "__module__": Function.__module__})
     maker = FunctionMaker(fgraph, in_specs, out_specs, mode, spec_args, update_pairs, shared_vars)
     fn = cls(maker, plan, program, name, prof)
+    attach = getattr(program, "attach", None)
+    if attach is not None:  # a program that improves later (tiered C) swaps fn's __call__
+        attach(fn)
     t_end = time.perf_counter()
     maker.nodes_before = nodes_before
     maker.optimizer_time, maker.linker_time = t_link - t_rewrite, t_end - t_link

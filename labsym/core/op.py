@@ -120,9 +120,10 @@ class Op:
 
 
 def c_code_only_message(op: Op) -> str | None:
-    """Why `op` cannot run without a C backend (it defines c_code but not perform), or None.
+    """Why `op` cannot run on the NumPy engine (it defines c_code but not perform), or None.
 
-    Theano tutorials write ops with only `c_code`; labsym runs them once its C backend exists.
+    Theano tutorials write ops with only `c_code`; the C linkers run them, NumPy-only linkers
+    (py, vm, FAST_COMPILE, MonitorMode, a perform-based DebugMode check) cannot.
     """
     cls = type(op)
     if cls.perform is not Op.perform or cls.numpy_callable is not Op.numpy_callable:
@@ -130,9 +131,10 @@ def c_code_only_message(op: Op) -> str | None:
     if not callable(getattr(op, "c_code", None)):
         return None
     return (
-        f"{cls.__name__} defines c_code but not perform, and labsym's C backend is not available "
-        "yet, so this op cannot run; give it a perform(node, inputs, output_storage) method "
-        "(NumPy) to use it now"
+        f"{cls.__name__} defines c_code but not perform, so only a C linker can run it "
+        "(linker='cvm', 'c|py' or 'c', FAST_RUN's default when a C compiler works), not this "
+        "NumPy-only one; use such a mode, or give the op a perform(node, inputs, "
+        "output_storage) method (NumPy) to run it everywhere"
     )
 
 

@@ -53,6 +53,7 @@ class ProfileStats:
     compile_time: float = 0.0
     optimizer_time: float = 0.0
     linker_time: float = 0.0
+    c_compile_time: float = 0.0  # building the function's C module (also in the background)
     node_names: list[str] = field(default_factory=list)
     node_ops: list[str] = field(default_factory=list)
     node_classes: list[str] = field(default_factory=list)
@@ -60,6 +61,7 @@ class ProfileStats:
     node_calls: list[int] = field(default_factory=list)
     node_shapes: list[str] = field(default_factory=list)
     node_run_shapes: list[Any] = field(default_factory=list)
+    node_impls: list[str] = field(default_factory=list)  # "C" (native) or "Py" per node
     atexit_print: bool = True  # Theano's: printed at exit when the profile flag is set
     nodes: list[Any] = field(default_factory=list, repr=False, compare=False)
     fgraph: Any = field(default=None, repr=False, compare=False)
@@ -78,6 +80,7 @@ class ProfileStats:
         self.node_classes = [f"{type(n.op).__module__}.{type(n.op).__qualname__}" for n in nodes]
         self.node_shapes = [_static_shapes(n) for n in nodes]
         self.node_run_shapes = [None] * len(nodes)
+        self.node_impls = ["Py"] * len(nodes)
         self.node_times = [0.0] * len(nodes)
         self.node_calls = [0] * len(nodes)
 
@@ -88,6 +91,10 @@ class ProfileStats:
             return self.node_shapes[index]
         return ", ".join("?" if shape is None else str(tuple(shape)) for shape in ran)
 
+    def impl_of(self, index: int) -> str:
+        """'C' if node `index` runs native code, else 'Py' (Theano's <type> column)."""
+        return self.node_impls[index] if index < len(self.node_impls) else "Py"
+
     @property
     def thunk_time(self) -> float:
         """Seconds spent inside the nodes, summed over every call."""
@@ -97,7 +104,7 @@ class ProfileStats:
         """Rows grouped by 'class', 'op' or 'apply', in Theano's order (slowest first)."""
         if key == "apply":
             rows = [
-                ProfileRow(label, t, c, 1, "Py", i, self.shapes_of(i))
+                ProfileRow(label, t, c, 1, self.impl_of(i), i, self.shapes_of(i))
                 for i, (label, t, c) in enumerate(
                     zip(self.node_names, self.node_times, self.node_calls)
                 )
@@ -107,8 +114,8 @@ class ProfileStats:
             raise ValueError(f"rows_by(key) takes 'class', 'op' or 'apply', not {key!r}")
         labels = self.node_classes if key == "class" else self.node_ops
         grouped: dict[str, ProfileRow] = {}
-        for label, t, c in zip(labels, self.node_times, self.node_calls):
-            row = grouped.setdefault(label, ProfileRow(label, 0.0, 0, 0))
+        for i, (label, t, c) in enumerate(zip(labels, self.node_times, self.node_calls)):
+            row = grouped.setdefault(label, ProfileRow(label, 0.0, 0, 0, self.impl_of(i)))
             row.seconds += t
             row.calls += c
             row.applies += 1
@@ -149,6 +156,12 @@ class ProfileStats:
             if self.thunk_time > 0:
                 share = 100 * self.thunk_time / self.call_time
                 lines.append(f"  Time in thunks: {self.thunk_time:e}s ({share:.3f}%)")
+        c_build = []
+        if self.c_compile_time > 0:  # only then: without C the layout is exactly Theano's
+            c_build.append(
+                f"       C module build time {self.c_compile_time:e}s "
+                f"({self.node_impls.count('C')} of {len(self.node_names)} Apply nodes run C code)"
+            )
         return lines + [
             f"  Total compile time: {self.compile_time:e}s",
             f"    Number of Apply nodes: {len(self.node_names)}",
@@ -158,6 +171,7 @@ class ProfileStats:
             f"{self.linker_time:e}s",
             f"       Import time {0.0:e}s",
             f"       Node make_thunk time {self.linker_time:e}s",
+            *c_build,
             "",
         ]
 
@@ -223,10 +237,12 @@ class ProfileStats:
             for attr in ("call_count", "call_time", "compile_time", "optimizer_time"):
                 setattr(total, attr, getattr(total, attr) + getattr(stats, attr))
             total.linker_time += stats.linker_time
+            total.c_compile_time += stats.c_compile_time
             for attr in ("node_names", "node_ops", "node_classes", "node_times", "node_calls"):
                 getattr(total, attr).extend(getattr(stats, attr))
             total.node_shapes.extend(stats.node_shapes)
             total.node_run_shapes.extend(stats.node_run_shapes)
+            total.node_impls.extend(stats.impl_of(i) for i in range(len(stats.node_names)))
             total.nodes.extend(stats.nodes)
         return total
 

@@ -11,6 +11,7 @@ import pytest
 
 import labsym as theano
 import labsym.tensor as T
+from labsym.backends.c.module import c_compiler
 from labsym.core.ops.elemwise import Elemwise
 from labsym.gof import OpWiseCLinker, PerformLinker, WrapLinker, WrapLinkerMany
 
@@ -254,12 +255,12 @@ class VectorTimesScalar(theano.gof.Op):
 
 
 _C_ONLY = (
-    r"VectorTimesScalar defines c_code but not perform, and labsym's C backend is not "
-    r"available yet, so this op cannot run"
+    r"VectorTimesScalar defines c_code but not perform, so only a C linker can run it "
+    r"\(linker='cvm', 'c\|py' or 'c'.*not this NumPy-only one"
 )
 
 
-@pytest.mark.parametrize("mode", [None, "FAST_COMPILE", "monitor"])
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "monitor"])
 def test_an_op_with_only_c_code_is_refused_when_the_function_is_compiled(mode):
     if mode == "monitor":
         mode = theano.compile.MonitorMode(post_func=lambda i, node, fn: None)
@@ -271,7 +272,16 @@ def test_an_op_with_only_c_code_is_refused_when_the_function_is_compiled(mode):
     assert str(info.value).startswith("cannot compile VectorTimesScalar(x, y): ")
 
 
-def test_an_op_with_c_code_and_perform_runs_its_perform():
+@pytest.mark.skipif(c_compiler() is None, reason="no C compiler (cxx flag) on PATH")
+def test_an_op_with_only_c_code_runs_its_c_code_in_fast_run():
+    x = T.dvector("x")
+    y = T.dscalar("y")
+    f = theano.function([x, y], VectorTimesScalar()(x, y))  # its stub C code only fails
+    with pytest.raises(RuntimeError, match="C kernel failed without setting an error"):
+        f(np.ones(2), 3.0)
+
+
+def test_an_op_with_c_code_and_perform_runs_its_perform_on_the_numpy_engine():
     class Doubler(VectorTimesScalar):
         def perform(self, node, inputs, output_storage):
             x, y = inputs
@@ -279,7 +289,8 @@ def test_an_op_with_c_code_and_perform_runs_its_perform():
 
     x = T.dvector("x")
     y = T.dscalar("y")
-    f = theano.function([x, y], Doubler()(x, y))
+    # FAST_COMPILE's linker is the NumPy engine; C linkers run c_code (a stub here), as Theano's
+    f = theano.function([x, y], Doubler()(x, y), mode="FAST_COMPILE")
     assert f(np.array([1.0, 2.0]), 3.0).tolist() == [3.0, 6.0]
 
 

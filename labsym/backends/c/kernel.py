@@ -29,10 +29,13 @@ class CKernel:
     libraries: tuple[str, ...] = ()
     compile_args: tuple[str, ...] = ()
     cache_version: tuple = ()  # Theano's c_code_cache_version: part of the module's cache key
+    include_dirs: tuple[str, ...] = ()  # Theano's c_header_dirs
+    library_dirs: tuple[str, ...] = ()  # Theano's c_lib_dirs
 
 
 Renderer = Callable[[Apply], "CKernel | None"]
 _RENDERERS: dict[type, Renderer] = {}
+_FALLBACKS: list[Renderer] = []  # tried in order for ops no registered type covers
 
 
 def register(*op_types: type) -> Callable[[Renderer], Renderer]:
@@ -46,22 +49,33 @@ def register(*op_types: type) -> Callable[[Renderer], Renderer]:
     return deco
 
 
+def register_fallback(fn: Renderer) -> Renderer:
+    """Decorator: a renderer tried for ops that no registered op type covers (user c_code)."""
+    _FALLBACKS.append(fn)
+    return fn
+
+
 _loaded = False
 
 
 def _load_kernel_modules() -> None:
-    """Import backends.c.kernels (which imports every kernel module) on first lookup."""
+    """Import the kernel modules and the user-op fallback on first lookup."""
     global _loaded
     if not _loaded:
         _loaded = True
         importlib.import_module("labsym.backends.c.kernels")
+        importlib.import_module("labsym.backends.c.userop")
 
 
 def kernel_for(node: Apply) -> CKernel | None:
-    """The C kernel for `node` (by the most specific registered op type), or None."""
+    """The C kernel for `node` (by the most specific registered op type, else a fallback)."""
     _load_kernel_modules()
     for cls in type(node.op).__mro__:
         renderer = _RENDERERS.get(cls)
         if renderer is not None:
             return renderer(node)
+    for fallback in _FALLBACKS:
+        kernel = fallback(node)
+        if kernel is not None:
+            return kernel
     return None

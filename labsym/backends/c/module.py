@@ -10,18 +10,20 @@ backends.c.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
+import os
+import shlex
 import shutil
-import sys
-import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from labsym.backends.c import cache
 from labsym.backends.c.kernel import CKernel, kernel_for
+from labsym.config import config
 from labsym.core.graph import Apply
 from labsym.core.type import TensorType
 
@@ -130,41 +132,78 @@ def module_source(entries: Sequence[NodeEntry]) -> tuple[str, str]:
     return "\n".join(cdef), "\n".join(body)
 
 
-def build_module(
-    entries: Sequence[NodeEntry], compile_args: Sequence[str] = DEFAULT_COMPILE_ARGS
-) -> Any:
-    """Compile `entries` into one cffi module in a temporary directory; returns its `lib`."""
-    from cffi import FFI
+def default_compile_args() -> tuple[str, ...]:
+    """The default flags plus the gcc.cxxflags flag's extra ones (Theano's gcc__cxxflags)."""
+    return DEFAULT_COMPILE_ARGS + tuple(shlex.split(config.gcc__cxxflags))
 
-    cdef, source = module_source(entries)
-    libraries = sorted({lib for e in entries for lib in e.kernel.libraries} | {"m"})
-    args = list(compile_args) + [a for e in entries for a in e.kernel.compile_args]
-    digest = hashlib.sha256((cdef + source + repr(args)).encode()).hexdigest()[:16]
-    name = f"_labsym_c_{digest}"
-    ffi = FFI()
-    ffi.cdef(cdef)
-    ffi.set_source(
-        name,
-        source,
-        include_dirs=[np.get_include()],
-        extra_compile_args=args,
-        libraries=libraries,
+
+def c_compiler() -> str | None:
+    """The compiler command the `cxx` flag names if it is on PATH and cffi imports, else None."""
+    cxx = config.cxx.strip()
+    if not cxx:
+        return None
+    key = cxx
+    if key not in _COMPILERS:
+        found = shutil.which(shlex.split(cxx)[0]) is not None
+        _COMPILERS[key] = found and importlib.util.find_spec("cffi") is not None
+    return cxx if _COMPILERS[key] else None
+
+
+_COMPILERS: dict[str, bool] = {}
+_BUILD_LOCK = threading.Lock()  # one gcc at a time from this process (builds run in threads)
+
+
+def build_kwargs(
+    entries: Sequence[NodeEntry], compile_args: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The compiler options of the module holding `entries` (part of its cache key)."""
+    kernels = [e.kernel for e in entries]
+    args = list(default_compile_args() if compile_args is None else compile_args)
+    return {
+        "include_dirs": [
+            np.get_include(),
+            *dict.fromkeys(d for k in kernels for d in k.include_dirs),
+        ],
+        "library_dirs": sorted({d for k in kernels for d in k.library_dirs}),
+        "libraries": sorted({lib for k in kernels for lib in k.libraries} | {"m"}),
+        "extra_compile_args": args + [a for k in kernels for a in k.compile_args],
         # the NumPy C API needs the full CPython API, not cffi's default limited API
-        py_limited_api=False,
-        define_macros=[("_CFFI_NO_LIMITED_API", None)],
-    )
-    tmpdir = tempfile.mkdtemp(prefix="labsym_c_")
+        "define_macros": [("_CFFI_NO_LIMITED_API", None)],
+        "compiler": config.cxx,
+    }
+
+
+def is_cached(entries: Sequence[NodeEntry], compile_args: Sequence[str] | None = None) -> bool:
+    """True if the module of `entries` is in the disk cache (loading it takes milliseconds)."""
+    cdef, source = module_source(entries)
+    kwargs = build_kwargs(entries, compile_args)
     try:
-        path = ffi.compile(tmpdir=tmpdir)
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules.pop(name, None)
-        spec.loader.exec_module(module)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        root = cache.cache_dir()
+    except OSError:  # an unsafe or unwritable compiledir: the build reports it
+        return False
+    key = cache.cache_key(cdef, source, kwargs, config.cxx)
+    return os.path.isdir(os.path.join(root, cache.ENTRY_PREFIX + key[:24]))
+
+
+def build_module(
+    entries: Sequence[NodeEntry], compile_args: Sequence[str] | None = None, hint: str = ""
+) -> Any:
+    """The `lib` of one cffi module holding `entries`: from the disk cache, else compiled.
+
+    `compile_args` default to DEFAULT_COMPILE_ARGS plus the gcc.cxxflags flag; the compiler is
+    the `cxx` flag's. `hint` says what the module holds (`python -m labsym.cache list`).
+    """
+    cdef, source = module_source(entries)
+    kwargs = build_kwargs(entries, compile_args)
+    with _BUILD_LOCK:
+        module = cache.load_or_build(hint or _hint(entries), cdef, source, kwargs)
     if module.lib.labsym_module_init() != 0:
         raise ImportError("the NumPy C API could not be imported into a labsym C module")
     return module.lib
+
+
+def _hint(entries: Sequence[NodeEntry]) -> str:
+    return f"{len(entries)} C kernels: " + ", ".join(e.symbol for e in entries[:8])
 
 
 def make_thunk(lib: Any, entry: NodeEntry) -> Callable[..., Any]:

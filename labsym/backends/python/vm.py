@@ -51,9 +51,15 @@ class PythonLinker:
     """Emits `out = f(in...)` per node, with f the op's NumPy callable (or a perform thunk)."""
 
     name = "py"
+    allow_gc = True  # subclasses that skip __init__ keep the default
+
+    def __init__(self, allow_gc: bool = True) -> None:
+        self.allow_gc = allow_gc  # False for Theano's `_nogc` names: intermediates are kept
 
     def link(self, fgraph: Any, plan: CallPlan) -> NumPyProgram:
         """The whole-graph link step: this linker's statement per node, as one program."""
+        if not self.allow_gc:
+            plan.allow_gc = False
         return link_per_node(self, fgraph, plan)
 
     def node_code(self, fgraph: Any, node: Apply, index: int, outer_mode: Any = None) -> NodeCode:

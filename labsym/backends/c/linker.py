@@ -1,0 +1,145 @@
+"""The C linker: every node with a C kernel runs native code, all of a function's in ONE module.
+
+`link(fgraph, plan)` renders each node's kernel (`module.node_entry`), builds one cffi module
+for the function, and emits the NumPy engine's straight-line program (backends.python.callgen)
+with the C thunks in place of the NumPy callables: scheduling, gc of intermediates, lazy
+branches, input checks, profiling and the commit of updates are the engine's. A node without
+a kernel runs its NumPy statement (Theano's `c|py`); with `strict` (Theano's `c`) such nodes
+are a compile-time error naming their ops. `tiered` links the NumPy engine at once and swaps
+the C thunks in when a background build is done (backends.c.tiered). May import core,
+backends.python and backends.c.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
+from labsym.backends.python.callgen import NumPyProgram, link_per_node
+from labsym.backends.python.vm import PythonLinker
+from labsym.core.graph import Apply
+from labsym.core.io import CallPlan, NodeCode
+
+
+class NoCCodeError(NotImplementedError):
+    """linker='c' (C only) was asked to compile a graph holding ops without C code."""
+
+
+def c_entries(nodes: Sequence[Apply]) -> dict[int, NodeEntry]:
+    """The module entries of the nodes that have a C kernel, by schedule index.
+
+    Lazy nodes (ifelse) stay in the engine: their branches are `if` blocks of the program.
+    """
+    entries: dict[int, NodeEntry] = {}
+    for i, node in enumerate(nodes):
+        if getattr(node.op, "lazy_branches", None) is not None:
+            continue
+        entry = node_entry(node, f"labsym_node{i}")
+        if entry is not None:
+            entries[i] = entry
+    return entries
+
+
+def c_statement(node: Apply, index: int, thunk: Callable[..., Any]) -> NodeCode:
+    """The engine's statement calling a C thunk (same form and name as the NumPy one)."""
+    key = f"_f{index}"
+    args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
+    outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs)))
+    if len(node.outputs) > 1:
+        outs += ","
+    return NodeCode(node, f"{outs} = {key}({args})", {key: thunk})
+
+
+def build_thunks(
+    entries: dict[int, NodeEntry], nodes: Sequence[Apply]
+) -> dict[int, Callable[..., Any]]:
+    """One module for every entry; the thunk per schedule index."""
+    ops = ", ".join(dict.fromkeys(str(nodes[i].op) for i in entries))
+    hint = f"function of {len(nodes)} nodes, {len(entries)} in C: {ops}"[:300]
+    lib = build_module(list(entries.values()), hint=hint)
+    return {i: make_thunk(lib, entry) for i, entry in entries.items()}
+
+
+def mark_c_nodes(plan: CallPlan, indices: Sequence[int], seconds: float) -> None:
+    """Tell the profile (if any) which nodes run C code and how long the module took."""
+    profile = plan.profile
+    if profile is not None:
+        profile.c_compile_time += seconds
+        for i in indices:
+            profile.node_impls[i] = "C"
+
+
+class CProgram(NumPyProgram):
+    """The engine's program with C thunks; `native` says whether any node runs C code."""
+
+    def __init__(self, plan: CallPlan, native: bool) -> None:
+        super().__init__(plan)
+        self.native = native
+
+
+class CLinker:
+    """Theano's `c|py` (`strict=False`) and `c` (`strict=True`) linkers; `_nogc` keeps values."""
+
+    def __init__(
+        self, name: str = "c|py", strict: bool = False, allow_gc: bool = True, tiered: bool = False
+    ) -> None:
+        self.name = name
+        self.strict = strict
+        self.allow_gc = allow_gc
+        self.tiered = tiered
+        self.python = PythonLinker()
+        self._thunks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"CLinker({self.name!r})"
+
+    def link(self, fgraph: Any, plan: CallPlan) -> Any:
+        """The whole-graph link step: one C module for the function, the engine's program."""
+        if not self.allow_gc:
+            plan.allow_gc = False
+        nodes = fgraph.toposort()
+        entries = c_entries(nodes)
+        self._check_strict(nodes, entries)
+        if self.tiered and entries:
+            from labsym.backends.c.tiered import link_tiered
+
+            return link_tiered(self, fgraph, plan, nodes, entries)
+        return self.link_now(fgraph, plan, nodes, entries)
+
+    def link_now(
+        self, fgraph: Any, plan: CallPlan, nodes: Sequence[Apply], entries: dict[int, NodeEntry]
+    ) -> CProgram:
+        """Build the module now and link the program with its thunks."""
+        start = time.perf_counter()
+        self._thunks[fgraph] = {nodes[i]: t for i, t in build_thunks(entries, nodes).items()}
+        program = CProgram(link_per_node(self, fgraph, plan).plan, native=bool(entries))
+        mark_c_nodes(plan, list(entries), time.perf_counter() - start if entries else 0.0)
+        return program
+
+    def node_code(self, fgraph: Any, node: Apply, index: int, outer_mode: Any = None) -> NodeCode:
+        """The C thunk's statement for `node`, or the NumPy engine's (one module per graph)."""
+        thunks = self._thunks.get(fgraph)
+        if thunks is None:  # called by a wrapping linker (DebugMode) without link()
+            nodes = fgraph.toposort()
+            entries = c_entries(nodes)
+            self._check_strict(nodes, entries)
+            thunks = self._thunks[fgraph] = {
+                nodes[i]: t for i, t in build_thunks(entries, nodes).items()
+            }
+        thunk = thunks.get(node)
+        if thunk is None:
+            return self.python.node_code(fgraph, node, index, outer_mode)
+        return c_statement(node, index, thunk)
+
+    def _check_strict(self, nodes: Sequence[Apply], entries: dict[int, NodeEntry]) -> None:
+        if not self.strict:
+            return
+        missing = sorted({str(n.op) for i, n in enumerate(nodes) if i not in entries})
+        if missing:
+            raise NoCCodeError(
+                f"linker={self.name!r} runs C code only, and these ops have no C code: "
+                f"{', '.join(missing)}; use linker='c|py' (or 'cvm') to run them with NumPy"
+            )
