@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import socket
 import stat
@@ -165,12 +166,20 @@ def directory_lock(
 # ------------------------------------------------------------------------------ the key
 @functools.lru_cache(maxsize=8)
 def compiler_identity(compiler: str) -> str:
-    """The compiler's resolved path and the first line of its `--version`."""
-    path = shutil.which(compiler)
+    """The compiler command (its program resolved) and the first line of its `--version`."""
+    argv = _compiler_argv(compiler)
+    out = subprocess.run([*argv, "--version"], capture_output=True, text=True, check=False)
+    first = out.stdout.splitlines()[0] if out.stdout else ""
+    return f"{' '.join([os.path.realpath(argv[0]), *argv[1:]])} {first}"
+
+
+def _compiler_argv(compiler: str) -> list[str]:
+    """`compiler` (a command, possibly with arguments, e.g. "gcc -m64") as argv, program found."""
+    argv = shlex.split(compiler)
+    path = shutil.which(argv[0]) if argv else None
     if path is None:
         raise CCompileError(f"C compiler {compiler!r} not found on PATH (the cxx flag names it)")
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
-    return f"{os.path.realpath(path)} {out.stdout.splitlines()[0] if out.stdout else ''}"
+    return [path, *argv[1:]]
 
 
 @functools.lru_cache(maxsize=1)
@@ -257,7 +266,7 @@ def gcc_build(
         f"-D{n}" if v is None else f"-D{n}={v}" for n, v in build_kwargs.get("define_macros", ())
     ]
     cmd = [
-        shutil.which(_compiler(build_kwargs)) or _compiler(build_kwargs),
+        *_compiler_argv(_compiler(build_kwargs)),
         "-shared",
         "-fPIC",
         *(f"-I{d}" for d in includes),

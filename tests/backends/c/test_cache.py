@@ -284,3 +284,11 @@ def test_the_builder_sees_the_build_options(tmp_path):
     src = "int add_k(int x) { return x + K_EXTRA; }"
     m = cache.load_or_build("macro", CDEF, src, kw, spy, str(tmp_path / "cd"))
     assert m.lib.add_k(1) == 6 and seen["define_macros"] == [("K_EXTRA", "5")]
+
+
+def test_compiler_command_with_arguments_and_a_missing_compiler(tmp_path):
+    kw = {"compiler": "gcc -DK_EXTRA=4"}
+    src = "int add_k(int x) { return x + K_EXTRA; }"
+    assert cache.load_or_build("cmd", CDEF, src, kw, compiledir=str(tmp_path)).lib.add_k(1) == 5
+    with pytest.raises(cache.CCompileError, match="not found on PATH"):
+        cache.load_or_build("cmd", CDEF, src, {"compiler": "no-such-cc"}, compiledir=str(tmp_path))
