@@ -1,9 +1,21 @@
-"""Render the scalar table's C templates into C elementwise functions, one per record x dtype.
-Backends may import core, never compile/, viz/ or magics/."""
+"""Render the scalar table's C templates: one record as a C expression over named scalar arguments.
+
+`scalar_expr` is the one place a record becomes C: Elemwise/Composite loop kernels and the
+per-record functions the scalar-table test compiles (`render_table`) both use it. The dtype a
+record computes in follows Elemwise's `perform` (NumPy's ufunc with `dtype=` the output dtype).
+Backends may import core, never compile/, viz/ or magics/.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from labsym.core import scalar
 
@@ -23,7 +35,227 @@ C_TYPES = {
 INT_DTYPES = [d for d in C_TYPES if d.startswith(("int", "uint"))]
 FLOAT_DTYPES = ["float32", "float64"]
 
+# glibc's libmvec has vector variants of these (float: name + "f"); declared `omp declare simd`
+# so GCC vectorises calls to them under -fopenmp-simd without -ffast-math
+MVEC_UNARY = [
+    "acos",
+    "acosh",
+    "asin",
+    "asinh",
+    "atan",
+    "atanh",
+    "cbrt",
+    "cos",
+    "cosh",
+    "erf",
+    "erfc",
+    "exp",
+    "exp10",
+    "exp2",
+    "expm1",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "sin",
+    "sinh",
+    "tan",
+    "tanh",
+]
+MVEC_BINARY = ("atan2", "hypot", "pow")
+# libm functions with a float variant (name + "f"), used when a record computes in float32
+_FLOAT_VARIANTS = (
+    set(MVEC_UNARY)
+    | set(MVEC_BINARY)
+    | {
+        "sqrt",
+        "fabs",
+        "tgamma",
+        "lgamma",
+        "trunc",
+        "ceil",
+        "floor",
+        "nearbyint",
+        "round",
+    }
+)
+_CALL_RE = re.compile(r"\b(" + "|".join(sorted(_FLOAT_VARIANTS)) + r")\(")
+_FLOAT_LITERAL_RE = re.compile(r"(?<![\w.])(\d+\.\d*)(?![\w.])")
 
+# np.clip(x, lo, hi) is minimum(maximum(x, lo), hi): NaN bounds propagate, lo > hi gives hi
+_CLIP = "((M < {2} || M != M) ? M : {2})".replace("M", "(({0} > {1} || {0} != {0}) ? {0} : {1})")
+# records whose template is wrong or slow for integer inputs: exact integer versions
+_INT_TEMPLATES = {
+    "abs": "({0} < 0 ? -{0} : {0})",
+    "pow": "pow_int({0}, {1})",
+    "ceil": "{0}",
+    "floor": "{0}",
+    "trunc": "{0}",
+    "round_half_to_even": "{0}",
+    "round_half_away_from_zero": "{0}",
+}
+
+
+def _helpers() -> str:
+    """floor_div_/py_mod_/pow_int_<dtype>: NumPy's floor division, remainder and integer power."""
+    parts = ["#include <math.h>", "#include <stdint.h>"]
+    for d in INT_DTYPES + ["bool"]:
+        t = C_TYPES[d]
+        parts.append(
+            f"static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
+            f" {t} q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1; return q; }}\n"
+            f"static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
+            f" {t} r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }}\n"
+            # by squaring, modulo 2**64 like NumPy's wrapping loop; b < 0 (NumPy raises) gives 0
+            f"static inline {t} pow_int_{d}({t} a, {t} b) {{ if (b < 0) return 0;"
+            f" uint64_t r = 1, x = (uint64_t)a; uint64_t e = (uint64_t)b;"
+            f" while (e) {{ if (e & 1) r *= x; x *= x; e >>= 1; }} return ({t})r; }}"
+        )
+    for d in FLOAT_DTYPES:
+        t = C_TYPES[d]
+        parts.append(
+            f"static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return a / b;"
+            f" {t} mod = fmod(a, b); {t} div = (a - mod) / b;"
+            f" if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;"
+            f" if (div != 0) {{ {t} f = floor(div); if (div - f > 0.5) f += 1; return f; }}"
+            f" return copysign(0.0, a / b); }}\n"
+            f"static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return fmod(a, b);"
+            f" {t} mod = fmod(a, b); if (mod != 0) {{ if ((b < 0) != (mod < 0)) mod += b; }}"
+            f" else mod = copysign(0.0, b); return mod; }}"
+        )
+    return "\n".join(parts) + "\n"
+
+
+def _simd_declarations() -> str:
+    """`#pragma omp declare simd notinbranch` declarations of the libmvec functions."""
+    lines = []
+    for name in MVEC_UNARY:
+        lines += ["#pragma omp declare simd notinbranch", f"double {name}(double);"]
+        lines += ["#pragma omp declare simd notinbranch", f"float {name}f(float);"]
+    for name in MVEC_BINARY:
+        lines += ["#pragma omp declare simd notinbranch", f"double {name}(double, double);"]
+        lines += ["#pragma omp declare simd notinbranch", f"float {name}f(float, float);"]
+    return "\n".join(lines) + "\n"
+
+
+PREAMBLE = _helpers()
+# the preamble of kernels: helpers and libmvec declarations, once per module whatever the kernels
+KERNEL_PREAMBLE = (
+    "#ifndef LABSYM_SCALAR_PREAMBLE\n#define LABSYM_SCALAR_PREAMBLE\n"
+    + PREAMBLE
+    + _simd_declarations()
+    + "#endif\n"
+)
+
+
+def c_literal(dtype: str, value: Any) -> str:
+    """A C expression of type C_TYPES[dtype] with exactly this value (NaN, inf, -0.0 included)."""
+    ctype = C_TYPES[dtype]
+    if dtype == "bool":
+        return "1" if value else "0"
+    if dtype in FLOAT_DTYPES:
+        v = float(np.asarray(value, dtype=dtype))
+        if math.isnan(v):
+            text = "NAN"
+        elif math.isinf(v):
+            text = "INFINITY" if v > 0 else "(-INFINITY)"
+        else:
+            text = v.hex()  # C99 hex float: exact
+        return f"(({ctype}){text})"
+    v = int(value)
+    if dtype == "int64" and v == -(2**63):
+        return "INT64_MIN"
+    suffix = "ULL" if dtype.startswith("uint") else "LL"
+    return f"(({ctype}){v}{suffix})"
+
+
+def compute_dtype(rec: scalar.ScalarOp, in_dtypes: Sequence[str], out_dtype: str) -> str:
+    """The dtype `rec`'s arguments are converted to before its template runs (perform's)."""
+    if rec.output == "bool":
+        common = np.result_type(*in_dtypes).name
+        if rec.name in ("isnan", "isinf") and common not in FLOAT_DTYPES:
+            return "float64"
+        return common
+    if rec.output == "fixed":
+        return in_dtypes[0]
+    return out_dtype
+
+
+def scalar_expr(
+    rec: scalar.ScalarOp, in_dtypes: Sequence[str], args: Sequence[str]
+) -> tuple[str, str] | None:
+    """(C expression of `rec` over the C variables `args` of `in_dtypes`, its output dtype).
+
+    The expression has the output's C type (bool: 0 or 1). None when the record has no C
+    template, or a dtype (float16, complex) or combination C does not cover.
+    """
+    if rec.c is None or rec.name in scalar_skipped_names():
+        return None
+    if any(d not in C_TYPES for d in in_dtypes):
+        return None
+    try:
+        out_dtype = rec.output_dtype(list(in_dtypes))
+    except TypeError:
+        return None
+    if out_dtype not in C_TYPES or not numpy_accepts(rec, tuple(in_dtypes), out_dtype):
+        return None
+    compute = compute_dtype(rec, in_dtypes, out_dtype)
+    template = rec.c
+    integral = compute not in FLOAT_DTYPES
+    if rec.output == "fixed" and out_dtype == "bool":
+        template = "{0}"  # nonzero -> 1 below, not a truncating cast
+    elif rec.name == "invert" and compute == "bool":
+        template = "(!{0})"  # NumPy's ~ on bool is logical not
+    elif rec.name == "clip":
+        template = _CLIP
+    elif integral and rec.name in _INT_TEMPLATES:
+        template = _INT_TEMPLATES[rec.name]
+    elif "{ctype}" in template:
+        template = template.format(ctype=C_TYPES[out_dtype]).replace("{{", "{").replace("}}", "}")
+    template = template.replace("floor_div(", f"floor_div_{compute}(")
+    template = template.replace("py_mod(", f"py_mod_{compute}(")
+    template = template.replace("pow_int(", f"pow_int_{compute}(")
+    if compute == "float32":
+        template = _CALL_RE.sub(lambda mt: mt.group(1) + "f(", template)
+        template = _FLOAT_LITERAL_RE.sub(lambda mt: mt.group(1) + "f", template)
+    ct = C_TYPES[compute]
+    converted = []
+    for k, (arg, dtype) in enumerate(zip(args, in_dtypes, strict=True)):
+        # switch's condition and second's model are read as they are
+        converted.append(arg if k < rec.dtype_from or dtype == compute else f"(({ct}){arg})")
+    expr = template.format(*converted)
+    if out_dtype == "bool":
+        return f"(({expr}) != 0)", out_dtype
+    return f"(({C_TYPES[out_dtype]})({expr}))", out_dtype
+
+
+@functools.lru_cache(maxsize=4096)
+def numpy_accepts(rec: scalar.ScalarOp, in_dtypes: tuple[str, ...], out_dtype: str) -> bool:
+    """Whether perform computes in the dtype C does (NumPy has a loop; a ufunc or no cast)."""
+    impl = rec.impl.resolve() if isinstance(rec.impl, scalar.LazyUfunc) else rec.impl
+    samples = [np.ones((1,), dtype=d) for d in in_dtypes]
+    with np.errstate(all="ignore"):
+        try:
+            natural = np.asarray(impl(*samples)).dtype.name
+            if natural != out_dtype and isinstance(impl, np.ufunc):
+                impl(*samples, dtype=out_dtype)
+        except TypeError:
+            return False
+    # a plain Python impl computes in NumPy's own dtype (float16 for int8...), then casts
+    return natural == out_dtype or isinstance(impl, np.ufunc)
+
+
+def scalar_skipped_names() -> frozenset[str]:
+    """Records with a template that C does not render: complex-valued ones."""
+    return _COMPLEX_NAMES
+
+
+_COMPLEX_NAMES = frozenset(
+    r.name for r in scalar.SCALAR_OPS.values() if r.output in ("real", "complex")
+) | {"angle", "conj"}
+
+
+# ---------------------------------------------------------------------- the scalar-table test
 @dataclass(frozen=True)
 class Rendered:
     """One rendered C function: `void name(const T* a, ..., T_out* out, long n)`."""
@@ -39,35 +271,6 @@ class Rendered:
         return self.source.split("{", 1)[0].strip() + ";"
 
 
-def _helpers() -> str:
-    """floor_div_<dtype> / py_mod_<dtype>: NumPy's floor division and remainder semantics."""
-    parts = ["#include <math.h>", "#include <stdint.h>"]
-    for d in INT_DTYPES + ["bool"]:
-        t = C_TYPES[d]
-        parts.append(
-            f"static {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
-            f" {t} q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1; return q; }}\n"
-            f"static {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
-            f" {t} r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }}"
-        )
-    for d in FLOAT_DTYPES:
-        t = C_TYPES[d]
-        parts.append(
-            f"static {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return a / b;"
-            f" {t} mod = fmod(a, b); {t} div = (a - mod) / b;"
-            f" if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;"
-            f" if (div != 0) {{ {t} f = floor(div); if (div - f > 0.5) f += 1; return f; }}"
-            f" return copysign(0.0, a / b); }}\n"
-            f"static {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return fmod(a, b);"
-            f" {t} mod = fmod(a, b); if (mod != 0) {{ if ((b < 0) != (mod < 0)) mod += b; }}"
-            f" else mod = copysign(0.0, b); return mod; }}"
-        )
-    return "\n".join(parts) + "\n"
-
-
-PREAMBLE = _helpers()
-
-
 def _records() -> list[scalar.ScalarOp]:
     return list(scalar.SCALAR_OPS.values()) + [scalar.cast_op(d) for d in C_TYPES]
 
@@ -78,7 +281,7 @@ def skipped() -> dict[str, str]:
     for rec in _records():
         if rec.c is None:
             out[rec.name] = "no C template"
-        elif rec.output in ("real", "complex") or rec.name in ("angle", "conj"):
+        elif rec.name in _COMPLEX_NAMES:
             out[rec.name] = "complex"
     return out
 
@@ -95,33 +298,18 @@ def _dtypes_for(rec: scalar.ScalarOp) -> list[str]:
 
 def render_record(rec: scalar.ScalarOp, dtype: str) -> Rendered | None:
     """The C function for `rec` with every input of `dtype`, or None if it has no output dtype."""
-    try:
-        out_dtype = rec.output_dtype([dtype] * rec.nin)
-    except TypeError:
-        return None
-    if out_dtype not in C_TYPES:
-        return None
-    template = rec.c
-    if rec.output == "fixed" and out_dtype == "bool":
-        template = "{0}"  # nonzero -> 1 below, not a truncating cast
-    elif rec.name == "invert" and dtype == "bool":
-        template = "(!{0})"  # NumPy's ~ on bool is logical not
-    elif "{ctype}" in template:
-        template = template.format(ctype=C_TYPES[out_dtype]).replace("{{", "{").replace("}}", "}")
-    # float-valued ops compute integer inputs in their output float type
-    compute = out_dtype if rec.output in ("float", "float64") else dtype
-    template = template.replace("floor_div(", f"floor_div_{compute}(")
-    template = template.replace("py_mod(", f"py_mod_{compute}(")
-    ct, cout = C_TYPES[compute], C_TYPES[out_dtype]
     args = [f"x{k}" for k in range(rec.nin)]
-    expr = template.format(*args)
-    value = f"(({expr}) != 0)" if out_dtype == "bool" else f"({cout})({expr})"
+    found = scalar_expr(rec, [dtype] * rec.nin, args)
+    if found is None:
+        return None
+    expr, out_dtype = found
     name = f"{rec.name}_{dtype}"
-    params = ", ".join(f"const {C_TYPES[dtype]}* in{k}" for k in range(rec.nin))
-    loads = " ".join(f"{ct} x{k} = ({ct})in{k}[i];" for k in range(rec.nin))
+    t = C_TYPES[dtype]
+    params = ", ".join(f"const {t}* in{k}" for k in range(rec.nin))
+    loads = " ".join(f"{t} x{k} = in{k}[i];" for k in range(rec.nin))
     source = (
-        f"void {name}({params}, {cout}* out, long n) {{\n"
-        f"    for (long i = 0; i < n; i++) {{ {loads} out[i] = {value}; }}\n}}\n"
+        f"void {name}({params}, {C_TYPES[out_dtype]}* out, long n) {{\n"
+        f"    for (long i = 0; i < n; i++) {{ {loads} out[i] = {expr}; }}\n}}\n"
     )
     return Rendered(rec, dtype, out_dtype, name, source)
 

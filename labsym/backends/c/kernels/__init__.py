@@ -2,5 +2,10 @@
 
 Each helper module is imported here so that kernel_for() sees every renderer."""
 
-from labsym.backends.c.kernels import join, shape, subtensor  # noqa: F401 - C4: views, indexing
-from labsym.backends.c.kernels import blas  # noqa: F401, E402 - C3: SciPy BLAS
+from labsym.backends.c.kernels import (  # noqa: F401 - imported to register their renderers
+    blas,  # C3: SciPy BLAS
+    elemwise,  # C1: Elemwise/Composite loops
+    join,  # C4: views, indexing (join, shape, subtensor)
+    shape,
+    subtensor,
+)
