@@ -409,6 +409,11 @@ def _build(
 ) -> dict[str, Any]:
     """Build the entry in a temporary directory and rename it into place; returns its meta."""
     tmp_root = private_dir(os.path.join(root, "tmp"))
+    for stale in os.listdir(
+        tmp_root
+    ):  # left by a builder of this entry that died: we hold its lock
+        if stale.startswith(name + "-"):
+            shutil.rmtree(os.path.join(tmp_root, stale), ignore_errors=True)
     work = tempfile.mkdtemp(prefix=name + "-", dir=tmp_root)
     try:
         stage = os.path.join(work, name)

@@ -292,3 +292,15 @@ def test_compiler_command_with_arguments_and_a_missing_compiler(tmp_path):
     assert cache.load_or_build("cmd", CDEF, src, kw, compiledir=str(tmp_path)).lib.add_k(1) == 5
     with pytest.raises(cache.CCompileError, match="not found on PATH"):
         cache.load_or_build("cmd", CDEF, src, {"compiler": "no-such-cc"}, compiledir=str(tmp_path))
+
+
+def test_a_dead_builders_temporary_directory_is_removed(tmp_path):
+    root = tmp_path / "cd"
+    key = cache.cache_key(CDEF, source(6), KWARGS, "gcc")
+    stale = root / "tmp" / (cache.ENTRY_PREFIX + key[:24] + "-dead")
+    stale.mkdir(parents=True)
+    (stale / "half.c").write_text("int")
+    other = root / "tmp" / "lsc_someone_else-alive"
+    other.mkdir()
+    assert load(root, 6).lib.add_k(1) == 7
+    assert not stale.exists() and other.exists()
