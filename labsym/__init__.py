@@ -69,6 +69,12 @@ from labsym.viz.doctor import doctor
 __version__ = "0.1.0"
 change_flags = config.change_flags  # Theano's theano.change_flags(...) context/decorator
 
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension, for `jupyter labextension develop` (editable installs)."""
+    return [{"src": "labextension", "dest": "labsym-jupyter"}]
+
+
 __all__ = [
     "Apply",
     "Constant",

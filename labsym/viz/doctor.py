@@ -391,23 +391,56 @@ def probe_jupyterlab() -> Check:
     )  # fmt: skip
 
 
+LAB_EXTENSION = "labsym-jupyter"  # jupyter-extension/package.json's name: its install folder
+
+
 def _lab_extension_dirs() -> list[Path]:
     if importlib.util.find_spec("jupyter_core") is not None:
         from jupyter_core.paths import jupyter_path
 
-        return [Path(p) / "labsym" for p in jupyter_path("labextensions")]
-    return [Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "labsym"]
+        return [Path(p) / LAB_EXTENSION for p in jupyter_path("labextensions")]
+    return [Path(sys.prefix) / "share" / "jupyter" / "labextensions" / LAB_EXTENSION]
+
+
+def _read_package_json(path: Path) -> dict | None:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _lab_extension_fix() -> str:
+    # an editable install has the built bundle in its source tree, but pip does not copy
+    # data files for editable installs: `jupyter labextension develop` links it instead
+    source = Path(__file__).resolve().parents[2]
+    if (source / "pyproject.toml").exists() and (source / "labsym" / "labextension").is_dir():
+        return f"jupyter labextension develop --overwrite {source}"
+    return "pip install --force-reinstall --no-deps labsym"
 
 
 def probe_lab_extension() -> Check:
-    """labsym's JupyterLab renderer of the graph JSON (not released yet)."""
+    """labsym's JupyterLab renderer of the graph JSON: where it is installed, which version."""
+    labsym_version = _version("labsym")
     for path in _lab_extension_dirs():
-        if (path / "package.json").exists():
-            return Check("labsym lab extension", "ok", str(path))
+        meta = _read_package_json(path / "package.json")
+        if meta is None:
+            continue
+        version = str(meta.get("version", "?"))
+        found = f"{meta.get('name', LAB_EXTENSION)} {version} at {path}"
+        if labsym_version is not None and version != labsym_version:
+            return Check(
+                "labsym lab extension", "warning", f"{found}; labsym is {labsym_version}",
+                "graphs may be drawn by a renderer that does not match this labsym",
+                _lab_extension_fix(),
+            )  # fmt: skip
+        return Check("labsym lab extension", "ok", found)
     return Check(
-        "labsym lab extension", "missing", "not released yet (planned as JupyterLab renderer)",
-        "graphs show as static SVG/HTML, not as the interactive graph view",
-        "none yet: it will ship inside `pip install labsym[jupyter]`",
+        "labsym lab extension", "missing", f"no {LAB_EXTENSION} in JupyterLab's extension folders",
+        "graphs show as static SVG/HTML in JupyterLab, not as the interactive graph view",
+        _lab_extension_fix(),
     )  # fmt: skip
 
 

@@ -44,8 +44,6 @@ def test_doctor_reports_every_part_of_this_environment():
     for part in ("C compiler", "cffi build", "dot renderer", "ipywidgets"):
         assert report[part].status == "ok", report[part]
     assert report["cffi build"].found.endswith("; a test module builds and runs")
-    assert report["labsym lab extension"].status == "missing"  # not released yet
-    assert report["labsym lab extension"].fix.startswith("none yet")
     with pytest.raises(KeyError) as missing:
         report["GPU"]
     assert missing.value.args[0].startswith("no row 'GPU' in the doctor's report; rows: ['Python'")
@@ -164,15 +162,6 @@ def test_no_gpu_is_absent_not_a_problem(monkeypatch):
     check = doc.probe_cuda_driver()
     assert (check.status, check.found, check.fix) == ("absent", "no NVIDIA GPU on this machine", "")
     assert Report([check]).problems == []
-
-
-def test_lab_extension_found_when_installed(monkeypatch, tmp_path):
-    (tmp_path / "labsym").mkdir()
-    (tmp_path / "labsym" / "package.json").write_text("{}")
-    monkeypatch.setattr(doc, "_lab_extension_dirs", lambda: [tmp_path / "labsym"])
-    assert doc.probe_lab_extension() == Check(
-        "labsym lab extension", "ok", str(tmp_path / "labsym")
-    )
 
 
 def test_html_table_escapes_everything():

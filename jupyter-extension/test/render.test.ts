@@ -1,0 +1,129 @@
+import { readFileSync, readdirSync } from 'fs';
+import { join } from 'path';
+import { describe, expect, it } from 'vitest';
+
+import extension from '../src/index';
+import { renderInto } from '../src/render';
+import { GRAPH_MIME, MIME_TYPES, REWRITES_MIME } from '../src/schema';
+import { GraphView } from '../src/view';
+import { chainDoc, HOSTILE, HOSTILE_SCRIPT, hostileDoc } from './fixtures';
+
+function render(mime: string, data: unknown, text?: string): HTMLElement {
+  const host = document.createElement('div');
+  document.body.appendChild(host);
+  renderInto(host, mime, { [mime]: data, 'text/plain': text ?? '' });
+  return host;
+}
+
+function expectInert(host: HTMLElement): void {
+  // markup in the data must stay text: no element made from it, no handler attribute anywhere
+  expect(host.querySelector('img, script, iframe, object, embed, foreignObject')).toBeNull();
+  for (const el of Array.from(host.querySelectorAll('*'))) {
+    for (const attr of Array.from(el.attributes)) {
+      expect(attr.name.startsWith('on')).toBe(false);
+      expect(attr.value.toLowerCase()).not.toContain('javascript:');
+    }
+  }
+  expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+}
+
+describe('hostile strings', () => {
+  it('are drawn as text in labels, title, tooltips and the text summary', () => {
+    const host = render(GRAPH_MIME, hostileDoc(), HOSTILE_SCRIPT);
+    expectInert(host);
+    const labels = Array.from(host.querySelectorAll('.labsym-label')).map(l => l.textContent);
+    expect(labels).toContain(HOSTILE);
+    expect(host.querySelector('.labsym-title')!.textContent).toBe(HOSTILE_SCRIPT);
+    expect(host.querySelector('.labsym-text pre')!.textContent).toBe(HOSTILE_SCRIPT);
+    const view = new GraphView(hostileDoc());
+    for (const id of ['a0', 'v0', 'v1']) {
+      const tip = view.hoverNode(id)!;
+      expect(tip.textContent).toContain(HOSTILE);
+      expectInert(tip);
+    }
+    expect(view.hoverNode('a0')!.textContent).toContain(`${HOSTILE}:7`);
+  });
+
+  it('are text in an error note for a document this renderer refuses', () => {
+    const host = render(GRAPH_MIME, { schema: 'labsym.graph', version: HOSTILE }, HOSTILE);
+    expectInert(host);
+    expect(host.querySelector('.labsym-error')!.textContent).toContain(HOSTILE);
+  });
+
+  it('are text in the rewrite stepper', () => {
+    const doc = { schema: 'labsym.rewrites', version: 1, steps: [
+      { index: 0, phase: HOSTILE, rule: HOSTILE_SCRIPT, math: HOSTILE, before: HOSTILE,
+        after: HOSTILE_SCRIPT, before_graph: hostileDoc(), after_graph: null }] };
+    const host = render(REWRITES_MIME, doc);
+    expectInert(host);
+    expect(host.querySelector('.labsym-step-rule')!.textContent).toContain(HOSTILE_SCRIPT);
+    expect(host.querySelector('.labsym-step-missing')!.textContent).toContain(HOSTILE_SCRIPT);
+  });
+
+  it('never reach an HTML parser: the sources use no innerHTML-like sink', () => {
+    const dir = join(__dirname, '..', 'src');
+    for (const file of readdirSync(dir)) {
+      const source = readFileSync(join(dir, file), 'utf8');
+      expect(source).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser|createContextualFragment/);
+    }
+  });
+});
+
+describe('graph view', () => {
+  it('draws one box per apply node and per non-intermediate variable', () => {
+    const host = render(GRAPH_MIME, hostileDoc());
+    const ids = Array.from(host.querySelectorAll('g.labsym-node')).map(
+      n => n.getAttribute('data-node-id'));
+    // v2 (made by a0, read by a1) is drawn as the edge a0 -> a1
+    expect(ids.sort()).toEqual(['a0', 'a1', 'v0', 'v1', 'v3']);
+    expect(host.querySelectorAll('g.labsym-node[data-kind=apply]').length).toBe(2);
+    const folded = host.querySelector('g.labsym-edge[data-variable-id=v2]')!;
+    expect(folded.getAttribute('data-source')).toBe('a0');
+    expect(folded.getAttribute('data-target')).toBe('a1');
+  });
+
+  it('highlights ancestors and descendants of the clicked node', () => {
+    const view = new GraphView(chainDoc(5));
+    view.select('a2');
+    const cls = (id: string): string =>
+      view.node.querySelector(`g.labsym-node[data-node-id="${id}"]`)!.getAttribute('class')!;
+    expect(cls('a2')).toContain('labsym-selected');
+    expect(cls('a0')).toContain('labsym-ancestor');
+    expect(cls('v0')).toContain('labsym-ancestor');
+    expect(cls('a4')).toContain('labsym-descendant');
+    expect(cls('a3')).not.toContain('labsym-ancestor');
+    view.select(null);
+    expect(cls('a0')).not.toContain('labsym-ancestor');
+  });
+
+  it('search marks the nodes whose op or name matches', () => {
+    const view = new GraphView(chainDoc(6));
+    view.search('MUL');
+    const hits = Array.from(view.node.querySelectorAll('g.labsym-match')).map(
+      n => n.getAttribute('data-node-id'));
+    expect(hits).toEqual(['a0', 'a3']);
+    expect(view.node.querySelector('.labsym-search-count')!.textContent).toBe('2 found');
+  });
+
+  it('lays out 2000 apply nodes quickly with the layered engine', () => {
+    const started = Date.now();
+    const view = new GraphView(chainDoc(2000));
+    expect(view.node.getAttribute('data-engine')).toBe('layered');
+    expect(view.node.querySelectorAll('g.labsym-node[data-kind=apply]').length).toBe(2000);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('extension', () => {
+  it('is a safe json renderer ranked ahead of HTML and SVG for both mime types', () => {
+    expect(extension.dataType).toBe('json');
+    expect(extension.rendererFactory.safe).toBe(true);
+    expect(extension.rank).toBeLessThan(50);
+    expect(extension.rendererFactory.mimeTypes).toEqual([GRAPH_MIME, REWRITES_MIME]);
+  });
+
+  it('handles the mime types package.json declares (the Python tests read that list)', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    expect(pkg.labsym.mimeTypes).toEqual(MIME_TYPES);
+  });
+});
