@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labsym.backends.cuda.kernels import elemwise, reduce
+from labsym.backends.cuda.kernels import elemwise, nnet, reduce
 from labsym.backends.cuda.kernels.api import (
     ArgsBuilder,
     ArrayMeta,
@@ -62,7 +62,7 @@ __all__ = [
     "supports",
 ]
 
-_FAMILIES = (elemwise, reduce)
+_FAMILIES = (elemwise, reduce, nnet)
 
 
 def _family(node: Apply) -> Any:
