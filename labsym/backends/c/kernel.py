@@ -24,7 +24,8 @@ class CKernel:
     """C code for one node: a body, file-scope support code, and what it needs to build."""
 
     body: str
-    support_code: str = ""  # file-scope C (static functions); deduplicated by exact text
+    # file-scope C (static functions); each piece (a str, or a tuple of them) deduplicated by text
+    support_code: str | tuple[str, ...] = ""
     headers: tuple[str, ...] = ()  # "<math.h>" or '"name.h"'
     libraries: tuple[str, ...] = ()
     compile_args: tuple[str, ...] = ()

@@ -121,8 +121,10 @@ def module_source(entries: Sequence[NodeEntry]) -> tuple[str, str]:
         for h in e.kernel.headers:
             if h not in headers:
                 headers.append(h)
-        if e.kernel.support_code and e.kernel.support_code not in support:
-            support.append(e.kernel.support_code)
+        pieces = e.kernel.support_code
+        for piece in (pieces,) if isinstance(pieces, str) else pieces:
+            if piece and piece not in support:
+                support.append(piece)
     includes = "".join(f"#include {h}\n" for h in headers)
     cdef = ["int labsym_module_init(void);"]
     for e in entries:

@@ -96,7 +96,7 @@ def user_op_kernel(node: Apply) -> CKernel | None:
     version = getattr(op, "c_code_cache_version", None)
     return CKernel(
         body=_escape("\n".join(decls) + "\n{\n" + body + "\n}", n_in, n_out),
-        support_code="\n".join(filter(None, support)),
+        support_code=tuple(filter(None, support)),
         headers=tuple(_header(h) for h in _list(op, "c_headers")),
         libraries=tuple(_list(op, "c_libraries")),
         compile_args=tuple(_list(op, "c_compile_args")),
