@@ -58,6 +58,19 @@ def _worth_moving(node: Apply, where: _Placement) -> bool:
     return any(v in where.dev for v in node.inputs) or any(o.type.ndim > 0 for o in node.outputs)
 
 
+def _host_node_input(node: Apply, var: Variable, where: _Placement) -> Variable:
+    """What a host node reads: host values, except that an op with an inner graph (scan,
+    OpFromGraph) gets the device variables its inner graph was typed for, so its inner
+    function (linked for the device too) reads them there on every step, without copies."""
+    if (
+        hasattr(node.op, "perform_in_mode")
+        and isinstance(var.type, GpuArrayType)
+        and var in where.dev
+    ):
+        return where.dev[var]
+    return where.on_host(var)
+
+
 def place_on_gpu(
     fgraph: object,
     supports: Supports,
@@ -90,7 +103,7 @@ def place_on_gpu(
             # a shape is metadata: read it from the device array, no transfer
             new = node.op.make_node(where.dev.get(node.inputs[0], node.inputs[0]))
         else:
-            ins = [where.on_host(v) for v in node.inputs]
+            ins = [_host_node_input(node, v, where) for v in node.inputs]
             changed = any(a is not b for a, b in zip(ins, node.inputs))
             new = node.clone_with_new_inputs(ins) if changed else node
         where.host.update(zip(node.outputs, new.outputs))

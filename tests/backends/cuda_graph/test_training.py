@@ -220,3 +220,34 @@ def test_function_of_device_shared_returns_host_values(device):
     same()
     np.testing.assert_array_equal(W.get_value(), Wv)
     assert isinstance(W.get_value(return_internal_type=True), GpuArray)
+
+
+def _rnn(seed: int):
+    rng = np.random.RandomState(seed)
+    W = labsym.shared(rng.randn(4, 5).astype("float32") * 0.3, "W")
+    U = labsym.shared(rng.randn(5, 5).astype("float32") * 0.3, "U")
+    X = T.ftensor3("X")  # time, batch, features
+    h0 = T.zeros((X.shape[1], 5), dtype="float32")
+
+    def step(x_t, h, W, U):
+        return T.tanh(T.dot(x_t, W) + T.dot(h, U))
+
+    hs, _ = labsym.scan(step, sequences=X, outputs_info=h0, non_sequences=[W, U])
+    cost = (hs[-1] ** 2).sum()
+    gW, gU = T.grad(cost, [W, U])
+    lr = np.float32(0.1)
+    f = labsym.function([X], cost, updates=[(W, W - lr * gW), (U, U - lr * gU)])
+    return f, (W, U)
+
+
+def test_scan_rnn_step_matches_the_cpu(device):
+    """Scan runs on the host, its inner functions on the device, reading W and U there."""
+    X = np.random.RandomState(1).randn(6, 3, 4).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, got_params, _, _ = _train(lambda: _rnn(0), 3, (X,))
+    with config.change_flags(device="cpu"):
+        want, want_params, _, _ = _train(lambda: _rnn(0), 3, (X,))
+    np.testing.assert_allclose(np.array(got), np.array(want), rtol=2e-5)
+    for g, w in zip(got_params, want_params):
+        np.testing.assert_allclose(g, w, rtol=5e-5, atol=1e-6)
