@@ -317,8 +317,8 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def _read_meta(entry_dir: str) -> dict[str, Any] | None:
-    """The entry's metadata if the entry is complete and intact, else None (rebuild it).
+def _read_meta(entry_dir: str, key: str | None = None) -> dict[str, Any] | None:
+    """The entry's metadata if the entry is complete, intact (and for `key`), else None.
 
     Raises UnsafeCacheError if a file that would be loaded is not private.
     """
@@ -328,7 +328,9 @@ def _read_meta(entry_dir: str) -> dict[str, Any] | None:
         check_private(meta_path)
         with open(meta_path) as f:
             meta = json.load(f)
-        so_path = os.path.join(entry_dir, meta["so"])
+        if key is not None and meta["key"] != key:  # directories are named by a key prefix
+            return None
+        so_path = os.path.join(entry_dir, os.path.basename(meta["so"]))
         check_private(so_path)
         if os.path.getsize(so_path) != meta["size"] or _sha256(so_path) != meta["sha256"]:
             return None
@@ -376,11 +378,11 @@ def load_or_build(
         return _LOADED[(root, key)]
     name = ENTRY_PREFIX + key[:24]
     entry_dir = os.path.join(root, name)
-    meta = _read_meta(entry_dir) if os.path.isdir(entry_dir) else None
+    meta = _read_meta(entry_dir, key) if os.path.isdir(entry_dir) else None
     broken = None  # the build stamp of an intact entry that failed to import
     if meta is not None:
         try:
-            module = _import(name, os.path.join(entry_dir, meta["so"]))
+            module = _import(name, os.path.join(entry_dir, os.path.basename(meta["so"])))
         except (ImportError, OSError):
             broken = meta["built"]
         else:
@@ -389,10 +391,10 @@ def load_or_build(
     with directory_lock(root, False, f"build {name}", timeout):
         lock = os.path.join(private_dir(os.path.join(root, "locks")), name + ".lock")
         with _flock(lock, True, _timeout(timeout), f"build {name}"):
-            meta = _read_meta(entry_dir) if os.path.isdir(entry_dir) else None
+            meta = _read_meta(entry_dir, key) if os.path.isdir(entry_dir) else None
             if meta is None or meta["built"] == broken:
                 meta = _build(root, name, key, name_hint, cdef, source, build_kwargs, builder)
-            module = _import(name, os.path.join(entry_dir, meta["so"]))
+            module = _import(name, os.path.join(entry_dir, os.path.basename(meta["so"])))
     _LOADED[(root, key)] = module
     return module
 

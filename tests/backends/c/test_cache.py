@@ -132,7 +132,7 @@ cache.load_or_build("test", %r, sys.argv[2], %r, compiledir=sys.argv[1])
 """
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "meta", "no_so", "import"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "meta", "other_key", "no_so", "import"])
 def test_a_damaged_entry_is_rebuilt(tmp_path, damage):
     root = tmp_path / "cd"
     # built by another process: this one must not have the file mapped while it is damaged
@@ -152,6 +152,12 @@ def test_a_damaged_entry_is_rebuilt(tmp_path, damage):
     elif damage == "meta":
         with open(meta_path, "w") as f:
             f.write("{not json")
+    elif damage == "other_key":  # an entry whose name matches but whose full key does not
+        with open(meta_path) as f:
+            meta = json.load(f)
+        meta["key"] = "0" * 64
+        with open(meta_path, "w") as f:
+            json.dump(meta, f)
     elif damage == "no_so":
         os.remove(so)
     else:  # checksums match, but the file is no shared object: its import fails
