@@ -1,0 +1,127 @@
+"""Tiered compile: FAST_RUN answers on the NumPy engine, then swaps in the C module it built.
+
+WrongC's C code computes 3x where its perform computes 2x, so which tier ran is visible in the
+result; real ops give the same values on both tiers (compared here within a few ulps).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+import labsym
+import labsym.tensor as T
+from labsym.backends.c.linker import CProgram
+from labsym.backends.c.module import c_compiler
+from labsym.backends.c.tiered import TieredProgram, wait_native
+from labsym.compile import Mode
+from labsym.config import config
+from tests.backends.c.userops import DoubleBoth, WrongC
+
+pytestmark = pytest.mark.skipif(c_compiler() is None, reason="no C compiler (cxx flag) on PATH")
+V = np.array([1.0, -2.0, 0.5])
+
+
+@pytest.fixture
+def fresh_cache(tmp_path):
+    """An empty compiledir, so that modules are built (not loaded from the cache)."""
+    with config.change_flags(compiledir=str(tmp_path / "compiledir")):
+        yield
+
+
+def test_fast_run_answers_on_numpy_then_runs_c_after_the_swap(fresh_cache):
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x), profile=True)
+    program = f._program
+    assert isinstance(program, TieredProgram) and not program.native
+    np.testing.assert_array_equal(f(V), 2 * V)  # first call: NumPy, no build
+    assert not program._started
+    np.testing.assert_array_equal(f(V), 2 * V)  # second call starts the build
+    assert program._started
+    assert wait_native(f, timeout=120)
+    np.testing.assert_array_equal(f(V), 3 * V)  # the C thunk now
+    assert f.profile.node_impls == ["C"] and f.profile.c_compile_time > 0
+    assert "C module build time" in f.profile.summary(file=io.StringIO())
+
+
+def test_calls_during_the_build_keep_answering(fresh_cache):
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x) + DoubleBoth()(x))
+    program = f._program
+    program.start()
+    seen = set()
+    while not program.ready.is_set():
+        seen.add(tuple(f(V)))
+    seen.add(tuple(f(V)))
+    assert program.native
+    assert seen <= {tuple(4 * V), tuple(5 * V)}  # NumPy (2x + 2x) or C (3x + 2x), never a mix
+    assert tuple(f(V)) == tuple(5 * V)
+
+
+def test_calls_handed_out_earlier_get_the_c_thunks(fresh_cache):
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x))
+    raw = f.raw_call()  # a hot loop's call: starts the build
+    np.testing.assert_array_equal(raw(f, V)[0], 2 * V)
+    assert f._program._started and wait_native(f, timeout=120)
+    np.testing.assert_array_equal(raw(f, V)[0], 3 * V)
+
+
+def test_trust_input_survives_the_swap(fresh_cache):
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x))
+    f.trust_input = True  # also starts the build
+    assert wait_native(f, timeout=120)
+    assert f.trust_input
+    np.testing.assert_array_equal(f(V), 3 * V)
+
+
+def test_a_cache_hit_links_synchronously(fresh_cache):
+    x = T.dvector("x")
+    first = labsym.function([x], WrongC()(x) * 2)
+    assert wait_native(first, timeout=120)
+    again = labsym.function([x], WrongC()(x) * 2)
+    assert isinstance(again._program, CProgram) and again._program.native
+    np.testing.assert_array_equal(again(V), 6 * V)
+
+
+def test_explicit_c_linkers_wait_for_the_build(fresh_cache):
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x), mode=Mode(linker="c|py"))
+    assert isinstance(f._program, CProgram) and wait_native(f)
+    np.testing.assert_array_equal(f(V), 3 * V)
+
+
+def test_a_failed_build_warns_and_stays_on_numpy(fresh_cache):
+    class Broken(DoubleBoth):
+        def c_code(self, node, name, inp, out, sub):
+            return "not C at all;"
+
+    x = T.dvector("x")
+    f = labsym.function([x], Broken()(x))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert not wait_native(f, timeout=120)
+    assert any("failed to build" in str(w.message) for w in caught)
+    assert "not C at all" in str(f._program.error)
+    np.testing.assert_array_equal(f(V), 2 * V)
+
+
+def test_the_issue_expression_gives_the_same_values_on_both_tiers(fresh_cache):
+    x, y, z = T.dvectors("x", "y", "z")
+    expr = T.exp(-(x**2)) * T.sin(y) + T.log1p(abs(z)) / (1 + x * x)
+    f = labsym.function([x, y, z], expr)
+    rng = np.random.default_rng(3)
+    args = [rng.uniform(-3, 3, 1000) for _ in range(3)]
+    args[0][:3] = [0.0, np.inf, -np.inf]
+    args[2][:2] = [np.nan, -0.0]
+    numpy_tier = f(*args)
+    if not wait_native(f, timeout=120):
+        pytest.skip("no C kernel renders this expression yet")
+    c_tier = f(*args)
+    # a few ulps per libmvec call; the sum of two terms of size ~1 may cancel, hence atol
+    np.testing.assert_allclose(c_tier, numpy_tier, rtol=8 * np.finfo(float).eps, atol=1e-15)
+    assert np.array_equal(np.isnan(c_tier), np.isnan(numpy_tier))
