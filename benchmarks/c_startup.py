@@ -1,0 +1,153 @@
+"""Time to first result, compile time and peak RSS of the MLP training step, each in a fresh
+process: labsym's NumPy engine, its tiered `cvm` linker and its C linker with an empty and then a
+warm compile cache, JAX's cold jit, PyTensor CVM with an empty and a warm compiledir, and
+hand-written NumPy (the RSS baseline).
+
+The parent runs `python -m benchmarks.c_startup --child ENGINE` with a private cache directory
+per engine and reads one JSON line back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+STEPS_AFTER = 20  # steps run after the first result, before peak RSS is read
+
+
+@dataclass
+class Startup:
+    """One engine's fresh-process numbers (seconds, MiB)."""
+
+    label: str
+    first: float  # graph built + compiled + first step, after imports
+    compile: float  # the compile call alone (function() / jit's first call)
+    imports: float
+    rss_mb: float
+
+
+def _mlp_inputs(batch: int):
+    from benchmarks import optimizer
+
+    params = optimizer.mlp_params()
+    x, y = optimizer.mlp_data(batch)
+    return optimizer, params, x, y
+
+
+def _child(engine: str, batch: int) -> dict:
+    """Run in the child process: import, build, compile, first step, more steps; the numbers."""
+    t0 = time.perf_counter()
+    if engine.startswith("labsym"):
+        import labsym  # noqa: F401
+    elif engine == "jax":
+        import jax  # noqa: F401
+    elif engine.startswith("pytensor"):
+        import pytensor  # noqa: F401
+    import numpy  # noqa: F401
+
+    t1 = time.perf_counter()
+    optimizer, params, x, y = _mlp_inputs(batch)
+    compile_s = 0.0
+    if engine == "numpy":
+        step = optimizer.numpy_mlp_step(x, y, params)
+    elif engine.startswith("labsym"):
+        import labsym
+        from benchmarks.c_cases import labsym_mode
+
+        linker = {"labsym-py": "py", "labsym-cvm": "cvm"}.get(engine, "c|py")
+        inputs, outputs, updates = optimizer.mlp_graph(optimizer.labsym_library(), params)
+        tc = time.perf_counter()
+        train = labsym.function(inputs, outputs[0], updates=updates, mode=labsym_mode(linker))
+        compile_s = time.perf_counter() - tc
+
+        def step():
+            return float(train(x, y))
+
+    elif engine == "jax":
+        step = optimizer.jax_mlp_step(x, y, params)
+    else:
+        import pytensor
+
+        inputs, outputs, updates = optimizer.mlp_graph(optimizer.pytensor_library(), params)
+        tc = time.perf_counter()
+        train = pytensor.function(inputs, outputs[0], updates=updates, mode="CVM")
+        compile_s = time.perf_counter() - tc
+
+        def step():
+            return float(train(x, y))
+
+    tj = time.perf_counter()
+    step()
+    t2 = time.perf_counter()
+    if engine == "jax":
+        compile_s = t2 - tj  # the first call traces and compiles
+    for _ in range(STEPS_AFTER):
+        step()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"first": t2 - t1, "compile": compile_s, "imports": t1 - t0, "rss_mb": rss}
+
+
+ENGINES = {
+    "numpy": "hand-written NumPy",
+    "labsym-py": "labsym linker='py' (NumPy engine)",
+    "labsym-cvm": "labsym linker='cvm' (tiered), empty cache",
+    "labsym-c": "labsym linker='c|py', empty cache",
+    "labsym-c-warm": "labsym linker='c|py', warm cache",
+    "jax": "JAX jit, cold",
+    "pytensor": "PyTensor CVM, empty compiledir",
+    "pytensor-warm": "PyTensor CVM, warm compiledir",
+}
+
+
+def _run_child(engine: str, batch: int, env: dict) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.c_startup", "--child", engine, "--batch", str(batch)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if done.returncode or not lines:
+        raise RuntimeError(f"{engine}: exit {done.returncode}: {done.stderr[-600:]}")
+    return json.loads(lines[-1])
+
+
+def _env(cache: str) -> dict:
+    """This process's environment with labsym's and PyTensor's compile caches under `cache`."""
+    env = dict(os.environ)
+    for var, flag in (("LABSYM_FLAGS", "compiledir"), ("PYTENSOR_FLAGS", "compiledir")):
+        env[var] = ",".join(filter(None, [env.get(var, ""), f"{flag}={cache}"]))
+    return env
+
+
+def run(batch: int = 128, repeats: int = 2, engines: tuple[str, ...] = tuple(ENGINES)) -> list:
+    """Fresh-process numbers per engine (the best of `repeats`, each with fresh caches)."""
+    best: dict[str, dict] = {}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="labsym-bench-") as tmp:
+            for engine in engines:
+                cold = engine.removesuffix("-warm")  # a warm run reuses its cold run's cache
+                try:
+                    numbers = _run_child(cold, batch, _env(f"{tmp}/{cold}"))
+                except (RuntimeError, subprocess.TimeoutExpired) as err:
+                    print(f"  {ENGINES[engine]}: failed ({str(err)[:300]})")
+                    continue
+                keep = best.get(engine)
+                if keep is None or numbers["first"] < keep["first"]:
+                    best[engine] = numbers
+    return [Startup(ENGINES[e], **best[e]) for e in engines if e in best]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--child", choices=[e for e in ENGINES if not e.endswith("-warm")])
+    parser.add_argument("--batch", type=int, default=128)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child, args.batch)))
+    else:
+        for row in run(args.batch):
+            print(row)
