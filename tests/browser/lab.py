@@ -18,8 +18,9 @@ GRAPH_MIME = "application/vnd.labsym.graph+json"
 # a g.labsym-node[data-node-id] per box, one .labsym-tooltip, .labsym-legend, .labsym-search
 GRAPH = ".labsym-graph"
 NODE = "g.labsym-node[data-node-id]"
-APP_TIMEOUT_MS = 90_000
-RUN_TIMEOUT_MS = 180_000
+APP_TIMEOUT_MS = 90_000  # loading Lab, rendering outputs
+ACTION_TIMEOUT_MS = 30_000  # a click, a hover, a wait for a widget to change
+RUN_TIMEOUT_MS = 180_000  # running every cell of a notebook
 
 # open `path` as a notebook and wait for its kernel; the panel is kept as window.__labsymPanel
 _OPEN = """async (path) => {
@@ -33,10 +34,12 @@ _OPEN = """async (path) => {
 }"""
 
 # run every cell; resolves once the last one finished (false when one failed)
-_RUN_ALL = """async () => {
+_RUN_ALL = """async (timeoutMs) => {
   const app = window.jupyterapp, panel = window.__labsymPanel;
   app.shell.activateById(panel.id);
-  return await app.commands.execute('notebook:run-all-cells');
+  const late = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`cells still running after ${timeoutMs} ms`)), timeoutMs));
+  return await Promise.race([app.commands.execute('notebook:run-all-cells'), late]);
 }"""
 
 # [{index, type, trusted, outputs: [nbformat output JSON]}] of the open notebook
@@ -95,6 +98,7 @@ class LabTab:
         self.page_errors: list[str] = []
         self.dialogs: list[str] = []
         self.page = context.new_page()
+        self.page.set_default_timeout(ACTION_TIMEOUT_MS)
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         self.page.on("dialog", self._on_dialog)
@@ -127,8 +131,7 @@ class LabTab:
 
     def run_all(self) -> None:
         """Run every cell and wait for the last one; fails on a cell that raised."""
-        self.page.set_default_timeout(RUN_TIMEOUT_MS)
-        ok = self.page.evaluate(_RUN_ALL)
+        ok = self.page.evaluate(_RUN_ALL, RUN_TIMEOUT_MS)
         errors = [
             f"cell {cell['index']}: {out.get('ename')}: {out.get('evalue')}"
             for cell in self.cells()
