@@ -191,11 +191,23 @@ typedef void (*labsym_@p@gemv_t)(char*, int*, int*, @T@*, @T@*, int*, @T@*, int*
 typedef void (*labsym_@p@ger_t)(int*, int*, @T@*, @T@*, int*, @T@*, int*, @T@*, int*);
 typedef @T@ (*labsym_@p@dot_t)(int*, @T@*, int*, @T@*, int*);
 
-/* A 0-d scale factor's value (its dtype was checked by the caller). */
-static @T@ labsym_blas_scalar_@p@(PyArrayObject* s) {
-  @T@ v;
-  memcpy(&v, PyArray_DATA(s), sizeof v);
-  return v;
+/* A scale factor's value (a 0-d array, of another dtype too, as float(a) in perform). */
+static int labsym_blas_scalar_@p@(PyArrayObject* s, const char* op, const char* name, @T@* v) {
+  if (PyArray_NDIM(s) != 0) {
+    PyErr_Format(PyExc_TypeError, "%s: %s must be a scalar (0 dims), got %d dims", op, name,
+                 PyArray_NDIM(s));
+    return -1;
+  }
+  if (PyArray_TYPE(s) == @N@ && !PyArray_ISBYTESWAPPED(s)) {
+    memcpy(v, PyArray_DATA(s), sizeof *v);
+    return 0;
+  }
+  PyObject* item = PyArray_GETITEM(s, PyArray_DATA(s));
+  double d = item ? PyFloat_AsDouble(item) : -1.0;
+  Py_XDECREF(item);
+  if (d == -1.0 && PyErr_Occurred()) return -1;
+  *v = (@T@)d;
+  return 0;
 }
 
 /* w = p*a + (b == 0 ? nothing : b == 1 ? w : w*b), perform's order (p NULL: a zero product). */
@@ -266,12 +278,13 @@ static int labsym_blas_gemv_into_@p@(PyArrayObject* a, int transpose, PyArrayObj
 
 static PyArrayObject* labsym_blas_product_@p@(PyArrayObject* a, PyArrayObject* b);
 
-/* Gemm / Gemv: b*z + a*dot(x, y) (op(x) = x^T when trans_x, for Dot's vector.matrix). */
+/* Gemm (z, x, y matrices) / Gemv (z, y vectors, x a matrix): b*z + a*dot(x, y). */
 static PyArrayObject* labsym_blas_gemx_@p@(PyArrayObject* z, PyArrayObject* sa,
     PyArrayObject* x, PyArrayObject* y, PyArrayObject* sb, int inplace, const char* op) {
   int vec = PyArray_NDIM(z) == 1, copy_back;
+  @T@ a, b;
   if (labsym_blas_check(z, 2 - vec, @N@, op, vec ? "y" : "z") < 0
-      || labsym_blas_check(sa, 0, @N@, op, "a") < 0 || labsym_blas_check(sb, 0, @N@, op, "b") < 0
+      || labsym_blas_scalar_@p@(sa, op, "a", &a) < 0 || labsym_blas_scalar_@p@(sb, op, "b", &b) < 0
       || labsym_blas_check(x, 2, @N@, op, vec ? "A" : "x") < 0
       || labsym_blas_check(y, 2 - vec, @N@, op, "y") < 0)
     return NULL;
@@ -289,7 +302,6 @@ static PyArrayObject* labsym_blas_gemx_@p@(PyArrayObject* z, PyArrayObject* sa,
   if (labsym_blas_int(m, "a dimension") < 0 || labsym_blas_int(n, "a dimension") < 0
       || labsym_blas_int(k, "a dimension") < 0 || labsym_blas_load() < 0)
     return NULL;
-  @T@ a = labsym_blas_scalar_@p@(sa), b = labsym_blas_scalar_@p@(sb);
   PyArrayObject* w = labsym_blas_work(z, @N@, inplace, b != 0, x, y, &copy_back);
   if (!w) return NULL;
   if (m > 0 && n > 0) {
@@ -312,9 +324,10 @@ static PyArrayObject* labsym_blas_gemx_@p@(PyArrayObject* z, PyArrayObject* sa,
 static PyArrayObject* labsym_blas_ger_@p@(PyArrayObject* z, PyArrayObject* sa, PyArrayObject* x,
     PyArrayObject* y, PyArrayObject* sb, int inplace, const char* op) {
   int copy_back;
-  if (labsym_blas_check(z, 2, @N@, op, "A") < 0 || labsym_blas_check(sa, 0, @N@, op, "a") < 0
+  @T@ a, b;
+  if (labsym_blas_check(z, 2, @N@, op, "A") < 0 || labsym_blas_scalar_@p@(sa, op, "a", &a) < 0
       || labsym_blas_check(x, 1, @N@, op, "x") < 0 || labsym_blas_check(y, 1, @N@, op, "y") < 0
-      || labsym_blas_check(sb, 0, @N@, op, "b") < 0)
+      || labsym_blas_scalar_@p@(sb, op, "b", &b) < 0)
     return NULL;
   npy_intp m = PyArray_DIM(x, 0), n = PyArray_DIM(y, 0);
   if (PyArray_DIM(z, 0) != m || PyArray_DIM(z, 1) != n) {
@@ -325,7 +338,6 @@ static PyArrayObject* labsym_blas_ger_@p@(PyArrayObject* z, PyArrayObject* sa, P
   if (labsym_blas_int(m, "a dimension") < 0 || labsym_blas_int(n, "a dimension") < 0
       || labsym_blas_load() < 0)
     return NULL;
-  @T@ a = labsym_blas_scalar_@p@(sa), b = labsym_blas_scalar_@p@(sb);
   PyArrayObject* w = labsym_blas_work(z, @N@, inplace, b != 0, x, y, &copy_back);
   if (!w) return NULL;
   if (m > 0 && n > 0) {

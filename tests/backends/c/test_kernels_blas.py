@@ -22,6 +22,16 @@ SHAPES = [(3, 4, 5), (1, 5, 4), (5, 1, 4), (4, 5, 1), (1, 1, 1), (0, 3, 4), (3, 
 LAYOUTS = ("c", "f", "rows_sliced", "step", "neg_rows", "neg_cols")
 
 
+class GemvInplace(Gemv):
+    """An inplace Gemv as an inplace rewrite would make one (y's buffer holds the result)."""
+
+    destroy_map = {0: [0]}
+
+
+class GerInplace(Ger):
+    destroy_map = {0: [0]}
+
+
 def var(dtype, ndim):
     return TensorType(dtype, (None,) * ndim)()
 
@@ -37,6 +47,8 @@ def make_nodes(dtype):
         "gemm_inplace": GemmInplace()(m(), s, m(), m(), var(dtype, 0)).owner,
         "gemv": Gemv()(v(), s, m(), v(), var(dtype, 0)).owner,
         "ger": Ger()(m(), s, v(), v(), var(dtype, 0)).owner,
+        "gemv_inplace": GemvInplace()(v(), s, m(), v(), var(dtype, 0)).owner,
+        "ger_inplace": GerInplace()(m(), s, v(), v(), var(dtype, 0)).owner,
     }
 
 
@@ -211,3 +223,39 @@ def test_inputs_are_not_modified_by_the_non_inplace_ops(kernels):
     kernels[("float64", "ger")][1](z, 2.0, x[0], y[1], 3.0)
     for before, after in zip(saved, (z, x, y), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("how", LAYOUTS)
+def test_gemv_and_ger_inplace_write_into_their_first_input(kernels, dtype, how):
+    rng = np.random.default_rng(11)
+    vy, a, vx = rand(rng, (4,), dtype), rand(rng, (4, 3), dtype), rand(rng, (3,), dtype)
+    for scale_a, b in [(1.0, 1.0), (-2.0, 0.0), (0.0, 0.5)]:
+        sa, sb = np.asarray(scale_a, dtype), np.asarray(b, dtype)
+        for name, inputs in [("gemv", [vy, sa, a, vx, sb]), ("ger", [a, sa, vy, vx, sb])]:
+            node, thunk = kernels[(dtype, name + "_inplace")]
+            target = layout(inputs[0], how)
+            expect = node.op.numpy_callable(node)(*[np.array(x) for x in inputs])
+            rest = [layout(x, how) if x.ndim else x for x in inputs[1:]]
+            assert thunk(target, *rest) is target
+            tol = 2e-5 if dtype == "float32" else 1e-12
+            np.testing.assert_allclose(target, expect, rtol=tol, atol=tol * 10)
+
+
+def test_inplace_into_a_read_only_array_raises(kernels):
+    z = np.zeros((2, 2))
+    z.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        kernels[("float64", "gemm_inplace")][1](z, 1.0, np.ones((2, 2)), np.ones((2, 2)), 1.0)
+
+
+def test_scales_of_another_dtype_convert_and_non_scalars_raise(kernels):
+    node, thunk = kernels[("float32", "gemm")]
+    rng = np.random.default_rng(4)
+    z, x, y = (rand(rng, (3, 3), "float32") for _ in range(3))
+    got = thunk(z, np.asarray(0.5), x, y, np.asarray(2, "int64"))  # as float(a) in perform
+    expect = node.op.numpy_callable(node)(z, np.asarray(0.5), x, y, np.asarray(2, "int64"))
+    np.testing.assert_allclose(got, expect, rtol=2e-5)
+    assert got.dtype == np.float32
+    with pytest.raises(TypeError, match="b must be a scalar"):
+        thunk(z, np.float32(1), x, y, np.ones(2, "float32"))
