@@ -399,6 +399,18 @@ def load_or_build(
     return module
 
 
+def is_cached(
+    cdef: str, source: str, build_kwargs: Mapping[str, Any], compiledir: str | None = None
+) -> bool:
+    """True if load_or_build would load an intact entry without compiling (or has loaded it)."""
+    root = cache_dir(compiledir)
+    key = cache_key(cdef, source, build_kwargs, _compiler(build_kwargs))
+    if (root, key) in _LOADED:
+        return True
+    entry_dir = os.path.join(root, ENTRY_PREFIX + key[:24])
+    return os.path.isdir(entry_dir) and _read_meta(entry_dir, key) is not None
+
+
 def _build(
     root: str,
     name: str,

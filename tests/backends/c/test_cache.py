@@ -55,6 +55,8 @@ def test_build_then_hit_and_nothing_printed(tmp_path, capfd):
     assert capfd.readouterr() == ("", "")  # gcc's and cffi's output is captured
     assert os.stat(root).st_mode & 0o777 == 0o700
     forget()
+    assert cache.is_cached(CDEF, source(3), KWARGS, str(root))
+    assert not cache.is_cached(CDEF, source(4), KWARGS, str(root))
     assert load(root, 3, b).lib.add_k(1) == 4
     assert b.calls == 1
     assert load(root, 5, b).lib.add_k(1) == 6  # another source, another entry
@@ -168,6 +170,7 @@ def test_a_damaged_entry_is_rebuilt(tmp_path, damage):
         meta.update(size=os.path.getsize(so), sha256=cache._sha256(so))
         with open(meta_path, "w") as f:
             json.dump(meta, f)
+    assert not cache.is_cached(CDEF, source(7), KWARGS, str(root)) or damage == "import"
     assert load(root, 7, b).lib.add_k(1) == 8
     assert b.calls == 1
     (entry,) = cache.list_entries(str(root))
