@@ -201,20 +201,18 @@ def cpu_identity() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _versions() -> str:
+    """NumPy (release and C-API version), Python (build and extension ABI), labsym, cffi."""
     import numpy as np
 
-    abi = getattr(getattr(np, "_core", np), "_multiarray_umath", None)
-    c_api = abi._get_ndarray_c_version() if abi is not None else "?"  # type: ignore[union-attr]
-    names = ("labsym", "cffi")
-    libs = []
-    for n in names:
+    umath = getattr(getattr(np, "_core", np), "_multiarray_umath", None)
+    c_api = umath._get_ndarray_c_version() if umath is not None else "?"
+    found = [f"numpy {np.__version__} C-API {c_api}", f"python {sys.version} {EXT_SUFFIX}"]
+    for package in ("labsym", "cffi"):
         try:
-            libs.append(f"{n} {importlib.metadata.version(n)}")
+            found.append(f"{package} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
-            libs.append(f"{n} ?")
-    return f"numpy {np.__version__} C-API {c_api}; python {sys.version} {EXT_SUFFIX}; " + "; ".join(
-        libs
-    )
+            found.append(f"{package} ?")
+    return "; ".join(found)
 
 
 def cache_key(cdef: str, source: str, build_kwargs: Mapping[str, Any], compiler: str) -> str:
