@@ -5,6 +5,11 @@ The CUDA linker asks two things of this package:
 - `supports(node) -> bool`: whether the node has a device implementation (dtypes included:
   bool, int8..int64, uint8..uint64, float32, float64; no float16, no complex).
 - `plan(node, inputs, host_values=None) -> Plan` for the run-time layouts of its inputs.
+- `basic_view(meta, key) -> (ArrayMeta, offset)`: the layout of a basic-index view (Subtensor),
+  no kernel needed.
+
+Families: elemwise (Elemwise, Composite, Alloc, Join), reduce (CAReduce ops, Argmax/Argmin,
+MaxAndArgmax), nnet (softmax family, crossentropies), subtensor (IncSubtensor, basic indices).
 
 Conventions (every family follows them):
 
@@ -37,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labsym.backends.cuda.kernels import elemwise, nnet, reduce
+from labsym.backends.cuda.kernels import elemwise, nnet, reduce, subtensor
 from labsym.backends.cuda.kernels.api import (
     ArgsBuilder,
     ArrayMeta,
@@ -47,6 +52,7 @@ from labsym.backends.cuda.kernels.api import (
     execute,
     run_on,
 )
+from labsym.backends.cuda.kernels.subtensor import basic_view
 from labsym.core.graph import Apply
 
 __all__ = [
@@ -55,6 +61,7 @@ __all__ = [
     "Launch",
     "Plan",
     "Unsupported",
+    "basic_view",
     "execute",
     "host_inputs",
     "plan",
@@ -62,7 +69,7 @@ __all__ = [
     "supports",
 ]
 
-_FAMILIES = (elemwise, reduce, nnet)
+_FAMILIES = (elemwise, reduce, nnet, subtensor)
 
 
 def _family(node: Apply) -> Any:

@@ -211,7 +211,7 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
     if len(set(shapes)) > 1:
         raise Unsupported(f"{node.op}: outputs of different shapes {shapes}")
     shape = shapes[0]
-    in_strides = [_stretched(m, shape) for m in inputs]
+    in_strides = [stretched(m, shape) for m in inputs]
     outs = tuple(ArrayMeta.contiguous(shape, prog.step_dtypes[j]) for j in prog.outputs)
     launch = map_launch(
         prog,
@@ -243,7 +243,7 @@ def _broadcast(node: Apply, inputs: Sequence[ArrayMeta], used: Sequence[int]) ->
     return tuple(shape)
 
 
-def _stretched(meta: ArrayMeta, shape: Sequence[int]) -> tuple[int, ...]:
+def stretched(meta: ArrayMeta, shape: Sequence[int]) -> tuple[int, ...]:
     """meta's strides for reading it at `shape` (right-aligned; length-1 axes read with 0)."""
     pad = len(shape) - len(meta.shape)
     strides = []
@@ -267,7 +267,7 @@ def _plan_alloc(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any
     value = inputs[0]
     dtype = node.outputs[0].dtype
     out = ArrayMeta.contiguous(shape, dtype)
-    strides = _stretched(value, shape)
+    strides = stretched(value, shape)
     launch = map_launch(Program.copy(value.dtype, dtype), shape, [strides], [out.strides], [0], [0])
     return Plan((out,), () if launch is None else (launch,))
 
