@@ -44,6 +44,7 @@ from labsym.config import config
 ENTRY_PREFIX = "lsc_"  # entry directories (compiledir also holds other files, e.g. pydotprint's)
 META = "entry.json"
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+MAX_LOG_LINES = 60  # of the compiler's output in a CCompileError; compile.log keeps it all
 
 Builder = Callable[[str, str, str, Mapping[str, Any], str], str]
 
@@ -282,8 +283,12 @@ def gcc_build(
     with open(os.path.join(workdir, "compile.log"), "w") as f:
         f.write(log)
     if proc.returncode != 0 or not os.path.exists(so_path):
+        lines = log.splitlines()
+        shown = "\n".join(lines[:MAX_LOG_LINES])
+        if len(lines) > MAX_LOG_LINES:
+            shown += f"\n... ({len(lines) - MAX_LOG_LINES} more lines in compile.log)"
         raise CCompileError(
-            f"C compilation of {module_name} failed (exit {proc.returncode}):\n{log}"
+            f"C compilation of {module_name} failed (exit {proc.returncode}):\n{shown}"
         )
     return so_path
 

@@ -187,6 +187,13 @@ def test_a_failed_build_raises_with_the_message_and_keeps_the_source(tmp_path):
     with open(os.path.join(kept, c_file)) as f:
         assert "undeclared_name" in f.read()
     assert cache.list_entries(str(root)) == []  # nothing half-built is left as an entry
+    many = "int add_k(int x) { return x; }\n" + "".join(f"int e{i} = nope{i};\n" for i in range(80))
+    with pytest.raises(cache.CCompileError, match="more lines in compile.log") as info:
+        cache.load_or_build("worse", CDEF, many, KWARGS, compiledir=str(root))
+    assert len(str(info.value).splitlines()) < cache.MAX_LOG_LINES + 5
+    kept = str(info.value).rsplit("The source is kept in ", 1)[1].strip()
+    with open(os.path.join(kept, "compile.log")) as f:
+        assert "nope79" in f.read()
 
 
 HOLD = """
