@@ -86,11 +86,17 @@ def chromium() -> str:
 
 @pytest.fixture(scope="session")
 def lab_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """A JupyterLab server whose root holds copies of the tutorial notebooks."""
+    """A JupyterLab server whose root holds copies of the tutorial notebooks, with this
+    checkout's prebuilt labsym extension."""
     root = tmp_path_factory.mktemp("lab-root")
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         shutil.copy(notebook, root / notebook.name)
-    server = LabServer(root, tmp_path_factory.mktemp("lab-home"), ARTIFACTS / "jupyter-lab.log")
+    server = LabServer(
+        root,
+        tmp_path_factory.mktemp("lab-home"),
+        ARTIFACTS / "jupyter-lab.log",
+        extension=ROOT / "labsym" / "labextension",
+    )
     server.start()
     try:
         yield server

@@ -2,7 +2,11 @@
 Jupyter dirs, a `python3` kernelspec that runs this interpreter, stopped (kernels too) at the end.
 
 The server runs `python -m jupyterlab` from this interpreter's environment, so it loads the
-labextensions installed there (labsym's, and ipywidgets' for the widgets). It is started with
+labextensions installed there (ipywidgets' for the widgets). labsym's extension is the bundle
+committed in this checkout (labsym/labextension), linked into the server's own JUPYTER_PATH, which
+JupyterLab searches first: the tests check that bundle whether labsym was installed from a wheel
+(which copies it), editable with `jupyter labextension develop`, or editable without it (as
+`./run` does, where JupyterLab would otherwise not see it). It is started with
 `expose_app_in_browser` so the tests drive the front end through `window.jupyterapp`'s commands
 instead of clicking menus.
 """
@@ -51,8 +55,9 @@ def write_kernelspec(jupyter_path: Path) -> None:
 class LabServer:
     """`jupyter lab` serving `root` on 127.0.0.1; its log goes to `log_path`."""
 
-    def __init__(self, root: Path, home: Path, log_path: Path) -> None:
+    def __init__(self, root: Path, home: Path, log_path: Path, extension: Path) -> None:
         self.root = root
+        self.extension = extension
         self.home = home
         self.log_path = log_path
         self.port = free_port()
@@ -72,6 +77,7 @@ class LabServer:
         """Jupyter's config, data and runtime dirs in `home`: no user setting leaks in."""
         env = dict(os.environ)
         write_kernelspec(self.home / "path")
+        self.link_extension()
         labconfig = self.home / "config" / "labconfig"
         labconfig.mkdir(parents=True, exist_ok=True)
         (labconfig / "page_config.json").write_text(json.dumps(PAGE_CONFIG), encoding="utf-8")
@@ -84,6 +90,18 @@ class LabServer:
             JUPYTER_PLATFORM_DIRS="1",
         )
         return env
+
+    def link_extension(self) -> None:
+        """Make the prebuilt bundle `extension` (a folder with package.json) JupyterLab's copy
+        of it, ahead of any installed one; nothing when the bundle is not built."""
+        manifest = self.extension / "package.json"
+        if not manifest.is_file():
+            return
+        name = json.loads(manifest.read_text(encoding="utf-8"))["name"]
+        link = self.home / "path" / "labextensions" / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.is_symlink():
+            link.symlink_to(self.extension, target_is_directory=True)
 
     def start(self) -> None:
         """Start the server and wait until its API answers (raises with the log if it dies)."""

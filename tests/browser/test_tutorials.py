@@ -50,6 +50,37 @@ def test_training_monitor_plot_updates_while_training(tab: LabTab):
     tab.assert_clean()
 
 
+REWRITES_MIME = "application/vnd.labsym.rewrites+json"
+
+
+def _check_history_view(tab: LabTab) -> None:
+    """`f.maker.fgraph.history` as the extension shows it: ▶ moves to the next rewrite, whose
+    rule and before/after graphs (as sent by the kernel) are then on show."""
+    index = tab.cell_index("f.maker.fgraph.history")
+    (doc,) = [
+        o["data"][REWRITES_MIME]
+        for o in tab.cells()[index]["outputs"]
+        if "data" in o and REWRITES_MIME in o["data"]
+    ]
+    view = tab.cell(index).locator(".labsym-rewrites")
+    steps = doc["steps"]
+    assert int(view.get_attribute("data-step-count")) == len(steps) >= 2
+    for k in (0, 1):
+        if k:
+            view.locator("button.labsym-step-next").click()
+        assert (
+            view.locator(".labsym-step-position").text_content() == f"step {k + 1} of {len(steps)}"
+        )
+        assert view.get_attribute("data-step") == str(k)
+        assert steps[k]["rule"] in view.locator(".labsym-step-rule").text_content()
+        for side in ("before", "after"):
+            graph = steps[k][f"{side}_graph"]
+            pane = view.locator(f'.labsym-step-pane[data-side="{side}"]')
+            if graph is not None:
+                assert set(tab.node_ids(pane.locator(".labsym-graph"))) == drawn_ids(graph)
+    tab.screenshot("07-rewrite-history-view", tab.cell(index))
+
+
 def _step_view(cell) -> tuple[str, str]:
     """(`step k/n` text, the drawing's markup) of a rewrite stepper's view."""
     view = cell.locator(".widget-html-content").last
@@ -57,10 +88,12 @@ def _step_view(cell) -> tuple[str, str]:
     return head, view.inner_html()
 
 
-def test_rewrite_stepper_steps_and_redraws(tab: LabTab):
-    """07: the stepper's prev/next buttons and slider change the step and the drawn graphs."""
+def test_rewrite_steppers_step_and_redraw(tab: LabTab):
+    """07: the RewriteStepper widget's prev/next buttons change the step, its slider and the
+    drawn graphs; so do the extension's own steps through a rewrite-history display."""
     tab.open("07_graph_rewrites.ipynb")
     tab.run_all()
+    _check_history_view(tab)
     cell = tab.cell(tab.cell_index("stepper = RewriteStepper(g)"))
     head, before = _step_view(cell)
     total = int(head.split("/")[1])
