@@ -1,7 +1,7 @@
 """Run the benchmarks and print per-call times with ratios to hand-written NumPy (or PyTensor).
 
 `python -m benchmarks.run [--only SECTION ...] [--rounds N]` (PyTensor and JAX columns appear
-when installed, e.g. in the venv made by benchmarks/setup_compare_env.sh).
+when installed, e.g. in the venv made by benchmarks/make_venv.sh).
 """
 
 from __future__ import annotations

@@ -151,3 +151,62 @@ def test_rnn_section_runs_the_module_or_says_it_is_missing(monkeypatch, capsys, 
 def test_rnn_module_exposes_main() -> None:
     rnn = importlib.import_module("benchmarks.rnn")
     assert callable(rnn.main)
+
+
+# ---------------------------------------------------------------- the C-backend benchmarks
+def test_c_backend_case_builders_agree_with_numpy_on_the_numpy_engine() -> None:
+    from benchmarks import c_cases
+
+    rng = np.random.default_rng(0)
+    for dtype in ("float64", "float32"):
+        x, y, z = (rng.standard_normal(30).astype(dtype) for _ in range(3))
+        step, _ = c_cases.fused_labsym(x, y, z, "py")
+        np.testing.assert_allclose(step(), c_cases.fused_numpy(x, y, z), rtol=1e-5)
+    w, v = c_cases.hessian_data(6)
+    step, _ = c_cases.hessian_labsym(w, v, "py")
+    np.testing.assert_allclose(step(), c_cases.hessian_numpy(w, v)(), rtol=1e-10)
+    for kind, (a, b, typ) in c_cases.call_inputs().items():
+        for trust in (False, True):
+            step, _ = c_cases.add_labsym(a, b, typ, "py", trust=trust)
+            np.testing.assert_array_equal(step(), np.add(a, b), err_msg=kind)
+    X, yv, w0 = cases.logistic_data()
+    gemv, labels = c_cases.logistic_floor(X, yv, w0)()
+    assert gemv.shape == (cases.N,) and labels.shape == (cases.FEATS,)
+
+
+def test_c_backend_report_runs_and_writes_ratios(monkeypatch, tmp_path, capsys) -> None:
+    from benchmarks import c_backend, c_cases
+
+    monkeypatch.setattr(c_cases, "c_unavailable_reason", lambda: "disabled in the smoke test")
+    monkeypatch.setattr(c_cases, "HESS_N", 5)
+    monkeypatch.setattr(
+        c_cases, "hessian_data", lambda n=5, seed=0: (np.eye(5) * 0.5, np.linspace(-1, 1, 5))
+    )
+    out = tmp_path / "report.md"
+    c_backend.main(["--quick", "--only", "hessian", "calls", "--write", str(out)])
+    text = out.read_text()
+    assert "## hessian of sum(tanh(W @ x))" in text and "| hand-written NumPy |" in text
+    assert "labsym C unavailable: disabled in the smoke test" in text
+    assert text.count("## call overhead") == 4 and "1.00x" in text
+    assert "labsym linker='py' (NumPy engine)" in capsys.readouterr().out
+
+
+def test_c_backend_drops_a_candidate_that_disagrees() -> None:
+    from benchmarks import c_backend
+
+    notes: list[str] = []
+    kept = c_backend._checked(
+        [("good", lambda: np.ones(3)), ("bad", lambda: np.zeros(3)), ("absent", None)],
+        np.ones(3),
+        1e-9,
+        notes,
+    )
+    assert [label for label, _ in kept] == ["good"] and "bad DROPPED" in notes[0]
+
+
+def test_c_startup_child_reports_first_result_and_peak_rss() -> None:
+    from benchmarks import c_startup
+
+    for engine in ("numpy", "labsym-py"):
+        numbers = c_startup._child(engine, batch=4)
+        assert 0 < numbers["first"] < 60 and numbers["rss_mb"] > 10, engine
