@@ -16,23 +16,18 @@ library (cffi inside the builder).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
-import socket
 import stat
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -113,6 +108,9 @@ def _flock(
     (the kernel releases the lock itself if the process dies). `sharers()` lists the files
     where shared holders wrote who they are.
     """
+    import fcntl  # POSIX only: imported when a build or a clear needs the lock
+    import socket
+
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         check_private(path)
@@ -186,6 +184,8 @@ def _compiler_argv(compiler: str) -> list[str]:
 @functools.lru_cache(maxsize=1)
 def cpu_identity() -> str:
     """The CPU's model and feature flags (what -march=native compiles for)."""
+    import platform
+
     fields: dict[str, str] = {}
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
         for line in f:
@@ -203,6 +203,8 @@ def cpu_identity() -> str:
 @functools.lru_cache(maxsize=1)
 def _versions() -> str:
     """NumPy (release and C-API version), Python (build and extension ABI), labsym, cffi."""
+    import importlib.metadata  # ~15 ms: on the first compile or load, not at `import labsym`
+
     import numpy as np
 
     umath = getattr(getattr(np, "_core", np), "_multiarray_umath", None)
@@ -425,6 +427,8 @@ def _build(
     builder: Builder,
 ) -> dict[str, Any]:
     """Build the entry in a temporary directory and rename it into place; returns its meta."""
+    import tempfile
+
     tmp_root = private_dir(os.path.join(root, "tmp"))
     for stale in os.listdir(
         tmp_root
