@@ -32,6 +32,9 @@ def _assert_graph_shows_names_as_text(tab: LabTab) -> None:
     tooltip = graph.locator(".labsym-tooltip")
     tooltip.wait_for(state="visible")
     assert ALERT_NAME in tooltip.text_content()
+    # the function's name, in the profile graph's legend
+    (profiled,) = tab.rendered_graphs(GRAPH_CELL + 1)
+    assert PAYLOADS[3] in profiled.locator(".labsym-legend-totals").text_content()
     tab.page.wait_for_timeout(300)  # an onerror handler made from a name would have run by now
     assert tab.page.evaluate(_NO_PAYLOAD_RAN) == {"xss": None, "images": 0, "scripts": 0}
 
