@@ -82,8 +82,19 @@ def private_dir(path: str) -> str:
 
 
 def cache_dir(compiledir: str | None = None) -> str:
-    """The compile cache directory: `compiledir`, or the config's (created 0700, checked)."""
-    return private_dir(os.path.realpath(os.path.expanduser(compiledir or config.compiledir)))
+    """The compile cache directory: `compiledir`, or the config's (created 0700, checked).
+
+    Its parent must not let others rename it away and put their own in its place: a parent
+    writable by everyone needs the sticky bit (as /tmp has).
+    """
+    root = os.path.realpath(os.path.expanduser(compiledir or config.compiledir))
+    parent = os.stat(os.path.dirname(root)) if os.path.exists(os.path.dirname(root)) else None
+    if parent is not None and parent.st_mode & 0o002 and not parent.st_mode & stat.S_ISVTX:
+        raise UnsafeCacheError(
+            f"{os.path.dirname(root)!r}, the parent of compiledir, is writable by everyone "
+            "without the sticky bit: another user could replace the cache (set compiledir)"
+        )
+    return private_dir(root)
 
 
 # ------------------------------------------------------------------------------ locks

@@ -87,6 +87,14 @@ def test_refuses_a_directory_others_can_write(tmp_path):
         load(root)
     os.chmod(root, 0o700)
     load(root)
+    os.chmod(tmp_path, 0o777)  # a parent anyone may write, without the sticky bit
+    try:
+        with pytest.raises(cache.UnsafeCacheError, match="parent of compiledir"):
+            load(root)
+        os.chmod(tmp_path, 0o1777)  # as /tmp: others cannot rename our directory
+        load(root)
+    finally:
+        os.chmod(tmp_path, 0o700)
 
 
 @pytest.mark.parametrize("what", ["so", "meta", "dir", "link"])
