@@ -5,6 +5,8 @@ import zlib
 import numpy as np
 import pytest
 
+import labsym as ls
+import labsym.tensor as tt
 from labsym.backends.c.blas import blas_available
 from labsym.backends.c.build import compiler_available
 from labsym.backends.c.kernel import kernel_for
@@ -259,3 +261,21 @@ def test_scales_of_another_dtype_convert_and_non_scalars_raise(kernels):
     assert got.dtype == np.float32
     with pytest.raises(TypeError, match="b must be a scalar"):
         thunk(z, np.float32(1), x, y, np.ones(2, "float32"))
+
+
+def test_strict_c_linker_runs_the_blas_nodes_the_rewrites_make():
+    a, x, y, g = tt.dmatrix("A"), tt.dvector("x"), tt.dvector("y"), tt.dvector("g")
+    z, b = tt.fmatrix("Z"), tt.fmatrix("B")
+    mode = ls.Mode(linker="c", optimizer="fast_run")  # strict: every node must have C code
+    f = ls.function([a, x, y, g], [tt.dot(a, x), y - 0.1 * tt.dot(a.T, g)], mode=mode)
+    h = ls.function([z, b], 2 * tt.dot(z, b) + z, mode=mode)
+    ops = {type(n.op) for fn in (f, h) for n in fn.maker.fgraph.apply_nodes}
+    assert {Dot, Gemv, Gemm} <= ops
+    rng = np.random.default_rng(8)
+    av = rng.standard_normal((6, 5))[::-1, ::2]  # a view with negative and stepped strides
+    xv, yv, gv = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(6)[::-1]
+    o1, o2 = f(av, xv, yv, gv)
+    np.testing.assert_allclose(o1, av @ xv, rtol=1e-12)
+    np.testing.assert_allclose(o2, yv - 0.1 * (av.T @ gv), rtol=1e-12)
+    zv, bv = rand(rng, (4, 4), "float32"), rand(rng, (4, 4), "float32").T
+    np.testing.assert_allclose(h(zv, bv), 2 * (zv @ bv) + zv, rtol=2e-5, atol=2e-5)
