@@ -67,11 +67,12 @@ def default_arch() -> str:
 
 
 def _cache_path(key: str) -> Path:
+    """The cache file stem for `key` (suffix .ptx or .cubin)."""
     root = os.environ.get("LABSYM_CUDA_CACHE") or os.path.join(
         tempfile.gettempdir(), f"labsym-cuda-ptx-{os.getuid()}"
     )
     Path(root).mkdir(parents=True, exist_ok=True)
-    return Path(root) / f"{key}.ptx"
+    return Path(root) / key
 
 
 def compile_ptx(
@@ -81,20 +82,35 @@ def compile_ptx(
     options: Sequence[str] = (),
 ) -> str:
     """The PTX of `source` for `arch` (default: default_arch()); raises NvrtcError with the log."""
-    arch = arch or default_arch()
+    return _cached(source, name, arch or default_arch(), options, "ptx").decode()
+
+
+def compile_cubin(
+    source: str, arch: str, name: str = "labsym_kernel.cu", options: Sequence[str] = ()
+) -> bytes:
+    """Machine code (CUBIN) of `source` for a real architecture such as 'sm_90'.
+
+    Loading it needs no PTX JIT in the driver, so it also runs where the driver is older than
+    the PTX ISA this NVRTC emits."""
+    if not arch.startswith("sm_"):
+        raise ValueError(f"a CUBIN needs a real architecture (sm_XY), got {arch!r}")
+    return _cached(source, name, arch, options, "cubin")
+
+
+def _cached(source: str, name: str, arch: str, options: Sequence[str], kind: str) -> bytes:
     opts = [f"--gpu-architecture={arch}", "--std=c++17", *options]
     key = hashlib.sha256("\0".join([source, *opts, str(version())]).encode()).hexdigest()[:32]
-    path = _cache_path(key)
+    path = _cache_path(key).with_suffix(f".{kind}")
     if path.exists():
-        return path.read_text()
-    ptx = _compile(source, name, opts)
+        return path.read_bytes()
+    code = _compile(source, name, opts, kind)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(ptx)
+    tmp.write_bytes(code)
     os.replace(tmp, path)
-    return ptx
+    return code
 
 
-def _compile(source: str, name: str, opts: list[str]) -> str:
+def _compile(source: str, name: str, opts: list[str], kind: str) -> bytes:
     nvrtc = _nvrtc()
     (prog,) = _check(
         nvrtc.nvrtcCreateProgram(source.encode(), name.encode(), 0, [], []), "nvrtcCreateProgram"
@@ -106,9 +122,14 @@ def _compile(source: str, name: str, opts: list[str]) -> str:
             log = b" " * size
             _check(nvrtc.nvrtcGetProgramLog(prog, log), "nvrtcGetProgramLog")
             raise NvrtcError(f"NVRTC failed on {name} ({err}):\n{log.decode(errors='replace')}")
+        if kind == "cubin":
+            (size,) = _check(nvrtc.nvrtcGetCUBINSize(prog), "nvrtcGetCUBINSize")
+            buf = b" " * size
+            _check(nvrtc.nvrtcGetCUBIN(prog, buf), "nvrtcGetCUBIN")
+            return buf
         (size,) = _check(nvrtc.nvrtcGetPTXSize(prog), "nvrtcGetPTXSize")
         buf = b" " * size
         _check(nvrtc.nvrtcGetPTX(prog, buf), "nvrtcGetPTX")
-        return buf.rstrip(b"\0").decode()
+        return buf.rstrip(b"\0")
     finally:
         nvrtc.nvrtcDestroyProgram(prog)

@@ -25,6 +25,15 @@ def test_ptx_names_the_kernel_and_targets_the_oldest_arch(tmp_path, monkeypatch)
     assert nvrtc.compile_ptx(SOURCE.source) == ptx  # served from the cache
 
 
+def test_cubin_for_a_real_architecture(tmp_path, monkeypatch):
+    requires_nvrtc()
+    monkeypatch.setenv("LABSYM_CUDA_CACHE", str(tmp_path))
+    cubin = nvrtc.compile_cubin(SOURCE.source, "sm_90")
+    assert cubin[:4] == b"\x7fELF" and SOURCE.name.encode() in cubin
+    with pytest.raises(ValueError, match="real architecture"):
+        nvrtc.compile_cubin(SOURCE.source, "compute_90")
+
+
 def test_errors_carry_the_compile_log(tmp_path, monkeypatch):
     requires_nvrtc()
     monkeypatch.setenv("LABSYM_CUDA_CACHE", str(tmp_path))
