@@ -43,7 +43,26 @@ export function layoutGraph(
     sizes.get(id) ?? graph.byId.get(id)!;
   const useDagre = engine === 'dagre' || (engine === 'auto' && graph.nodes.length <= DAGRE_LIMIT);
   const layout = useDagre ? dagreLayout(graph, size) : layeredLayout(graph, size);
+  routeUpdates(graph, layout);
   return normalise(layout);
+}
+
+/**
+ * Updates (new value -> shared variable) point back up the graph, so they take no part in the
+ * ranking; each is drawn as a curve bulging out on the right of its two ends.
+ */
+function routeUpdates(graph: DrawnGraph, layout: Layout): void {
+  for (const edge of graph.edges) {
+    if (edge.kind === 'update') {
+      const a = layout.nodes.get(edge.source)!;
+      const b = layout.nodes.get(edge.target)!;
+      const from = { x: a.x + a.width / 2, y: a.y };
+      const to = { x: b.x + b.width / 2, y: b.y };
+      const bend = { x: Math.max(from.x, to.x) + 30 + Math.abs(from.y - to.y) * 0.15,
+        y: (from.y + to.y) / 2 };
+      layout.edges.set(edge.id, [from, bend, to]);
+    }
+  }
 }
 
 function dagreLayout(
@@ -58,9 +77,9 @@ function dagreLayout(
     g.setNode(node.id, { width, height });
   }
   for (const edge of graph.edges) {
-    // updates point back up the graph: they take no part in ranking
-    g.setEdge(edge.source, edge.target, { weight: edge.kind === 'update' ? 0 : 1,
-      minlen: edge.kind === 'update' ? 0 : 1 }, edge.id);
+    if (edge.kind !== 'update') {
+      g.setEdge(edge.source, edge.target, {}, edge.id);
+    }
   }
   dagre.layout(g);
   const nodes = new Map<string, Placed>();
@@ -71,8 +90,10 @@ function dagreLayout(
   }
   const edges = new Map<string, Point[]>();
   for (const edge of graph.edges) {
-    const label = g.edge({ v: edge.source, w: edge.target, name: edge.id });
-    edges.set(edge.id, (label?.points ?? []).map((p: Point) => ({ x: p.x, y: p.y })));
+    if (edge.kind !== 'update') {
+      const label = g.edge({ v: edge.source, w: edge.target, name: edge.id });
+      edges.set(edge.id, (label?.points ?? []).map((p: Point) => ({ x: p.x, y: p.y })));
+    }
   }
   return { nodes, edges, width: 0, height: 0, engine: 'dagre' };
 }
@@ -208,9 +229,11 @@ function layeredLayout(
   }
   const edges = new Map<string, Point[]>();
   for (const edge of graph.edges) {
-    const a = nodes.get(edge.source)!;
-    const b = nodes.get(edge.target)!;
-    edges.set(edge.id, [{ x: a.x, y: a.y + a.height / 2 }, { x: b.x, y: b.y - b.height / 2 }]);
+    if (edge.kind !== 'update') {
+      const a = nodes.get(edge.source)!;
+      const b = nodes.get(edge.target)!;
+      edges.set(edge.id, [{ x: a.x, y: a.y + a.height / 2 }, { x: b.x, y: b.y - b.height / 2 }]);
+    }
   }
   return { nodes, edges, width: 0, height: 0, engine: 'layered' };
 }

@@ -178,14 +178,18 @@ export function reachable(start: string, next: Map<string, string[]>): Set<strin
   return seen;
 }
 
-function variableLines(v: VariableNode, lines: Array<[string, string]>, prefix = ''): void {
-  lines.push([`${prefix}type`, v.type]);
+/** A variable's shape, saying when unknown static sizes were filled in from a known value. */
+function shapeWithOrigin(v: VariableNode): string {
+  return shapeText(v.shape) + (v.shape_from === 'test_value' ? ' (sizes from the test value)' : '');
+}
+
+function variableLines(v: VariableNode, lines: Array<[string, string]>): void {
+  lines.push(['type', v.type]);
   if (v.dtype !== null) {
-    lines.push([`${prefix}dtype`, v.dtype]);
+    lines.push(['dtype', v.dtype]);
   }
   if (v.shape !== null) {
-    const from = v.shape_from === 'test_value' ? ' (unknown static sizes from the test value)' : '';
-    lines.push([`${prefix}shape`, shapeText(v.shape) + from]);
+    lines.push(['shape', shapeWithOrigin(v)]);
   }
 }
 
@@ -215,9 +219,11 @@ function applyLines(node: ApplyNode, graph: DrawnGraph, lines: Array<[string, st
   }
   (graph.outputsOf.get(node.id) ?? []).forEach((out, i) => {
     if (out) {
-      const name = out.name ? ` ${out.name}` : '';
-      lines.push([`output ${i}`, `${out.type}${name}`]);
-      variableLines(out, lines, '  ');
+      const name = out.name ? `${out.name}: ` : '';
+      lines.push([`output ${i}`, `${name}${out.type}`]);
+      if (out.shape !== null) {
+        lines.push(['  shape', shapeWithOrigin(out)]);
+      }
     }
   });
   if (node.percent !== undefined) {
@@ -233,7 +239,7 @@ export function edgeTooltip(edge: DrawnEdge): Array<[string, string]> {
   if (v) {
     lines.push(['variable', v.name ?? '(unnamed)']);
     lines.push(['dtype', v.dtype ?? 'n/a']);
-    lines.push(['shape', shapeText(v.shape) + (v.shape_from === 'test_value' ? ' (test value)' : '')]);
+    lines.push(['shape', shapeWithOrigin(v)]);
     lines.push(['type', v.type]);
   }
   if (edge.kind === 'update') {

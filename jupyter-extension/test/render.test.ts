@@ -82,6 +82,21 @@ describe('graph view', () => {
     expect(folded.getAttribute('data-target')).toBe('a1');
   });
 
+  it('tooltips give op, types, shapes (static or from a test value) and the source line', () => {
+    const view = new GraphView(hostileDoc());
+    const rows = (el: HTMLElement): Record<string, string> => Object.fromEntries(
+      Array.from(el.querySelectorAll('tr')).map(tr => [tr.children[0].textContent!.trim(),
+        tr.children[1].textContent!]));
+    const apply = rows(view.hoverNode('a1')!);
+    expect(apply.op).toBe('Elemwise{exp,no_inplace}');
+    expect(apply['output 0']).toBe(`${HOSTILE}: TensorType(float64, vector)`);
+    expect(apply.shape).toBe('(3,) (sizes from the test value)');
+    expect(apply.source).toBe('demo.py:4');
+    const input = rows(view.hoverNode('v0')!);
+    expect([input.variable, input.role, input.dtype, input.shape]).toEqual(
+      [HOSTILE, 'input', 'float64', '(?,)']);
+  });
+
   it('highlights ancestors and descendants of the clicked node', () => {
     const view = new GraphView(chainDoc(5));
     view.select('a2');
