@@ -49,6 +49,12 @@ SPLIT = {
 }
 NODES = [o.owner for o in ALLOC.values()] + [o.owner for o in JOIN.values()]
 NODES += list(SPLIT.values())
+ARANGES = [
+    T.arange(T.lscalar(), T.lscalar(), T.lscalar()).owner,
+    T.arange(T.bscalar(), T.iscalar(), T.bscalar()).owner,
+    T.arange(N0).owner,  # constant start and step
+]
+NODES += ARANGES
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +207,19 @@ def test_split_gives_views_as_perform(thunks):
             thunks[node](np.zeros((5, 5, 5), "float32"), 0, np.array(sizes))
     with pytest.raises(IndexError):
         thunks[node](np.zeros((5, 5, 5), "float32"), 3, np.array([1, 2, 2]))
+
+
+def test_arange_of_integers_as_perform(thunks):
+    import itertools
+
+    general, narrow, count = ARANGES
+    for start, stop, step in itertools.product((-7, 0, 3), (-5, 0, 4, 11), (-3, -1, 1, 2, 5)):
+        check(thunks[general], general, np.int64(start), np.int64(stop), np.int64(step))
+        args = (np.int8(start), np.int32(stop), np.int8(step))
+        check(thunks[narrow], narrow, *args)
+    for n in (0, 1, 6):
+        check(thunks[count], count, 0, n, 1)
+    with pytest.raises(ValueError):
+        perform(general, np.int64(0), np.int64(5), np.int64(0))
+    with pytest.raises(ValueError):
+        thunks[general](0, 5, 0)

@@ -86,6 +86,20 @@ def _scatter_cases():
 
 
 SCATTER = _scatter_cases()
+IV, JV = T.lvector("iv"), T.ivector("jv")
+MULTI = {
+    "2d": M[IV, JV],  # the NLL pattern log_p[arange(n), y]
+    "3d": X3[IV, JV],
+    "3d_full": X3[IV, JV, :],
+    "f32_uint8": T.fmatrix()[IV, T.tensor("uint8", shape=(None,))],
+}
+MULTI_INC = {
+    "inc_2d": T.inc_subtensor(M[IV, JV], V),
+    "set_2d": T.set_subtensor(M[IV, JV], V),
+    "inc_3d_bcast": T.inc_subtensor(X3[IV, JV], ROW),
+    "inc_f32_scalar": T.inc_subtensor(T.fmatrix()[IV, JV], T.fscalar()),
+}
+NOT_COVERED = [X3[IV, 1:], M[M > 0], M[IV[:, None], JV]]  # slices with bounds, masks, 2-d arrays
 
 
 def _inplace(out):
@@ -103,6 +117,8 @@ NODES = (
     + [o.owner for o in ADVANCED.values()]
     + [o.owner for o in SCATTER.values()]
     + [INPLACE]
+    + [o.owner for o in MULTI.values()]
+    + [o.owner for o in MULTI_INC.values()]
 )
 
 
@@ -311,3 +327,64 @@ def test_advanced_inc_subtensor1_errors(thunks):
     int_node = SCATTER["int8", False, "2d"].owner
     x8 = np.full((2, 2), 120, dtype="int8")  # int8 wraps around as NumPy's add does
     check(thunks[int_node], int_node, x8, np.full((3, 2), 100, dtype="int8"), np.array([0, 0, 1]))
+
+
+def _pair(rng, shape, n, signed_j=True):
+    iv = rng.integers(-shape[0], shape[0], n)
+    jv = rng.integers(-shape[1] if signed_j else 0, shape[1], n)
+    return iv, jv
+
+
+@pytest.mark.parametrize("name", list(MULTI))
+def test_advanced_subtensor_of_integer_vectors_gathers_as_perform(thunks, name):
+    node = MULTI[name].owner
+    x_type = node.inputs[0].type
+    j_dtype = node.inputs[2].dtype
+    rng = np.random.default_rng(13)
+    shape = (5, 4) if x_type.ndim == 2 else (5, 4, 3)
+    for x in _layouts(x_type.dtype, shape, rng):
+        for n in (7, 1, 0):
+            iv, jv = _pair(rng, shape, n, signed_j=j_dtype[0] == "i")
+            args = [iv.astype(node.inputs[1].dtype), jv.astype(j_dtype)]
+            got = check(thunks[node], node, x, *args)
+            assert not np.shares_memory(got, x)
+        iv, jv = np.array([0, 4, 1]), np.array([2]).astype(j_dtype)  # a length-1 index broadcasts
+        check(thunks[node], node, x, iv, jv)
+        for iv, jv, match in [
+            ([0, 1, 2], [0, 1], "shape mismatch"),
+            ([0, 5], [0, 1], "index 5 is out of bounds for axis 0 with size 5"),
+            ([0, 1], [1, 4], "index 4 is out of bounds for axis 1 with size 4"),
+        ]:
+            args = [np.array(iv), np.array(jv, dtype=j_dtype)]
+            with pytest.raises(IndexError):
+                perform(node, x, *args)
+            with pytest.raises(IndexError, match=match):
+                thunks[node](x, *args)
+
+
+@pytest.mark.parametrize("name", list(MULTI_INC))
+def test_advanced_inc_subtensor_of_integer_vectors_scatters_as_perform(thunks, name):
+    node = MULTI_INC[name].owner
+    x_var, y_var = node.inputs[0], node.inputs[1]
+    rng = np.random.default_rng(17)
+    shape = (5, 4) if x_var.ndim == 2 else (5, 4, 3)
+    for x in _layouts(x_var.dtype, shape, rng):
+        iv, jv = np.array([0, 4, 4, -1, 2, 0]), np.array([1, 3, 3, 3, -4, 1], dtype="int32")
+        sub_shape = (6, *shape[2:])
+        y_shape = tuple(
+            1 if s == 1 else n
+            for s, n in zip(y_var.type.shape, sub_shape[len(sub_shape) - y_var.ndim :])
+        )
+        y = _random(y_var.dtype, y_shape, rng)
+        before = x.copy()
+        check(thunks[node], node, x, y, iv, jv)  # repeats (4, 3) and (0, 1) accumulate on inc
+        np.testing.assert_array_equal(x, before)
+    with pytest.raises(IndexError, match="out of bounds for axis 1"):
+        thunks[node](np.zeros(shape, x_var.dtype), y, iv, np.array([9] * 6, dtype="int32"))
+
+
+def test_other_advanced_index_forms_stay_on_the_numpy_engine():
+    from labsym.backends.c.kernel import kernel_for
+
+    for out in NOT_COVERED:
+        assert kernel_for(out.owner) is None, out.owner.op

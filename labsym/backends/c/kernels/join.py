@@ -1,5 +1,6 @@
 """C kernels for the ops that build a new array from pieces or cut one: Alloc (a value broadcast
-to a shape), Join (np.concatenate along a runtime axis, dtypes upcast) and Split (views). The
+to a shape), Join (np.concatenate along a runtime axis, dtypes upcast), Split (views) and
+ARange (integer ranges). The
 copies use NumPy's own copy loops (PyArray_CopyInto) into views of the new array, or memcpy
 where rows are contiguous. May import core and backends.c.
 """
@@ -11,7 +12,7 @@ import numpy as np
 from labsym.backends.c.kernel import CKernel, register
 from labsym.backends.c.kernels.shape import VIEW_SUPPORT, check_ndim, tensor_dtypes_ok
 from labsym.core.graph import Apply, Constant, Variable
-from labsym.core.ops.basic import Alloc, Join, Split
+from labsym.core.ops.basic import Alloc, ARange, Join, Split
 
 CACHE_VERSION = (1,)
 
@@ -156,5 +157,34 @@ def render_split(node: Apply) -> CKernel | None:
   memcpy(dims, PyArray_DIMS(%(in0)s), nd * sizeof(npy_intp));
   char* at = PyArray_BYTES(%(in0)s);
 {views}
+"""
+    return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+_ARANGE_INPUTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32")
+
+
+@register(ARange)
+def render_arange(node: Apply) -> CKernel | None:
+    """np.arange(start, stop, step) for integer inputs and an int64 result (exact integer
+    arithmetic; NumPy's ValueError for a zero step)."""
+    if node.op.dtype != "int64" or any(v.dtype not in _ARANGE_INPUTS for v in node.inputs):
+        return None
+    reads = "\n".join(
+        _scalar(v, f"%(in{k})s", n)
+        for k, (v, n) in enumerate(zip(node.inputs, ("start", "stop", "step"), strict=True))
+    )
+    body = f"""
+{reads}
+  if (step == 0) {{
+    PyErr_SetString(PyExc_ValueError, "Maximum allowed size exceeded");
+    %(fail)s
+  }}
+  npy_intp n = step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step;
+  if (n < 0) n = 0;
+  %(out0)s = (PyArrayObject*)PyArray_EMPTY(1, &n, NPY_INT64, 0);
+  if (!%(out0)s) %(fail)s
+  npy_int64* out = (npy_int64*)PyArray_DATA(%(out0)s);
+  for (npy_intp i = 0; i < n; i++) out[i] = start + i * step;
 """
     return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)

@@ -19,7 +19,10 @@ from labsym.backends.c.kernel import CKernel, register
 from labsym.backends.c.kernels.shape import VIEW_SUPPORT, check_ndim, tensor_dtypes_ok
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.ops.subtensor import (
+    FULL,
+    AdvancedIncSubtensor,
     AdvancedIncSubtensor1,
+    AdvancedSubtensor,
     AdvancedSubtensor1,
     IncSubtensor,
     Subtensor,
@@ -178,85 +181,124 @@ def render_inc_subtensor(node: Apply) -> CKernel | None:
     return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
 
 
-def _read_row_index(node: Apply, k: str, target: str) -> str:
-    """C lines reading ilist[k] (input 1 for the getter, 2 for the setter) into npy_intp `target`,
-    wrapping negatives and raising NumPy's IndexError outside [-len, len)."""
-    ilist = node.inputs[-1]
-    ctype = np.dtype(ilist.dtype)
-    c_int = {1: "int8_t", 2: "int16_t", 4: "int32_t", 8: "int64_t"}[ctype.itemsize]
-    if ctype.kind == "u":
-        c_int = "u" + c_int
-        check = "if (v >= (uint64_t)len0) { labsym_index_error((npy_intp)v, 0, len0); %(fail)s }"
-        wrap = f"{target} = (npy_intp)v;"
-    else:
-        check = (
-            "if (v < -(int64_t)len0 || v >= (int64_t)len0) "
-            "{ labsym_index_error((npy_intp)v, 0, len0); %(fail)s }"
+def _integer_vectors(node: Apply, first: int) -> list[Variable] | None:
+    """The index inputs from `first` on when every one is an integer vector on a leading axis
+    (an idx_list of vector markers, then only full slices), else None."""
+    index = node.inputs[first:]
+    ok = all(v.ndim == 1 and v.dtype != "bool" and v.dtype[:3] in ("int", "uin") for v in index)
+    idx_list = getattr(node.op, "idx_list", ())
+    if idx_list:
+        ok = ok and all(isinstance(e, str) for e in idx_list[: len(index)])
+        ok = ok and all(e == FULL for e in idx_list[len(index) :])
+    return list(index) if ok and index else None
+
+
+def _index_setup(node: Apply, index: Sequence[Variable], first: int) -> str:
+    """C lines checking the index vectors (node inputs first, first+1...) and setting `nidx`, the
+    length they broadcast to (NumPy's IndexError when they do not)."""
+    lines = []
+    for j, var in enumerate(index):
+        c_in = f"%(in{first + j})s"
+        num = np.dtype(var.dtype).num
+        lines.append(
+            f"  if (PyArray_NDIM({c_in}) != 1 || !PyArray_EquivTypenums(PyArray_TYPE({c_in}),"
+            f" {num})) {{\n"
+            f'    PyErr_SetString(PyExc_TypeError, "{node.op}: index {j} must be a {var.dtype}'
+            f' vector");\n    %(fail)s\n  }}\n'
+            f"  const char* ib{j} = PyArray_BYTES({c_in});\n"
+            f"  const npy_intp is{j} = PyArray_STRIDE({c_in}, 0), n{j} = PyArray_DIM({c_in}, 0);"
         )
-        wrap = f"{target} = v < 0 ? (npy_intp)v + len0 : (npy_intp)v;"
-    return (
-        f"    npy_intp {target};\n    {{\n      {c_int} v;\n"
-        f"      memcpy(&v, ibase + {k} * istride, sizeof v);\n      {check}\n      {wrap}\n    }}"
-    )
+    lines.append("  npy_intp nidx = 1;")
+    for j in range(len(index)):
+        lines.append(
+            f"  if (n{j} != 1) {{\n    if (nidx != 1 && nidx != n{j}) {{\n"
+            '      PyErr_Format(PyExc_IndexError, "shape mismatch: indexing arrays could not be'
+            ' broadcast together with shapes (%%lld,) (%%lld,)",'
+            f" (long long)nidx, (long long)n{j});\n      %(fail)s\n    }}\n    nidx = n{j};\n  }}"
+        )
+    return "\n".join(lines)
 
 
-def _ilist_lines(node: Apply, c_input: str) -> str:
-    ilist = node.inputs[-1]
-    num = np.dtype(ilist.dtype).num
-    return (
-        f"  if (PyArray_NDIM({c_input}) != 1 || !PyArray_EquivTypenums(PyArray_TYPE({c_input}),"
-        f" {num})) {{\n"
-        f'    PyErr_SetString(PyExc_TypeError, "{node.op}: the index must be a {ilist.dtype}'
-        f' vector");\n    %(fail)s\n  }}\n'
-        f"  const char* ibase = PyArray_BYTES({c_input});\n"
-        f"  npy_intp istride = PyArray_STRIDE({c_input}, 0);\n"
-        f"  npy_intp nidx = PyArray_DIM({c_input}, 0);\n"
-    )
+def _offset_lines(index: Sequence[Variable], arr: str) -> tuple[str, str]:
+    """(C lines before the loop, C lines in it): `off`, the byte offset into `arr` of position
+    `b` of the index vectors, negatives wrapped, NumPy's IndexError outside [-len, len)."""
+    before, inside = [], ["    npy_intp off = 0;"]
+    for j, var in enumerate(index):
+        before.append(
+            f"  const npy_intp len{j} = PyArray_DIM({arr}, {j}),"
+            f" xs{j} = PyArray_STRIDE({arr}, {j});"
+        )
+        dtype = np.dtype(var.dtype)
+        c_int = {1: "int8_t", 2: "int16_t", 4: "int32_t", 8: "int64_t"}[dtype.itemsize]
+        if dtype.kind == "u":
+            c_int = "u" + c_int
+            bad, wrapped = f"v >= (uint64_t)len{j}", "(npy_intp)v"
+        else:
+            bad = f"v < -(int64_t)len{j} || v >= (int64_t)len{j}"
+            wrapped = f"(v < 0 ? (npy_intp)v + len{j} : (npy_intp)v)"
+        inside.append(
+            f"    {{\n      {c_int} v;\n"
+            f"      memcpy(&v, ib{j} + (n{j} == 1 ? 0 : b) * is{j}, sizeof v);\n"
+            f"      if ({bad}) {{ labsym_index_error((npy_intp)v, {j}, len{j}); %(fail)s }}\n"
+            f"      off += {wrapped} * xs{j};\n    }}"
+        )
+    return "\n".join(before), "\n".join(inside)
 
 
-@register(AdvancedSubtensor1)
-def render_advanced_subtensor1(node: Apply) -> CKernel | None:
-    """x[ilist]: a new C-contiguous array of the selected rows (a memcpy per contiguous row)."""
-    if not tensor_dtypes_ok(node) or node.inputs[1].dtype == "bool":
-        return None
-    x = node.inputs[0]
+def _gather(node: Apply, index: Sequence[Variable]) -> CKernel:
+    """x[i0, i1, ...] for integer vectors on the leading axes: a new C-contiguous array of the
+    selected blocks (a memcpy per block when x's trailing axes are contiguous)."""
+    x, k = node.inputs[0], len(index)
+    before, inside = _offset_lines(index, "%(in0)s")
     body = f"""
-{check_ndim("%(in0)s", x.ndim, "AdvancedSubtensor1")}
-{_ilist_lines(node, "%(in1)s")}
-  int nd = PyArray_NDIM(%(in0)s);
-  npy_intp len0 = PyArray_DIM(%(in0)s, 0), dims[NPY_MAXDIMS];
+{check_ndim("%(in0)s", x.ndim, type(node.op).__name__)}
+{_index_setup(node, index, 1)}
+  const int nd = {x.ndim}, k = {k}, tnd = {1 + x.ndim - k};
+  npy_intp dims[NPY_MAXDIMS];
   dims[0] = nidx;
-  for (int d = 1; d < nd; d++) dims[d] = PyArray_DIM(%(in0)s, d);
+  for (int d = 1; d < tnd; d++) dims[d] = PyArray_DIM(%(in0)s, k + d - 1);
   PyArray_Descr* descr = PyArray_DESCR(%(in0)s);
   Py_INCREF(descr);
-  %(out0)s = (PyArrayObject*)PyArray_NewFromDescr(&PyArray_Type, descr, nd, dims, NULL, NULL, 0,
-                                                  NULL);
+  %(out0)s = (PyArrayObject*)PyArray_NewFromDescr(&PyArray_Type, descr, tnd, dims, NULL, NULL,
+                                                  0, NULL);
   if (!%(out0)s) %(fail)s
-  npy_intp itemsize = PyArray_ITEMSIZE(%(in0)s);
-  npy_intp rowbytes = itemsize;
-  for (int d = 1; d < nd; d++) rowbytes *= dims[d];
+  const npy_intp itemsize = PyArray_ITEMSIZE(%(in0)s);
   const npy_intp* xstrides = PyArray_STRIDES(%(in0)s);
-  int rows_contiguous = 1;
-  {{
-    npy_intp expect = itemsize;
-    for (int d = nd - 1; d >= 1; d--) {{
-      if (dims[d] != 1 && xstrides[d] != expect) rows_contiguous = 0;
-      expect *= dims[d];
-    }}
+  npy_intp blockbytes = itemsize;
+  int contiguous = 1;
+  for (int d = nd - 1; d >= k; d--) {{
+    if (dims[d - k + 1] != 1 && xstrides[d] != blockbytes) contiguous = 0;
+    blockbytes *= dims[d - k + 1];
   }}
   const char* xbase = PyArray_BYTES(%(in0)s);
   char* dst = PyArray_BYTES(%(out0)s);
-  for (npy_intp k = 0; k < nidx; k++) {{
-{_read_row_index(node, "k", "row")}
-    const char* src = xbase + row * xstrides[0];
-    if (rows_contiguous) memcpy(dst + k * rowbytes, src, rowbytes);
-    else labsym_gather_block(dst + k * rowbytes, src, nd - 1, dims + 1, xstrides + 1, itemsize);
+{before}
+  for (npy_intp b = 0; b < nidx; b++) {{
+{inside}
+    if (contiguous) memcpy(dst + b * blockbytes, xbase + off, blockbytes);
+    else labsym_gather_block(dst + b * blockbytes, xbase + off, nd - k, dims + 1, xstrides + k,
+                             itemsize);
   }}
 """
     return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
 
 
-# the element update of AdvancedIncSubtensor1's inc mode, per dtype kind; d, s: char pointers
+@register(AdvancedSubtensor1)
+def render_advanced_subtensor1(node: Apply) -> CKernel | None:
+    """x[ilist]: the selected rows, copied into a new array."""
+    index = _integer_vectors(node, 1)
+    return _gather(node, index) if tensor_dtypes_ok(node) and index else None
+
+
+@register(AdvancedSubtensor)
+def render_advanced_subtensor(node: Apply) -> CKernel | None:
+    """x[i0, i1, ...] where every index is an integer vector (e.g. `log_p[arange(n), y]`);
+    masks, slices, None and Ellipsis mixed in stay on the NumPy engine."""
+    index = _integer_vectors(node, 1)
+    return _gather(node, index) if tensor_dtypes_ok(node) and index else None
+
+
+# the element update of the scatters' inc mode, per dtype kind; d, s: char pointers
 _ADD = {
     "b": "{ npy_bool a, b; memcpy(&a, d, 1); memcpy(&b, s, 1); a = a || b; memcpy(d, &a, 1); }",
     "i": "{ T a, b; memcpy(&a, d, sizeof a); memcpy(&b, s, sizeof b);"
@@ -288,69 +330,71 @@ def _element_update(dtype: str, set_: bool) -> str | None:
     return f"{{ typedef {ctype} T; {'typedef ' + utype + ' U; ' if utype else ''}{_ADD[kind]} }}"
 
 
-@register(AdvancedIncSubtensor1)
-def render_advanced_inc_subtensor1(node: Apply) -> CKernel | None:
-    """x with rows ilist of it set to / incremented by y (repeats accumulate, as np.add.at)."""
-    if not tensor_dtypes_ok(node) or node.inputs[2].dtype == "bool":
-        return None
-    x, y = node.inputs[0], node.inputs[1]
+def _scatter(node: Apply, index: Sequence[Variable]) -> CKernel | None:
+    """x with x[i0, i1, ...] set to / incremented by y (repeats accumulate, as np.add.at), for
+    integer vectors on the leading axes; y broadcasts only along its static length-1 axes."""
+    x, y, k = node.inputs[0], node.inputs[1], len(index)
     update = _element_update(x.dtype, node.op.set_instead_of_inc)
     if update is None:
         return None
+    who = type(node.op).__name__
     y_static = ", ".join(str(-1 if d is None else d) for d in y.type.shape) or "0"
+    before, inside = _offset_lines(index, "%(out0)s")
     body = f"""
-{check_ndim("%(in0)s", x.ndim, "AdvancedIncSubtensor1")}
-{check_ndim("%(in1)s", y.ndim, "AdvancedIncSubtensor1")}
-{_ilist_lines(node, "%(in2)s")}
+{check_ndim("%(in0)s", x.ndim, who)}
+{check_ndim("%(in1)s", y.ndim, who)}
+{_index_setup(node, index, 2)}
   if (!PyArray_EquivTypes(PyArray_DESCR(%(in0)s), PyArray_DESCR(%(in1)s))) {{
     PyErr_SetString(PyExc_TypeError, "{node.op}: x and y must have the same dtype");
     %(fail)s
   }}
 {_output_array(node)}
-  const int nd = {x.ndim}, ynd = {y.ndim};
+  const int k = {k}, tnd = {1 + x.ndim - k}, ynd = {y.ndim};
   const npy_intp ystatic[{max(y.ndim, 1)}] = {{{y_static}}};
-  npy_intp len0 = PyArray_DIM(%(out0)s, 0), target[NPY_MAXDIMS], ystr[NPY_MAXDIMS];
+  npy_intp target[NPY_MAXDIMS], tostr[NPY_MAXDIMS], ystr[NPY_MAXDIMS];
   target[0] = nidx;
-  for (int d = 1; d < nd; d++) target[d] = PyArray_DIM(%(out0)s, d);
-  /* y broadcast against x[ilist]: a missing or static length-1 axis gets stride 0 */
-  for (int d = 0; d < nd; d++) {{
-    int yd = d - (nd - ynd);
+  tostr[0] = 0;
+  for (int d = 1; d < tnd; d++) {{
+    target[d] = PyArray_DIM(%(out0)s, k + d - 1);
+    tostr[d] = PyArray_STRIDE(%(out0)s, k + d - 1);
+  }}
+  /* y broadcast against x[index]: a missing or static length-1 axis gets stride 0 */
+  for (int d = 0; d < tnd; d++) {{
+    int yd = d - (tnd - ynd);
     npy_intp len = yd < 0 ? 1 : PyArray_DIM(%(in1)s, yd);
     ystr[d] = yd < 0 || len == 1 ? 0 : PyArray_STRIDE(%(in1)s, yd);
     if (len == target[d] || (len == 1 && (yd < 0 || ystatic[yd] == 1))) continue;
     PyErr_Format(PyExc_ValueError, "{node.op}: the value cannot be broadcast to the indexed"
-                 " rows: on axis %%d it has length %%lld, the rows %%lld (a length-1 axis only"
-                 " broadcasts when its type is broadcastable)", d, (long long)len,
+                 " subtensor: on axis %%d it has length %%lld, the subtensor %%lld (a length-1"
+                 " axis only broadcasts when its type is broadcastable)", d, (long long)len,
                  (long long)target[d]);
     %(fail)s
   }}
-  npy_intp inner = nd > 1 ? target[nd - 1] : 1;
-  npy_intp ystep = nd > 1 ? ystr[nd - 1] : 0;
-  npy_intp rowelems = 1;
-  for (int d = 1; d < nd; d++) rowelems *= target[d];
-  npy_intp outer = inner ? rowelems / inner : 0;
-  /* out is C-contiguous (a fresh copy) or x itself (inplace): address rows by x's strides */
-  const npy_intp* ostr = PyArray_STRIDES(%(out0)s);
+  const npy_intp inner = tnd > 1 ? target[tnd - 1] : 1;
+  const npy_intp ystep = tnd > 1 ? ystr[tnd - 1] : 0, ostep = tnd > 1 ? tostr[tnd - 1] : 0;
+  npy_intp blockelems = 1;
+  for (int d = 1; d < tnd; d++) blockelems *= target[d];
+  const npy_intp outer = inner ? blockelems / inner : 0;
   char* obase = PyArray_BYTES(%(out0)s);
   const char* ybase = PyArray_BYTES(%(in1)s);
-  npy_intp ctr[NPY_MAXDIMS] = {{0}};  /* back to zeros after each row's full cycle */
+  npy_intp ctr[NPY_MAXDIMS] = {{0}};  /* back to zeros after each block's full cycle */
   npy_intp ooff = 0, yoff = 0;
-  for (npy_intp k = 0; k < nidx; k++) {{
-{_read_row_index(node, "k", "row")}
+{before}
+  for (npy_intp b = 0; b < nidx; b++) {{
+{inside}
     for (npy_intp o = 0; o < outer; o++) {{
-      char* drow = obase + row * ostr[0] + ooff;
-      const char* srow = ybase + k * ystr[0] + yoff;
-      npy_intp ostep = nd > 1 ? ostr[nd - 1] : 0;
+      char* drow = obase + off + ooff;
+      const char* srow = ybase + b * ystr[0] + yoff;
       for (npy_intp j = 0; j < inner; j++) {{
         char* d = drow + j * ostep;
         const char* s = srow + j * ystep;
         {update}
       }}
-      for (int ax = nd - 2; ax >= 1; ax--) {{  /* the odometer over the middle axes */
-        ooff += ostr[ax];
+      for (int ax = tnd - 2; ax >= 1; ax--) {{  /* the odometer over the middle axes */
+        ooff += tostr[ax];
         yoff += ystr[ax];
         if (++ctr[ax] < target[ax]) break;
-        ooff -= ostr[ax] * target[ax];
+        ooff -= tostr[ax] * target[ax];
         yoff -= ystr[ax] * target[ax];
         ctr[ax] = 0;
       }}
@@ -358,3 +402,18 @@ def render_advanced_inc_subtensor1(node: Apply) -> CKernel | None:
   }}
 """
     return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+@register(AdvancedIncSubtensor1)
+def render_advanced_inc_subtensor1(node: Apply) -> CKernel | None:
+    """x with rows ilist set to / incremented by y (np.add.at: repeats accumulate)."""
+    index = _integer_vectors(node, 2)
+    return _scatter(node, index) if tensor_dtypes_ok(node) and index else None
+
+
+@register(AdvancedIncSubtensor)
+def render_advanced_inc_subtensor(node: Apply) -> CKernel | None:
+    """x with x[i0, i1, ...] set / incremented, every index an integer vector (the gradient of
+    `log_p[arange(n), y]`); other index forms stay on the NumPy engine."""
+    index = _integer_vectors(node, 2)
+    return _scatter(node, index) if tensor_dtypes_ok(node) and index else None
