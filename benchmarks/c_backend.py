@@ -256,6 +256,15 @@ def startup(s: Settings) -> list[Table]:
         f"peak RSS {r.rss_mb:.0f} MiB"
         for r in found
     ]
+    by_label = {r.label: r for r in found}
+    py = by_label.get(c_startup.ENGINES["labsym-py"])
+    for engine, what in (("labsym-c", "C module build"), ("labsym-c-warm", "warm-cache load")):
+        row = by_label.get(c_startup.ENGINES[engine])
+        if py is not None and row is not None:
+            notes.append(
+                f"{what} = compile({engine}) - compile(labsym-py) = "
+                f"{row.compile - py.compile:.3f} s (function() minus the rewrites/link both do)"
+            )
     reference = next((row.label for row in rows if row.label.startswith("JAX")), rows[0].label)
     target = "first result <= 0.5x JAX cold; C build <= 3 s; warm load <= 50 ms; RSS <= 1.3x NumPy"
     title = "time to first result, MLP training step batch 128, fresh process (best of runs)"

@@ -209,6 +209,7 @@ def test_split_gives_views_as_perform(thunks):
         thunks[node](np.zeros((5, 5, 5), "float32"), 3, np.array([1, 2, 2]))
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero")
 def test_arange_of_integers_as_perform(thunks):
     import itertools
 
