@@ -102,6 +102,40 @@ def kernel_thunk(runtime: Runtime, node: Apply, on_fallback: Fallback) -> Callab
     return run
 
 
+def fused_parts(node: Apply) -> tuple[Apply, Apply] | None:
+    """A FusedReduce-like host node (`reduce_op(composite(*inputs))`) as its two host nodes,
+    (elementwise, reduction), or None for any other node."""
+    op = node.op
+    if not (hasattr(op, "scalar_node") and hasattr(op, "reduce_op")):
+        return None
+    inner = op.scalar_node(node)
+    return inner, op.reduce_op.make_node(inner.outputs[0])
+
+
+def fused_reduce_thunk(runtime: Runtime, node: Apply) -> Callable[..., Any]:
+    """A fused elementwise-then-reduce node as two kernel plans (the elementwise result is a
+    device temporary), so the reduced data never leaves the device."""
+    parts = fused_parts(node.op.host_twin(node))  # type: ignore[attr-defined]
+    assert parts is not None
+    inner, reduction = parts
+    plans: dict[Any, tuple[Plan, Plan]] = {}
+
+    def run(*values: GpuArray) -> GpuArray:
+        metas = tuple(meta_of(v) for v in values)
+        if metas not in plans:
+            first = kernels.plan(inner, metas)
+            plans[metas] = (first, kernels.plan(reduction, first.outputs))
+        first, second = plans[metas]
+        (temp,) = [GpuArray.empty(runtime, m.shape, m.dtype) for m in first.outputs]
+        execute(runtime, first, [v.ptr for v in values], [temp.ptr])
+        (out,) = [GpuArray.empty(runtime, m.shape, m.dtype) for m in second.outputs]
+        scratch = [DeviceBuffer(runtime, n) for n in second.workspace]
+        execute(runtime, second, [temp.ptr], [out.ptr], [b.ptr for b in scratch])
+        return out
+
+    return run
+
+
 def _as_matrix(array: GpuArray, side: str) -> GpuArray:
     if array.ndim == 2:
         return array

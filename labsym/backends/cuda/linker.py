@@ -54,6 +54,9 @@ def supports(node: Apply) -> bool:
     """Whether the CUDA backend runs a host node on the device (kernels, cuBLAS, views)."""
     if isinstance(node.op, DimShuffle):
         return True
+    parts = devicecode.fused_parts(node)
+    if parts is not None:
+        return all(kernels.supports(part) for part in parts)
     return _blas_node(node) or kernels.supports(node)
 
 
@@ -143,6 +146,8 @@ class CudaLinker:
             fn = devicecode.dot_thunk(rt, node)
         elif isinstance(op, GpuGemm):
             fn = devicecode.gemm_thunk(rt, node)
+        elif isinstance(op, GpuOp) and devicecode.fused_parts(op.host_twin(node)) is not None:
+            fn = devicecode.fused_reduce_thunk(rt, node)
         elif isinstance(op, GpuOp):
             fn = devicecode.kernel_thunk(rt, node, warn_fallback)
         else:

@@ -95,13 +95,12 @@ class GpuOp(Op):
     """
 
     __props__ = ("host_op",)
-    theano_name = "GpuOp"
 
     def __init__(self, host_op: Op) -> None:
         self.host_op = host_op
 
     def __str__(self) -> str:
-        return f"{self.theano_name}{{{self.host_op}}}"
+        return f"Gpu{self.host_op}"  # GpuSoftmax{axis=-1}, GpuArgmax{...}, GpuAlloc, ...
 
     def host_twin(self, node: Apply) -> Apply:
         """The host op applied to fresh host variables of the node's input types."""
@@ -134,8 +133,6 @@ class GpuOp(Op):
 class GpuElemwise(GpuOp):
     """Elementwise operations and fused Composites on the device."""
 
-    theano_name = "GpuElemwise"
-
     def __str__(self) -> str:
         text = str(self.host_op)
         return "Gpu" + text if text.startswith("Elemwise") else f"GpuElemwise{{{text}}}"
@@ -144,42 +141,28 @@ class GpuElemwise(GpuOp):
 class GpuCAReduce(GpuOp):
     """Reductions (sum, max, ...) on the device (Theano's GpuCAReduceCuda)."""
 
-    theano_name = "GpuCAReduce"
+    def __str__(self) -> str:
+        return f"GpuCAReduce{{{self.host_op}}}"
 
 
 class GpuDimShuffle(GpuOp):
     """A view with axes reordered, dropped or inserted (no kernel: new strides)."""
 
-    theano_name = "GpuDimShuffle"
     view_map = {0: [0]}
-
-    def __str__(self) -> str:
-        return "Gpu" + str(self.host_op)
 
 
 class GpuDot22(GpuOp):
     """Products of vectors and matrices through cuBLAS."""
 
-    theano_name = "GpuDot22"
-
     def __str__(self) -> str:
-        return self.theano_name
+        return "GpuDot22"
 
 
 class GpuGemm(GpuOp):
     """Z' = b*Z + a*dot(X, Y) through cuBLAS."""
 
-    theano_name = "GpuGemm"
-
     def __str__(self) -> str:
         return "GpuGemm{no_inplace}"
-
-
-class GpuNnet(GpuOp):
-    """Softmax-family ops on the device, named as Theano's (`GpuSoftmax`, ...)."""
-
-    def __str__(self) -> str:
-        return "Gpu" + str(self.host_op)
 
 
 _WRAPPERS: tuple[tuple[type, type[GpuOp]], ...] = (
@@ -197,6 +180,4 @@ def gpu_op_for(host_op: Op) -> GpuOp:
     for host_class, wrapper in _WRAPPERS:
         if isinstance(host_op, host_class):
             return wrapper(host_op)
-    if type(host_op).__module__.endswith(("nnet", "nnet_fused", "activations")):
-        return GpuNnet(host_op)
     return GpuOp(host_op)

@@ -108,15 +108,19 @@ def _transfer_nodes(fgraph):
     return ups, downs
 
 
-def test_parameters_never_leave_the_device_between_steps(device):
-    batch, n_in, n_out = 11, 7, 3
-    data = _data(batch, n_in, n_out, seed=5)
+@pytest.mark.parametrize(
+    "build, n_in, n_out",
+    [(lambda: _logreg(7, 3, 4), 7, 3), (lambda: _mlp((13, 6, 3), 4), 13, 3)],
+    ids=["logreg", "mlp"],
+)
+def test_parameters_never_leave_the_device_between_steps(device, build, n_in, n_out):
+    data = _data(11, n_in, n_out, seed=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        f, params = _logreg(n_in, n_out, 4)
+        f, params = build()
     fg = f.maker.fgraph
     shared_inputs = [v for v in fg.inputs if isinstance(v.type, GpuArrayType)]
-    assert len(shared_inputs) == 2
+    assert len(shared_inputs) == len(params)
     for var in shared_inputs:  # read on the device only: by device ops or as metadata
         for client, _ in fg.clients[var]:
             assert client != "output" and not isinstance(client.op, HostFromGpu), client
