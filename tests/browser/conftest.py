@@ -1,5 +1,6 @@
 """Fixtures of the real-browser tests: chromium (Debian's package, driven by Playwright), one
-JupyterLab server for the session, one tab per test.
+JupyterLab server, one tab per test. The server and the browser live as long as this package's
+tests: stopped before the rest of the suite runs.
 
 The tests run whenever chromium and Playwright are present; otherwise they skip, unless
 LABSYM_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser fails them. Screenshots and the
@@ -84,7 +85,7 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """A JupyterLab server whose root holds copies of the tutorial notebooks, with this
     checkout's prebuilt labsym extension."""
@@ -104,7 +105,7 @@ def lab_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(chromium: str) -> Iterator[object]:
     """A headless chromium with a fresh profile, shared by the session's tabs."""
     from playwright.sync_api import sync_playwright
