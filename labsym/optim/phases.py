@@ -23,6 +23,7 @@ from labsym.optim.rules import (
     canonicalize,
     constants,
     fusion,
+    fusion_reduce,
     identities,
     inline,
     inplace,
@@ -43,6 +44,7 @@ RULE_MODULES = (
     stabilize,
     specialize,
     fusion,
+    fusion_reduce,
     inplace,
 )
 
@@ -215,7 +217,9 @@ def builtin_rules() -> list[Rule]:
 
 def rule_tags(rule: Rule) -> frozenset[str]:
     """The names that select `rule`: its own, its user tags and its optimizer sets."""
-    tags = {rule.name, "fast_run", "unsafe", *rule.extra.get("tags", ())}
+    tags = {rule.name, *rule.extra.get("tags", ())}
+    if not rule.extra.get("opt_in"):  # an opt-in rule runs only when named (C linker modes)
+        tags |= {"fast_run", "unsafe"}
     if rule.name in FAST_COMPILE_RULES:
         tags.add("fast_compile")
     return frozenset(tags)

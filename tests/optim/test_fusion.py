@@ -150,7 +150,8 @@ def test_dtypes_follow_the_unfused_graph(dtype, build):
         values = [RNG.integers(1, 9, size=(3, 5)).astype(dtype) for _ in range(2)]
     else:
         values = [RNG.normal(size=(3, 5)).astype(dtype) for _ in range(2)]
-    f = assert_matches_unfused([a, b], expr, values)
+    # float32 exp/sin from C's vector math library are a few ulps from NumPy's own
+    f = assert_matches_unfused([a, b], expr, values, exact=dtype != "float32")
     (node,) = composites(f)
     assert node.outputs[0].type == expr.type
     assert f(*values).dtype == np.dtype(expr.dtype)

@@ -1,0 +1,298 @@
+"""The C drivers of the reduction kernels: CAReduce (optionally of an elementwise program) and
+argmax/argmin.
+
+A reduction runs over the broadcast shape of its inputs with an accumulator array that has
+stride 0 on the reduced axes, like NumPy's reduce: axes are ordered by the first input's strides
+and merged, and the node's `fn(n, ptrs, strides)` handles one run either as a scalar reduction
+(the run is reduced: `#pragma omp simd reduction`) or as a vectorised update of a row of
+accumulators (the run is kept). The accumulator is the output unless its dtype differs (then
+one cast at the end). Argmax/argmin walk the reduced axes in C order per output element, as
+NumPy's argmax of the moved-and-flattened axes does. May import nothing from labsym (C text).
+"""
+
+from __future__ import annotations
+
+DRIVER = r"""
+#ifndef LABSYM_RED_DRIVER
+#define LABSYM_RED_DRIVER
+#define LABSYM_RED_MAXOPS 64
+#ifndef LABSYM_EW_BLOCK
+#define LABSYM_EW_BLOCK 256
+#endif
+typedef void (*labsym_red_fn)(npy_intp n, char** p, int reduce);
+typedef void (*labsym_red_init)(char* acc, npy_intp n);
+typedef struct {
+  const char* name;
+  int nin, ndim;
+  const int* in_types;
+  const unsigned char* bcast;   /* nin x ndim: 1 where the input's axis is statically 1 */
+  const unsigned char* reduced; /* ndim: 1 where the axis is reduced */
+  int acc_type, out_type;
+  labsym_red_fn fn;
+  labsym_red_init init;
+  const char* empty_error;      /* NULL, or NumPy's message for an empty reduction */
+} labsym_red_spec;
+
+/* Broadcast the inputs (Elemwise's rules); 0 or -1 with an exception set */
+static int labsym_red_inputs(const char* name, int nin, int nd, const int* types,
+                             const unsigned char* bcast, PyArrayObject** ins,
+                             PyArrayObject** a, PyArrayObject** conv, npy_intp* dims) {
+  for (int k = 0; k < nin; k++) {
+    a[k] = ins[k];
+    if (PyArray_NDIM(a[k]) != nd) {
+      PyErr_Format(PyExc_ValueError, "%s: input %d has %d dimensions, expected %d", name, k,
+                   PyArray_NDIM(a[k]), nd);
+      return -1;
+    }
+    if (PyArray_TYPE(a[k]) != types[k] || !PyArray_ISNOTSWAPPED(a[k])) {
+      conv[k] = (PyArrayObject*)PyArray_FROM_OT((PyObject*)a[k], types[k]);
+      if (!conv[k]) return -1;
+      a[k] = conv[k];
+    }
+  }
+  for (int d = 0; d < nd; d++) {
+    npy_intp len = -1;
+    int who = -1;
+    for (int k = 0; k < nin; k++) {
+      npy_intp dk = PyArray_DIM(a[k], d);
+      if (bcast[k * nd + d]) {
+        if (dk != 1) {
+          PyErr_Format(PyExc_ValueError, "%s: input[%d].shape[%d] = %ld, but its type says 1",
+                       name, k, d, (long)dk);
+          return -1;
+        }
+      } else if (len < 0) {
+        len = dk; who = k;
+      } else if (dk != len) {
+        PyErr_Format(PyExc_ValueError,
+                     "Input dimension mis-match in %s: input[%d].shape[%d] = %ld, "
+                     "input[%d].shape[%d] = %ld", name, who, d, (long)len, k, d, (long)dk);
+        return -1;
+      }
+    }
+    dims[d] = len < 0 ? 1 : len;
+  }
+  return 0;
+}
+
+static void labsym_red_copy(char* dst, npy_intp ds, const char* src, npy_intp ss, npy_intp n,
+                            int size) {
+  switch (size) {
+  case 1: for (npy_intp i = 0; i < n; i++) dst[i * ds] = src[i * ss]; break;
+  case 2: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 2); break;
+  case 4: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 4); break;
+  default: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 8); break;
+  }
+}
+
+/* One run of n elements: contiguous operands directly, others through block buffers; the
+   accumulator (operand nin) is one value when its stride is 0 (a reduced run) */
+static void labsym_red_range(const labsym_red_spec* s, int nop, char** p, const npy_intp* inner,
+                             npy_intp n, const int* isz) {
+  int nin = s->nin, reduce = inner[nin] == 0, direct = 1;
+  for (int k = 0; k < nin; k++) direct &= inner[k] == isz[k];
+  if (!reduce) direct &= inner[nin] == isz[nin];
+  if (direct) { s->fn(n, p, reduce); return; }
+  double buf[nop][LABSYM_EW_BLOCK];
+  char* q[LABSYM_RED_MAXOPS];
+  npy_intp first = n < LABSYM_EW_BLOCK ? n : LABSYM_EW_BLOCK;
+  for (int k = 0; k < nin; k++)
+    if (inner[k] == 0) labsym_red_copy((char*)buf[k], isz[k], p[k], 0, first, isz[k]);
+  for (npy_intp start = 0; start < n; start += LABSYM_EW_BLOCK) {
+    npy_intp m = n - start < LABSYM_EW_BLOCK ? n - start : LABSYM_EW_BLOCK;
+    for (int k = 0; k <= nin; k++) {
+      char* at = p[k] + start * inner[k];
+      if (inner[k] == isz[k] || (k == nin && reduce)) q[k] = at;
+      else {
+        q[k] = (char*)buf[k];
+        if (inner[k] != 0 || k == nin) labsym_red_copy(q[k], isz[k], at, inner[k], m, isz[k]);
+      }
+    }
+    s->fn(m, q, reduce);
+    if (!reduce && inner[nin] != isz[nin])
+      labsym_red_copy(p[nin] + start * inner[nin], inner[nin], q[nin], isz[nin], m, isz[nin]);
+  }
+}
+
+static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArrayObject** out) {
+  int nin = s->nin, nop = nin + 1, nd = s->ndim, status = -1;
+  PyArrayObject* a[LABSYM_RED_MAXOPS];
+  PyArrayObject* conv[LABSYM_RED_MAXOPS];
+  PyArrayObject* acc = NULL;
+  npy_intp dims[NPY_MAXDIMS], odims[NPY_MAXDIMS];
+  int ond = 0;
+  for (int k = 0; k < nin; k++) conv[k] = NULL;
+  *out = NULL;
+  if (labsym_red_inputs(s->name, nin, nd, s->in_types, s->bcast, ins, a, conv, dims)) goto done;
+  npy_intp size = 1, osize = 1;
+  for (int d = 0; d < nd; d++) {
+    size *= dims[d];
+    if (!s->reduced[d]) { odims[ond++] = dims[d]; osize *= dims[d]; }
+  }
+  if (size == 0 && osize > 0 && s->empty_error) {
+    PyErr_SetString(PyExc_ValueError, s->empty_error);
+    goto done;
+  }
+  acc = (PyArrayObject*)PyArray_EMPTY(ond, odims, s->acc_type, 0);
+  if (!acc) goto done;
+  s->init(PyArray_BYTES(acc), osize);
+  if (size > 0) {
+    char* base[LABSYM_RED_MAXOPS];
+    npy_intp st[LABSYM_RED_MAXOPS][NPY_MAXDIMS], cst[LABSYM_RED_MAXOPS][NPY_MAXDIMS];
+    npy_intp cd[NPY_MAXDIMS], idx[NPY_MAXDIMS], inner[LABSYM_RED_MAXOPS];
+    int isz[LABSYM_RED_MAXOPS];
+    int order[NPY_MAXDIMS], cn = 0, lead = 0;
+    for (int k = 0; k < nin; k++) {
+      base[k] = PyArray_BYTES(a[k]);
+      for (int d = 0; d < nd; d++) st[k][d] = s->bcast[k * nd + d] ? 0 : PyArray_STRIDE(a[k], d);
+    }
+    base[nin] = PyArray_BYTES(acc);
+    for (int d = 0, od = 0; d < nd; d++)
+      st[nin][d] = s->reduced[d] ? 0 : PyArray_STRIDE(acc, od++);
+    /* order axes by the input read most (the first one broadcast on fewest axes) */
+    int fewest = nd + 1;
+    for (int k = 0; k < nin; k++) {
+      int nb = 0;
+      for (int d = 0; d < nd; d++) nb += s->bcast[k * nd + d];
+      if (nb < fewest) { fewest = nb; lead = k; }
+    }
+    int nbig = 0;
+    for (int d = 0; d < nd; d++) {
+      if (dims[d] == 1) continue;
+      int i = nbig++;
+      npy_intp sd = st[lead][d] < 0 ? -st[lead][d] : st[lead][d];
+      while (i > 0) {
+        npy_intp sp = st[lead][order[i - 1]];
+        if ((sp < 0 ? -sp : sp) >= sd) break;
+        order[i] = order[i - 1];
+        i--;
+      }
+      order[i] = d;
+    }
+    for (int i = 0; i < nbig; i++) {
+      int d = order[i], merge = cn > 0;
+      for (int k = 0; k < nop && merge; k++) merge = cst[k][cn - 1] == st[k][d] * dims[d];
+      if (merge) {
+        cd[cn - 1] *= dims[d];
+        for (int k = 0; k < nop; k++) cst[k][cn - 1] = st[k][d];
+      } else {
+        cd[cn] = dims[d];
+        for (int k = 0; k < nop; k++) cst[k][cn] = st[k][d];
+        cn++;
+      }
+    }
+    if (cn == 0) {
+      cd[0] = 1; cn = 1;
+      for (int k = 0; k < nop; k++) cst[k][0] = 0;
+    }
+    for (int k = 0; k < nop; k++) inner[k] = cst[k][cn - 1];
+    for (int k = 0; k < nin; k++) isz[k] = (int)PyArray_ITEMSIZE(a[k]);
+    isz[nin] = (int)PyArray_ITEMSIZE(acc);
+    npy_intp rows = size / cd[cn - 1];
+    PyThreadState* ts = size >= 32768 ? PyEval_SaveThread() : NULL;
+    char* p[LABSYM_RED_MAXOPS];
+    for (int d = 0; d < cn - 1; d++) idx[d] = 0;
+    for (npy_intp r = 0; r < rows; r++) {
+      for (int k = 0; k < nop; k++) {
+        char* at = base[k];
+        for (int d = 0; d < cn - 1; d++) at += idx[d] * cst[k][d];
+        p[k] = at;
+      }
+      labsym_red_range(s, nop, p, inner, cd[cn - 1], isz);
+      for (int d = cn - 2; d >= 0; d--) { if (++idx[d] < cd[d]) break; idx[d] = 0; }
+    }
+    if (ts) PyEval_RestoreThread(ts);
+  }
+  if (s->acc_type == s->out_type) {
+    *out = acc;
+    acc = NULL;
+  } else {
+    *out = (PyArrayObject*)PyArray_CastToType(acc, PyArray_DescrFromType(s->out_type), 0);
+    if (!*out) goto done;
+  }
+  status = 0;
+done:
+  Py_XDECREF(acc);
+  for (int k = 0; k < nin; k++) Py_XDECREF(conv[k]);
+  return status;
+}
+
+/* argmax/argmin: per output element, the first best over the reduced axes in C order */
+typedef npy_intp (*labsym_arg_fn)(const char* p, npy_intp n, npy_intp s, char* best,
+                                  npy_intp start, npy_intp at);
+typedef struct {
+  const char* name;
+  int ndim, in_type;
+  const unsigned char* reduced;
+  labsym_arg_fn fn;
+  const char* empty_error;
+} labsym_arg_spec;
+
+static int labsym_arg_call(const labsym_arg_spec* s, PyArrayObject* x, PyArrayObject** value,
+                           PyArrayObject** index) {
+  int nd = s->ndim, ond = 0, rnd = 0, status = -1;
+  npy_intp odims[NPY_MAXDIMS], ost[NPY_MAXDIMS], rdims[NPY_MAXDIMS], rst[NPY_MAXDIMS];
+  npy_intp oidx[NPY_MAXDIMS], ridx[NPY_MAXDIMS];
+  PyArrayObject* conv = NULL;
+  unsigned char one[16];
+  if (value) *value = NULL;
+  *index = NULL;
+  if (PyArray_NDIM(x) != nd) {
+    PyErr_Format(PyExc_ValueError, "%s: input has %d dimensions, expected %d", s->name,
+                 PyArray_NDIM(x), nd);
+    goto done;
+  }
+  if (PyArray_TYPE(x) != s->in_type || !PyArray_ISNOTSWAPPED(x)) {
+    conv = (PyArrayObject*)PyArray_FROM_OT((PyObject*)x, s->in_type);
+    if (!conv) goto done;
+    x = conv;
+  }
+  npy_intp osize = 1, rsize = 1;
+  for (int d = 0; d < nd; d++) {
+    npy_intp n = PyArray_DIM(x, d), stv = PyArray_STRIDE(x, d);
+    if (s->reduced[d]) { rdims[rnd] = n; rst[rnd++] = stv; rsize *= n; }
+    else { odims[ond] = n; ost[ond++] = stv; osize *= n; }
+  }
+  if (rsize == 0 && osize > 0) {
+    PyErr_SetString(PyExc_ValueError, s->empty_error);
+    goto done;
+  }
+  *index = (PyArrayObject*)PyArray_EMPTY(ond, odims, NPY_INT64, 0);
+  if (!*index) goto done;
+  if (value) {
+    *value = (PyArrayObject*)PyArray_EMPTY(ond, odims, s->in_type, 0);
+    if (!*value) goto done;
+  }
+  int isz = (int)PyArray_ITEMSIZE(x);
+  npy_int64* iout = (npy_int64*)PyArray_DATA(*index);
+  char* vout = value ? PyArray_BYTES(*value) : NULL;
+  npy_intp inner = rnd ? rdims[rnd - 1] : 1, ist = rnd ? rst[rnd - 1] : 0;
+  for (int d = 0; d < ond; d++) oidx[d] = 0;
+  for (npy_intp o = 0; o < osize; o++) {
+    const char* start = PyArray_BYTES(x);
+    for (int d = 0; d < ond; d++) start += oidx[d] * ost[d];
+    for (int d = 0; d < rnd; d++) ridx[d] = 0;
+    npy_intp at = 0, pos = 0;
+    memcpy(one, start, isz);
+    for (npy_intp r = 0; r < rsize; r += inner) {
+      const char* q = start;
+      for (int d = 0; d < rnd - 1; d++) q += ridx[d] * rst[d];
+      at = s->fn(q, inner, ist, one, pos, at);
+      pos += inner;
+      for (int d = rnd - 2; d >= 0; d--) { if (++ridx[d] < rdims[d]) break; ridx[d] = 0; }
+    }
+    iout[o] = at;
+    if (vout) memcpy(vout + o * isz, one, isz);
+    for (int d = ond - 1; d >= 0; d--) { if (++oidx[d] < odims[d]) break; oidx[d] = 0; }
+  }
+  status = 0;
+done:
+  Py_XDECREF(conv);
+  if (status) {
+    if (value) Py_CLEAR(*value);
+    Py_CLEAR(*index);
+  }
+  return status;
+}
+#endif
+"""
