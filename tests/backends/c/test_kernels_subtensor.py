@@ -111,12 +111,14 @@ def _inplace(out):
 
 
 INPLACE = _inplace(SET_INC["inc_col"])
+SCATTER_INPLACE = AdvancedIncSubtensor1()(M, M, IDX).owner
+SCATTER_INPLACE.op.destroy_map = {0: [0]}  # this instance only: the variant a rewrite would make
 NODES = (
     [o.owner for o, _ in BASIC.values()]
     + [o.owner for o in SET_INC.values()]
     + [o.owner for o in ADVANCED.values()]
     + [o.owner for o in SCATTER.values()]
-    + [INPLACE]
+    + [INPLACE, SCATTER_INPLACE]
     + [o.owner for o in MULTI.values()]
     + [o.owner for o in MULTI_INC.values()]
 )
@@ -388,3 +390,14 @@ def test_other_advanced_index_forms_stay_on_the_numpy_engine():
 
     for out in NOT_COVERED:
         assert kernel_for(out.owner) is None, out.owner.op
+
+
+def test_inplace_scatter_writes_into_strided_x(thunks):
+    rng = np.random.default_rng(19)
+    big = rng.standard_normal((12, 9))
+    for x in (big[::2, ::-3], rng.standard_normal((6, 3))):
+        y, idx = rng.standard_normal((4, 3)), np.array([5, 0, 5, -2])
+        expected = perform(SCATTER_INPLACE, x, y, idx)
+        got = thunks[SCATTER_INPLACE](x, y, idx)
+        assert got is x
+        np.testing.assert_array_equal(x, expected)
