@@ -29,7 +29,7 @@ display({MIME: graph_json(last, title="2001 boxes")}, raw=True)
 # times (performance.now) of the display message's arrival and of the first frame painted
 # after the graph's boxes entered the page
 _WATCH = """(mime) => {
-  const times = window.__labsymTimes = {};
+  const times = window.__labsymTimes = {watch: performance.now()};
   const kernel = window.__labsymPanel.sessionContext.session.kernel;
   // anyMessage fires as the message arrives, before the output area handles it
   kernel.anyMessage.connect((_, {msg, direction}) => {
@@ -63,12 +63,10 @@ def test_2000_box_graph_first_paint(tab: LabTab):
     nbformat.write(nb, tab.server.root / NAME)
     tab.open(NAME)
     tab.page.evaluate(_WATCH, GRAPH_MIME)
-    started = time.perf_counter()
     tab.run_all()
     (doc,) = tab.graph_docs(0)
     (graph,) = tab.rendered_graphs(0)
     tab.page.wait_for_function("window.__labsymTimes.painted !== undefined")
-    shown = time.perf_counter() - started
     times = tab.page.evaluate("window.__labsymTimes")
     assert len(doc["nodes"]) == 3999
     assert graph.locator(NODE).count() == len(drawn_ids(doc)) == 2001
@@ -96,7 +94,8 @@ def test_2000_box_graph_first_paint(tab: LabTab):
         f"first paint {first_paint:.0f} ms after the output message "
         f"(layout {graph.get_attribute('data-layout-ms')} ms, "
         f"engine {graph.get_attribute('data-engine')}); "
-        f"run-cell to painted {1000 * shown:.0f} ms; "
+        f"run-cell to message {times['message'] - times['watch']:.0f} ms (kernel and transport), "
+        f"run-cell to painted {times['painted'] - times['watch']:.0f} ms; "
         f"search, zoom in and hover {interaction_ms:.0f} ms"
     )
     tab.screenshot("large-graph-2000-boxes")
