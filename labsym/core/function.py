@@ -330,12 +330,54 @@ class _Binder:
 _MISSING = object()
 
 
+def _fast_scalar_classes(var: Variable, allow: bool | None, strict: bool) -> dict[type, Any]:
+    """Value classes a 0-d input converts with `np.asarray(value, dtype)` alone.
+
+    Exactly the NumPy scalars and Python floats that the type's full filter would convert the
+    same way (a safe cast, or any cast when downcasting is allowed): the per-call fast path
+    for `f(np.float64(x))` and `f(0.5)`. A Python int's range is checked at the call.
+    """
+    vtype = var.type
+    if strict or getattr(vtype, "ndim", None) != 0 or not hasattr(vtype, "numpy_dtype"):
+        return {}
+    dtype = vtype.numpy_dtype
+    classes: dict[type, Any] = {}
+    for scalar_class in {np.dtype(c).type for c in np.typecodes["All"] if c not in "OSUVMm"}:
+        if allow or np.can_cast(scalar_class, dtype, casting="safe"):
+            classes[scalar_class] = dtype
+    if allow or dtype == np.float64 or (dtype.kind == "f" and allow is None):
+        classes[float] = dtype
+    if allow:
+        classes[int] = dtype
+    return classes
+
+
+def _int_range(dtype: np.dtype) -> tuple[int, int] | None:
+    """The Python ints a 0-d input of `dtype` stores exactly (the full filter's rule)."""
+    if dtype.kind == "f":
+        limit = 2**53 if dtype.itemsize == 8 else 2**24
+        return -limit, limit
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return int(info.min), int(info.max)
+    return None
+
+
 def _input_filter(spec: In, index: int, fname: str, allow_input_downcast: bool | None):
     var = spec.variable
     allow = spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
     where = f"\nThe input variable was created at {var.trace}" if var.trace else ""
+    fast = _fast_scalar_classes(var, allow, spec.strict)
+    ints = _int_range(var.type.numpy_dtype) if fast and not allow else None
+    low, high = ints if ints is not None else (1, 0)
+    asarray = np.asarray
 
     def filter_input(value: Any) -> Any:
+        cls = value.__class__
+        if cls in fast:
+            return asarray(value, fast[cls])
+        if cls is int and low <= value <= high:
+            return asarray(value, var.type.numpy_dtype)
         if value is None:
             raise TypeError(
                 f"Bad input argument {spec.name or var!s} at index {index} (0-based) to function "
