@@ -649,8 +649,9 @@ class DebugMode(Mode):
 
     On each call it evaluates the expression every rewrite replaced and its replacement on the
     call's inputs (BadOptimization names the rule), runs each node with `perform` and with
-    `numpy_callable` (BadThunkOutput), and checks that nodes modify only the inputs in their
-    destroy_map (BadDestroyMap), alias only those in view_map (BadViewMap) and return values
+    `numpy_callable`, or with the linker's code (C with `linker='c|py'`) (BadThunkOutput),
+    and checks that nodes modify only the inputs in their destroy_map (BadDestroyMap), alias
+    only those in view_map (BadViewMap) and return values
     of their declared types (InvalidValueError). It also runs the graph as it was before
     rewriting and raises the errors of nodes the rewrites removed (a shape mismatch that
     FAST_RUN's rewrites make disappear still raises). Updates behave exactly as in other modes.
@@ -685,7 +686,8 @@ class DebugMode(Mode):
         if type(stability_patience) is not int or stability_patience < 1:
             raise ValueError(f"stability_patience must be an int >= 1, got {stability_patience!r}")
         self.stability_patience = stability_patience
-        # labsym runs no C code, so there is none to check; perform is always checked
+        # perform is always checked; C code is checked against it with a C linker
+        # (DebugMode(linker='c|py')): the default 'py' keeps DebugMode free of compiles
         self.check_c_code = config.DebugMode__check_c if check_c_code is None else check_c_code
         self.check_py_code = True if check_py_code is None else check_py_code
         if not self.check_py_code:
@@ -694,7 +696,7 @@ class DebugMode(Mode):
             check_isfinite = config.DebugMode__check_finite
         self.check_isfinite = check_isfinite
         super().__init__(
-            linker=linker,  # resolved by backends/registry.py: a C name raises until C exists
+            linker=linker,  # resolved by backends/registry.py (a C name needs a C compiler)
             optimizer=optimizer,
             name=name,
             including=including,
