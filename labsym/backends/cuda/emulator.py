@@ -24,7 +24,7 @@ import numpy as np
 from labsym.backends.cuda.protocol import MAX_NDIM, ArgKind, CudaKernel, DeviceUnavailableError
 
 EMU_HEADER = Path(__file__).with_name("emu.h")
-_FLAGS = ["-std=c++17", "-O1", "-shared", "-fPIC", "-U_FORTIFY_SOURCE", "-fno-strict-aliasing"]
+_FLAGS = ["-std=c++17", "-O0", "-shared", "-fPIC", "-U_FORTIFY_SOURCE", "-fno-strict-aliasing"]
 _CTYPES = {
     "ptr": ctypes.c_void_p,
     "i64": ctypes.c_longlong,

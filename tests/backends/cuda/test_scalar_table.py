@@ -128,15 +128,19 @@ def test_every_record_is_covered():
 
 
 def test_every_kernel_compiles_to_ptx():
+    """Every record x dtype in the strided kernel; the dense kernel (same expressions, plain
+    indexing) for float32 only, to keep NVRTC's time down."""
     requires_nvrtc()
     rng = np.random.default_rng(0)
     kernel_list = []
     for spec, dtype, broadcast, node in CASES:
+        if not broadcast and dtype != "float32":
+            continue
         arrays = _inputs(spec, dtype, broadcast, rng)
         plan = kernels.plan(node, [kernels.ArrayMeta.of(a) for a in arrays])
         kernel_list.extend(plan.kernels)
     found = ptx_entries(kernel_list)
-    assert found == {k.name for k in kernel_list}
+    assert found == {k.name for k in kernel_list} and len(found) > 800
 
 
 @pytest.mark.parametrize(
