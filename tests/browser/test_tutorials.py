@@ -140,20 +140,97 @@ def test_basics_graphs_draw_every_node_and_hover_shows_its_shape(tab: LabTab):
     (doc,) = tab.graph_docs(index)
     (graph,) = tab.rendered_graphs(index)
     row = next(r for r in doc["nodes"] if r["kind"] == "variable" and r["name"] == "a")
-    (dim,) = row["shape"]  # a vector of unknown length: the tooltip writes (?,)
-    shape = f"({'?' if dim is None else dim},)"
     tooltip = graph.locator(".labsym-tooltip")
     assert tooltip.is_hidden()
     graph.locator(f'{NODE}[data-node-id="{row["id"]}"]').hover()
     tooltip.wait_for(state="visible")
-    rows = dict(
+    rows = _tooltip_rows(tooltip)
+    assert rows["variable"] == "a" and rows["shape"] == shape_text(row["shape"]) == "(?,)", rows
+    tab.screenshot("01-graph-tooltip", tab.cell(index))
+    _check_edge_hover_click_and_search(tab, graph, doc)
+    tab.assert_clean()
+
+
+def shape_text(dims: list | None) -> str:
+    """A shape as the extension writes it: `(?,)`, `(3, ?)`, `()`; `n/a` without one."""
+    if dims is None:
+        return "n/a"
+    parts = ["?" if d is None else str(d) for d in dims]
+    return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+
+def _tooltip_rows(tooltip) -> dict[str, str]:
+    return dict(
         tooltip.locator("tr").evaluate_all(
             "rows => rows.map(r => [r.cells[0].textContent, r.cells[1].textContent])"
         )
     )
-    assert rows["variable"] == "a" and rows["shape"] == shape, rows
-    tab.screenshot("01-graph-tooltip", tab.cell(index))
-    tab.assert_clean()
+
+
+# the screen point halfway along an edge's path (an edge's box centre may be off the curve)
+_EDGE_MIDPOINT = """(g) => {
+  const path = g.querySelector('path.labsym-edge-hit') || g.querySelector('path');
+  const point = path.getPointAtLength(path.getTotalLength() / 2);
+  const m = path.getScreenCTM();
+  return {x: point.x * m.a + point.y * m.c + m.e, y: point.x * m.b + point.y * m.d + m.f};
+}"""
+
+
+def _reachable(doc: dict, start: str, along: str, to: str) -> set[str]:
+    """The graph-JSON ids reachable from `start` following edges from their `along` end to
+    their `to` end (target->source: ancestors)."""
+    step: dict[str, set[str]] = {}
+    for edge in doc["edges"]:
+        step.setdefault(edge[along], set()).add(edge[to])
+    seen, stack = set(), [start]
+    while stack:
+        for nxt in step.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _check_edge_hover_click_and_search(tab: LabTab, graph, doc: dict) -> None:
+    """Hovering an edge shows the dtype and shape of the variable it carries; clicking a node
+    highlights exactly its ancestors and descendants; the search box marks the ops that match."""
+    rows_by_id = {r["id"]: r for r in doc["nodes"]}
+    folded = {r["id"] for r in doc["nodes"]} - drawn_ids(doc)
+    edge = graph.locator("g.labsym-edge[data-variable-id]")
+    carried = edge.evaluate_all("gs => gs.map(g => g.getAttribute('data-variable-id'))")
+    k = next(i for i, v in enumerate(carried) if v in folded)  # an intermediate result
+    variable = rows_by_id[carried[k]]
+    graph.scroll_into_view_if_needed()
+    point = edge.nth(k).evaluate(_EDGE_MIDPOINT)
+    tab.page.mouse.move(point["x"], point["y"])
+    tooltip = graph.locator('.labsym-tooltip[data-kind="edge"]')
+    tooltip.wait_for(state="visible")
+    rows = _tooltip_rows(tooltip)
+    assert rows["dtype"] == variable["dtype"] and rows["shape"] == shape_text(variable["shape"])
+
+    # a node in the middle: its ancestors and descendants are both proper subsets
+    chosen = next(r["id"] for r in doc["nodes"] if r["kind"] == "apply" and "pow" in r["op"])
+    tab.page.mouse.move(0, 0)
+    graph.locator(f'{NODE}[data-node-id="{chosen}"]').click()
+    assert graph.locator(f"{NODE}.labsym-selected").get_attribute("data-node-id") == chosen
+    for relation, direction in (
+        ("ancestor", ("target", "source")),
+        ("descendant", ("source", "target")),
+    ):
+        expected = _reachable(doc, chosen, *direction) & drawn_ids(doc)
+        marked = graph.locator(f"{NODE}.labsym-{relation}").evaluate_all(
+            "ns => ns.map(n => n.getAttribute('data-node-id'))"
+        )
+        assert set(marked) == expected and 0 < len(expected) < len(drawn_ids(doc)) - 1
+
+    search = graph.locator("input.labsym-search")
+    search.fill("mul")
+    hits = [r["id"] for r in doc["nodes"] if r["kind"] == "apply" and "mul" in r["op"].lower()]
+    assert graph.locator(".labsym-search-count").text_content() == f"{len(hits)} found"
+    found = graph.locator(f"{NODE}.labsym-match").evaluate_all(
+        "ns => ns.map(n => n.getAttribute('data-node-id'))"
+    )
+    assert sorted(found) == sorted(hits) and hits
 
 
 def test_profile_heat_graph_has_its_legend(tab: LabTab):
