@@ -10,6 +10,8 @@ The CUDA linker asks two things of this package:
 
 Families: elemwise (Elemwise, Composite, Alloc, Join), reduce (CAReduce ops, Argmax/Argmin,
 MaxAndArgmax), nnet (softmax family, crossentropies), subtensor (IncSubtensor, basic indices).
+`kernels.random` has Philox4x32-10 plans (plan_uniform, plan_normal) and their NumPy
+reference; no graph op draws from it yet.
 
 Conventions (every family follows them):
 

@@ -6,7 +6,7 @@ May import core and backends.cuda.protocol only.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,18 +115,12 @@ def execute(
         runtime.launch(handle, launch.grid, launch.block, args, launch.shared_bytes)
 
 
-def run_on(
-    runtime: Runtime,
-    plan: Plan,
-    arrays: Sequence[np.ndarray],
-    host_values: Mapping[int, Any] | None = None,
-) -> list[np.ndarray]:
+def run_on(runtime: Runtime, plan: Plan, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Copy `arrays` to the device, execute `plan`, copy the outputs back (tests and fallbacks).
 
     Each input is uploaded with its own layout (the plan was made for `ArrayMeta.of(array)`),
     so negative and zero strides reach the kernel as they are.
     """
-    del host_values  # host values were consumed when the plan was made
     buffers, in_ptrs = [], []
     for a in arrays:
         a = np.asarray(a)
