@@ -6,7 +6,7 @@ generated code calls once per node. May import core and backends.cuda.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,8 +24,21 @@ Fallback = Callable[[Apply], None]
 
 
 def meta_of(array: GpuArray) -> ArrayMeta:
-    """The kernel-side layout of a device array (strides in elements)."""
-    return ArrayMeta(array.shape, array.element_strides, array.dtype.name)
+    """The kernel-side layout of a device array (strides in elements), made once per array."""
+    meta = array.meta
+    if meta is None:
+        meta = array.meta = ArrayMeta(array.shape, array.element_strides, array.dtype.name)
+    return meta
+
+
+def _outputs(runtime: Runtime, metas: Sequence[ArrayMeta]) -> list[GpuArray]:
+    """Fresh C-contiguous device arrays for a plan's outputs (their layout known already)."""
+    outs = []
+    for meta in metas:
+        out = GpuArray.empty(runtime, meta.shape, meta.dtype)
+        out.meta = meta
+        outs.append(out)
+    return outs
 
 
 def contiguous(runtime: Runtime, array: GpuArray) -> GpuArray:
@@ -69,7 +82,7 @@ def kernel_thunk(runtime: Runtime, node: Apply, on_fallback: Fallback) -> Callab
     n_out = len(node.outputs)
     plans: dict[Any, Plan | None] = {}
 
-    def run(*values: Any) -> Any:
+    def plan_for(values: Sequence[Any]) -> Plan | None:
         metas, key_parts, host_values = [], [], {}
         for k, value in enumerate(values):
             if k in host:
@@ -86,20 +99,31 @@ def kernel_thunk(runtime: Runtime, node: Apply, on_fallback: Fallback) -> Callab
                 plans[key] = kernels.plan(twin, metas, host_values)
             except Unsupported:
                 plans[key] = None
-        plan = plans[key]
+        return plans[key]
+
+    def run(*values: Any) -> Any:
+        if host:
+            plan = plan_for(values)
+        else:  # the common case: a lookup by the inputs' layouts
+            plan = plans.get(tuple([meta_of(v) for v in values]), _MISSING)
+            if plan is _MISSING:
+                plan = plan_for(values)
         if plan is None:
             on_fallback(node)
             storage: list[list[Any]] = [[None] for _ in range(n_out)]
             op.perform(node, list(values), storage)
             outs = [cell[0] for cell in storage]
         else:
-            outs = [GpuArray.empty(runtime, m.shape, m.dtype) for m in plan.outputs]
+            outs = _outputs(runtime, plan.outputs)
             scratch = [DeviceBuffer(runtime, n) for n in plan.workspace]
             ptrs = [0 if k in host else v.ptr for k, v in enumerate(values)]
             execute(runtime, plan, ptrs, [o.ptr for o in outs], [s.ptr for s in scratch])
         return outs[0] if n_out == 1 else tuple(outs)
 
     return run
+
+
+_MISSING: Any = object()
 
 
 def fused_parts(node: Apply) -> tuple[Apply, Apply] | None:
@@ -126,9 +150,9 @@ def fused_reduce_thunk(runtime: Runtime, node: Apply) -> Callable[..., Any]:
             first = kernels.plan(inner, metas)
             plans[metas] = (first, kernels.plan(reduction, first.outputs))
         first, second = plans[metas]
-        (temp,) = [GpuArray.empty(runtime, m.shape, m.dtype) for m in first.outputs]
+        (temp,) = _outputs(runtime, first.outputs)
         execute(runtime, first, [v.ptr for v in values], [temp.ptr])
-        (out,) = [GpuArray.empty(runtime, m.shape, m.dtype) for m in second.outputs]
+        (out,) = _outputs(runtime, second.outputs)
         scratch = [DeviceBuffer(runtime, n) for n in second.workspace]
         execute(runtime, second, [temp.ptr], [out.ptr], [b.ptr for b in scratch])
         return out

@@ -8,6 +8,8 @@ the last array using it is gone. `get()` copies to a NumPy array. May import bac
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,6 +88,11 @@ class DeviceBuffer:
             self._pool.release(self.ptr, self._size)
 
 
+@functools.lru_cache(maxsize=64)
+def _dtype(dtype: Any) -> np.dtype:
+    return np.dtype(dtype)
+
+
 def c_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
     """NumPy's C-contiguous byte strides for `shape`."""
     strides, step = [], itemsize
@@ -99,6 +106,7 @@ class GpuArray:
     """A device array: `ptr` is the address of element (0, ..., 0); strides are in bytes."""
 
     __labsym_device_array__ = True  # what core.gpu_type recognizes, without importing this
+    __slots__ = ("buffer", "ptr", "shape", "dtype", "strides", "meta")
 
     def __init__(
         self,
@@ -111,18 +119,19 @@ class GpuArray:
         self.buffer = buffer
         self.ptr = int(ptr)
         self.shape = tuple(int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        self.dtype = _dtype(dtype)
         self.strides = (
             c_strides(self.shape, self.dtype.itemsize) if strides is None else tuple(strides)
         )
+        self.meta: Any = None  # the kernel-side layout, cached by the CUDA linker
 
     # ------------------------------------------------------------------ creation
     @classmethod
     def empty(cls, runtime: Runtime, shape: Sequence[int], dtype: Any) -> GpuArray:
         """An uninitialized C-contiguous device array."""
         shape = tuple(int(d) for d in shape)
-        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        buffer = DeviceBuffer(runtime, nbytes)
+        dtype = _dtype(dtype)
+        buffer = DeviceBuffer(runtime, math.prod(shape) * dtype.itemsize)
         return cls(buffer, buffer.ptr, shape, dtype)
 
     @classmethod
@@ -147,7 +156,7 @@ class GpuArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def itemsize(self) -> int:

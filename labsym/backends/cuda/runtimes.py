@@ -10,7 +10,9 @@ documented APIs; they run only where a GPU exists (tests/gpu). May import backen
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,49 +27,56 @@ class LsDims(ctypes.Structure):
     _fields_ = [("v", ctypes.c_longlong * MAX_NDIM)]
 
 
-_CTYPE = {
-    "ptr": ctypes.c_uint64,
-    "i64": ctypes.c_int64,
-    "i32": ctypes.c_int32,
-    "f64": ctypes.c_double,
-    "f32": ctypes.c_float,
-    "dims": LsDims,
+# kind -> (struct format, size = alignment, number of values)
+_LAYOUT = {
+    "ptr": ("Q", 8, 1),
+    "i64": ("q", 8, 1),
+    "i32": ("i", 4, 1),
+    "f64": ("d", 8, 1),
+    "f32": ("f", 4, 1),
+    "dims": (f"{MAX_NDIM}q", 8, MAX_NDIM),
 }
 
 
-def pack_args(args: Sequence[tuple[ArgKind, Any]]) -> ctypes.Structure:
-    """The launch arguments as one ctypes struct whose layout is the kernel's parameter buffer."""
-    fields = []
-    for k, (kind, _) in enumerate(args):
-        if kind not in _CTYPE:
+@functools.cache
+def arg_layout(kinds: tuple[str, ...]) -> tuple[struct.Struct, tuple[int, ...]]:
+    """The parameter buffer of a kernel signature: a packer (each field at its natural
+    alignment, as C lays out a struct and CUDA its kernel parameters) and the fields' offsets."""
+    fmt, offsets, at = "<", [], 0
+    for kind in kinds:
+        if kind not in _LAYOUT:
             raise ValueError(f"unknown kernel argument kind {kind!r}")
-        fields.append((f"a{k}", _CTYPE[kind]))
-    struct_type = type("LsArgs", (ctypes.Structure,), {"_fields_": fields})
-    packed = struct_type()
-    for k, (kind, value) in enumerate(args):
+        code, align, _ = _LAYOUT[kind]
+        pad = -at % align
+        fmt += "x" * pad
+        at += pad
+        offsets.append(at)
+        fmt += code
+        at += align * _LAYOUT[kind][2]
+    fmt += "x" * (-at % 8)  # the struct's size is a multiple of its alignment
+    return struct.Struct(fmt), tuple(offsets)
+
+
+def pack_args(args: Sequence[tuple[ArgKind, Any]]) -> bytes:
+    """The launch arguments as the kernel's parameter buffer (bytes)."""
+    packer, _ = arg_layout(tuple(kind for kind, _ in args))
+    flat: list[Any] = []
+    for kind, value in args:
         if kind == "dims":
-            dims = LsDims()
-            values = tuple(int(v) for v in value)
+            values = tuple(value)
             if len(values) > MAX_NDIM:
                 raise ValueError(f"{len(values)} dimensions; kernels take at most {MAX_NDIM}")
-            for i, v in enumerate(values):
-                dims.v[i] = v
-            setattr(packed, f"a{k}", dims)
-        elif kind in ("f32", "f64"):
-            setattr(packed, f"a{k}", float(value))
+            flat.extend(values)
+            flat.extend((0,) * (MAX_NDIM - len(values)))
         else:
-            setattr(packed, f"a{k}", int(value))
-    return packed
+            flat.append(value)
+    return packer.pack(*flat)
 
 
-def param_pointers(packed: ctypes.Structure) -> ctypes.Array:
-    """`void *kernelParams[]`: the address of each field of a packed struct."""
-    base = ctypes.addressof(packed)
-    fields = type(packed)._fields_
-    pointers = (ctypes.c_void_p * max(len(fields), 1))()
-    for k, (name, _) in enumerate(fields):
-        pointers[k] = base + getattr(type(packed), name).offset
-    return pointers
+def param_pointers(buffer: ctypes.Array, offsets: Sequence[int]) -> ctypes.Array:
+    """`void *kernelParams[]`: the address of each parameter inside a packed buffer."""
+    base = ctypes.addressof(buffer)
+    return (ctypes.c_void_p * max(len(offsets), 1))(*[base + o for o in offsets])
 
 
 def _default_ptx(arch: str) -> Callable[[CudaKernel], bytes]:
@@ -165,8 +174,8 @@ class CudaPythonRuntime:
         args: Sequence[tuple[ArgKind, Any]],
         shared_bytes: int = 0,
     ) -> None:
-        packed = pack_args(args)
-        pointers = param_pointers(packed)
+        buffer = ctypes.create_string_buffer(pack_args(args))
+        pointers = param_pointers(buffer, arg_layout(tuple(kind for kind, _ in args))[1])
         self._call(
             "cuLaunchKernel",
             handle,
@@ -253,7 +262,7 @@ class PycudaRuntime:
     ) -> None:
         # pycuda's own argument packing does not align struct arguments; the packed parameter
         # buffer (CU_LAUNCH_PARAM_BUFFER_POINTER) is what its __call__ hands to the driver
-        buffer = bytes(pack_args(args))
+        buffer = pack_args(args)
         handle._launch_kernel(tuple(grid), tuple(block), buffer, shared_bytes, None)
 
     def gemm(self, dtype: str, *args: Any) -> None:
