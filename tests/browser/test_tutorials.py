@@ -250,3 +250,27 @@ def test_profile_heat_graph_has_its_legend(tab: LabTab):
     assert heated.count() == len(timed) > 0
     tab.screenshot("06-profile-heat-graph", tab.cell(index))
     tab.assert_clean()
+
+
+def test_scan_inner_graph_expands_and_collapses(tab: LabTab):
+    """04: a compiled scan is one box with a toggle; expanding it draws its body's boxes (as the
+    JSON's cluster gives them) inside it, collapsing removes them again."""
+    tab.open("04_loops.ipynb")
+    tab.run_all()
+    index = next(
+        c["index"] for c in tab.cells() if c["type"] == "code" and c["source"].strip() == "power"
+    )
+    (doc,) = tab.graph_docs(index)
+    (graph,) = tab.rendered_graphs(index)
+    (cluster,) = [c for c in doc["clusters"] if c["kind"] == "scan"]
+    outer = drawn_ids(doc)
+    assert set(tab.node_ids(graph)) == outer
+    scan = graph.locator(f'{NODE}[data-node-id="{cluster["apply"]}"]')
+    scan.locator(".labsym-toggle").click()
+    graph.locator(f"{NODE}.labsym-expanded").wait_for()
+    assert set(tab.node_ids(graph)) == outer | drawn_ids(cluster)
+    tab.screenshot("04-scan-expanded", tab.cell(index))
+    scan.locator(".labsym-toggle").click()
+    graph.locator(f"{NODE}.labsym-expanded").wait_for(state="detached")
+    assert set(tab.node_ids(graph)) == outer
+    tab.assert_clean()
