@@ -95,10 +95,10 @@ class PerformLinker(PythonLinker):
 
 
 class OpWiseCLinker(PerformLinker):
-    """Theano's OpWiseCLinker (C code per node, Python otherwise).
+    """Theano's OpWiseCLinker, as the per-node thunk protocol (WrapLinker, MonitorMode) uses it.
 
-    labsym's C backend is not available yet, so this runs every node exactly as PerformLinker
-    does; programs that name it (MonitorMode, debugging recipes) work unchanged.
+    Its thunks run each node as PerformLinker does, so programs that name it (debugging
+    recipes) work unchanged; C code per node is `Mode(linker='c|py')` (backends/c/linker.py).
     """
 
     name = "c|py"

@@ -99,3 +99,13 @@ def test_node_code_builds_one_module_for_the_whole_graph(monkeypatch):
     assert len(built) == 1 and len(built[0]) == 2
     first, second = (next(iter(c.namespace.values())) for c in codes)
     np.testing.assert_array_equal(second(first(np.array([1.0, 2.0]))), [4.0, 8.0])
+
+
+def test_nanguardmode_wraps_the_c_linker():
+    from labsym.compile import NanGuardMode
+
+    x = T.dvector("x")
+    f = labsym.function([x], T.log(DoubleBoth()(x)), mode=NanGuardMode(linker="c|py"))
+    np.testing.assert_allclose(f(np.array([0.5, 1.0])), np.log([1.0, 2.0]))
+    with pytest.raises(AssertionError, match="NaN"):
+        f(np.array([-1.0]))
