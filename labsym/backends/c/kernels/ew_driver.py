@@ -109,7 +109,8 @@ static int labsym_ew_call(const labsym_ew_spec* s, PyArrayObject** ins, PyArrayO
       goto done;
     }
     if (PyArray_TYPE(a[k]) != s->in_types[k] || !PyArray_ISNOTSWAPPED(a[k])) {
-      conv[k] = (PyArrayObject*)PyArray_FROM_OT((PyObject*)a[k], s->in_types[k]);
+      conv[k] = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)a[k], s->in_types[k],
+                                                  NPY_ARRAY_FORCECAST);
       if (!conv[k]) goto done;
       a[k] = conv[k];
     }

@@ -45,7 +45,8 @@ static int labsym_red_inputs(const char* name, int nin, int nd, const int* types
       return -1;
     }
     if (PyArray_TYPE(a[k]) != types[k] || !PyArray_ISNOTSWAPPED(a[k])) {
-      conv[k] = (PyArrayObject*)PyArray_FROM_OT((PyObject*)a[k], types[k]);
+      conv[k] = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)a[k], types[k],
+                                                  NPY_ARRAY_FORCECAST);
       if (!conv[k]) return -1;
       a[k] = conv[k];
     }
@@ -243,7 +244,8 @@ static int labsym_arg_call(const labsym_arg_spec* s, PyArrayObject* x, PyArrayOb
     goto done;
   }
   if (PyArray_TYPE(x) != s->in_type || !PyArray_ISNOTSWAPPED(x)) {
-    conv = (PyArrayObject*)PyArray_FROM_OT((PyObject*)x, s->in_type);
+    conv = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)x, s->in_type,
+                                            NPY_ARRAY_FORCECAST);
     if (!conv) goto done;
     x = conv;
   }
