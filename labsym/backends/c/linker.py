@@ -96,6 +96,14 @@ class CLinker:
     def __repr__(self) -> str:
         return f"CLinker({self.name!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its compiled thunks (a pickled Function recompiles)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_thunks"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._thunks = weakref.WeakKeyDictionary()
+
     def link(self, fgraph: Any, plan: CallPlan) -> Any:
         """The whole-graph link step: one C module for the function, the engine's program."""
         if not self.allow_gc:

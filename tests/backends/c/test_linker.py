@@ -109,3 +109,14 @@ def test_nanguardmode_wraps_the_c_linker():
     np.testing.assert_allclose(f(np.array([0.5, 1.0])), np.log([1.0, 2.0]))
     with pytest.raises(AssertionError, match="NaN"):
         f(np.array([-1.0]))
+
+
+@pytest.mark.parametrize("linker", ["c|py", "cvm"])
+def test_functions_with_a_c_linker_pickle_and_recompile(linker):
+    import pickle
+
+    x = T.dvector("x")
+    f = labsym.function([x], DoubleBoth()(x) + 1, mode=Mode(linker=linker))
+    g = pickle.loads(pickle.dumps(f))
+    assert isinstance(g.maker.mode.linker, CLinker) and g.maker.mode.linker.name == linker
+    np.testing.assert_array_equal(g(np.array([1.0, 2.0])), [3.0, 5.0])
