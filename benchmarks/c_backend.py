@@ -347,6 +347,12 @@ def _cpu() -> str:
         return platform.processor() or platform.machine()
 
 
+def _labsym_flags() -> str:
+    from labsym import config
+
+    return f"openmp={config.openmp}, cxx={config.cxx!r}, compiledir={config.compiledir}"
+
+
 def header(s: Settings) -> list[str]:
     """Date, machine, versions, commit and settings of this run (the report's first lines)."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -360,7 +366,8 @@ def header(s: Settings) -> list[str]:
         f" repeats of >= {s.min_time} s each; median = the best round's median per call, min ="
         " the fastest repeat; a ratio is the row's median (min) over the reference row's",
         "- labsym linker='py' = the NumPy engine; linker='c|py' = the C linker (nodes with C"
-        " kernels native, the rest NumPy), both with the fast_run rewrites",
+        " kernels native, the rest NumPy), both with the fast_run rewrites; labsym flags: "
+        + _labsym_flags(),
     ]
 
 
