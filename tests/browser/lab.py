@@ -37,9 +37,16 @@ _OPEN = """async (path) => {
 _RUN_ALL = """async (timeoutMs) => {
   const app = window.jupyterapp, panel = window.__labsymPanel;
   app.shell.activateById(panel.id);
-  const late = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`cells still running after ${timeoutMs} ms`)), timeoutMs));
-  return await Promise.race([app.commands.execute('notebook:run-all-cells'), late]);
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`cells still running after ${timeoutMs} ms`)),
+                       timeoutMs);
+  });
+  try {
+    return await Promise.race([app.commands.execute('notebook:run-all-cells'), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }"""
 
 # [{index, type, trusted, outputs: [nbformat output JSON]}] of the open notebook
