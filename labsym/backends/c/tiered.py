@@ -8,13 +8,15 @@ is built, the C thunks replace the NumPy statements: the Function's `__call__` i
 and swapped in one attribute store, so a call already running finishes on the NumPy engine
 and the next one runs C (calls handed out earlier, such as a scan's raw step call, get the C
 thunks in their namespace). Results are the same either way (libmvec math within a few ulps).
-The NumPy engine cannot run an op with only `c_code`, and a module already built in this
-process loads at once, so those link synchronously. A failed build warns once and the
-function stays on the NumPy engine. May import core, backends.python and backends.c.
+The NumPy engine cannot run an op with only `c_code`, and a module in the disk cache loads in
+milliseconds, so those link synchronously. A failed build warns and the function stays on
+the NumPy engine, as do later functions with the same module (no second warning).
+May import core, backends.python and backends.c.
 """
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 import time
@@ -24,12 +26,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from labsym.backends.c.linker import build_thunks, c_statement, mark_c_nodes
-from labsym.backends.c.module import NodeEntry, is_cached
+from labsym.backends.c.module import NodeEntry, is_cached, module_source
 from labsym.backends.python.callgen import generate_call, link_per_node
 from labsym.backends.python.vm import PythonLinker
 from labsym.core.graph import Apply
 from labsym.core.io import CallPlan
 from labsym.core.op import c_code_only_message
+
+
+def _source_digest(entries: dict[int, NodeEntry]) -> str:
+    cdef, source = module_source(list(entries.values()))
+    return hashlib.sha256((cdef + source).encode()).hexdigest()
+
+
+_FAILED: set[str] = set()  # modules whose build failed in this process: not tried again
 
 
 def needs_sync(nodes: Sequence[Apply], entries: dict[int, NodeEntry]) -> bool:
@@ -111,6 +121,7 @@ class TieredProgram:
             thunks = build_thunks(self.entries, self.nodes)
         except Exception as exc:  # a compiler error: the NumPy engine keeps running it
             self.error = exc
+            _FAILED.add(_source_digest(self.entries))
             warnings.warn(
                 "labsym: a function's C module failed to build, so it keeps running on the "
                 f"NumPy engine ({type(exc).__name__}: {str(exc)[:2000]})",
@@ -150,6 +161,8 @@ def link_tiered(
     """The tiered program for a graph with C kernels, or the synchronous C link when needed."""
     if needs_sync(nodes, entries):
         return linker.link_now(fgraph, plan, nodes, entries)
+    if _source_digest(entries) in _FAILED:  # warned once already: stay on the NumPy engine
+        return link_per_node(PythonLinker(), fgraph, plan)
     return TieredProgram(fgraph, plan, nodes, entries)
 
 

@@ -125,3 +125,18 @@ def test_the_issue_expression_gives_the_same_values_on_both_tiers(fresh_cache):
     # a few ulps per libmvec call; the sum of two terms of size ~1 may cancel, hence atol
     np.testing.assert_allclose(c_tier, numpy_tier, rtol=8 * np.finfo(float).eps, atol=1e-15)
     assert np.array_equal(np.isnan(c_tier), np.isnan(numpy_tier))
+
+
+def test_a_module_that_failed_is_not_built_again(fresh_cache):
+    class AlsoBroken(DoubleBoth):
+        def c_code(self, node, name, inp, out, sub):
+            return "still not C;"
+
+    x = T.dvector("x")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert not wait_native(labsym.function([x], AlsoBroken()(x)), timeout=120)
+        again = labsym.function([x], AlsoBroken()(x))
+        assert not isinstance(again._program, TieredProgram) and not wait_native(again)
+    assert sum("failed to build" in str(w.message) for w in caught) == 1
+    np.testing.assert_array_equal(again(V), 2 * V)
