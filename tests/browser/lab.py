@@ -131,6 +131,13 @@ class LabTab:
             "window.jupyterapp.shell.collapseLeft(); }"
         )
 
+    def federated_extensions(self) -> list[str]:
+        """The names of the prebuilt extensions the page was told to load."""
+        return self.page.evaluate(
+            "JSON.parse(document.getElementById('jupyter-config-data').textContent)"
+            ".federated_extensions.map(e => e.name)"
+        )
+
     def open(self, path: str) -> None:
         """Open notebook `path` (relative to the server root) and wait for its kernel."""
         started = self.page.evaluate(_OPEN, path)
@@ -175,7 +182,6 @@ class LabTab:
                 [...graphs].every(g => g.querySelector('g.labsym-node') !== null);
             }""",
             arg=[self.cell(index).element_handle(), expected],
-            timeout=APP_TIMEOUT_MS,
         )
         return [graphs.nth(i) for i in range(expected)]
 

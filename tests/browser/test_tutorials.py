@@ -8,6 +8,14 @@ import re
 
 from tests.browser.lab import NODE, LabTab, drawn_ids
 
+
+def test_lab_loads_the_labsym_extension(tab: LabTab):
+    """The page loads labsym-jupyter (this checkout's bundle) next to ipywidgets' manager."""
+    names = tab.federated_extensions()
+    assert "labsym-jupyter" in names and "@jupyter-widgets/jupyterlab-manager" in names, names
+    tab.assert_clean()
+
+
 # every distinct state of the training monitor's chart (its polylines' points) while cells run
 _WATCH_CHARTS = """() => {
   const states = window.__labsymChartStates = [];
