@@ -7,6 +7,7 @@ given the Mode it builds. May import every layer below it (core, optim, backends
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from labsym.backends.registry import WORKING_NAMES, get_device_linker, get_linker
@@ -128,13 +129,47 @@ def _make_linker(name: str) -> Any:
     linker = get_linker(name)
     if config.device == "cpu" or name not in WORKING_NAMES:
         return linker
+    return _cuda_linker(config.device)
+
+
+def _cuda_linker(device: str) -> Any:
+    """The CUDA linker, placing nodes with optim.gpu's rewrite and the backend's predicates."""
     from labsym.backends.cuda import linker as cuda_linker
     from labsym.optim.gpu import place_on_gpu
 
     place = functools.partial(
         place_on_gpu, supports=cuda_linker.supports, host_inputs=cuda_linker.host_inputs
     )
-    return get_device_linker(config.device, place)
+    return get_device_linker(device, place)
+
+
+def _for_device_values(mode: core_io.Mode, outputs: Any, updates: Any) -> core_io.Mode:
+    """With device=cpu, a graph reading shared variables kept on the GPU (`target='gpu'`) is
+    linked for the device all the same (the values are there), as Theano compiled whatever
+    touched GPU variables for the GPU; every other graph keeps its mode."""
+    if config.device != "cpu" or getattr(mode.linker, "name", None) == "cuda":
+        return mode
+    from labsym.core.gpu_type import GpuSharedVariable
+    from labsym.core.graph import Variable, ancestors
+
+    roots = [getattr(o, "variable", o) for o in _as_list(outputs)]
+    pairs = updates.items() if isinstance(updates, Mapping) else _as_list(updates)
+    for pair in pairs:
+        roots.extend(pair if isinstance(pair, (list, tuple)) else ())
+    variables = ancestors([r for r in roots if isinstance(r, Variable)])
+    if not any(isinstance(v, GpuSharedVariable) for v in variables):
+        return mode
+    device_mode = core_io.Mode(
+        _cuda_linker("cuda"), mode.rewriter, name=mode.name, describe_node=mode.describe_node
+    )
+    device_mode.by_name = mode.by_name
+    return device_mode
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 _PREDEFINED = {
@@ -213,7 +248,7 @@ def function(
     fn = core_function.function(
         inputs,
         outputs,
-        mode=get_mode(mode),
+        mode=_for_device_values(get_mode(mode), outputs, updates),
         updates=updates,
         givens=givens,
         no_default_updates=no_default_updates,

@@ -20,7 +20,7 @@ from labsym.backends.cuda import devicecode, kernels
 from labsym.backends.cuda.runtime import get_runtime
 from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.backends.python.vm import PythonLinker
-from labsym.core.gpu_type import GpuArrayType, is_device_array
+from labsym.core.gpu_type import is_device_array
 from labsym.core.graph import Apply, Constant
 from labsym.core.io import CallPlan, NodeCode
 from labsym.core.ops.blas import Dot
@@ -161,8 +161,3 @@ class CudaLinker:
 
     def __repr__(self) -> str:
         return f"CudaLinker(device={self.device!r})"
-
-
-def device_types(fgraph: Any) -> list[Any]:
-    """The device-typed variables of a graph (what stays in GPU memory during a call)."""
-    return [v for v in fgraph.variables if isinstance(v.type, GpuArrayType)]

@@ -255,3 +255,18 @@ def test_scan_rnn_step_matches_the_cpu(device):
     np.testing.assert_allclose(np.array(got), np.array(want), rtol=2e-5)
     for g, w in zip(got_params, want_params):
         np.testing.assert_allclose(g, w, rtol=5e-5, atol=1e-6)
+
+
+def test_gpu_shared_variables_under_device_cpu_are_linked_for_the_device(device):
+    """shared(..., target='gpu') with device=cpu: functions touching it run on the device."""
+    with config.change_flags(device="cpu"):
+        W = labsym.shared(np.ones((3, 2), "float32"), "W", target="gpu")
+        x = T.fvector("x")
+        f = labsym.function([x], T.dot(x, W), updates=[(W, W * 2)])
+        g = labsym.function([x], x + 1)  # no device value: the CPU linker as before
+        xv = np.array([1, 2, 3], "float32")
+        np.testing.assert_allclose(f(xv), [6.0, 6.0])
+        np.testing.assert_allclose(f(xv), [12.0, 12.0])
+    assert f.maker.mode.linker.name == "cuda" and g.maker.mode.linker.name != "cuda"
+    assert isinstance(W.get_value(return_internal_type=True), GpuArray)
+    np.testing.assert_array_equal(W.get_value(), np.full((3, 2), 4.0, "float32"))
