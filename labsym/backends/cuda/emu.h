@@ -42,6 +42,14 @@ static inline unsigned int __umulhi(unsigned int a, unsigned int b) {
     return (unsigned int)(((unsigned long long)a * b) >> 32);
 }
 
+/* threads run one at a time, so a read-modify-write is atomic */
+template <class T>
+static inline T atomicAdd(T *address, T value) {
+    T old = *address;
+    *address = old + value;
+    return old;
+}
+
 namespace ls_emu {
 
 const size_t STACK_BYTES = 64 * 1024;

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from labsym.backends.cuda import kernels
-from labsym.core.ops.subtensor import IncSubtensor
+from labsym.core.ops.subtensor import AdvancedIncSubtensor1, AdvancedSubtensor1, IncSubtensor
 from labsym.core.type import TensorType
 from labsym.core.variable import constant
 
@@ -117,4 +117,76 @@ def test_subtensor_kernels_compile_to_ptx():
             ]
             plan = kernels.plan(node, metas, {2 + k: v for k, v in enumerate(index)})
             kernel_list += plan.kernels
+    assert ptx_entries(kernel_list) == {k.name for k in kernel_list}
+
+
+def _take_node(x_type, idx_dtype):
+    return AdvancedSubtensor1().make_node(x_type, TensorType(idx_dtype, (None,))())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+@pytest.mark.parametrize("shape", [(7,), (7, 3), (7, 2, 5)])
+def test_take_rows_matches_numpy(runtime, dtype, shape):
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=shape) * 5).astype(dtype)
+    idx = np.array([3, -1, 0, 3, 6, -7], dtype="int32")
+    node = _take_node(TensorType(dtype, (None,) * len(shape))(), "int32")
+    for xs, ids in ((x, idx), (x[::-1], idx[::-1]), (np.ascontiguousarray(x.T).T, idx[::2])):
+        (got,) = run(runtime, node, [xs, ids])
+        np.testing.assert_array_equal(got, xs[ids])
+
+
+def test_take_out_of_range_rows_are_nan(runtime):
+    node = _take_node(TensorType("float64", (None, None))(), "int64")
+    (got,) = run(runtime, node, [np.ones((3, 2)), np.array([0, 3, -4])])
+    assert np.isfinite(got[0]).all() and np.isnan(got[1:]).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("set_", [False, True])
+def test_scatter_rows_match_perform(runtime, dtype, set_):
+    rng = np.random.default_rng(4)
+    x = (rng.normal(size=(6, 4)) * 5).astype(dtype)
+    idx = np.array([1, 4, 1, -1, 1], dtype="int64")
+    if set_:
+        idx = np.array([1, 4, -1], dtype="int64")  # repeated rows keep an unordered value
+    y = (rng.normal(size=(len(idx), 4)) * 5).astype(dtype)
+    for y_type, ys in (
+        (TensorType(dtype, (None, None))(), y),
+        (TensorType(dtype, (1,))(), y[0, :1]),
+    ):
+        node = AdvancedIncSubtensor1(set_).make_node(
+            TensorType(dtype, (None, None))(), y_type, TensorType("int64", (None,))()
+        )
+        assert kernels.supports(node)
+        for xs in (x, x[::-1, ::-1]):
+            (got,) = run(runtime, node, [xs, ys, idx])
+            (want,) = reference(node, [xs, ys, idx])
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_scatter_add_needs_an_atomic_dtype():
+    node = AdvancedIncSubtensor1().make_node(
+        TensorType("int8", (None,))(), TensorType("int8", (None,))(), TensorType("int64", (None,))()
+    )
+    assert not kernels.supports(node)
+    set_node = AdvancedIncSubtensor1(True).make_node(*[v.type() for v in node.inputs])
+    assert kernels.supports(set_node)
+
+
+def test_gather_scatter_kernels_compile_to_ptx():
+    requires_nvrtc()
+    kernel_list = []
+    for dtype in ("float32", "float64", "int32", "int64", "uint32", "uint64"):
+        x = TensorType(dtype, (None, None))()
+        idx = TensorType("int64", (None,))()
+        metas = [
+            kernels.ArrayMeta.contiguous((5, 3), dtype),
+            kernels.ArrayMeta.contiguous((4,), "int64"),
+        ]
+        kernel_list += kernels.plan(_take_node(x, "int64"), metas).kernels
+        for set_ in (False, True):
+            node = AdvancedIncSubtensor1(set_).make_node(x, x.type(), idx)
+            metas3 = [metas[0], kernels.ArrayMeta.contiguous((4, 3), dtype), metas[1]]
+            kernel_list += kernels.plan(node, metas3).kernels
     assert ptx_entries(kernel_list) == {k.name for k in kernel_list}

@@ -9,7 +9,8 @@ The CUDA linker asks two things of this package:
   no kernel needed.
 
 Families: elemwise (Elemwise, Composite, Alloc, Join), reduce (CAReduce ops, Argmax/Argmin,
-MaxAndArgmax), nnet (softmax family, crossentropies), subtensor (IncSubtensor, basic indices).
+MaxAndArgmax), nnet (softmax family, crossentropies), subtensor (IncSubtensor on basic
+indices; AdvancedSubtensor1 row gather, AdvancedIncSubtensor1 atomic row scatter).
 `kernels.random` has Philox4x32-10 plans (plan_uniform, plan_normal) and their NumPy
 reference; no graph op draws from it yet.
 
