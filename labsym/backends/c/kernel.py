@@ -32,6 +32,7 @@ class CKernel:
     cache_version: tuple = ()  # Theano's c_code_cache_version: part of the module's cache key
     include_dirs: tuple[str, ...] = ()  # Theano's c_header_dirs
     library_dirs: tuple[str, ...] = ()  # Theano's c_lib_dirs
+    init_code: tuple[str, ...] = ()  # statements run once when the module loads (c_init_code)
 
 
 Renderer = Callable[[Apply], "CKernel | None"]

@@ -56,7 +56,9 @@ def c_statement(node: Apply, index: int, thunk: Callable[..., Any]) -> NodeCode:
 def build_thunks(
     entries: dict[int, NodeEntry], nodes: Sequence[Apply]
 ) -> dict[int, Callable[..., Any]]:
-    """One module for every entry; the thunk per schedule index."""
+    """One module for every entry; the thunk per schedule index (no module without entries)."""
+    if not entries:
+        return {}
     ops = ", ".join(dict.fromkeys(str(nodes[i].op) for i in entries))
     hint = f"function of {len(nodes)} nodes, {len(entries)} in C: {ops}"[:300]
     lib = build_module(list(entries.values()), hint=hint)
@@ -123,8 +125,9 @@ class CLinker:
         """Build the module now and link the program with its thunks."""
         start = time.perf_counter()
         self._thunks[fgraph] = {nodes[i]: t for i, t in build_thunks(entries, nodes).items()}
+        seconds = time.perf_counter() - start if entries else 0.0
         program = CProgram(link_per_node(self, fgraph, plan).plan, native=bool(entries))
-        mark_c_nodes(plan, list(entries), time.perf_counter() - start if entries else 0.0)
+        mark_c_nodes(plan, list(entries), seconds)
         return program
 
     def node_code(self, fgraph: Any, node: Apply, index: int, outer_mode: Any = None) -> NodeCode:

@@ -103,10 +103,17 @@ static void labsym_store_error(PyObject* outs) {
   Py_XDECREF(tb);
 }
 
+/* Runs once per loaded module (later calls return at once): NumPy's C API, then the kernels'
+   init code (Theano's c_init_code), in a function returning a pointer as import_array's
+   failure path does. */
 int labsym_module_init(void) {
+  static int done = 0;
+  if (done) return 0;
   PyGILState_STATE gil = PyGILState_Ensure();
   int status = _import_array();
   if (status < 0) PyErr_Clear();
+  else if (labsym_kernels_init() == NULL) { PyErr_Clear(); status = -1; }
+  else done = 1;
   PyGILState_Release(gil);
   return status;
 }
@@ -130,7 +137,12 @@ def module_source(entries: Sequence[NodeEntry]) -> tuple[str, str]:
     for e in entries:
         params = ", ".join(["intptr_t"] * (len(e.in_dtypes) + 1))
         cdef.append(f"int {e.symbol}({params});")
-    body = [PRELUDE, includes, *support, _ERROR_HELPER, *(_wrapper(e) for e in entries)]
+    inits: list[str] = []
+    for e in entries:
+        inits += [code for code in e.kernel.init_code if code not in inits]
+    init = "static void* labsym_kernels_init(void) {\n" + "\n".join(inits)
+    init += "\n  return (void*)1;\n}\n"
+    body = [PRELUDE, includes, *support, init, _ERROR_HELPER, *(_wrapper(e) for e in entries)]
     return "\n".join(cdef), "\n".join(body)
 
 
@@ -200,7 +212,9 @@ def build_module(
     with _BUILD_LOCK:
         module = cache.load_or_build(hint or _hint(entries), cdef, source, kwargs)
     if module.lib.labsym_module_init() != 0:
-        raise ImportError("the NumPy C API could not be imported into a labsym C module")
+        raise ImportError(
+            "a labsym C module failed to initialise (NumPy's C API, or a kernel's init code)"
+        )
     return module.lib
 
 

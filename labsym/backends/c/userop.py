@@ -2,10 +2,10 @@
 
 An op that defines a callable `c_code(node, name, inames, onames, sub)` is rendered here when
 no kernel is registered for its type: `c_support_code()`, `c_support_code_apply(node, name)`,
-`c_headers()`, `c_header_dirs()`, `c_libraries()`, `c_lib_dirs()`, `c_compile_args()` and
-`c_code_cache_version()` are read when present. Inside the code, as in Theano, `dtype_<x>`
-is the element type of variable x (`npy_float64`...), `type_num_<x>` its NumPy type number,
-`itemsize_<x>` its item size, and `sub['fail']` jumps to the failure path.
+`c_headers()`, `c_header_dirs()`, `c_libraries()`, `c_lib_dirs()`, `c_compile_args()`,
+`c_init_code()` and `c_code_cache_version()` are read when present. Inside the code, as in
+Theano, `dtype_<x>` is the element type of variable x (`npy_float64`...), `type_num_<x>` its
+NumPy type number, `itemsize_<x>` its item size, and `sub['fail']` jumps to the failure path.
 
 One difference from Theano: an output variable (`%(z)s`) is NULL when the code starts (Theano
 could hand back the previous call's output for reuse), so the tutorial's
@@ -103,4 +103,5 @@ def user_op_kernel(node: Apply) -> CKernel | None:
         cache_version=tuple(version()) if callable(version) else (),
         include_dirs=tuple(_list(op, "c_header_dirs")),
         library_dirs=tuple(_list(op, "c_lib_dirs")),
+        init_code=tuple(_list(op, "c_init_code")),
     )

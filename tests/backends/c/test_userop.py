@@ -113,3 +113,27 @@ def test_broken_c_code_is_a_compile_error_naming_the_compiler_output():
     x = T.dvector("x")
     with pytest.raises(CCompileError, match="this is not C"):
         labsym.function([x], Broken()(x), mode=Mode(linker="c|py"))
+
+
+def test_c_init_code_runs_once_when_the_module_loads():
+    class ScaleSetByInit(DoubleBoth):
+        """labsym_test_twice multiplies by a static that only c_init_code sets (to 2)."""
+
+        def c_support_code(self):
+            return (
+                "static double labsym_init_scale = 0.0;\n"
+                "static double labsym_test_twice(double v) { return labsym_init_scale * v; }"
+            )
+
+        def c_init_code(self):
+            # Theano programs often put import_array() here; it returns NULL on failure
+            return ["import_array();", "labsym_init_scale += 2.0;"]
+
+        def c_headers(self):
+            return ["math.h", '"numpy/arrayobject.h"']  # Theano's spellings of both kinds
+
+    x = T.dvector("x")
+    f = labsym.function([x], ScaleSetByInit()(x), mode=Mode(linker="c|py"))
+    g = labsym.function([x], ScaleSetByInit()(x), mode=Mode(linker="c|py"))  # same module
+    np.testing.assert_array_equal(f(np.array([1.0, 3.0])), [2.0, 6.0])
+    np.testing.assert_array_equal(g(np.array([1.0, 3.0])), [2.0, 6.0])  # init ran once
