@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.protocol import Runtime
+from labsym.backends.cuda.runtime import get_runtime
 
 
 class MemoryPool:
@@ -199,6 +200,10 @@ class GpuArray:
         view = np.ndarray(self.shape, self.dtype, buffer=raw, offset=-low, strides=self.strides)
         return np.array(view, copy=True)
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its host values; unpickled onto the device of the process that loads it."""
+        return (_unpickle, (self.get(),))
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         host = self.get()
         return host if dtype is None else host.astype(dtype)
@@ -284,3 +289,7 @@ class GpuArray:
 
     def __repr__(self) -> str:
         return f"GpuArray(shape={self.shape}, dtype={self.dtype}, runtime={self.runtime.name})"
+
+
+def _unpickle(host: np.ndarray) -> GpuArray:
+    return GpuArray.from_host(get_runtime(), host)

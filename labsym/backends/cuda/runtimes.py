@@ -13,6 +13,7 @@ import ctypes
 import functools
 import importlib
 import struct
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -106,10 +107,14 @@ class CudaPythonRuntime:
     ) -> None:
         drv = driver if driver is not None else importlib.import_module("cuda.bindings.driver")
         self._drv = drv
+        self._local = threading.local()  # whether the context is current on this thread
+        self._ctx: Any = None
         self._call("cuInit", 0)
         dev = self._call("cuDeviceGet", device)
-        self._ctx = self._call("cuDevicePrimaryCtxRetain", dev)
-        self._call("cuCtxSetCurrent", self._ctx)
+        ctx = self._call("cuDevicePrimaryCtxRetain", dev)
+        self._call("cuCtxSetCurrent", ctx)
+        self._ctx = ctx
+        self._local.current = True
         attr = drv.CUdevice_attribute
         major = self._call(
             "cuDeviceGetAttribute", attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev
@@ -123,7 +128,14 @@ class CudaPythonRuntime:
         self._functions: dict[tuple[str, str], Any] = {}
         self._modules: list[Any] = []
 
+    def _ensure_current(self) -> None:
+        """Make the context current on a thread that calls for the first time."""
+        if self._ctx is not None and not getattr(self._local, "current", False):
+            self._local.current = True
+            self._call("cuCtxSetCurrent", self._ctx)
+
     def _call(self, fn_name: str, *args: Any) -> Any:
+        self._ensure_current()
         result = getattr(self._drv, fn_name)(*args)
         err, values = result[0], result[1:]
         if err != self._drv.CUresult.CUDA_SUCCESS:
@@ -188,6 +200,7 @@ class CudaPythonRuntime:
         )
 
     def gemm(self, dtype: str, *args: Any) -> None:
+        self._ensure_current()
         if self._blas is None:
             from labsym.backends.cuda.cublas import Cublas
 
@@ -215,6 +228,8 @@ class PycudaRuntime:
         dev = drv.Device(device)
         self._ctx = dev.retain_primary_context()  # the context cuBLAS uses too
         self._ctx.push()
+        self._local = threading.local()
+        self._local.current = True
         major, minor = dev.compute_capability()
         self.arch = f"compute_{major}{minor}"
         self._drv = drv
@@ -224,7 +239,15 @@ class PycudaRuntime:
         self._functions: dict[tuple[str, str], Any] = {}
         self._modules: list[Any] = []
 
+    def _ensure_current(self) -> None:
+        """Push the context on a thread that calls for the first time (pycuda's stacks are
+        per thread)."""
+        if not getattr(self._local, "current", False):
+            self._ctx.push()
+            self._local.current = True
+
     def alloc(self, nbytes: int) -> int:
+        self._ensure_current()
         allocation = self._drv.mem_alloc(max(int(nbytes), 1))
         self._allocations[int(allocation)] = allocation
         return int(allocation)
@@ -233,18 +256,22 @@ class PycudaRuntime:
         self._allocations.pop(ptr).free()
 
     def memcpy_htod(self, ptr: int, host: Any) -> None:
+        self._ensure_current()
         if host.nbytes:
             self._drv.memcpy_htod(ptr, np.ascontiguousarray(host))
 
     def memcpy_dtoh(self, host: Any, ptr: int) -> None:
+        self._ensure_current()
         if host.nbytes:
             self._drv.memcpy_dtoh(host, ptr)
 
     def memcpy_dtod(self, dst: int, src: int, nbytes: int) -> None:
+        self._ensure_current()
         if nbytes:
             self._drv.memcpy_dtod(dst, src, nbytes)
 
     def compile(self, kernel: CudaKernel) -> Any:
+        self._ensure_current()
         key = (kernel.name, kernel.source)
         if key not in self._functions:
             module = self._drv.module_from_buffer(self._ptx(kernel))
@@ -260,12 +287,14 @@ class PycudaRuntime:
         args: Sequence[tuple[ArgKind, Any]],
         shared_bytes: int = 0,
     ) -> None:
+        self._ensure_current()
         # pycuda's own argument packing does not align struct arguments; the packed parameter
         # buffer (CU_LAUNCH_PARAM_BUFFER_POINTER) is what its __call__ hands to the driver
         buffer = pack_args(args)
         handle._launch_kernel(tuple(grid), tuple(block), buffer, shared_bytes, None)
 
     def gemm(self, dtype: str, *args: Any) -> None:
+        self._ensure_current()
         if self._blas is None:
             from labsym.backends.cuda.cublas import Cublas
 
@@ -273,4 +302,5 @@ class PycudaRuntime:
         self._blas.gemm(dtype, *args)
 
     def synchronize(self) -> None:
+        self._ensure_current()
         self._ctx.synchronize()

@@ -270,3 +270,20 @@ def test_cublas_search_names_the_wheel_when_missing(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "cuda.pathfinder", None)
     with pytest.raises(OSError, match="nvidia-cublas"):
         cublas.find_cublas()
+
+
+def test_faked_context_is_made_current_on_each_new_thread():
+    """FAKED (no device here): a thread calling first makes the primary context current."""
+    import threading
+
+    drv = FakeDriver()
+    runtime = CudaPythonRuntime(driver=drv, ptx_compiler=lambda k: b"")
+    drv.calls.clear()
+    runtime.free(runtime.alloc(8))
+    assert [c[0] for c in drv.calls] == ["cuMemAlloc", "cuMemFree"]  # current already
+    drv.calls.clear()
+    worker = threading.Thread(target=lambda: runtime.free(runtime.alloc(8)))
+    worker.start()
+    worker.join()
+    assert [c[0] for c in drv.calls] == ["cuCtxSetCurrent", "cuMemAlloc", "cuMemFree"]
+    assert drv.calls[0] == ("cuCtxSetCurrent", "ctx-dev0")

@@ -270,3 +270,18 @@ def test_gpu_shared_variables_under_device_cpu_are_linked_for_the_device(device)
     assert f.maker.mode.linker.name == "cuda" and g.maker.mode.linker.name != "cuda"
     assert isinstance(W.get_value(return_internal_type=True), GpuArray)
     np.testing.assert_array_equal(W.get_value(), np.full((3, 2), 4.0, "float32"))
+
+
+def test_device_values_pickle_as_host_values(device):
+    import pickle
+
+    W = labsym.shared(np.arange(6, dtype="float32").reshape(2, 3), "W")
+    x = T.fvector("x")
+    f = labsym.function([x], T.dot(x, W))
+    W2 = pickle.loads(pickle.dumps(W))
+    assert isinstance(W2, GpuSharedVariable) and str(W2.type) == str(W.type)
+    assert isinstance(W2.get_value(return_internal_type=True), GpuArray)
+    np.testing.assert_array_equal(W2.get_value(), W.get_value())
+    g = pickle.loads(pickle.dumps(f))  # recompiled, reading its own copy of W
+    xv = np.array([1.0, 2.0], "float32")
+    np.testing.assert_allclose(g(xv), f(xv))
