@@ -216,8 +216,15 @@ def _check_edge_hover_click_and_search(tab: LabTab, graph, doc: dict) -> None:
     rows = _tooltip_rows(tooltip)
     assert rows["dtype"] == variable["dtype"] and rows["shape"] == shape_text(variable["shape"])
 
+    row_a = next(r["id"] for r in doc["nodes"] if r.get("name") == "a")
     # a node in the middle: its ancestors and descendants are both proper subsets
-    chosen = next(r["id"] for r in doc["nodes"] if r["kind"] == "apply" and "pow" in r["op"])
+    chosen = next(
+        r["id"]
+        for r in doc["nodes"]
+        if r["kind"] == "apply"
+        and "pow" in r["op"]
+        and row_a in _reachable(doc, r["id"], "target", "source")
+    )
     tab.page.mouse.move(0, 0)
     graph.locator(f'{NODE}[data-node-id="{chosen}"]').click()
     assert graph.locator(f"{NODE}.labsym-selected").get_attribute("data-node-id") == chosen
@@ -230,6 +237,10 @@ def _check_edge_hover_click_and_search(tab: LabTab, graph, doc: dict) -> None:
             "ns => ns.map(n => n.getAttribute('data-node-id'))"
         )
         assert set(marked) == expected and 0 < len(expected) < len(drawn_ids(doc)) - 1
+    # the selection stays while another node is hovered (the picture in docs/lab-extension.png)
+    graph.locator(f'{NODE}.labsym-ancestor[data-node-id="{row_a}"]').hover()
+    graph.locator('.labsym-tooltip[data-kind="node"]').wait_for(state="visible")
+    tab.screenshot("01-graph-selection-tooltip", graph)
 
     search = graph.locator("input.labsym-search")
     search.fill("mul")
