@@ -101,10 +101,13 @@ def _helpers() -> str:
     parts = ["#include <math.h>", "#include <stdint.h>"]
     for d in INT_DTYPES + ["bool"]:
         t = C_TYPES[d]
+        # MIN / -1 traps on x86: -a wraps (NumPy's answer), and the remainder is 0
+        neg = f" if (b == -1) return ({t})(0 - (uint64_t)a);" if d.startswith("int") else ""
+        zero = " if (b == -1) return 0;" if d.startswith("int") else ""
         parts.append(
-            f"static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
+            f"static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;{neg}"
             f" {t} q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1; return q; }}\n"
-            f"static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;"
+            f"static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;{zero}"
             f" {t} r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }}\n"
             # by squaring, modulo 2**64 like NumPy's wrapping loop; b < 0 (NumPy raises) gives 0
             f"static inline {t} pow_int_{d}({t} a, {t} b) {{ if (b < 0) return 0;"

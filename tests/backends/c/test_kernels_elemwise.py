@@ -293,6 +293,15 @@ def test_issue_expression_on_two_dims_and_views(thunks):
     _check_node(thunks["issue-expr-float64"], node, np.random.default_rng(5), loose=True)
 
 
+def test_integer_division_edges_do_not_trap(thunks):
+    a = np.array([[np.iinfo(np.int64).min, 7, -7, 5]], dtype=np.int64)
+    b = np.array([[-1, -1, 2, 0]], dtype=np.int64)
+    for name in ("int_div-int64", "mod-int64"):
+        with np.errstate(all="ignore"):
+            ref = _perform(RECORDS[name], [a, b])[0]
+        np.testing.assert_array_equal(thunks[name](a, b), ref)
+
+
 def test_scalars_and_python_numbers(thunks):
     f = thunks["0d"]
     ref = np.exp(np.float64(0.3)) - 2.0 * 3
