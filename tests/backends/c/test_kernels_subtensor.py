@@ -99,7 +99,21 @@ MULTI_INC = {
     "inc_3d_bcast": T.inc_subtensor(X3[IV, JV], ROW),
     "inc_f32_scalar": T.inc_subtensor(T.fmatrix()[IV, JV], T.fscalar()),
 }
-NOT_COVERED = [X3[IV, 1:], M[M > 0], M[IV[:, None], JV]]  # slices with bounds, masks, 2-d arrays
+MASK1, MASK2 = T.tensor("bool", shape=(None,)), T.tensor("bool", shape=(None, None))
+MASKED = {
+    "2d_all": M[MASK2],
+    "3d_rows": X3[MASK1],
+    "3d_lead2": X3[MASK2],
+    "int8_full": T.tensor("int8", shape=(None, None, None))[MASK2, :],
+}
+MASKED_SET = {
+    "set_scalar": T.set_subtensor(M[MASK2], 0.0),
+    "inc_rows_bcast": T.inc_subtensor(X3[MASK1], ROW),
+    "set_vector": T.set_subtensor(M[MASK2], V),
+    "inc_int32": T.inc_subtensor(T.imatrix()[MASK1], T.ivector()),
+}
+# a bounded slice, a mask after a slice, a 2-d integer array: these stay on the NumPy engine
+NOT_COVERED = [X3[IV, 1:], X3[:, MASK1], M[IV[:, None], JV]]
 
 
 def _inplace(out):
@@ -121,6 +135,8 @@ NODES = (
     + [INPLACE, SCATTER_INPLACE]
     + [o.owner for o in MULTI.values()]
     + [o.owner for o in MULTI_INC.values()]
+    + [o.owner for o in MASKED.values()]
+    + [o.owner for o in MASKED_SET.values()]
 )
 
 
@@ -401,3 +417,45 @@ def test_inplace_scatter_writes_into_strided_x(thunks):
         got = thunks[SCATTER_INPLACE](x, y, idx)
         assert got is x
         np.testing.assert_array_equal(x, expected)
+
+
+def _mask_layouts(shape, rng):
+    base = rng.random(shape) > 0.4
+    big = rng.random(tuple(2 * n for n in shape)) > 0.4
+    return [base, big[tuple(slice(None, None, 2) for _ in shape)], base[::-1], np.ones(shape, bool)]
+
+
+@pytest.mark.parametrize("name", list(MASKED))
+def test_boolean_mask_gathers_as_perform(thunks, name):
+    node = MASKED[name].owner
+    x_type, md = node.inputs[0].type, node.inputs[1].ndim
+    rng = np.random.default_rng(23)
+    shape = (5, 4) if x_type.ndim == 2 else (5, 4, 3)
+    for x in _layouts(x_type.dtype, shape, rng):
+        for mask in _mask_layouts(shape[:md], rng) + [np.zeros(shape[:md], bool)]:
+            got = check(thunks[node], node, x, mask)
+            assert not np.shares_memory(got, x)
+        bad = np.ones((shape[0] + 1, *shape[1:md]), bool)
+        with pytest.raises(IndexError):
+            perform(node, x, bad)
+        with pytest.raises(
+            IndexError, match="boolean index did not match indexed array along axis 0"
+        ):
+            thunks[node](x, bad)
+
+
+@pytest.mark.parametrize("name", list(MASKED_SET))
+def test_boolean_mask_set_and_inc_as_perform(thunks, name):
+    node = MASKED_SET[name].owner
+    x_var, y_var, md = node.inputs[0], node.inputs[1], node.inputs[2].ndim
+    rng = np.random.default_rng(29)
+    shape = x_var.type.shape if None not in x_var.type.shape else (5, 4, 3)[: x_var.ndim]
+    for x, mask in zip(_layouts(x_var.dtype, shape, rng), _mask_layouts(shape[:md], rng)):
+        sub_shape = (int(mask.sum()), *shape[md:])
+        y_shape = tuple(
+            1 if s == 1 else n
+            for s, n in zip(y_var.type.shape, sub_shape[len(sub_shape) - y_var.ndim :])
+        )
+        before = x.copy()
+        check(thunks[node], node, x, _random(y_var.dtype, y_shape, rng), mask)
+        np.testing.assert_array_equal(x, before)

@@ -3,8 +3,9 @@ reshape gives one), Shape, Shape_i, MakeVector, and SpecifyShape/Rebroadcast (ch
 
 `VIEW_SUPPORT` holds the C helpers the shape, index and join kernels share (one text, so a
 module holds them once): a view of an array with new dims/strides/data that keeps the array
-alive, the read of an integer index from a 0-d array, NumPy's IndexError and AxisError, and a
-strided-block gather. May import core and backends.c.kernel.
+alive, the read of an integer index from a 0-d array, NumPy's IndexError and AxisError, a
+strided-block gather and the offsets of a boolean mask's true elements. May import core and
+backends.c.kernel.
 """
 
 from __future__ import annotations
@@ -93,6 +94,34 @@ static inline void labsym_axis_error(npy_intp axis, int ndim) {
     Py_DECREF(err);
   }
   Py_DECREF(cls);
+}
+
+/* Count the true elements of `mask` (C order) and, when offs is not NULL, store the byte offset
+   into `arr` of each (the mask covers arr's leading axes, whose lengths it matches). */
+static inline npy_intp labsym_mask_offsets(PyArrayObject* mask, PyArrayObject* arr,
+                                           npy_intp* offs) {
+  const int md = PyArray_NDIM(mask);
+  const npy_intp* dims = PyArray_DIMS(mask);
+  const npy_intp* ms = PyArray_STRIDES(mask);
+  const npy_intp* as = PyArray_STRIDES(arr);
+  const char* mb = PyArray_BYTES(mask);
+  npy_intp total = PyArray_SIZE(mask), count = 0, moff = 0, aoff = 0, ctr[NPY_MAXDIMS];
+  memset(ctr, 0, md * sizeof(npy_intp));
+  for (npy_intp t = 0; t < total; t++) {
+    if (mb[moff]) {
+      if (offs) offs[count] = aoff;
+      count++;
+    }
+    for (int ax = md - 1; ax >= 0; ax--) {
+      moff += ms[ax];
+      aoff += as[ax];
+      if (++ctr[ax] < dims[ax]) break;
+      moff -= ms[ax] * dims[ax];
+      aoff -= as[ax] * dims[ax];
+      ctr[ax] = 0;
+    }
+  }
+  return count;
 }
 
 /* Copy the strided nd-block at src into contiguous dst (C order); returns the end of dst. */

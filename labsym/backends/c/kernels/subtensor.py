@@ -11,6 +11,7 @@ backends.c.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -245,14 +246,68 @@ def _offset_lines(index: Sequence[Variable], arr: str) -> tuple[str, str]:
     return "\n".join(before), "\n".join(inside)
 
 
-def _gather(node: Apply, index: Sequence[Variable]) -> CKernel:
-    """x[i0, i1, ...] for integer vectors on the leading axes: a new C-contiguous array of the
-    selected blocks (a memcpy per block when x's trailing axes are contiguous)."""
-    x, k = node.inputs[0], len(index)
-    before, inside = _offset_lines(index, "%(in0)s")
+@dataclass(frozen=True)
+class _Positions:
+    """C code enumerating an advanced index's positions b < nidx: `setup` checks the index
+    inputs and sets `nidx`, `before` prepares the loop, `inside` sets `off` (the byte offset of
+    position b in the indexed array), `after` cleans up; the index consumes `k` leading axes."""
+
+    k: int
+    setup: str
+    before: str
+    inside: str
+    after: str = ""
+
+
+def _vector_positions(node: Apply, first: int, arr: str) -> _Positions | None:
+    """Positions of integer-vector indices (broadcast together) on the leading axes."""
+    index = _integer_vectors(node, first)
+    if index is None:
+        return None
+    before, inside = _offset_lines(index, arr)
+    return _Positions(len(index), _index_setup(node, index, first), before, inside)
+
+
+def _mask_positions(node: Apply, first: int, arr: str) -> _Positions | None:
+    """Positions of the true elements (C order) of one boolean mask over the leading axes."""
+    index, idx_list = node.inputs[first:], node.op.idx_list
+    if len(index) != 1 or index[0].dtype != "bool" or not 1 <= index[0].ndim <= node.inputs[0].ndim:
+        return None
+    if not all(e == FULL for e in idx_list[1:]):
+        return None
+    md, c_mask = index[0].ndim, f"%(in{first})s"
+    setup = f"""
+  if (PyArray_NDIM({c_mask}) != {md} || PyArray_TYPE({c_mask}) != NPY_BOOL) {{
+    PyErr_SetString(PyExc_TypeError, "{node.op}: the index must be a {md}-d boolean mask");
+    %(fail)s
+  }}
+  for (int a = 0; a < {md}; a++) {{
+    if (PyArray_DIM({c_mask}, a) != PyArray_DIM(%(in0)s, a)) {{
+      PyErr_Format(PyExc_IndexError, "boolean index did not match indexed array along axis %%d;"
+                   " size of axis is %%lld but size of corresponding boolean axis is %%lld", a,
+                   (long long)PyArray_DIM(%(in0)s, a), (long long)PyArray_DIM({c_mask}, a));
+      %(fail)s
+    }}
+  }}
+  const npy_intp nidx = labsym_mask_offsets({c_mask}, %(in0)s, NULL);"""
+    before = f"""
+  npy_intp* offs = (npy_intp*)PyMem_Malloc((nidx ? nidx : 1) * sizeof(npy_intp));
+  if (!offs) {{ PyErr_NoMemory(); %(fail)s }}
+  labsym_mask_offsets({c_mask}, {arr}, offs);"""
+    return _Positions(md, setup, before, "    npy_intp off = offs[b];", "  PyMem_Free(offs);")
+
+
+def _positions(node: Apply, first: int, arr: str) -> _Positions | None:
+    return _vector_positions(node, first, arr) or _mask_positions(node, first, arr)
+
+
+def _gather(node: Apply, at: _Positions) -> CKernel:
+    """x[index] for an index on the leading axes: a new C-contiguous array of the selected
+    blocks (a memcpy per block when x's trailing axes are contiguous)."""
+    x, k = node.inputs[0], at.k
     body = f"""
 {check_ndim("%(in0)s", x.ndim, type(node.op).__name__)}
-{_index_setup(node, index, 1)}
+{at.setup}
   const int nd = {x.ndim}, k = {k}, tnd = {1 + x.ndim - k};
   npy_intp dims[NPY_MAXDIMS];
   dims[0] = nidx;
@@ -272,13 +327,14 @@ def _gather(node: Apply, index: Sequence[Variable]) -> CKernel:
   }}
   const char* xbase = PyArray_BYTES(%(in0)s);
   char* dst = PyArray_BYTES(%(out0)s);
-{before}
+{at.before}
   for (npy_intp b = 0; b < nidx; b++) {{
-{inside}
+{at.inside}
     if (contiguous) memcpy(dst + b * blockbytes, xbase + off, blockbytes);
     else labsym_gather_block(dst + b * blockbytes, xbase + off, nd - k, dims + 1, xstrides + k,
                              itemsize);
   }}
+{at.after}
 """
     return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
 
@@ -286,16 +342,17 @@ def _gather(node: Apply, index: Sequence[Variable]) -> CKernel:
 @register(AdvancedSubtensor1)
 def render_advanced_subtensor1(node: Apply) -> CKernel | None:
     """x[ilist]: the selected rows, copied into a new array."""
-    index = _integer_vectors(node, 1)
-    return _gather(node, index) if tensor_dtypes_ok(node) and index else None
+    at = _vector_positions(node, 1, "%(in0)s")
+    return _gather(node, at) if tensor_dtypes_ok(node) and at else None
 
 
 @register(AdvancedSubtensor)
 def render_advanced_subtensor(node: Apply) -> CKernel | None:
-    """x[i0, i1, ...] where every index is an integer vector (e.g. `log_p[arange(n), y]`);
-    masks, slices, None and Ellipsis mixed in stay on the NumPy engine."""
-    index = _integer_vectors(node, 1)
-    return _gather(node, index) if tensor_dtypes_ok(node) and index else None
+    """x[i0, i1, ...] where every index is an integer vector (e.g. `log_p[arange(n), y]`), or
+    x[mask] for one boolean mask over the leading axes; other forms (slices, None, Ellipsis or
+    several masks mixed in) stay on the NumPy engine."""
+    at = _positions(node, 1, "%(in0)s")
+    return _gather(node, at) if tensor_dtypes_ok(node) and at else None
 
 
 # the element update of the scatters' inc mode, per dtype kind; d, s: char pointers
@@ -330,20 +387,19 @@ def _element_update(dtype: str, set_: bool) -> str | None:
     return f"{{ typedef {ctype} T; {'typedef ' + utype + ' U; ' if utype else ''}{_ADD[kind]} }}"
 
 
-def _scatter(node: Apply, index: Sequence[Variable]) -> CKernel | None:
-    """x with x[i0, i1, ...] set to / incremented by y (repeats accumulate, as np.add.at), for
-    integer vectors on the leading axes; y broadcasts only along its static length-1 axes."""
-    x, y, k = node.inputs[0], node.inputs[1], len(index)
+def _scatter(node: Apply, at: _Positions) -> CKernel | None:
+    """x with x[index] set to / incremented by y (repeats accumulate, as np.add.at), for an
+    index on the leading axes; y broadcasts only along its static length-1 axes."""
+    x, y, k = node.inputs[0], node.inputs[1], at.k
     update = _element_update(x.dtype, node.op.set_instead_of_inc)
     if update is None:
         return None
     who = type(node.op).__name__
     y_static = ", ".join(str(-1 if d is None else d) for d in y.type.shape) or "0"
-    before, inside = _offset_lines(index, "%(out0)s")
     body = f"""
 {check_ndim("%(in0)s", x.ndim, who)}
 {check_ndim("%(in1)s", y.ndim, who)}
-{_index_setup(node, index, 2)}
+{at.setup}
   if (!PyArray_EquivTypes(PyArray_DESCR(%(in0)s), PyArray_DESCR(%(in1)s))) {{
     PyErr_SetString(PyExc_TypeError, "{node.op}: x and y must have the same dtype");
     %(fail)s
@@ -379,9 +435,9 @@ def _scatter(node: Apply, index: Sequence[Variable]) -> CKernel | None:
   const char* ybase = PyArray_BYTES(%(in1)s);
   npy_intp ctr[NPY_MAXDIMS] = {{0}};  /* back to zeros after each block's full cycle */
   npy_intp ooff = 0, yoff = 0;
-{before}
+{at.before}
   for (npy_intp b = 0; b < nidx; b++) {{
-{inside}
+{at.inside}
     for (npy_intp o = 0; o < outer; o++) {{
       char* drow = obase + off + ooff;
       const char* srow = ybase + b * ystr[0] + yoff;
@@ -400,6 +456,7 @@ def _scatter(node: Apply, index: Sequence[Variable]) -> CKernel | None:
       }}
     }}
   }}
+{at.after}
 """
     return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
 
@@ -407,13 +464,13 @@ def _scatter(node: Apply, index: Sequence[Variable]) -> CKernel | None:
 @register(AdvancedIncSubtensor1)
 def render_advanced_inc_subtensor1(node: Apply) -> CKernel | None:
     """x with rows ilist set to / incremented by y (np.add.at: repeats accumulate)."""
-    index = _integer_vectors(node, 2)
-    return _scatter(node, index) if tensor_dtypes_ok(node) and index else None
+    at = _vector_positions(node, 2, "%(out0)s")
+    return _scatter(node, at) if tensor_dtypes_ok(node) and at else None
 
 
 @register(AdvancedIncSubtensor)
 def render_advanced_inc_subtensor(node: Apply) -> CKernel | None:
-    """x with x[i0, i1, ...] set / incremented, every index an integer vector (the gradient of
-    `log_p[arange(n), y]`); other index forms stay on the NumPy engine."""
-    index = _integer_vectors(node, 2)
-    return _scatter(node, index) if tensor_dtypes_ok(node) and index else None
+    """x with x[index] set / incremented: integer vectors (the gradient of `log_p[arange(n), y]`)
+    or one boolean mask (`set_subtensor(x[x > 0], 0)`); other forms stay on the NumPy engine."""
+    at = _positions(node, 2, "%(out0)s")
+    return _scatter(node, at) if tensor_dtypes_ok(node) and at else None
