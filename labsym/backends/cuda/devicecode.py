@@ -19,6 +19,7 @@ from labsym.backends.cuda.protocol import Runtime
 from labsym.core.gpu_type import is_device_array
 from labsym.core.graph import Apply
 from labsym.core.ops.gpu import GpuOp
+from labsym.core.type import TensorType
 
 Fallback = Callable[[Apply], None]
 
@@ -241,6 +242,15 @@ def dimshuffle_thunk(node: Apply) -> Callable[..., Any]:
         return x.dimshuffle(order)
 
     return run
+
+
+def subtensor_thunk(node: Apply) -> Callable[..., Any]:
+    """Basic indexing (GpuSubtensor) as a view: the host op's own index building, applied to
+    the GpuArray (whose `__getitem__` takes NumPy's basic indices); index values are host."""
+    op = node.op.host_op  # type: ignore[attr-defined]
+    x = node.inputs[0]
+    twin = op.make_node(TensorType(x.type.dtype, x.type.shape)(), *node.inputs[1:])
+    return op.numpy_callable(twin)
 
 
 def upload_thunk(runtime: Runtime, constant: Any = None) -> Callable[..., Any]:

@@ -32,8 +32,10 @@ from labsym.core.ops.gpu import (
     GpuFromHost,
     GpuGemm,
     GpuOp,
+    GpuSubtensor,
     HostFromGpu,
 )
+from labsym.core.ops.subtensor import Subtensor
 
 Placer = Callable[..., Any]
 _BLAS_DTYPES = ("float32", "float64")
@@ -52,7 +54,7 @@ def _blas_node(node: Apply) -> bool:
 
 def supports(node: Apply) -> bool:
     """Whether the CUDA backend runs a host node on the device (kernels, cuBLAS, views)."""
-    if isinstance(node.op, DimShuffle):
+    if isinstance(node.op, (DimShuffle, Subtensor)):
         return True
     parts = devicecode.fused_parts(node)
     if parts is not None:
@@ -64,6 +66,8 @@ def host_inputs(node: Apply) -> tuple[int, ...]:
     """Inputs a device node reads as host values (Gemm's scalars, Alloc's lengths)."""
     if isinstance(node.op, Gemm):
         return (1, 4)
+    if isinstance(node.op, Subtensor):
+        return tuple(range(1, len(node.inputs)))  # the index values
     if isinstance(node.op, (Dot, DimShuffle)):
         return ()
     return kernels.host_inputs(node)
@@ -142,6 +146,8 @@ class CudaLinker:
             fn = devicecode.download
         elif isinstance(op, GpuDimShuffle):
             fn = devicecode.dimshuffle_thunk(node)
+        elif isinstance(op, GpuSubtensor):
+            fn = devicecode.subtensor_thunk(node)
         elif isinstance(op, GpuDot22):
             fn = devicecode.dot_thunk(rt, node)
         elif isinstance(op, GpuGemm):

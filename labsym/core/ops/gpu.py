@@ -22,6 +22,7 @@ from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
 from labsym.core.ops.gemm import Gemm
 from labsym.core.ops.reduce import CAReduce
+from labsym.core.ops.subtensor import Subtensor
 from labsym.core.type import TensorType
 
 
@@ -151,6 +152,12 @@ class GpuDimShuffle(GpuOp):
     view_map = {0: [0]}
 
 
+class GpuSubtensor(GpuOp):
+    """Basic indexing (ints, slices, None) as a view of the device array: no kernel."""
+
+    view_map = {0: [0]}
+
+
 class GpuDot22(GpuOp):
     """Products of vectors and matrices through cuBLAS."""
 
@@ -170,6 +177,7 @@ _WRAPPERS: tuple[tuple[type, type[GpuOp]], ...] = (
     (Composite, GpuElemwise),
     (CAReduce, GpuCAReduce),
     (DimShuffle, GpuDimShuffle),
+    (Subtensor, GpuSubtensor),
     (Dot, GpuDot22),
     (Gemm, GpuGemm),
 )

@@ -285,3 +285,20 @@ def test_device_values_pickle_as_host_values(device):
     g = pickle.loads(pickle.dumps(f))  # recompiled, reading its own copy of W
     xv = np.array([1.0, 2.0], "float32")
     np.testing.assert_allclose(g(xv), f(xv))
+
+
+def test_basic_indexing_is_a_device_view(device):
+    value = np.arange(24, dtype="float32").reshape(4, 6)
+    W = labsym.shared(value, "W")
+    i = T.lscalar("i")
+    outs = [W[1:, ::-2], W[i], W[-1, 2], W[None, :, 3], (W[::2] * 2).sum(axis=0)]
+    f = labsym.function([i], outs)
+    got = f(2)
+    want = [value[1:, ::-2], value[2], value[-1, 2], value[None, :, 3], (value[::2] * 2).sum(0)]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_array_equal(f(-1)[1], value[-1])
+    for node in f.maker.fgraph.toposort():
+        if "Subtensor" in str(node.op):
+            assert "GpuSubtensor" in type(node.op).__name__  # no copy to the host first
