@@ -251,9 +251,10 @@ def calls(s: Settings) -> list[Table]:
 def startup(s: Settings) -> list[Table]:
     found = c_startup.run(batch=128, repeats=1 if s.quick else 2)
     rows = [Timing(f"{r.label}: first result", r.first, r.first) for r in found]
+    base_rss = next((r.rss_mb for r in found if r.label == c_startup.ENGINES["numpy"]), None)
     notes = [
-        f"{r.label}: compile {r.compile:.3f} s, imports {r.imports:.2f} s, "
-        f"peak RSS {r.rss_mb:.0f} MiB"
+        f"{r.label}: compile {r.compile:.3f} s, imports {r.imports:.2f} s, peak RSS "
+        f"{r.rss_mb:.0f} MiB" + (f" ({r.rss_mb / base_rss:.2f}x NumPy's)" if base_rss else "")
         for r in found
     ]
     by_label = {r.label: r for r in found}
