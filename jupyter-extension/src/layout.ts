@@ -147,32 +147,36 @@ function ranks(graph: DrawnGraph): Map<string, number> {
 }
 
 /**
- * Place boxes of one layer in their order, as near to `desired` as the minimum gaps allow:
- * an isotonic regression (pool adjacent violators) on the positions shifted by the gaps.
+ * Place boxes of one layer in their order, as near to `desired` as the minimum gaps allow,
+ * boxes with a larger weight moving less: a weighted isotonic regression (pool adjacent
+ * violators) on the positions shifted by the gaps.
  */
-function placeLayer(widths: number[], desired: number[]): number[] {
+export function placeLayer(widths: number[], desired: number[], weights?: number[]): number[] {
   const n = widths.length;
   const offset: number[] = new Array(n).fill(0);
   for (let i = 1; i < n; i++) {
     offset[i] = offset[i - 1] + (widths[i - 1] + widths[i]) / 2 + NODE_SEP;
   }
-  const blockValue: number[] = [];
-  const blockCount: number[] = [];
+  const value: number[] = [];
+  const weight: number[] = [];
+  const count: number[] = [];
   for (let i = 0; i < n; i++) {
-    blockValue.push(desired[i] - offset[i]);
-    blockCount.push(1);
-    while (blockValue.length > 1 &&
-      blockValue[blockValue.length - 2] > blockValue[blockValue.length - 1]) {
-      const v = blockValue.pop()!;
-      const c = blockCount.pop()!;
-      const k = blockValue.length - 1;
-      blockValue[k] = (blockValue[k] * blockCount[k] + v * c) / (blockCount[k] + c);
-      blockCount[k] += c;
+    value.push(desired[i] - offset[i]);
+    weight.push(weights ? weights[i] : 1);
+    count.push(1);
+    while (value.length > 1 && value[value.length - 2] > value[value.length - 1]) {
+      const v = value.pop()!;
+      const w = weight.pop()!;
+      const c = count.pop()!;
+      const k = value.length - 1;
+      value[k] = (value[k] * weight[k] + v * w) / (weight[k] + w);
+      weight[k] += w;
+      count[k] += c;
     }
   }
   const out: number[] = [];
-  blockValue.forEach((v, b) => {
-    for (let j = 0; j < blockCount[b]; j++) {
+  value.forEach((v, b) => {
+    for (let j = 0; j < count[b]; j++) {
       out.push(v + offset[out.length]);
     }
   });
@@ -190,15 +194,27 @@ function layeredLayout(
     (layers[r] = layers[r] ?? []).push(node.id);
   }
   const x = new Map<string, number>();
-  const sweep = (layer: string[], neighbours: Map<string, string[]>): string[] => {
+  // each box moves toward the mean of its neighbours on the side being swept from; a box with
+  // none there (an input in a downward sweep) gives way, so chains of ops stay straight
+  const sweep = (layer: string[], near: Map<string, string[]>, far: Map<string, string[]>):
+    string[] => {
     const desired = new Map<string, number>();
+    const weight = new Map<string, number>();
+    // neighbours that are themselves loose on that side (inputs, in a downward sweep) count
+    // only when there are no others
+    const anchored = (n: string): boolean => (near.get(n) ?? []).length > 0;
     for (const id of layer) {
-      const near = (neighbours.get(id) ?? []).filter(n => x.has(n));
-      desired.set(id, near.length ? near.reduce((s, n) => s + x.get(n)!, 0) / near.length
-        : x.get(id) ?? 0);
+      const first = near.get(id) ?? [];
+      const list = first.length ? first : far.get(id) ?? [];
+      const firm = list.filter(anchored);
+      const used = firm.length ? firm : list;
+      desired.set(id, used.length ? used.reduce((s, n) => s + x.get(n)!, 0) / used.length
+        : x.get(id)!);
+      weight.set(id, first.length ? 1 : 0.05);
     }
     const order = [...layer].sort((a, b) => desired.get(a)! - desired.get(b)!);
-    const placed = placeLayer(order.map(id => size(id).width), order.map(id => desired.get(id)!));
+    const placed = placeLayer(order.map(id => size(id).width), order.map(id => desired.get(id)!),
+      order.map(id => weight.get(id)!));
     order.forEach((id, i) => x.set(id, placed[i]));
     return order;
   };
@@ -210,11 +226,11 @@ function layeredLayout(
     layers[r].forEach((id, i) => x.set(id, flat[i] - shift));
   }
   for (let iteration = 0; iteration < 4; iteration++) {
-    for (let r = 1; r < layers.length; r++) {
-      layers[r] = sweep(layers[r], graph.parents);
-    }
     for (let r = layers.length - 2; r >= 0; r--) {
-      layers[r] = sweep(layers[r], graph.children);
+      layers[r] = sweep(layers[r], graph.children, graph.parents);
+    }
+    for (let r = 0; r < layers.length; r++) {
+      layers[r] = sweep(layers[r], graph.parents, graph.children);
     }
   }
   const nodes = new Map<string, Placed>();

@@ -131,7 +131,7 @@ function checkBody(body: Record<string, unknown>, where: string): void {
   }
 }
 
-/** The document as a GraphDoc, or an Error saying why this renderer cannot read it. */
+/** The document as a GraphDoc; throws an Error saying why when this renderer cannot read it. */
 export function readGraph(data: unknown): GraphDoc {
   if (!isObject(data) || data.schema !== 'labsym.graph') {
     throw new Error('not a labsym.graph document');
@@ -148,7 +148,7 @@ export function readGraph(data: unknown): GraphDoc {
   return doc;
 }
 
-/** The document as a RewritesDoc (its graphs checked), or an Error saying why not. */
+/** The document as a RewritesDoc (its graphs checked); throws an Error saying why not. */
 export function readRewrites(data: unknown): RewritesDoc {
   if (!isObject(data) || data.schema !== 'labsym.rewrites') {
     throw new Error('not a labsym.rewrites document');

@@ -36,6 +36,8 @@ const PAD = 10;
 const HEADER = 22;
 const MIN_HEIGHT = 120;
 const MAX_HEIGHT = 560;
+const MIN_OVERVIEW_SCALE = 0.2; // below this the first view shows an output, not everything
+const READABLE_SCALE = 0.7;
 let instances = 0;
 
 /** A drawn body's offset inside the body that contains it (absolute positions for centring). */
@@ -82,6 +84,7 @@ export class GraphView {
   private drag: { x: number; y: number; start: Transform; moved: boolean } | null = null;
   private active = false;
   private touched = false;
+  private lastQuery = '';
 
   constructor(doc: GraphDoc, options: ViewOptions = {}) {
     this.doc = doc;
@@ -146,7 +149,7 @@ export class GraphView {
       // the first real size comes once the output is attached: fit then, unless the user moved
       const observer = new ResizeObserver(() => {
         if (!this.touched && this.canvas.clientWidth > 0) {
-          this.fit();
+          this.overview();
         }
       });
       observer.observe(this.canvas);
@@ -180,7 +183,7 @@ export class GraphView {
     const height = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, drawn.height + 16));
     this.canvas.style.height = `${Math.round(height)}px`;
     this.search(this.lastQuery);
-    this.fit();
+    this.overview();
   }
 
   private drawBody(body: GraphBody, frame: Frame): {
@@ -348,8 +351,6 @@ export class GraphView {
       `${up.size} ancestors, ${down.size} descendants`;
   }
 
-  private lastQuery = '';
-
   /** Mark the boxes whose name, op or id contains `query` (case-insensitive). */
   search(query: string): void {
     this.lastQuery = query;
@@ -382,8 +383,29 @@ export class GraphView {
     this.centreOn(id);
   }
 
+  /**
+   * The first view of a drawing: all of it, unless that would shrink the boxes past reading
+   * (deep or wide graphs); then the graph's first output at a readable scale.
+   */
+  overview(): void {
+    const { width, height } = this.viewSize();
+    const k = Math.min(width / this.size.width, height / this.size.height);
+    const output = this.doc.outputs.find(id => this.nodes.has(id));
+    if (k >= MIN_OVERVIEW_SCALE || output === undefined) {
+      this.fit();
+    } else {
+      this.centreAt(output, READABLE_SCALE, 0.85); // the graph flows down into its output
+    }
+  }
+
   /** Pan (and zoom in to at least 1:1) so the box `id` is in the middle of the view. */
   centreOn(id: string): void {
+    this.touched = true;
+    this.centreAt(id, Math.max(this.transform.k, 1));
+  }
+
+  /** Put box `id` at scale `k` across the middle, `down` (0..1) of the way down the view. */
+  private centreAt(id: string, k: number, down = 0.5): void {
     const record = this.nodes.get(id);
     if (!record) {
       return;
@@ -394,9 +416,7 @@ export class GraphView {
       y += frame.offset.y;
     }
     const { width, height } = this.viewSize();
-    const k = Math.max(this.transform.k, 1);
-    this.touched = true;
-    this.setTransform({ x: width / 2 - x * k, y: height / 2 - y * k, k });
+    this.setTransform({ x: width / 2 - x * k, y: height * down - y * k, k });
   }
 
   /** Scale and centre the whole drawing in the view. */
