@@ -144,10 +144,10 @@ def _cuda_linker(device: str) -> Any:
 
 
 def _for_device_values(mode: core_io.Mode, outputs: Any, updates: Any) -> core_io.Mode:
-    """With device=cpu, a graph reading shared variables kept on the GPU (`target='gpu'`) is
-    linked for the device all the same (the values are there), as Theano compiled whatever
-    touched GPU variables for the GPU; every other graph keeps its mode."""
-    if config.device != "cpu" or getattr(mode.linker, "name", None) == "cuda":
+    """A graph reading shared variables kept on the GPU (`target='gpu'`, or device=cuda) is
+    linked for the device whatever the mode's linker (the values are there), as Theano
+    compiled whatever touched GPU variables for the GPU; every other graph keeps its mode."""
+    if getattr(mode.linker, "name", None) == "cuda":
         return mode
     from labsym.core.gpu_type import GpuSharedVariable
     from labsym.core.graph import Variable, ancestors
@@ -159,6 +159,14 @@ def _for_device_values(mode: core_io.Mode, outputs: Any, updates: Any) -> core_i
     variables = ancestors([r for r in roots if isinstance(r, Variable)])
     if not any(isinstance(v, GpuSharedVariable) for v in variables):
         return mode
+    if type(mode) not in (Mode, core_io.Mode):
+        import warnings
+
+        warnings.warn(
+            f"{mode.name}: this graph reads GPU shared variables, so it runs on the CUDA linker, "
+            "without this mode's own checks",
+            stacklevel=3,
+        )
     device_mode = core_io.Mode(
         _cuda_linker("cuda"), mode.rewriter, name=mode.name, describe_node=mode.describe_node
     )

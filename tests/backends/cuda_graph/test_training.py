@@ -302,3 +302,11 @@ def test_basic_indexing_is_a_device_view(device):
     for node in f.maker.fgraph.toposort():
         if "Subtensor" in str(node.op):
             assert "GpuSubtensor" in type(node.op).__name__  # no copy to the host first
+
+
+def test_a_checking_mode_on_device_values_says_it_runs_on_the_device(device):
+    W = labsym.shared(np.ones(3, "float32"), "W")
+    with pytest.warns(UserWarning, match="runs on the CUDA linker, without this mode's"):
+        f = labsym.function([], W * 2, mode="DebugMode")
+    np.testing.assert_array_equal(f(), [2.0, 2.0, 2.0])
+    assert f.maker.mode.linker.name == "cuda"
