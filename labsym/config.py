@@ -115,7 +115,7 @@ class _Flag:
 _BOOL = "True, False, 'true', 'false', '1', '0', 'yes', 'no'"
 _ANY = "any string"
 _NO_C = "labsym generates no C code yet"
-_NO_CUDA = "labsym has no CUDA backend yet"
+_NO_CUDA = "labsym's CUDA backend does not read this flag"
 
 
 def _bool(name: str, default: bool, doc: str, **kw: Any) -> _Flag:

@@ -394,13 +394,21 @@ def test_ensure_compiledir_is_private(tmp_path):
             "-lopenblas",
             "labsym calls the BLAS that NumPy/SciPy ship: blas.ldflags='-lopenblas' is not used",
         ),
-        ("lib.cnmem", 0.5, "labsym has no CUDA backend yet: lib.cnmem=0.5 changes nothing"),
+        (
+            "lib.cnmem",
+            0.5,
+            "labsym's CUDA backend does not read this flag: lib.cnmem=0.5 changes nothing",
+        ),
         (
             "nvcc.fastmath",
             True,
-            "labsym has no CUDA backend yet: nvcc.fastmath=True changes nothing",
+            "labsym's CUDA backend does not read this flag: nvcc.fastmath=True changes nothing",
         ),
-        ("dnn.enabled", "True", "labsym has no CUDA backend yet: dnn.enabled=True changes nothing"),
+        (
+            "dnn.enabled",
+            "True",
+            "labsym's CUDA backend does not read this flag: dnn.enabled=True changes nothing",
+        ),
     ],
 )
 def test_missing_capability_is_said_once_from_each_source(tmp_path, flag, value, message):
