@@ -470,11 +470,11 @@ def probe_cuda_driver() -> Check:
         if not _gpu_present():
             return Check(
                 "CUDA driver", "absent", "no NVIDIA GPU on this machine",
-                "device='cuda' is unavailable; everything runs on the CPU",
+                "device='cuda' raises DeviceUnavailableError; run with device=cpu",
             )  # fmt: skip
         return Check(
             "CUDA driver", "missing", "an NVIDIA GPU but no libcuda",
-            "device='cuda' is unavailable; everything runs on the CPU",
+            "device='cuda' raises DeviceUnavailableError; run with device=cpu",
             "sudo ubuntu-drivers install",
         )  # fmt: skip
     version = ctypes.c_int(0)

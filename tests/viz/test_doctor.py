@@ -153,7 +153,7 @@ def test_gpu_without_driver_names_the_fix(monkeypatch):
     monkeypatch.setattr(doc, "_load_library", lambda *names: None)
     check = doc.probe_cuda_driver()
     assert (check.status, check.fix) == ("missing", "sudo ubuntu-drivers install")
-    assert check.cost == "device='cuda' is unavailable; everything runs on the CPU"
+    assert check.cost == "device='cuda' raises DeviceUnavailableError; run with device=cpu"
 
 
 def test_no_gpu_is_absent_not_a_problem(monkeypatch):
