@@ -22,7 +22,7 @@ from labsym.core.graph import Apply
 from labsym.core.ops import reduce as red
 from labsym.core.ops.fused_reduce import FusedReduce
 
-CACHE_VERSION = (1,)
+CACHE_VERSION = (3,)
 
 _KINDS = {
     red.Sum: "add",
@@ -208,15 +208,43 @@ def render_fused_reduce(node: Apply) -> CKernel | None:
 
 # ---------------------------------------------------------------------- argmax and friends
 def _arg_function(name: str, dtype: str, find_max: bool) -> str:
+    """One run of the search: a vectorised extreme then the first index of it (contiguous runs),
+    or a plain scan; NaN counts as the extreme, and the first one wins, as in np.argmax."""
     t = render.C_TYPES[dtype]
-    cmp = ">" if find_max else "<"
-    nan = " || (v != v && b == b)" if dtype in render.FLOAT_DTYPES else ""
+    cmp, clause = (">", "max") if find_max else ("<", "min")
+    is_float = dtype in render.FLOAT_DTYPES
+    nan = " || (v != v && b == b)" if is_float else ""
+    # blocks of 64: a vectorised block extreme, then the index only where it improves
+    contiguous = (
+        f"  if (s == (npy_intp)sizeof({t})) {{\n"
+        f"    const {t}* q = (const {t}*)p;\n"
+        "    for (npy_intp c = 0; c < n; c += 64) {\n"
+        "      npy_intp e = n - c < 64 ? n - c : 64;\n"
+        f"      {t} m = q[c]; int nan = 0; (void)nan;\n"
+        f"      #pragma omp simd reduction({clause}:m)"
+        + (" reduction(|:nan)" if is_float else "")
+        + "\n"
+        f"      for (npy_intp i = c; i < c + e; i++) {{ m = q[i] {cmp} m ? q[i] : m;"
+        + (" nan |= q[i] != q[i];" if is_float else "")
+        + " }\n"
+        + (
+            "      if (nan) { if (b != b) break; npy_intp k = c; while (q[k] == q[k]) k++;"
+            " b = q[k]; at = start + k; break; }\n"
+            if is_float
+            else ""
+        )
+        + f"      if (m {cmp} b) {{ npy_intp k = c; while (q[k] != m) k++;"
+        " b = m; at = start + k; }\n"
+        "    }\n"
+        "    memcpy(best, &b, sizeof(b));\n    return at;\n  }\n"
+    )
     return elemwise.once(
         name,
         f"static npy_intp {name}(const char* p, npy_intp n, npy_intp s, char* best,"
         " npy_intp start, npy_intp at) {\n"
         f"  {t} b; memcpy(&b, best, sizeof(b));\n"
-        "  for (npy_intp i = 0; i < n; i++) {\n"
+        + contiguous
+        + "  for (npy_intp i = 0; i < n; i++) {\n"
         f"    {t} v = *(const {t}*)(p + i * s);\n"
         f"    if (v {cmp} b{nan}) {{ b = v; at = start + i; }}\n"
         "  }\n  memcpy(best, &b, sizeof(b));\n  return at;\n}\n",
