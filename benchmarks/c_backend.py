@@ -37,6 +37,9 @@ class Table:
     reference: str
     target: str = ""
     notes: list[str] = field(default_factory=list)
+    limit: float | None = None  # the target: labsym C's median over the reference's at most
+    limit_s: float | None = None  # or: labsym C's median in seconds at most
+    c_label: str = "labsym linker='c|py' (C)"  # the row the target is about
 
 
 @dataclass
@@ -114,7 +117,7 @@ def fused(s: Settings) -> list[Table]:
             rtol = 1e-5 if dtype == "float32" else 1e-12
             found = _checked(found, c_cases.fused_numpy(x, y, z), rtol, notes)
             title = f"fused elementwise, {dtype}, n={n:.0e}"
-            tables.append(Table(title, _time(found, s), "JAX jit", "C <= 0.5x JAX", notes))
+            tables.append(Table(title, _time(found, s), "JAX jit", "C <= 0.5x JAX", notes, 0.5))
     return tables
 
 
@@ -137,7 +140,7 @@ def logistic(s: Settings) -> list[Table]:
             notes.append(f"{label} DROPPED: its predictions differ from NumPy's")
             found.remove((label, fn))
     title = f"logistic-regression step, N={cases.N}, {cases.FEATS} features, float64"
-    return [Table(title, _time(found, s), found[0][0], "C <= 1.1x floor", notes)]
+    return [Table(title, _time(found, s), found[0][0], "C <= 1.1x floor", notes, 1.1)]
 
 
 def _logistic_labsym(X, y, w0, linker: str) -> tuple[Any, Any]:
@@ -163,7 +166,7 @@ def mlp(s: Settings) -> list[Table]:
         found = [(label, fn) for label, fn in found if fn is not None]
         _same_losses(found, notes)
         title = f"MLP 784-500-10 training step, float32, batch {batch}"
-        tables.append(Table(title, _time(found, s), "JAX jit", "C <= 1.0x JAX", notes))
+        tables.append(Table(title, _time(found, s), "JAX jit", "C <= 1.0x JAX", notes, 1.0))
     return tables
 
 
@@ -199,7 +202,7 @@ def rnn_case(s: Settings) -> list[Table]:
         f"tanh RNN via scan, forward + gradient, hidden {rnn.HIDDEN}, {rnn.STEPS} steps, "
         f"batch {rnn.BATCH}, float32"
     )
-    return [Table(title, _time(found, s), "JAX jit (lax.scan)", "C <= 1.0x JAX", notes)]
+    return [Table(title, _time(found, s), "JAX jit (lax.scan)", "C <= 1.0x JAX", notes, 1.0)]
 
 
 def _rnn_labsym(data, linker: str) -> tuple[Any, Any]:
@@ -220,7 +223,7 @@ def hessian(s: Settings) -> list[Table]:
     found += [("PyTensor CVM", c_cases.hessian_pytensor(w, x))]
     found = _checked(found, c_cases.hessian_numpy(w, x)(), 1e-9, notes)
     title = f"hessian of sum(tanh(W @ x)), x of length {c_cases.HESS_N}, float64"
-    return [Table(title, _time(found, s), "JAX jit (jax.hessian)", "C <= 1.0x JAX", notes)]
+    return [Table(title, _time(found, s), "JAX jit (jax.hessian)", "C <= 1.0x JAX", notes, 1.0)]
 
 
 def calls(s: Settings) -> list[Table]:
@@ -243,6 +246,7 @@ def calls(s: Settings) -> list[Table]:
                 "NumPy a + b",
                 "C <= 2 us; with trust_input <= PyTensor's trust_input",
                 notes,
+                limit_s=2e-6,
             )
         )
     return tables
@@ -269,7 +273,8 @@ def startup(s: Settings) -> list[Table]:
     reference = next((row.label for row in rows if row.label.startswith("JAX")), rows[0].label)
     target = "first result <= 0.5x JAX cold; C build <= 3 s; warm load <= 50 ms; RSS <= 1.3x NumPy"
     title = "time to first result, MLP training step batch 128, fresh process (best of runs)"
-    return [Table(title, rows, reference, target, notes)]
+    tiered = f"{c_startup.ENGINES['labsym-cvm']}: first result"
+    return [Table(title, rows, reference, target, notes, 0.5, c_label=tiered)]
 
 
 SECTIONS: dict[str, Callable[[Settings], list[Table]]] = {
@@ -308,17 +313,39 @@ def render_text(table: Table) -> str:
     return "\n".join(lines)
 
 
+def verdict(table: Table) -> tuple[str, str, str] | None:
+    """(labsym C's median, its ratio to the reference, met / NOT met) for a table with a target."""
+    rows = {r.label: r for r in table.rows}
+    c, ref = rows.get(table.c_label), rows.get(table.reference)
+    if c is None or ref is None or (table.limit is None and table.limit_s is None):
+        return None
+    ratio = c.median / ref.median
+    ok = ratio <= table.limit if table.limit is not None else c.median <= table.limit_s
+    return _fmt(c.median), f"{ratio:.2f}x", "met" if ok else "NOT met"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 def render_markdown(tables: list[Table], header: list[str]) -> str:
-    out = ["# C backend benchmarks (issue 9)", "", *header, ""]
+    out = ["# C backend benchmarks (issue 9)", "", *header, "", "## Summary: labsym C vs target"]
+    out += ["", "| case | labsym C median | ratio | target | verdict |", "|---|---|---|---|---|"]
     for table in tables:
+        found = verdict(table)
+        if found is not None:
+            med, ratio, ok = found
+            cells = (table.title, med, f"{ratio} {table.reference}", table.target, ok)
+            out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    out.append("")
+    for table in tables:
+        out += [f"## {table.title}", "", f"Target: {table.target}. Ratios: / {table.reference}."]
         out += [
-            f"## {table.title}",
             "",
-            f"Target: {table.target}. Ratios: / {table.reference}.",
-            "",
+            "| candidate | median | min | median ratio | min ratio |",
+            "|---|---|---|---|---|",
         ]
-        out += ["| candidate | median | min | median ratio | min ratio |", "|---|---|---|---|---|"]
-        out += ["| " + " | ".join(row) + " |" for row in _ratio_rows(table)]
+        out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in _ratio_rows(table)]
         out += [""] + [f"- {note}" for note in table.notes] + [""]
     return "\n".join(out)
 

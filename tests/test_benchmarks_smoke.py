@@ -210,3 +210,23 @@ def test_c_startup_child_reports_first_result_and_peak_rss() -> None:
     for engine in ("numpy", "labsym-py"):
         numbers = c_startup._child(engine, batch=4)
         assert 0 < numbers["first"] < 60 and numbers["rss_mb"] > 10, engine
+
+
+def test_c_backend_summary_judges_labsym_c_against_the_target() -> None:
+    from benchmarks import c_backend
+
+    c_label = "labsym linker='c|py' (C)"
+    fast = c_backend.Table(
+        "case",
+        [Timing("JAX jit", 2e-3, 1e-3), Timing(c_label, 8e-4, 7e-4)],
+        "JAX jit",
+        "t",
+        [],
+        0.5,
+    )
+    slow = c_backend.Table("slow", [Timing(c_label, 3e-6, 3e-6)], c_label, "t", limit_s=2e-6)
+    assert c_backend.verdict(fast) == ("800.00 us", "0.40x", "met")
+    assert c_backend.verdict(slow)[2] == "NOT met"
+    text = c_backend.render_markdown([fast, slow], ["- header"])
+    assert "| case | 800.00 us | 0.40x JAX jit | t | met |" in text
+    assert "labsym linker='c\\|py' (C)" in text and "NOT met" in text  # pipes escaped in cells
