@@ -20,7 +20,9 @@ def find_cublas() -> str:
     try:
         from cuda.pathfinder import load_nvidia_dynamic_lib
 
-        return load_nvidia_dynamic_lib("cublas").abs_path
+        path = load_nvidia_dynamic_lib("cublas").abs_path
+        if path:  # None when the library was loaded from elsewhere: search below
+            return path
     except Exception:  # noqa: BLE001 - pathfinder is optional; fall through to the wheel search
         pass
     try:
