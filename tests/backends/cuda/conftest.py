@@ -38,6 +38,16 @@ def run(runtime, node, arrays, host_values=None):
     return kernels.run_on(runtime, plan, arrays)
 
 
+def run_all(runtime, cases):
+    """Run many (node, arrays[, host_values]) cases, building all their kernels in ONE g++ run."""
+    plans = []
+    for node, arrays, *rest in cases:
+        metas = [kernels.ArrayMeta.of(np.asarray(a)) for a in arrays]
+        plans.append(kernels.plan(node, metas, rest[0] if rest else None))
+    runtime.compile_many(k for p in plans for k in p.kernels)
+    return [kernels.run_on(runtime, p, c[1]) for p, c in zip(plans, cases)]
+
+
 def reference(node, arrays):
     """The node's outputs from its Python implementation (perform)."""
     storage = [[None] for _ in node.outputs]

@@ -8,7 +8,7 @@ from labsym.backends.cuda import kernels
 from labsym.core.ops import nnet, nnet_fused
 from labsym.core.type import TensorType
 
-from .conftest import assert_matches, ptx_entries, reference, run
+from .conftest import assert_matches, ptx_entries, reference, run, run_all
 
 FLOATS = ["float32", "float64"]
 
@@ -59,11 +59,12 @@ def _inputs(node, shape, rng):
 @pytest.mark.parametrize("strided", [False, True])
 def test_softmax_family_matches_perform(runtime, strided):
     rng = np.random.default_rng(3)
+    cases = []
     for node, shape in CASES:
         arrays = _inputs(node, shape, rng)
-        if strided:
-            arrays = [_strided(a, rng) for a in arrays]
-        (got,) = run(runtime, node, arrays)
+        cases.append((node, [_strided(a, rng) for a in arrays] if strided else arrays))
+    for (node, arrays), (got,) in zip(cases, run_all(runtime, cases)):
+        shape = arrays[0].shape
         (want,) = reference(node, arrays)
         assert np.isfinite(got).all()
         assert_matches(
@@ -108,6 +109,7 @@ def _xent_nodes(dtype, idx_dtype):
 @pytest.mark.parametrize("idx_dtype", ["int64", "int32", "uint8"])
 def test_crossentropy_matches_perform(runtime, dtype, idx_dtype):
     rng = np.random.default_rng(5)
+    cases = []
     for rows, cols in ((6, 10), (3, 300), (4, 1)):
         logits = _logits(rng, (rows, cols), dtype)
         (probs,) = reference(nnet.Softmax(-1).make_node(_t(dtype, 2)), [logits])
@@ -123,15 +125,11 @@ def test_crossentropy_matches_perform(runtime, dtype, idx_dtype):
                 else probs
             )
             arrays = [x, targets] if len(node.inputs) == 2 else [g, x, targets]
-            for layout in (arrays, [_strided(a, rng) for a in arrays]):
-                (got,) = run(runtime, node, layout)
-                (want,) = reference(node, layout)
-                assert_matches(
-                    got,
-                    want,
-                    rtol=1e-4 if dtype == "float32" else 1e-10,
-                    context=f"{node.op} {rows}x{cols}",
-                )
+            cases += [(node, arrays), (node, [_strided(a, rng) for a in arrays])]
+    for (node, arrays), (got,) in zip(cases, run_all(runtime, cases)):
+        (want,) = reference(node, arrays)
+        rtol = 1e-4 if dtype == "float32" else 1e-10
+        assert_matches(got, want, rtol=rtol, context=f"{node.op} {arrays[-2].shape}")
 
 
 def test_crossentropy_bad_target_gives_nan(runtime):

@@ -10,7 +10,8 @@ The CUDA linker asks two things of this package:
 
 Families: elemwise (Elemwise, Composite, Alloc, Join), reduce (CAReduce ops, Argmax/Argmin,
 MaxAndArgmax), nnet (softmax family, crossentropies), subtensor (IncSubtensor on basic
-indices; AdvancedSubtensor1 row gather, AdvancedIncSubtensor1 atomic row scatter).
+indices; AdvancedSubtensor1 row gather, AdvancedIncSubtensor1 atomic row scatter), pool (Pool,
+MaxPoolGrad, AveragePoolGrad, DownsampleFactorMaxGradGrad).
 `kernels.random` has Philox4x32-10 plans (plan_uniform, plan_normal) and their NumPy
 reference; no graph op draws from it yet.
 
@@ -45,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labsym.backends.cuda.kernels import elemwise, nnet, reduce, subtensor
+from labsym.backends.cuda.kernels import elemwise, nnet, pool, reduce, subtensor
 from labsym.backends.cuda.kernels.api import (
     ArgsBuilder,
     ArrayMeta,
@@ -72,7 +73,7 @@ __all__ = [
     "supports",
 ]
 
-_FAMILIES = (elemwise, reduce, nnet, subtensor)
+_FAMILIES = (elemwise, reduce, nnet, subtensor, pool)
 
 
 def _family(node: Apply) -> Any:
