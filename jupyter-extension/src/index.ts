@@ -8,7 +8,9 @@ import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
 import { renderInto } from './render';
+import { RewritesView } from './rewrites';
 import { GRAPH_MIME, MIME_TYPES, REWRITES_MIME } from './schema';
+import { GraphView } from './view';
 
 export { GraphView } from './view';
 export { RewritesView } from './rewrites';
@@ -19,6 +21,7 @@ export const RANK = 20;
 
 export class LabsymRenderer extends Widget implements IRenderMime.IRenderer {
   private readonly mimeType: string;
+  private view: GraphView | RewritesView | null = null;
 
   constructor(options: IRenderMime.IRendererOptions) {
     super();
@@ -27,8 +30,15 @@ export class LabsymRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    renderInto(this.node, this.mimeType, model.data as Record<string, unknown>);
+    this.view?.dispose();
+    this.view = renderInto(this.node, this.mimeType, model.data as Record<string, unknown>);
     return Promise.resolve();
+  }
+
+  dispose(): void {
+    this.view?.dispose();
+    this.view = null;
+    super.dispose();
   }
 }
 

@@ -58,7 +58,7 @@ function routeUpdates(graph: DrawnGraph, layout: Layout): void {
       const b = layout.nodes.get(edge.target)!;
       const from = { x: a.x + a.width / 2, y: a.y };
       const to = { x: b.x + b.width / 2, y: b.y };
-      const bend = { x: Math.max(from.x, to.x) + 30 + Math.abs(from.y - to.y) * 0.15,
+      const bend = { x: Math.max(from.x, to.x) + 30 + Math.min(150, Math.abs(from.y - to.y) * 0.15),
         y: (from.y + to.y) / 2 };
       layout.edges.set(edge.id, [from, bend, to]);
     }

@@ -47,12 +47,18 @@ export class RewritesView {
     this.show(0);
   }
 
+  /** Release the graph views of the step on show. */
+  dispose(): void {
+    this.views.forEach(view => view?.dispose());
+    this.views = [];
+  }
+
   /** Show step `index` (clamped to the history). */
   show(index: number): void {
     const steps = this.doc.steps;
     clear(this.info);
     clear(this.panes);
-    this.views = [];
+    this.dispose();
     if (!steps.length) {
       this.position.textContent = '';
       this.info.appendChild(html('span', {}, 'no rewrites recorded'));

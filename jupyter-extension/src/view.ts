@@ -85,6 +85,7 @@ export class GraphView {
   private active = false;
   private touched = false;
   private lastQuery = '';
+  private observer: ResizeObserver | null = null;
 
   constructor(doc: GraphDoc, options: ViewOptions = {}) {
     this.doc = doc;
@@ -147,13 +148,19 @@ export class GraphView {
     this.draw();
     if (typeof ResizeObserver !== 'undefined') {
       // the first real size comes once the output is attached: fit then, unless the user moved
-      const observer = new ResizeObserver(() => {
+      this.observer = new ResizeObserver(() => {
         if (!this.touched && this.canvas.clientWidth > 0) {
           this.overview();
         }
       });
-      observer.observe(this.canvas);
+      this.observer.observe(this.canvas);
     }
+  }
+
+  /** Stop watching the view's size (the output is being replaced or closed). */
+  dispose(): void {
+    this.observer?.disconnect();
+    this.observer = null;
   }
 
   /** Drawn boxes by graph_json id (tests and the rewrite view read them). */
