@@ -1,0 +1,86 @@
+"""Edge cases of the device path on the emulator: float64, strided and empty inputs, lazy
+ifelse, and a kernel plan refusing a layout at run time (the op then runs on the host)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import labsym
+from labsym import tensor as T
+from labsym.backends.cuda import devicecode, kernels
+from labsym.backends.cuda import linker as cuda_linker
+from labsym.config import config
+from labsym.ifelse import ifelse
+
+
+def test_float64_step_uses_the_double_gemm(device):
+    rng = np.random.RandomState(0)
+    W0 = rng.randn(5, 4)
+    with config.change_flags(floatX="float64"):  # (under float32, Python constants are float32)
+        W = labsym.shared(W0, "W")  # float64 stays float64 on the device
+        x = T.dmatrix("x")
+        cost = T.sum(T.tanh(T.dot(x, W)) ** 2)
+        f = labsym.function([x], cost, updates=[(W, W - 0.01 * T.grad(cost, W))])
+    assert "GpuGemm" in str(f.maker.fgraph.outputs[1].owner.op)
+    xv = rng.randn(3, 5)
+    got = [f(xv) for _ in range(3)]
+    Wn = W0.copy()
+    want = []
+    for _ in range(3):
+        h = np.tanh(xv @ Wn)
+        want.append(np.sum(h**2))
+        Wn = Wn - 0.01 * xv.T @ (2 * h * (1 - h**2))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(W.get_value(), Wn, rtol=1e-12)
+
+
+def test_strided_broadcast_and_empty_inputs(device):
+    x, v = T.fmatrix("x"), T.fvector("v")
+    f = labsym.function([x, v], [x * v + 1, (x * v).sum(axis=1), T.dot(x, v)])
+    big = np.arange(60, dtype="float32").reshape(6, 10)
+    for xv, vv in [
+        (big[::-2, 1::2], np.arange(5, dtype="float32")[::-1]),
+        (big[:0, :5], np.ones(5, "float32")),
+        (big[:, :1].T, np.full(6, 2.0, "float32")),
+    ]:
+        got = f(xv, vv)
+        want = [xv * vv + 1, (xv * vv).sum(axis=1), xv @ vv]
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_lazy_ifelse_between_device_values(device):
+    W = labsym.shared(np.arange(4, dtype="float32"), "W")
+    c = T.iscalar("c")
+    f = labsym.function([c], ifelse(c, T.exp(W), W * 3))
+    np.testing.assert_allclose(f(1), np.exp(np.arange(4)), rtol=1e-6)
+    np.testing.assert_allclose(f(0), np.arange(4) * 3, rtol=1e-6)
+
+
+def test_a_layout_refused_at_run_time_runs_on_the_host_with_one_warning(device, monkeypatch):
+    real_plan = kernels.plan
+
+    def refuse_sqrt(node, metas, host_values=None):
+        if "sqrt" in str(node.op):
+            raise kernels.Unsupported("test: this layout has no kernel")
+        return real_plan(node, metas, host_values)
+
+    monkeypatch.setattr(kernels, "plan", refuse_sqrt)
+    monkeypatch.setattr(devicecode.kernels, "plan", refuse_sqrt)
+    cuda_linker._WARNED.discard("Composite")
+    x = T.fvector("x")
+    xv = np.array([1.0, 4.0, 9.0], "float32")
+    with pytest.warns(UserWarning, match="Composite has no CUDA implementation") as record:
+        f = labsym.function([x], T.sqrt(x) + 1)  # fused into one Composite
+        got = f(xv)
+    assert len([w for w in record if "CUDA implementation" in str(w.message)]) == 1
+    np.testing.assert_allclose(got, np.sqrt(xv) + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(f(xv), np.sqrt(xv) + 1)  # warned once, still right
+    with config.change_flags(device="cpu"):
+        assert labsym.function([x], T.sqrt(x))(xv).tolist() == [1.0, 2.0, 3.0]
