@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -226,6 +227,19 @@ def hessian(s: Settings) -> list[Table]:
     return [Table(title, _time(found, s), "JAX jit (jax.hessian)", "C <= 1.0x JAX", notes, 1.0)]
 
 
+def shape_kernels(s: Settings) -> list[Table]:
+    tables = []
+    shapes = c_cases.shape_cases(np.random.default_rng(0))
+    for name, (types, expression, inputs, by_hand) in shapes.items():
+        notes: list[str] = []
+        found = [("hand-written NumPy", lambda f=by_hand, a=inputs: f(*a))]
+        found += _labsym(partial(c_cases.shape_labsym, types, expression, inputs), notes)
+        found = _checked(found, by_hand(*inputs), 1e-12, notes)
+        title = f"view/indexing kernels: {name}"
+        tables.append(Table(title, _time(found, s), "hand-written NumPy", "", notes))
+    return tables
+
+
 def calls(s: Settings) -> list[Table]:
     tables = []
     for kind, (a, b, typ) in c_cases.call_inputs().items():
@@ -284,6 +298,7 @@ SECTIONS: dict[str, Callable[[Settings], list[Table]]] = {
     "rnn": rnn_case,
     "hessian": hessian,
     "calls": calls,
+    "shape": shape_kernels,
     "startup": startup,
 }
 

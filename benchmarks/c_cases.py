@@ -202,3 +202,73 @@ def add_jax(a, b) -> Step | None:
         return None
     f = jax.jit(lambda p, q: p + q)
     return lambda: f(a, b).block_until_ready()
+
+
+# ---------------------------------------------------------------- view / indexing / join kernels
+def shape_cases(rng: np.random.Generator, rows: int = 50_000) -> dict[str, tuple]:
+    """The view, indexing and join cases: C kernels against the NumPy engine and NumPy."""
+    w = rng.standard_normal((rows, 128)).astype("float32")
+    g = rng.standard_normal((1000, 128)).astype("float32")
+    idx = rng.integers(0, rows, 1000)
+    x = rng.standard_normal((500, 100))
+    labels = rng.integers(0, 100, 500).astype("int32")
+
+    def scatter(a, b, i):
+        out = a.copy()
+        np.add.at(out, i, b)
+        return out
+
+    def set_row(a, i):
+        out = a.copy()
+        out[i] = 0.0
+        return out
+
+    # name -> (input types, the expression over labsym.tensor, inputs, hand-written NumPy)
+    return {
+        "embedding gather W[idx] (1000 of 50000 rows, f32)": (
+            ("fmatrix", "lvector"),
+            lambda T, W, i: W[i],
+            (w, idx),
+            lambda a, i: a[i],
+        ),
+        "embedding grad inc_subtensor(W[idx], G)": (
+            ("fmatrix", "fmatrix", "lvector"),
+            lambda T, W, G, i: T.inc_subtensor(W[i], G),
+            (w, g, idx),
+            scatter,
+        ),
+        "NLL pick x[arange(n), y] (500x100)": (
+            ("dmatrix", "ivector"),
+            lambda T, X, y: X[T.arange(X.shape[0]), y],
+            (x, labels),
+            lambda a, y: a[np.arange(a.shape[0]), y],
+        ),
+        "concatenate axis 1 (2 x 500x100)": (
+            ("dmatrix",),
+            lambda T, X: T.concatenate([X, X[::-1]], axis=1),
+            (x,),
+            lambda a: np.concatenate([a, a[::-1]], axis=1),
+        ),
+        "set_subtensor(x[i], 0) (500x100)": (
+            ("dmatrix", "lscalar"),
+            lambda T, X, i: T.set_subtensor(X[i], 0.0),
+            (x, 7),
+            set_row,
+        ),
+        "views x[1:, ::-1].T.reshape(-1)[::3]": (
+            ("dmatrix",),
+            lambda T, X: X[1:, ::-1].T.reshape((-1,))[::3],
+            (x,),
+            lambda a: a[1:, ::-1].T.reshape(-1)[::3],
+        ),
+    }
+
+
+def shape_labsym(types, expression, inputs, linker: str) -> tuple[Step, Any]:
+    """One call of labsym.function(variables of `types`, expression(T, *variables))."""
+    import labsym
+    import labsym.tensor as T
+
+    variables = [getattr(T, t)() for t in types]
+    f = labsym.function(variables, expression(T, *variables), mode=labsym_mode(linker))
+    return (lambda: f(*inputs)), f

@@ -7,6 +7,8 @@ import pytest
 import labsym.tensor as T
 from labsym.backends.c.build import compiler_available
 from labsym.backends.c.module import compile_nodes
+from labsym.core.ops.basic import TensorCopy
+from labsym.core.ops.deepcopy import DeepCopyOp
 from labsym.core.ops.shape import MakeVector, Rebroadcast, SpecifyShape
 
 pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH")
@@ -68,13 +70,15 @@ MAKE_VECTOR = [
 SPECIFY = T.specify_shape(SHAPE_X, (N, None, 5)).owner
 SPECIFY_ALL = SpecifyShape((0, 1))(T.dmatrix(), N, N).owner
 REBROADCAST = Rebroadcast((0, True), (2, False))(SHAPE_X).owner
+COPIES = [DeepCopyOp()(SHAPE_X).owner, TensorCopy()(T.tensor("bool", shape=(None,))).owner]
+COPIES.append(DeepCopyOp()(T.tensor("int16", shape=())).owner)
 
 
 @pytest.fixture(scope="module")
 def thunks():
     """Every test node compiled into one module (gcc is slow: one build per test module)."""
     nodes = [o.owner for o, _ in DIMSHUFFLE.values()] + list(RESHAPE.values())
-    nodes += [SHAPE, *SHAPE_I, *MAKE_VECTOR, SPECIFY, SPECIFY_ALL, REBROADCAST]
+    nodes += [SHAPE, *SHAPE_I, *MAKE_VECTOR, SPECIFY, SPECIFY_ALL, REBROADCAST, *COPIES]
     compiled = compile_nodes(nodes)
     assert all(t is not None for t in compiled), "a shape node got no C kernel"
     return dict(zip(nodes, compiled, strict=True))
@@ -223,3 +227,17 @@ def test_specify_shape_and_rebroadcast_return_x_or_raise_as_perform(thunks):
         with pytest.raises(ValueError) as got:
             thunks[node](*_with_constants(node, *args))
         assert str(got.value) == str(expected.value)
+
+
+def test_copies_keep_values_and_layout_in_new_memory(thunks):
+    rng = np.random.default_rng(4)
+    deep, tensor_copy, scalar = COPIES
+    for node, arrays in [
+        (deep, _layouts("float32", (2, 3, 4), rng)),
+        (tensor_copy, _layouts("bool", (7,), rng)),
+        (scalar, [np.asarray(np.int16(-3))]),
+    ]:
+        for x in arrays:
+            got = check(thunks[node], node, x)
+            assert not np.shares_memory(got, x)
+            assert got.flags.f_contiguous == perform(node, x).flags.f_contiguous

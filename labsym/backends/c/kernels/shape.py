@@ -1,5 +1,6 @@
 """C kernels for the shape ops: DimShuffle as a view without a copy, Reshape (a view when NumPy's
-reshape gives one), Shape, Shape_i, MakeVector, and SpecifyShape/Rebroadcast (checks, then x).
+reshape gives one), Shape, Shape_i, MakeVector, SpecifyShape/Rebroadcast (checks, then x), and
+DeepCopyOp/TensorCopy (a copy in the input's memory order, as np.copy).
 
 `VIEW_SUPPORT` holds the C helpers the shape, index and join kernels share (one text, so a
 module holds them once): a view of an array with new dims/strides/data that keeps the array
@@ -14,6 +15,8 @@ import numpy as np
 
 from labsym.backends.c.kernel import CKernel, register
 from labsym.core.graph import Apply
+from labsym.core.ops.basic import TensorCopy
+from labsym.core.ops.deepcopy import DeepCopyOp
 from labsym.core.ops.elemwise import DimShuffle
 from labsym.core.ops.shape import MakeVector, Rebroadcast, Reshape, Shape, Shape_i, SpecifyShape
 from labsym.core.type import TensorType
@@ -329,3 +332,15 @@ def render_rebroadcast(node: Apply) -> CKernel | None:
             )
     lines.append("  Py_INCREF(%(in0)s);\n  %(out0)s = %(in0)s;")
     return CKernel("\n".join(lines), cache_version=CACHE_VERSION)
+
+
+@register(DeepCopyOp, TensorCopy)
+def render_copy(node: Apply) -> CKernel | None:
+    """A new array holding x's values, in x's memory order (np.copy / np.array(copy=True))."""
+    if not tensor_dtypes_ok(node) or not isinstance(node.inputs[0].type, TensorType):
+        return None
+    body = """
+  %(out0)s = (PyArrayObject*)PyArray_NewCopy(%(in0)s, NPY_KEEPORDER);
+  if (!%(out0)s) %(fail)s
+"""
+    return CKernel(body, cache_version=CACHE_VERSION)
