@@ -102,6 +102,7 @@ class _Backward:
         self.acc_ph = {j: _loose(nonseqs[j], 0, f"acc{j}") for j in self.diff_nonseqs}
         self.nonseq_ph = [v.type(v.name) for v in nonseqs]
         self.frontier = frontier
+        self.reused: list[tuple[int, Variable]] = []
 
     def _recomputed(self) -> tuple[list, list]:
         """The forward step's differentiable outputs, rebuilt on the backward placeholders."""
@@ -150,18 +151,35 @@ class _Backward:
             if (known and wrt)
             else [None] * len(wrt)
         )
+        found = self._reuse_forward_values(found, state_outs, nit_outs)
         grads = dict(zip(wrt, found))
         carries = [self._new_carry(k, grads) for k in self.diff_states]
         accs = [self._accumulate(j, grads) for j in self.diff_nonseqs]
         seq_grads = [j for j, v in enumerate(self.seq_ph) if grads.get(v) is not None]
         inner_in = self.seq_ph + [v for t in self.tap_ph for v in t] + self.front_ph
         inner_in += list(self.g_state_ph.values()) + list(self.g_nit_ph.values())
+        inner_in += [ph for _, ph in self.reused]
         inner_in += [self.carry_ph[k] for k in self.diff_states] + [
             self.acc_ph[j] for j in self.diff_nonseqs
         ]
         inner_in += self.nonseq_ph
         inner_out = carries + accs + [grads[self.seq_ph[j]] for j in seq_grads]
         return inner_in, inner_out, seq_grads
+
+    def _reuse_forward_values(self, found: list, state_outs: list, nit_outs: list) -> list:
+        """The gradients with the step's recomputed outputs (tanh's grad reads tanh(x)) replaced
+        by the forward loop's stored values, fed as sequences: the forward is not re-run where
+        only its outputs are needed. Sets `reused`: (forward output index, placeholder)."""
+        outs = [*state_outs, *nit_outs]
+        needed = set(ancestors([g for g in found if g is not None]))
+        self.reused = [(i, o.type(o.name)) for i, o in enumerate(outs) if o in needed]
+        if not self.reused:
+            return found
+        memo = {outs[i]: ph for i, ph in self.reused}
+        kept = [g for g in found if g is not None]
+        _, cloned, _ = clone_graph([], kept, memo=memo, copy_inputs=False)
+        it = iter(cloned)
+        return [None if g is None else next(it) for g in found]
 
     def _new_carry(self, k: int, grads: dict) -> Variable:
         """carry'[d] = carry[d + 1] + (gradient of tap -(d + 1)): the debt moves one step back."""
@@ -225,14 +243,17 @@ def scan_l_op(op: Scan, inputs: list, outputs: list, output_grads: list) -> list
     T = _steps(info, inputs, outputs, histories)
     k_trunc = info.truncate_gradient
     n_back = T if k_trunc < 0 else math.minimum(T, k_trunc)
-    outer = _backward_inputs(op, back, inputs, histories, front_values, g_states, g_nits, T)
+    outer = _backward_inputs(
+        op, back, inputs, outputs, histories, front_values, g_states, g_nits, T
+    )
     n_carry, n_acc = len(back.diff_states), len(back.diff_nonseqs)
     back_info = ScanInfo(
         n_seqs=len(seqs)
         + info.n_taps
         + len(front_values)
         + len(back.g_state_ph)
-        + len(back.g_nit_ph),
+        + len(back.g_nit_ph)
+        + len(back.reused),
         state_taps=((-1,),) * (n_carry + n_acc),
         final_only=(True,) * (n_carry + n_acc),
         n_nit_sot=len(seq_grads),
@@ -249,7 +270,9 @@ def _reversed_steps(var: Variable, start: Any, T: Variable) -> Variable:
     return var[start : start + T][::-1]
 
 
-def _backward_inputs(op, back, inputs, histories, front_values, g_states, g_nits, T) -> list:
+def _backward_inputs(
+    op, back, inputs, outputs, histories, front_values, g_states, g_nits, T
+) -> list:
     """Outer inputs of the backward loop (after n_steps), in its layout."""
 
     info = op.info
@@ -261,6 +284,8 @@ def _backward_inputs(op, back, inputs, histories, front_values, g_states, g_nits
         outer += [_reversed_steps(full, span + t, T) for t in taps]
     outer += [v[::-1] for v in front_values]
     outer += [g_states[k][::-1] for k in back.g_state_ph] + [g_nits[m][::-1] for m in back.g_nit_ph]
+    stacked = histories + outputs[info.n_states : info.n_states + info.n_nit_sot]
+    outer += [stacked[i][:T][::-1] for i, _ in back.reused]
     for k in back.diff_states:
         carry = math.zeros_like(inits[k][: info.spans[k]])
         if info.final_only[k] and g_states[k] is not None:
