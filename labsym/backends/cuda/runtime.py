@@ -140,9 +140,13 @@ def create_runtime(choice: str, device: int = 0) -> Runtime:
     from labsym.backends.cuda import runtimes
 
     use_pycuda = choice == "pycuda" or (choice == "auto" and bindings["pycuda"])
-    if use_pycuda:
-        return runtimes.PycudaRuntime(device=device)
-    return runtimes.CudaPythonRuntime(device=device)
+    kind = runtimes.PycudaRuntime if use_pycuda else runtimes.CudaPythonRuntime
+    try:
+        return kind(device=device)
+    except Exception as exc:  # a binding that imports but cannot use the device
+        raise DeviceUnavailableError(
+            f"device=cuda: {kind.name} could not open device {device}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 _LOCK = threading.Lock()

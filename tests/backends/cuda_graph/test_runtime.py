@@ -287,3 +287,21 @@ def test_faked_context_is_made_current_on_each_new_thread():
     worker.join()
     assert [c[0] for c in drv.calls] == ["cuCtxSetCurrent", "cuMemAlloc", "cuMemFree"]
     assert drv.calls[0] == ("cuCtxSetCurrent", "ctx-dev0")
+
+
+def test_a_binding_that_cannot_open_the_device_is_a_device_error(monkeypatch):
+    """FAKED (no device here): the driver probe says usable, the binding then fails."""
+    from labsym.backends.cuda import runtimes
+
+    monkeypatch.setattr(rt, "probe_driver", lambda: rt.DriverProbe("libcuda.so.1", devices=["X"]))
+    monkeypatch.setattr(rt, "bindings_available", lambda: {"pycuda": False, "cuda-python": True})
+
+    class Broken:
+        name = "cuda-python"
+
+        def __init__(self, device=0):
+            raise RuntimeError("cuInit failed: CUDA_ERROR_NOT_INITIALIZED")
+
+    monkeypatch.setattr(runtimes, "CudaPythonRuntime", Broken)
+    with pytest.raises(DeviceUnavailableError, match="cuda-python could not open device 0: Runt"):
+        rt.create_runtime("auto")
