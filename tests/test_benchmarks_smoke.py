@@ -236,6 +236,6 @@ def test_c_backend_shape_cases_agree_with_numpy_on_the_numpy_engine() -> None:
     from benchmarks import c_cases
 
     cases_ = c_cases.shape_cases(np.random.default_rng(0), rows=2000)
-    for name, (types, expression, inputs, by_hand) in cases_.items():
-        step, _ = c_cases.shape_labsym(types, expression, inputs, "py")
+    for name, (kinds, expression, inputs, by_hand) in cases_.items():
+        step, _ = c_cases.shape_labsym(kinds, expression, inputs, "py")
         np.testing.assert_allclose(step(), by_hand(*inputs), rtol=1e-6, err_msg=name)
