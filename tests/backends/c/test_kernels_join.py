@@ -55,6 +55,11 @@ ARANGES = [
     T.arange(N0).owner,  # constant start and step
 ]
 NODES += ARANGES
+EYES = [
+    T.eye(N0, N1, N2, dtype=d).owner for d in ("float64", "float32", "int8", "bool", "complex64")
+]
+EYES.append(T.eye(3, dtype="float64").owner)  # constant n, m, k
+NODES += EYES
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +229,17 @@ def test_arange_of_integers_as_perform(thunks):
         perform(general, np.int64(0), np.int64(5), np.int64(0))
     with pytest.raises(ValueError):
         thunks[general](0, 5, 0)
+
+
+def test_eye_as_perform(thunks):
+    import itertools
+
+    for node in EYES[:-1]:
+        for n, m, k in itertools.product((0, 1, 3, 5), (0, 2, 4), (-6, -2, 0, 1, 3, 5)):
+            check(thunks[node], node, n, m, k)
+        with pytest.raises(ValueError):
+            perform(node, -1, 2, 0)
+        with pytest.raises(ValueError, match="negative dimensions"):
+            thunks[node](-1, 2, 0)
+    const = EYES[-1]
+    check(thunks[const], const, *(v.data for v in const.inputs))

@@ -1,6 +1,6 @@
 """C kernels for the ops that build a new array from pieces or cut one: Alloc (a value broadcast
-to a shape), Join (np.concatenate along a runtime axis, dtypes upcast), Split (views) and
-ARange (integer ranges). The
+to a shape), Join (np.concatenate along a runtime axis, dtypes upcast), Split (views), ARange
+(integer ranges) and Eye. The
 copies use NumPy's own copy loops (PyArray_CopyInto) into views of the new array, or memcpy
 where rows are contiguous. May import core and backends.c.
 """
@@ -12,7 +12,7 @@ import numpy as np
 from labsym.backends.c.kernel import CKernel, register
 from labsym.backends.c.kernels.shape import VIEW_SUPPORT, check_ndim, tensor_dtypes_ok
 from labsym.core.graph import Apply, Constant, Variable
-from labsym.core.ops.basic import Alloc, ARange, Join, Split
+from labsym.core.ops.basic import Alloc, ARange, Eye, Join, Split
 
 CACHE_VERSION = (1,)
 
@@ -186,5 +186,28 @@ def render_arange(node: Apply) -> CKernel | None:
   if (!%(out0)s) %(fail)s
   npy_int64* out = (npy_int64*)PyArray_DATA(%(out0)s);
   for (npy_intp i = 0; i < n; i++) out[i] = start + i * step;
+"""
+    return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
+
+
+@register(Eye)
+def render_eye(node: Apply) -> CKernel | None:
+    """np.eye(n, m, k, dtype): zeros, then the dtype's one on diagonal k."""
+    if not tensor_dtypes_ok(node):
+        return None
+    dtype = np.dtype(node.op.dtype)
+    one = ", ".join(str(b) for b in np.ones((), dtype).tobytes())
+    reads = "\n".join(
+        _scalar(v, f"%(in{i})s", name) for i, (v, name) in enumerate(zip(node.inputs, "nmk"))
+    )
+    body = f"""
+{reads}
+  npy_intp dims[2] = {{n, m}};
+  %(out0)s = (PyArrayObject*)PyArray_ZEROS(2, dims, {dtype.num}, 0);
+  if (!%(out0)s) %(fail)s
+  static const unsigned char one[{dtype.itemsize}] = {{{one}}};
+  char* data = PyArray_BYTES(%(out0)s);
+  for (npy_intp i = k < 0 ? -k : 0; i < n && i + k < m; i++)
+    memcpy(data + (i * m + i + k) * {dtype.itemsize}, one, {dtype.itemsize});
 """
     return CKernel(body, VIEW_SUPPORT, cache_version=CACHE_VERSION)
