@@ -34,7 +34,7 @@ export interface ViewOptions {
 
 const PAD = 10;
 const HEADER = 22;
-const MIN_HEIGHT = 120;
+const MIN_HEIGHT = 200; // room for a node's tooltip
 const MAX_HEIGHT = 560;
 const MIN_OVERVIEW_SCALE = 0.2; // below this the first view shows an output, not everything
 const READABLE_SCALE = 0.7;
@@ -521,13 +521,19 @@ export class GraphView {
     clear(this.tooltip);
     this.tooltip.appendChild(keyValueTable(rows, 'labsym-tooltip-table'));
     this.tooltip.setAttribute('data-kind', kind);
-    const box = this.canvas.getBoundingClientRect();
-    const x = event.clientX - box.left + 14;
-    const y = event.clientY - box.top + 14;
-    const maxX = Math.max(0, (this.canvas.clientWidth || 800) - 360);
-    this.tooltip.style.left = `${Math.min(x, maxX)}px`;
-    this.tooltip.style.top = `${y}px`;
     this.tooltip.hidden = false;
+    // beside the pointer, flipped to its other side where it would leave the canvas (which
+    // clips it), and never above or left of the canvas
+    const box = this.canvas.getBoundingClientRect();
+    const { width, height } = this.viewSize();
+    const px = event.clientX - box.left;
+    const py = event.clientY - box.top;
+    const w = this.tooltip.offsetWidth;
+    const h = this.tooltip.offsetHeight;
+    const x = px + 14 + w <= width ? px + 14 : px - 14 - w;
+    const y = py + 14 + h <= height ? py + 14 : py - 14 - h;
+    this.tooltip.style.left = `${Math.max(0, Math.min(x, width - w))}px`;
+    this.tooltip.style.top = `${Math.max(0, Math.min(y, height - h))}px`;
   }
 
   private click(event: MouseEvent): void {

@@ -43,7 +43,7 @@
   border: 1px solid var(--jp-border-color2, #ddd);
   background: var(--jp-layout-color0, #fff);
   cursor: grab;
-  min-height: 120px;
+  min-height: 200px;
 }
 
 .labsym-svg {
