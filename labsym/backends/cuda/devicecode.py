@@ -244,9 +244,10 @@ def dimshuffle_thunk(node: Apply) -> Callable[..., Any]:
     return run
 
 
-def subtensor_thunk(node: Apply) -> Callable[..., Any]:
-    """Basic indexing (GpuSubtensor) as a view: the host op's own index building, applied to
-    the GpuArray (whose `__getitem__` takes NumPy's basic indices); index values are host."""
+def metadata_thunk(node: Apply) -> Callable[..., Any]:
+    """Ops that read only an array's layout (GpuSubtensor's basic-index views, GpuSpecifyShape's
+    length check): the host op's own callable applied to the GpuArray, whose `shape` and
+    `__getitem__` answer as NumPy's; the other inputs (indices, lengths) are host values."""
     op = node.op.host_op  # type: ignore[attr-defined]
     x = node.inputs[0]
     twin = op.make_node(TensorType(x.type.dtype, x.type.shape)(), *node.inputs[1:])

@@ -32,9 +32,11 @@ from labsym.core.ops.gpu import (
     GpuFromHost,
     GpuGemm,
     GpuOp,
+    GpuSpecifyShape,
     GpuSubtensor,
     HostFromGpu,
 )
+from labsym.core.ops.shape import SpecifyShape
 from labsym.core.ops.subtensor import Subtensor
 
 Placer = Callable[..., Any]
@@ -54,7 +56,7 @@ def _blas_node(node: Apply) -> bool:
 
 def supports(node: Apply) -> bool:
     """Whether the CUDA backend runs a host node on the device (kernels, cuBLAS, views)."""
-    if isinstance(node.op, (DimShuffle, Subtensor)):
+    if isinstance(node.op, (DimShuffle, Subtensor, SpecifyShape)):
         return True
     parts = devicecode.fused_parts(node)
     if parts is not None:
@@ -66,8 +68,8 @@ def host_inputs(node: Apply) -> tuple[int, ...]:
     """Inputs a device node reads as host values (Gemm's scalars, Alloc's lengths)."""
     if isinstance(node.op, Gemm):
         return (1, 4)
-    if isinstance(node.op, Subtensor):
-        return tuple(range(1, len(node.inputs)))  # the index values
+    if isinstance(node.op, (Subtensor, SpecifyShape)):
+        return tuple(range(1, len(node.inputs)))  # index values, lengths
     if isinstance(node.op, (Dot, DimShuffle)):
         return ()
     return kernels.host_inputs(node)
@@ -146,8 +148,8 @@ class CudaLinker:
             fn = devicecode.download
         elif isinstance(op, GpuDimShuffle):
             fn = devicecode.dimshuffle_thunk(node)
-        elif isinstance(op, GpuSubtensor):
-            fn = devicecode.subtensor_thunk(node)
+        elif isinstance(op, (GpuSubtensor, GpuSpecifyShape)):
+            fn = devicecode.metadata_thunk(node)
         elif isinstance(op, GpuDot22):
             fn = devicecode.dot_thunk(rt, node)
         elif isinstance(op, GpuGemm):

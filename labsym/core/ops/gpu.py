@@ -22,6 +22,7 @@ from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
 from labsym.core.ops.gemm import Gemm
 from labsym.core.ops.reduce import CAReduce
+from labsym.core.ops.shape import SpecifyShape
 from labsym.core.ops.subtensor import Subtensor
 from labsym.core.type import TensorType
 
@@ -158,6 +159,12 @@ class GpuSubtensor(GpuOp):
     view_map = {0: [0]}
 
 
+class GpuSpecifyShape(GpuOp):
+    """The device array itself, after the host op's check of its lengths: no kernel."""
+
+    view_map = {0: [0]}
+
+
 class GpuDot22(GpuOp):
     """Products of vectors and matrices through cuBLAS."""
 
@@ -178,6 +185,7 @@ _WRAPPERS: tuple[tuple[type, type[GpuOp]], ...] = (
     (CAReduce, GpuCAReduce),
     (DimShuffle, GpuDimShuffle),
     (Subtensor, GpuSubtensor),
+    (SpecifyShape, GpuSpecifyShape),
     (Dot, GpuDot22),
     (Gemm, GpuGemm),
 )

@@ -84,3 +84,15 @@ def test_a_layout_refused_at_run_time_runs_on_the_host_with_one_warning(device, 
         np.testing.assert_allclose(f(xv), np.sqrt(xv) + 1)  # warned once, still right
     with config.change_flags(device="cpu"):
         assert labsym.function([x], T.sqrt(x))(xv).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_specify_shape_checks_device_arrays_in_place(device):
+    W = labsym.shared(np.ones((2, 3), "float32"), "W")
+    n = T.lscalar("n")
+    checked = T.specify_shape(W, (n, 3))
+    f = labsym.function([n], checked * 2)
+    np.testing.assert_array_equal(f(2), np.full((2, 3), 2.0))
+    with pytest.raises(ValueError, match="SpecifyShape: expected shape"):
+        f(5)
+    names = [type(node.op).__name__ for node in f.maker.fgraph.toposort()]
+    assert "GpuSpecifyShape" in names and "SpecifyShape" not in names
