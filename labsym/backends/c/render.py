@@ -142,13 +142,18 @@ def _simd_declarations() -> str:
 
 
 PREAMBLE = _helpers()
-# the preamble of kernels: helpers and libmvec declarations, once per module whatever the kernels
-KERNEL_PREAMBLE = (
-    "#ifndef LABSYM_SCALAR_PREAMBLE\n#define LABSYM_SCALAR_PREAMBLE\n"
-    + PREAMBLE
-    + _simd_declarations()
-    + "#endif\n"
-)
+
+
+def kernel_preamble(simd_math: bool) -> str:
+    """Support code of loop kernels: the helpers, and with `simd_math` (libmvec is there to
+    link) the vector declarations of libm; guarded so a module holds it once."""
+    declarations = _simd_declarations() if simd_math else ""
+    return (
+        "#ifndef LABSYM_SCALAR_PREAMBLE\n#define LABSYM_SCALAR_PREAMBLE\n"
+        + PREAMBLE
+        + declarations
+        + "#endif\n"
+    )
 
 
 def c_literal(dtype: str, value: Any) -> str:

@@ -35,7 +35,7 @@ Program = tuple[tuple[tuple[scalar.ScalarOp, tuple], ...], tuple[int, ...]]
 
 def preamble() -> str:
     """The support code every loop kernel needs: scalar helpers, libmvec declarations, driver."""
-    return render.KERNEL_PREAMBLE + DRIVER
+    return render.kernel_preamble(MVEC) + DRIVER
 
 
 def build_config() -> tuple[tuple[str, ...], tuple[str, ...], int]:
@@ -137,12 +137,14 @@ def once(name: str, code: str) -> str:
     return f"#ifndef {guard}\n#define {guard}\n{code}#endif\n"
 
 
-def _c_array(ctype: str, name: str, values: Sequence[int]) -> str:
+def c_array(ctype: str, name: str, values: Sequence[int]) -> str:
+    """A file-scope `static const ctype name[]` holding `values` (one 0 when empty)."""
     items = ", ".join(str(int(v)) for v in values) or "0"
     return f"static const {ctype} {name}[] = {{{items}}};\n"
 
 
-def _c_string(text: str) -> str:
+def c_string(text: str) -> str:
+    """`text` as a C string literal (one line)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
@@ -189,11 +191,11 @@ def render_elemwise(node: Apply) -> CKernel | None:
         + loop
         + once(
             spec,
-            _c_array("int", f"{spec}_in", [np.dtype(d).num for d in in_dtypes])
-            + _c_array("int", f"{spec}_out", [np.dtype(d).num for d in out_dtypes])
-            + _c_array("unsigned char", f"{spec}_bc", bcast)
-            + _c_array("int", f"{spec}_ip", inplace)
-            + f"static const labsym_ew_spec {spec} = {{{_c_string(title)}, "
+            c_array("int", f"{spec}_in", [np.dtype(d).num for d in in_dtypes])
+            + c_array("int", f"{spec}_out", [np.dtype(d).num for d in out_dtypes])
+            + c_array("unsigned char", f"{spec}_bc", bcast)
+            + c_array("int", f"{spec}_ip", inplace)
+            + f"static const labsym_ew_spec {spec} = {{{c_string(title)}, "
             f"{len(in_dtypes)}, {len(out_dtypes)}, {ndim}, {spec}_in, {spec}_out, {spec}_bc, "
             f"{spec}_ip, {fn}, {minsize}}};\n",
         )

@@ -24,7 +24,7 @@ def _kernel(node: Apply, call: str) -> CKernel | None:
     if dtype not in _FLOATS:
         return None
     suffix = "f32" if dtype == "float32" else "f64"
-    name = elemwise._c_string(str(node.op)[:200]).replace("%", "%%")  # the body is %-formatted
+    name = elemwise.c_string(str(node.op)[:200]).replace("%", "%%")  # the body is %-formatted
     args, libs, _ = elemwise.build_config()
     return CKernel(
         body=f"if (labsym_{call.format(s=suffix, name=name)}) %(fail)s\n",

@@ -151,14 +151,14 @@ def reduction_kernel(
     )
     title = str(node.op)[:200]
     empty = _EMPTY.format("maximum" if kind == "max" else "minimum")
-    empty_c = elemwise._c_string(empty) if kind in ("max", "min") else "NULL"
+    empty_c = elemwise.c_string(empty) if kind in ("max", "min") else "NULL"
     spec = f"labsym_rspec_{_sig(fn, ndim, reduced, bcast, title, out)}"
     code += elemwise.once(
         spec,
-        elemwise._c_array("int", f"{spec}_in", [np.dtype(d).num for d in in_dtypes])
+        elemwise.c_array("int", f"{spec}_in", [np.dtype(d).num for d in in_dtypes])
         + _bytes(f"{spec}_bc", bcast)
         + _bytes(f"{spec}_rd", reduced)
-        + f"static const labsym_red_spec {spec} = {{{elemwise._c_string(title)}, "
+        + f"static const labsym_red_spec {spec} = {{{elemwise.c_string(title)}, "
         f"{len(in_dtypes)}, {ndim}, {spec}_in, {spec}_bc, {spec}_rd, {np.dtype(acc).num}, "
         f"{np.dtype(out).num}, {fn}, {init}, {empty_c}}};\n",
     )
@@ -267,8 +267,8 @@ def _arg_kernel(node: Apply, axis: tuple[int, ...] | None, find_max: bool, with_
     code = _arg_function(fn, dtype, find_max) + elemwise.once(
         spec,
         _bytes(f"{spec}_rd", reduced)
-        + f"static const labsym_arg_spec {spec} = {{{elemwise._c_string(title)}, {ndim}, "
-        f"{np.dtype(dtype).num}, {spec}_rd, {fn}, {elemwise._c_string(empty)}}};\n",
+        + f"static const labsym_arg_spec {spec} = {{{elemwise.c_string(title)}, {ndim}, "
+        f"{np.dtype(dtype).num}, {spec}_rd, {fn}, {elemwise.c_string(empty)}}};\n",
     )
     if with_value:
         call = f"labsym_arg_call(&{spec}, %(in0)s, &%(out0)s, &%(out1)s)"
