@@ -13,6 +13,7 @@ import numpy as np
 
 from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.compile import Mode
+from labsym.config import config
 from labsym.core.graph import Apply
 from labsym.core.io import CallPlan, Linker, NodeCode
 
@@ -155,6 +156,8 @@ class NanGuardMode(Mode):
             raise ValueError(
                 "NanGuardMode needs at least one of nan_is_error, inf_is_error, big_is_error"
             )
+        if linker is None:  # as DebugMode: no C build for a checking mode unless asked for
+            linker = "py" if config.linker == "auto" else config.linker
         super().__init__(
             linker=linker,
             optimizer=optimizer,

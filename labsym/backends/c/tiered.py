@@ -116,12 +116,17 @@ class TieredProgram:
 
     def build(self) -> None:
         """Build the module and swap the C thunks in (run by the background worker)."""
+        digest = _source_digest(self.entries)
+        if digest in _FAILED:  # failed for a function linked earlier: warned already
+            self.error = RuntimeError("this C module failed to build earlier in this process")
+            self.ready.set()
+            return
         start = time.perf_counter()
         try:
             thunks = build_thunks(self.entries, self.nodes)
         except Exception as exc:  # a compiler error: the NumPy engine keeps running it
             self.error = exc
-            _FAILED.add(_source_digest(self.entries))
+            _FAILED.add(digest)
             warnings.warn(
                 "labsym: a function's C module failed to build, so it keeps running on the "
                 f"NumPy engine ({type(exc).__name__}: {str(exc)[:2000]})",
