@@ -5,6 +5,12 @@ choice), else cuda-python (`cuda-bindings`, pip wheels; kernels compiled with NV
 emulator is used only when asked for explicitly (`LABSYM_CUDA_RUNTIME=emulator`, or a test's
 `use_runtime`): it is never counted as a GPU run. Without a driver or a device the answer is one
 `DeviceUnavailableError` that says what is missing. May import core and backends.cuda.
+
+Installing: `pip install labsym[cuda]` needs no CUDA toolkit (cuda-bindings, the NVRTC and
+cuBLAS wheels; an NVIDIA driver must be present). pycuda ships as source and builds only
+where a CUDA toolkit is installed (nvcc on PATH, or CUDA_ROOT pointing at it):
+`pip install labsym[cuda,pycuda]` there; it then takes precedence over cuda-python
+(`LABSYM_CUDA_RUNTIME=cuda-python` or `=pycuda` picks one explicitly).
 """
 
 from __future__ import annotations
