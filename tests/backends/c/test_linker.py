@@ -120,3 +120,15 @@ def test_functions_with_a_c_linker_pickle_and_recompile(linker):
     g = pickle.loads(pickle.dumps(f))
     assert isinstance(g.maker.mode.linker, CLinker) and g.maker.mode.linker.name == linker
     np.testing.assert_array_equal(g(np.array([1.0, 2.0])), [3.0, 5.0])
+
+
+def test_debugmode_checks_the_library_kernels_of_a_fused_graph():
+    x, y, z = T.dvectors("x", "y", "z")
+    expr = T.exp(-(x**2)) * T.sin(y) + T.log1p(abs(z)) / (1 + x * x)
+    outs = [expr, expr.sum(), T.nnet.softmax(T.stack([x, y]))]
+    f = labsym.function([x, y, z], outs, mode=DebugMode(linker="c|py"))
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal(50) for _ in range(3)]
+    want = labsym.function([x, y, z], outs, mode="FAST_COMPILE")(*args)
+    for got, expected in zip(f(*args), want, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
