@@ -11,7 +11,8 @@ The CUDA linker asks two things of this package:
 Families: elemwise (Elemwise, Composite, Alloc, Join), reduce (CAReduce ops, Argmax/Argmin,
 MaxAndArgmax), nnet (softmax family, crossentropies), subtensor (IncSubtensor on basic
 indices; AdvancedSubtensor1 row gather, AdvancedIncSubtensor1 atomic row scatter), pool (Pool,
-MaxPoolGrad, AveragePoolGrad, DownsampleFactorMaxGradGrad).
+MaxPoolGrad, AveragePoolGrad, DownsampleFactorMaxGradGrad), conv (Conv2d and its gradients:
+im2col/col2im kernels around one cuBLAS GEMM, a `GemmCall` step of the plan).
 `kernels.random` has Philox4x32-10 plans (plan_uniform, plan_normal) and their NumPy
 reference; no graph op draws from it yet.
 
@@ -26,10 +27,11 @@ Conventions (every family follows them):
 - `Plan.outputs`: one C-contiguous `ArrayMeta` per node output; the caller allocates each
   (`meta.nbytes`, at least 1 byte) and passes its address. `Plan.workspace`: byte sizes of scratch
   buffers the caller allocates for the duration of the launches.
-- `Plan.launches`: run in order on one stream; each is (CudaKernel, grid, block, build_args,
-  shared_bytes), with `build_args(input_ptrs, output_ptrs, workspace_ptrs)` giving the launch
-  arguments as `(kind, value)` pairs (kinds of `protocol.CudaKernel.params`; shapes and strides
-  travel as `ls_dims` structs). A node of size 0 has no launches.
+- `Plan.launches`: run in order on one stream; a `GemmCall` is one Runtime.gemm on plan
+  buffers, a `Launch` is (CudaKernel, grid, block, build_args, shared_bytes), with
+  `build_args(input_ptrs, output_ptrs, workspace_ptrs)` giving the launch arguments as
+  `(kind, value)` pairs (kinds of `protocol.CudaKernel.params`; shapes and strides travel as
+  `ls_dims` structs). A node of size 0 has no launches.
 - Kernel source depends on dtypes, the op and the number of (collapsed) dimensions, never on
   lengths: one compile serves every batch size. Launch sizes come from the run-time shapes.
 - An output may alias an input (inplace) only where that input is C-contiguous with the
@@ -46,10 +48,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labsym.backends.cuda.kernels import elemwise, nnet, pool, reduce, subtensor
+from labsym.backends.cuda.kernels import conv, elemwise, nnet, pool, reduce, subtensor
 from labsym.backends.cuda.kernels.api import (
     ArgsBuilder,
     ArrayMeta,
+    GemmCall,
     Launch,
     Plan,
     Unsupported,
@@ -62,6 +65,7 @@ from labsym.core.graph import Apply
 __all__ = [
     "ArgsBuilder",
     "ArrayMeta",
+    "GemmCall",
     "Launch",
     "Plan",
     "Unsupported",
@@ -73,7 +77,7 @@ __all__ = [
     "supports",
 ]
 
-_FAMILIES = (elemwise, reduce, nnet, subtensor, pool)
+_FAMILIES = (elemwise, reduce, nnet, subtensor, pool, conv)
 
 
 def _family(node: Apply) -> Any:

@@ -83,22 +83,62 @@ class Launch:
     shared_bytes: int = 0
 
 
+# a GEMM operand: ("in" | "out" | "ws", index, byte offset)
+Operand = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class GemmCall:
+    """One cuBLAS GEMM step of a plan: Runtime.gemm's column-major arguments, with operands
+    named by where their buffer is (plan input, output or workspace) instead of addresses."""
+
+    dtype: str
+    trans_a: bool
+    trans_b: bool
+    m: int
+    n: int
+    k: int
+    alpha: float
+    a: Operand
+    lda: int
+    b: Operand
+    ldb: int
+    beta: float
+    c: Operand
+    ldc: int
+
+    def run(
+        self, runtime: Runtime, ins: Sequence[int], outs: Sequence[int], ws: Sequence[int]
+    ) -> None:
+        where = {"in": ins, "out": outs, "ws": ws}
+
+        def address(op: Operand) -> int:
+            return where[op[0]][op[1]] + op[2]
+
+        runtime.gemm(
+            self.dtype, self.trans_a, self.trans_b, self.m, self.n, self.k, self.alpha,
+            address(self.a), self.lda, address(self.b), self.ldb, self.beta,
+            address(self.c), self.ldc,
+        )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Plan:
     """What one node needs on the device for one set of input layouts.
 
     `outputs`: C-contiguous metadata of each output, allocated by the caller (the linker) before
     the launches; `workspace`: byte sizes of scratch buffers the caller allocates for the
-    duration of the launches; `launches` run in order on one stream.
+    duration of the launches; `launches` (kernel launches and cuBLAS GEMM calls) run in order
+    on one stream.
     """
 
     outputs: tuple[ArrayMeta, ...]
-    launches: tuple[Launch, ...]
+    launches: tuple[Launch | GemmCall, ...]
     workspace: tuple[int, ...] = field(default=())
 
     @property
     def kernels(self) -> tuple[CudaKernel, ...]:
-        return tuple(launch.kernel for launch in self.launches)
+        return tuple(step.kernel for step in self.launches if isinstance(step, Launch))
 
 
 def execute(
@@ -108,8 +148,11 @@ def execute(
     outputs: Sequence[int],
     workspace: Sequence[int] = (),
 ) -> None:
-    """Compile (cached by the runtime) and launch every kernel of `plan` on these pointers."""
+    """Compile (cached by the runtime) and launch every step of `plan` on these pointers."""
     for launch in plan.launches:
+        if isinstance(launch, GemmCall):
+            launch.run(runtime, inputs, outputs, workspace)
+            continue
         handle = runtime.compile(launch.kernel)
         args = launch.build_args(inputs, outputs, workspace)
         runtime.launch(handle, launch.grid, launch.block, args, launch.shared_bytes)
