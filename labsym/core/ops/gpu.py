@@ -19,7 +19,7 @@ from labsym.core.graph import Apply, Variable
 from labsym.core.op import Op
 from labsym.core.ops.blas import Dot
 from labsym.core.ops.composite import Composite
-from labsym.core.ops.elemwise import DimShuffle, Elemwise
+from labsym.core.ops.elemwise import DimShuffle, Elemwise, scalar_text
 from labsym.core.ops.gemm import Gemm
 from labsym.core.ops.reduce import CAReduce
 from labsym.core.ops.shape import SpecifyShape
@@ -133,9 +133,17 @@ class GpuOp(Op):
 
 
 class GpuElemwise(GpuOp):
-    """Elementwise operations and fused Composites on the device."""
+    """Elementwise operations and fused Composites on the device (never inplace: each output
+    is a fresh device array)."""
+
+    def __init__(self, host_op: Op) -> None:
+        if isinstance(host_op, Elemwise) and host_op.inplace_pattern:
+            host_op = Elemwise(host_op.scalar_op)
+        super().__init__(host_op)
 
     def __str__(self) -> str:
+        if isinstance(self.host_op, Elemwise):
+            return f"GpuElemwise{{{scalar_text(self.host_op.scalar_op)},no_inplace}}"
         text = str(self.host_op)
         return "Gpu" + text if text.startswith("Elemwise") else f"GpuElemwise{{{text}}}"
 
