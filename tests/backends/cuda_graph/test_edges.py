@@ -96,3 +96,18 @@ def test_specify_shape_checks_device_arrays_in_place(device):
         f(5)
     names = [type(node.op).__name__ for node in f.maker.fgraph.toposort()]
     assert "GpuSpecifyShape" in names and "SpecifyShape" not in names
+
+
+def test_fused_elementwise_reductions_stay_on_the_device(device):
+    """The opt-in fusion of a reduction with its elementwise input: two kernel plans."""
+    value = np.arange(6, dtype="float32").reshape(2, 3) / 4
+    W = labsym.shared(value, "W")
+    mode = labsym.compile.get_mode("FAST_RUN").including("fuse_reduce_elemwise")
+    f = labsym.function([], [(T.exp(W) * 2).sum(axis=1), (W**2).sum()], mode=mode)
+    fused = [n for n in f.maker.fgraph.toposort() if "Composite" in str(n.op)]
+    assert fused and all(str(n.op).startswith("GpuSum") for n in fused)
+    device.transfers.clear()
+    a, b = f()
+    np.testing.assert_allclose(a, (np.exp(value) * 2).sum(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(b, (value**2).sum(), rtol=1e-6)
+    assert [kind for kind, _ in device.transfers] == ["dtoh", "dtoh"]  # only the two results
