@@ -115,6 +115,18 @@ def _composite_nodes():
     return out
 
 
+def _fuzz_nodes():
+    from labsym.core.ops import math as m
+
+    a = _var("float64", (None, None, None, None))
+    b = _var("float64", (1, None, 1, None))
+    c = _var("float32", (None, 1, None, 1))
+    return {
+        "fuzz-4d": _composite([a, b, c], [a * b + m.exp(c) - b * c]),
+        "fuzz-4d-inplace": Elemwise(scalar.SCALAR_OPS["mul"], {0: 0})(a, b).owner,
+    }
+
+
 def _inplace_nodes():
     rec = scalar.SCALAR_OPS
     x, y = _var("float64"), _var("float64", (1, None))
@@ -130,12 +142,13 @@ RECORDS = _record_nodes()
 MIXED = _mixed_nodes()
 COMPOSITES = _composite_nodes()
 INPLACE = _inplace_nodes()
+FUZZ = _fuzz_nodes()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the flag's notice from before the C backend existed
     with config.change_flags(openmp=True, openmp_elemwise_minsize=1000):
         OPENMP = {"openmp": _composite_nodes()["issue-expr-float64"]}
         OPENMP_KERNEL = kernel_for(OPENMP["openmp"])
-ALL = {**RECORDS, **MIXED, **COMPOSITES, **INPLACE}
+ALL = {**RECORDS, **MIXED, **COMPOSITES, **INPLACE, **FUZZ}
 
 
 @pytest.fixture(scope="module")
@@ -372,6 +385,36 @@ def test_openmp_kernel_matches_perform(thunks):
     views = [arrays[0], arrays[1][::-1], np.asfortranarray(arrays[2])]
     for inputs in (arrays, views):
         assert_matches(thunks["openmp"](*inputs), _perform(node, inputs)[0], "openmp", loose=True)
+
+
+def _random_view(rng, shape, dtype):
+    """A view with `shape` of a bigger array: axes permuted, stepped, some reversed."""
+    order = rng.permutation(len(shape))
+    steps = rng.choice([1, 2, -1, -3], size=len(shape))
+    base_shape = [shape[i] * abs(int(steps[i])) for i in order]
+    base = rng.normal(size=base_shape).astype(dtype).transpose(np.argsort(order))
+    return base[tuple(slice(None, None, int(st)) for st in steps)]
+
+
+def test_random_layouts_and_broadcasts(thunks):
+    rng = np.random.default_rng(8)
+    node = FUZZ["fuzz-4d"]
+    for _ in range(150):
+        shape = tuple(int(d) for d in rng.integers(1, 6, size=4))
+        if rng.random() < 0.1:
+            shape = shape[:2] + (0,) + shape[3:]
+        inputs = []
+        for v in node.inputs:
+            s = tuple(1 if st == 1 else d for st, d in zip(v.type.shape, shape))
+            inputs.append(_random_view(rng, s, v.type.dtype))
+        out, ref = thunks["fuzz-4d"](*inputs), _perform(node, inputs)[0]
+        assert out.dtype == ref.dtype and out.shape == ref.shape
+        np.testing.assert_allclose(out, ref, rtol=1e-6, atol=2e-6)  # float32 exp: ulps of ~e
+        target = inputs[0].copy() if rng.random() < 0.5 else inputs[0]
+        expected = target * inputs[1]
+        out = thunks["fuzz-4d-inplace"](target, inputs[1])
+        assert out is target
+        np.testing.assert_array_equal(target, expected)
 
 
 def test_records_without_c_stay_on_python():

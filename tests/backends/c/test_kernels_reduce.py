@@ -73,9 +73,26 @@ def _fused_nodes():
     return out
 
 
+FUZZ_AXES = [(0,), (2,), (1, 3), (0, 2, 3), None]
+
+
+def _fuzz_nodes():
+    out = {}
+    for axis in FUZZ_AXES:
+        out[f"sum-{axis}"] = red.Sum(axis, "float64", "float64").make_node(
+            _var("float64", (None,) * 4)
+        )
+        out[f"max-{axis}"] = red.Max(axis).make_node(_var("float32", (None,) * 4))
+        out[f"argmin-{axis}"] = red.Argmin(axis).make_node(_var("int16", (None,) * 4))
+        a, b = _var("float64", (None,) * 4), _var("float64", (1, None, 1, None))
+        out[f"fused-{axis}"] = _fused(red.Sum(axis, "float64", "float64"), [a, b], m.exp(a) * b)
+    return out
+
+
 NODES = _nodes()
 FUSED = _fused_nodes()
-ALL = {**NODES, **FUSED}
+FUZZ = _fuzz_nodes()
+ALL = {**NODES, **FUSED, **FUZZ}
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +264,30 @@ def test_fusion_rewrite_makes_one_node_only_for_a_single_client():
     assert "FusedReduce" not in [type(n.op).__name__ for n in g.maker.fgraph.toposort()]
     plain = labsym.function([x], lse)  # FAST_RUN alone keeps Theano's graph
     assert "FusedReduce" not in [type(n.op).__name__ for n in plain.maker.fgraph.toposort()]
+
+
+def _random_view(rng, shape, dtype):
+    """A view with `shape` of a bigger array: axes permuted, stepped, some reversed."""
+    order = rng.permutation(len(shape))
+    steps = rng.choice([1, 2, -1, -3], size=len(shape))
+    base_shape = [shape[i] * abs(int(steps[i])) for i in order]
+    base = _values(dtype, base_shape, rng, specials=False).transpose(np.argsort(order))
+    return base[tuple(slice(None, None, int(st)) for st in steps)]
+
+
+def test_random_layouts_and_axes(thunks):
+    rng = np.random.default_rng(9)
+    for case in range(120):
+        axis = FUZZ_AXES[case % len(FUZZ_AXES)]
+        shape = tuple(int(d) for d in rng.integers(1, 6, size=4))
+        for kind in ("sum", "max", "argmin", "fused"):
+            node = FUZZ[f"{kind}-{axis}"]
+            inputs = []
+            for v in node.inputs:
+                s = tuple(1 if st == 1 else d for st, d in zip(v.type.shape, shape))
+                inputs.append(_random_view(rng, s, v.type.dtype))
+            ref = _perform(node, inputs)[0]
+            out = np.asarray(thunks[f"{kind}-{axis}"](*inputs))
+            values = np.abs(np.exp(inputs[0]) * inputs[1]) if kind == "fused" else inputs[0]
+            magnitude = np.sum(np.abs(values.astype(float)), axis=axis)
+            _assert_close(out, ref, f"{node.op} {shape}", values.size, magnitude)
