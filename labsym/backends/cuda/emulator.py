@@ -3,6 +3,7 @@
 Device memory is host memory (device addresses are real addresses of NumPy buffers); kernels
 are the same source the GPU runs, compiled with g++ against emu.h into a shared library that
 is cached on disk by content; GEMM is NumPy. A pass here proves kernel logic, never a GPU.
+Launches run one at a time on the calling thread (emu.h keeps its scheduler in globals).
 May import core and backends.cuda.protocol.
 """
 
@@ -154,13 +155,13 @@ class EmulatorRuntime:
             )
         if shared_bytes:
             raise ValueError("the emulator runs kernels with static __shared__ memory only")
+        if 0 in (*grid, *block):
+            return
         values = [_c_value(kind, value) for kind, value in args]
         argv = (ctypes.c_void_p * max(len(values), 1))(
             *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values]
         )
         cfg = (ctypes.c_uint * 6)(*grid, *block)
-        if 0 in (*grid, *block):
-            return
         handle.entry(cfg, argv, int(handle.coroutines))
 
     # ------------------------------------------------------------------ cuBLAS

@@ -14,7 +14,7 @@ from labsym.core.scalar import SCALAR_OPS as S
 from labsym.core.type import TensorType
 from labsym.core.variable import constant
 
-from .conftest import assert_matches, reference, run
+from .conftest import assert_matches, ptx_entries, reference, requires_nvrtc, run
 
 
 def _composite():
@@ -158,3 +158,32 @@ def test_join_upcasts_and_places_each_input(runtime, axis):
     with pytest.raises(ValueError, match="must match"):
         bad = [kernels.ArrayMeta.of(x) for x in (a, np.zeros((2, 5)), e)]
         kernels.plan(node, [kernels.ArrayMeta((), (), "int64"), *bad], {0: axis})
+
+
+def test_composite_alloc_and_join_kernels_compile_to_ptx():
+    requires_nvrtc()
+    comp = _composite().make_node(
+        *[TensorType(d, (None, None))() for d in ("float32", "int16", "float64")]
+    )
+    metas = [kernels.ArrayMeta.contiguous((4, 5), d) for d in ("float32", "int16", "float64")]
+    strided = [kernels.ArrayMeta((4, 5), (-10, 2), m.dtype) for m in metas]
+    kernel_list = list(kernels.plan(comp, metas).kernels + kernels.plan(comp, strided).kernels)
+    alloc = Alloc().make_node(
+        TensorType("float64", (1,))(), constant(np.int64(3)), constant(np.int64(4))
+    )
+    kernel_list += kernels.plan(
+        alloc, [kernels.ArrayMeta((1,), (0,), "float64")], {1: 3, 2: 4}
+    ).kernels
+    join = Join().make_node(
+        constant(np.int64(1)),
+        TensorType("int8", (None, None))(),
+        TensorType("float32", (None, None))(),
+    )
+    parts = [
+        kernels.ArrayMeta((), (), "int64"),
+        kernels.ArrayMeta.contiguous((2, 3), "int8"),
+        kernels.ArrayMeta.contiguous((2, 5), "float32"),
+    ]
+    kernel_list += kernels.plan(join, parts, {0: 1}).kernels
+    assert len(kernel_list) == 5
+    assert ptx_entries(kernel_list) == {k.name for k in kernel_list}
