@@ -52,7 +52,7 @@ def gpu_shared_constructor(
         device = config.device
         if is_device_array(value):
             pass
-        elif not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        elif not isinstance(value, (np.ndarray, np.generic)) or value.dtype.kind != "f":
             raise TypeError("device=cuda keeps non-float values on the host")
     if is_device_array(value):
         data = value if dtype is None or value.dtype == np.dtype(dtype) else None
