@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from labsym.backends.cuda.devicecode import device_copy
 from labsym.backends.cuda.gpuarray import GpuArray
 from labsym.backends.cuda.runtime import get_runtime
 from labsym.config import config
@@ -50,16 +51,15 @@ def gpu_shared_constructor(
         if config.device == "cpu":
             raise TypeError("device=cpu: a host shared variable")
         device = config.device
-        if is_device_array(value):
-            pass
-        elif not isinstance(value, (np.ndarray, np.generic)) or value.dtype.kind != "f":
+        host_value = not is_device_array(value)
+        if host_value and (
+            not isinstance(value, np.ndarray | np.generic) or value.dtype.kind != "f"
+        ):
             raise TypeError("device=cuda keeps non-float values on the host")
     if is_device_array(value):
-        data = value if dtype is None or value.dtype == np.dtype(dtype) else None
-        if data is None:
-            raise TypeError(f"shared(): a device array of {value.dtype} cannot become {dtype}")
-        if not borrow:
-            data = data.copy()
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            raise ValueError(f"shared(): a device array of {value.dtype} cannot become {dtype}")
+        data = value if borrow else device_copy(value.runtime, value)
     else:
         host = np.asarray(value, dtype=None if dtype is None else dtypes.canonical_dtype(dtype))
         if host.dtype.name not in dtypes.ALL_DTYPES or host.dtype.kind in "cOUSV":

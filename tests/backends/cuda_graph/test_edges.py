@@ -111,3 +111,17 @@ def test_fused_elementwise_reductions_stay_on_the_device(device):
     np.testing.assert_allclose(a, (np.exp(value) * 2).sum(axis=1), rtol=1e-6)
     np.testing.assert_allclose(b, (value**2).sum(), rtol=1e-6)
     assert [kind for kind, _ in device.transfers] == ["dtoh", "dtoh"]  # only the two results
+
+
+def test_shared_of_a_device_array(device):
+    from labsym.backends.cuda.gpuarray import GpuArray
+
+    host = np.arange(12, dtype="float32").reshape(3, 4)
+    dev = GpuArray.from_host(device, host)
+    copied = labsym.shared(dev[::-1, ::2], target="gpu")  # a strided view: copied on the device
+    assert copied.get_value(return_internal_type=True).buffer is not dev.buffer
+    np.testing.assert_array_equal(copied.get_value(), host[::-1, ::2])
+    kept = labsym.shared(dev, borrow=True)
+    assert kept.get_value(return_internal_type=True) is dev
+    with pytest.raises(ValueError, match="cannot become float64"):
+        labsym.shared(dev, dtype="float64")
