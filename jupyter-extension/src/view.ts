@@ -86,6 +86,7 @@ export class GraphView {
   private touched = false;
   private lastQuery = '';
   private observer: ResizeObserver | null = null;
+  private hovered = '';
 
   constructor(doc: GraphDoc, options: ViewOptions = {}) {
     this.doc = doc;
@@ -172,6 +173,8 @@ export class GraphView {
   draw(): void {
     const started = now();
     clear(this.viewport);
+    this.tooltip.hidden = true;
+    this.hovered = '';
     this.nodes = new Map();
     this.edges = new Map();
     this.marked = [];
@@ -498,6 +501,12 @@ export class GraphView {
     const target = event.target as Element | null;
     const nodeEl = target?.closest?.('g.labsym-node');
     const edgeEl = nodeEl ? null : target?.closest?.('g.labsym-edge');
+    const key = nodeEl ? `node:${nodeEl.getAttribute('data-node-id')}`
+      : edgeEl ? `edge:${edgeEl.getAttribute('data-edge-id')}` : '';
+    if (key !== '' && key === this.hovered && !this.tooltip.hidden) {
+      this.placeTooltip(event); // same item: the rows are already there
+      return;
+    }
     let rows: Array<[string, string]> | null = null;
     let kind = '';
     if (nodeEl) {
@@ -510,6 +519,7 @@ export class GraphView {
       rows = edge ? edgeTooltip(edge) : null;
       kind = 'edge';
     }
+    this.hovered = rows ? key : '';
     if (!rows) {
       this.tooltip.hidden = true;
       return;
@@ -522,8 +532,14 @@ export class GraphView {
     this.tooltip.appendChild(keyValueTable(rows, 'labsym-tooltip-table'));
     this.tooltip.setAttribute('data-kind', kind);
     this.tooltip.hidden = false;
-    // beside the pointer, flipped to its other side where it would leave the canvas (which
-    // clips it), and never above or left of the canvas
+    this.placeTooltip(event);
+  }
+
+  /**
+   * Beside the pointer, flipped to its other side where it would leave the canvas (which clips
+   * it), and never above or left of the canvas.
+   */
+  private placeTooltip(event: MouseEvent): void {
     const box = this.canvas.getBoundingClientRect();
     const { width, height } = this.viewSize();
     const px = event.clientX - box.left;
