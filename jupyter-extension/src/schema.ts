@@ -143,9 +143,8 @@ export function readGraph(data: unknown): GraphDoc {
     );
   }
   checkBody(data, 'graph');
-  const doc = data as unknown as GraphDoc;
-  doc.clusters = doc.clusters ?? [];
-  return doc;
+  // a copy: the output model's data is not ours to change
+  return { ...data, clusters: data.clusters ?? [] } as unknown as GraphDoc;
 }
 
 /** The document as a RewritesDoc (its graphs checked); throws an Error saying why not. */
@@ -162,15 +161,13 @@ export function readRewrites(data: unknown): RewritesDoc {
   if (!Array.isArray(data.steps)) {
     throw new Error('labsym.rewrites: "steps" is not a list');
   }
-  for (const step of data.steps) {
+  const graph = (value: unknown): GraphDoc | null =>
+    value === null || value === undefined ? null : readGraph(value);
+  const steps = data.steps.map(step => {
     if (!isObject(step)) {
       throw new Error('labsym.rewrites: a step is not an object');
     }
-    for (const key of ['before_graph', 'after_graph']) {
-      if (step[key] !== null && step[key] !== undefined) {
-        step[key] = readGraph(step[key]);
-      }
-    }
-  }
-  return data as unknown as RewritesDoc;
+    return { ...step, before_graph: graph(step.before_graph), after_graph: graph(step.after_graph) };
+  });
+  return { ...data, steps } as unknown as RewritesDoc;
 }

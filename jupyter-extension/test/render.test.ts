@@ -192,3 +192,31 @@ describe('extension', () => {
     expect(pkg.labsym.mimeTypes).toEqual(MIME_TYPES);
   });
 });
+
+describe('documents', () => {
+  it('are read without being changed (the output model owns them), even when frozen', () => {
+    const freeze = <T>(value: T): T => {
+      if (value && typeof value === 'object') {
+        Object.values(value).forEach(freeze);
+        Object.freeze(value);
+      }
+      return value;
+    };
+    const doc = hostileDoc() as unknown as Record<string, unknown>;
+    delete doc.clusters;
+    const steps = { schema: 'labsym.rewrites', version: 1, steps: [{ index: 0, phase: 'p',
+      rule: 'r', math: '', before: 'b', after: 'a', before_graph: doc, after_graph: null }] };
+    const frozen = freeze(JSON.parse(JSON.stringify(steps)));
+    const host = render(REWRITES_MIME, frozen);
+    expect(host.querySelector('.labsym-error')).toBeNull();
+    expect(host.querySelectorAll('g.labsym-node[data-kind=apply]').length).toBe(2);
+    expect(JSON.stringify(frozen)).toBe(JSON.stringify(steps));
+  });
+
+  it('of a newer schema version are refused with a note, not misread', () => {
+    const host = render(GRAPH_MIME, { ...hostileDoc(), version: 2 }, 'plain text');
+    expect(host.querySelector('.labsym-error')!.textContent).toContain('version 2 is newer');
+    expect(host.querySelector('.labsym-error pre')!.textContent).toBe('plain text');
+    expect(host.querySelector('.labsym-graph')).toBeNull();
+  });
+});
