@@ -60,15 +60,8 @@ def vectorize_map(node: Apply) -> list[Variable] | None:
     for inner, seq in zip(in_seqs, seqs, strict=True):
         new[inner] = seq[:n_steps]
         batched.add(inner)
-    try:
-        for apply in io_toposort(op.fgraph.inputs, op.fgraph.outputs):
-            outs = _batch_node(apply, new, batched, n_steps)
-            if outs is None:
-                return None
-            for old, out in zip(apply.outputs, outs, strict=True):
-                new[old] = out
-    except (TypeError, ValueError, NotImplementedError):
-        return None  # a rule met types it does not handle: the Scan stays
+    if not batch_nodes(io_toposort(op.fgraph.inputs, op.fgraph.outputs), new, batched, n_steps):
+        return None
     results = []
     for inner, outer in zip(op.fgraph.outputs, node.outputs, strict=True):
         value = _input(new, inner)
@@ -78,6 +71,24 @@ def vectorize_map(node: Apply) -> list[Variable] | None:
             value = cast(value, outer.dtype)
         results.append(value)
     return results
+
+
+def batch_nodes(
+    nodes: Sequence[Apply], new: dict[Variable, Variable], batched: set[Variable], n: Variable
+) -> bool:
+    """Rebuild `nodes` (in order) on the values `new` maps their inputs to, batching those with
+    an input in `batched` (whose new values have a leading axis of n steps); fills `new` and
+    `batched`. False if some node cannot be batched (then `new` is partly filled)."""
+    try:
+        for apply in nodes:
+            outs = _batch_node(apply, new, batched, n)
+            if outs is None:
+                return False
+            for old, out in zip(apply.outputs, outs, strict=True):
+                new[old] = out
+    except (TypeError, ValueError, NotImplementedError):
+        return False  # a rule met types it does not handle
+    return True
 
 
 def _input(new: dict[Variable, Variable], var: Variable) -> Variable:

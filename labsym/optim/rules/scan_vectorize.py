@@ -1,8 +1,13 @@
-"""A Scan that only maps (jacobian's and hessian's loop over rows) becomes its batched inner graph.
+"""Scan rewrites that take work out of loops (Theano's scan_eqopt family, for a map and more).
 
-No loop remains: the rows are computed by whole-array ops (a GEMM instead of one GEMV per row),
-which the later phases fuse and specialize like any other graph. Scans with recurrent state, or
-whose inner graph has an op without a batching rule, stay as they are.
+- scan_vectorize: a Scan that only maps (jacobian's and hessian's loop over rows) becomes its
+  batched inner graph: whole-array ops (a GEMM instead of one GEMV per row) that the later
+  phases fuse and specialize like any other graph. Scans with recurrent state, or whose inner
+  graph has an op without a batching rule, stay as they are.
+- scan_pushout_seqs_ops: products of sequences and non-sequences computed before the loop.
+- scan_pushout_accumulators: sums of per-step terms (a backward loop's weight gradients)
+  computed after the loop from stacked values, a sum of products as one tensordot.
+- scan_prune_outputs: outputs nobody reads are not computed.
 
 May import core and optim (patterns).
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from labsym.core.graph import Apply, Variable
+from labsym.core.scan import pushout
 from labsym.core.scan.op import Scan
 from labsym.core.scan.vectorize import vectorize_map
 from labsym.optim.patterns import Rule
@@ -30,5 +36,29 @@ RULES = [
         tracks=(Scan,),
         math="for{i}(f(xs[i], c)) -> f_batched(xs, c)  (no recurrent or shared state)",
         extra={"tags": ("scan", "scanOp_vectorize", "local_scan_vectorize")},
+    ),
+    Rule(
+        "scan_prune_outputs",
+        ("canonicalize",),
+        node_rule=pushout.prune_outputs,
+        tracks=(Scan,),
+        math="for(...) with an unread output -> for(...) without it",
+        extra={"tags": ("scan", "remove_constants_and_unused_inputs_scan")},
+    ),
+    Rule(
+        "scan_pushout_seqs_ops",
+        ("canonicalize",),
+        node_rule=pushout.pushout_sequence_ops,
+        tracks=(Scan,),
+        math="for{t}(f(dot(x[t], W), h)) -> for{t}(f(xW[t], h)), xW = x . W",
+        extra={"tags": ("scan", "scanOp_pushout_seqs_ops")},
+    ),
+    Rule(
+        "scan_pushout_accumulators",
+        ("canonicalize",),
+        node_rule=pushout.pushout_accumulators,
+        tracks=(Scan,),
+        math="acc' = acc + dot(x[t].T, d(t)) -> acc = acc0 + tensordot(x, d_stacked)",
+        extra={"tags": ("scan", "scanOp_pushout_output", "PushOutDot1")},
     ),
 ]

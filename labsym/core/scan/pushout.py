@@ -1,0 +1,280 @@
+"""Moving work out of a Scan's loop, and dropping outputs nobody reads.
+
+- `pushout_accumulators`: a state that only sums per-step terms (`acc' = acc + f(...)`, the
+  gradients of non-sequences in a backward loop) leaves the loop: the loop stacks the values
+  the terms read, and one batched expression after the loop sums them (a sum of per-step
+  products `dot(x[t].T, d[t])` becomes one tensordot, Theano's PushOutDot1).
+- `pushout_sequence_ops`: inner nodes that read only sequences and non-sequences (`dot(x[t], W)`)
+  are computed for every step at once before the loop and read as a new sequence.
+- `prune_outputs`: outputs without clients (a gradient nobody asked for) are not computed.
+
+Each returns the replacement outputs of the Scan node (None where an output is unused), or
+None when there is nothing to do. May import core.graph, core.ops and core.scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from labsym.core.fgraph import OUTPUT
+from labsym.core.graph import Apply, Constant, Variable, ancestors, clone_graph, io_toposort
+from labsym.core.ops import blas
+from labsym.core.ops.elemwise import Elemwise
+from labsym.core.ops.math import cast
+from labsym.core.scan.op import Scan, apply_scan
+from labsym.core.scan.vectorize import batch_nodes
+
+
+@dataclass
+class _Layout:
+    """A Scan node's groups, each entry (inner value(s), outer value, old outer output)."""
+
+    node: Apply
+    seqs: list[tuple[Variable, Variable]]
+    states: list[tuple[list[Variable], Variable, Variable, tuple[int, ...], bool, Variable]]
+    nits: list[tuple[Variable, Variable | None]]
+    shared: list[tuple[Variable, Variable, Variable, Variable]]
+    nonseqs: list[tuple[Variable, Variable]]
+    cond: list[Variable] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, node: Apply) -> _Layout:
+        op, info = node.op, node.op.info
+        seqs, inits, shared, nonseqs = info.outer_groups(node.inputs[1:])
+        in_seqs, in_taps, in_shared, in_nonseqs = info.inner_groups(op.fgraph.inputs)
+        s_out, n_out, sh_out = info.output_groups(op.fgraph.outputs)
+        o_states, o_nits, o_shared = info.output_groups(node.outputs)
+        return cls(
+            node,
+            list(zip(in_seqs, seqs, strict=True)),
+            [
+                (taps, init, out, t, final, o)
+                for taps, init, out, t, final, o in zip(
+                    in_taps, inits, s_out, info.state_taps, info.final_only, o_states, strict=True
+                )
+            ],
+            list(zip(n_out, o_nits, strict=True)),
+            list(zip(in_shared, shared, sh_out, o_shared, strict=True)),
+            list(zip(in_nonseqs, nonseqs, strict=True)),
+            op.fgraph.outputs[-1:] if info.as_while else [],
+        )
+
+    def rebuild(self) -> dict[Variable, Variable]:
+        """A new Scan node of this layout: {old outer output: new outer output}."""
+        info = replace(
+            self.node.op.info,
+            n_seqs=len(self.seqs),
+            state_taps=tuple(s[3] for s in self.states),
+            final_only=tuple(s[4] for s in self.states),
+            n_nit_sot=len(self.nits),
+            n_shared=len(self.shared),
+            n_nonseqs=len(self.nonseqs),
+        )
+        inner_in = [i for i, _ in self.seqs] + [v for s in self.states for v in s[0]]
+        inner_in += [s[0] for s in self.shared] + [i for i, _ in self.nonseqs]
+        inner_out = [s[2] for s in self.states] + [o for o, _ in self.nits]
+        inner_out += [s[2] for s in self.shared] + self.cond
+        outer = [self.node.inputs[0], *(o for _, o in self.seqs), *(s[1] for s in self.states)]
+        outer += [s[1] for s in self.shared] + [o for _, o in self.nonseqs]
+        outs = apply_scan(inner_in, inner_out, info, outer, self.node.op.mode)
+        olds = [s[5] for s in self.states] + [o for _, o in self.nits] + [s[3] for s in self.shared]
+        return {old: out for old, out in zip(olds, outs, strict=True) if old is not None}
+
+
+def _replacements(node: Apply, found: dict[Variable, Variable]) -> list[Variable | None]:
+    return [found.get(o) for o in node.outputs]
+
+
+def _used(fgraph: Any, var: Variable) -> bool:
+    return bool(fgraph.clients.get(var))
+
+
+# ---------------------------------------------------------------- unused outputs
+def prune_outputs(fgraph: Any, node: Apply) -> list[Variable | None] | None:
+    """The Scan without the nit_sot outputs and states no client (nor kept output) reads."""
+    if not isinstance(node.op, Scan):
+        return None
+    lay = _Layout.of(node)
+    nits = [(o, old) for o, old in lay.nits if _used(fgraph, old)]
+    states = list(lay.states)
+    while True:  # a state is needed if read outside or by a kept inner output
+        kept_outs = [s[2] for s in states] + [o for o, _ in nits] + [s[2] for s in lay.shared]
+        kept_outs += lay.cond
+        needed = set()
+        for k in range(len(states)):
+            others = kept_outs[:k] + kept_outs[k + 1 :]
+            needed |= set(ancestors(others))
+        drop = [s for s in states if not _used(fgraph, s[5]) and not any(t in needed for t in s[0])]
+        if not drop:
+            break
+        states = [s for s in states if s not in drop]
+    if len(nits) == len(lay.nits) and len(states) == len(lay.states):
+        return None
+    if not (states or nits or lay.shared):
+        return None
+    lay.nits, lay.states = nits, states
+    return _replacements(node, lay.rebuild())
+
+
+# ---------------------------------------------------------------- accumulators
+def _accumulators(lay: _Layout) -> list[tuple[int, Variable]]:
+    """(state index, per-step term) of the states updated as acc + term, acc read nowhere else."""
+    fg = lay.node.op.fgraph
+    found = []
+    for k, (taps, _, out, t, final, _) in enumerate(lay.states):
+        owner = out.owner
+        if t != (-1,) or not final or owner is None or not isinstance(owner.op, Elemwise):
+            continue
+        if owner.op.scalar_op.name != "add" or len(owner.inputs) != 2:
+            continue
+        (tap,) = taps
+        if tap not in owner.inputs or fg.clients.get(tap) != [(owner, owner.inputs.index(tap))]:
+            continue
+        if [c for c, _ in fg.clients.get(out, [])] != [OUTPUT]:
+            continue
+        term = owner.inputs[1 - owner.inputs.index(tap)]
+        if term.type == out.type:
+            found.append((k, term))
+    return found
+
+
+def _movable(fg: Any, roots: set[Apply], terms: list[Variable]) -> list[Apply]:
+    """The nodes computing `terms` whose every result is read only by other such nodes or by
+    `roots` (the accumulating adds): what can leave the loop, in order."""
+    moved: set[Apply] = set()
+    nodes = io_toposort(fg.inputs, terms)
+    for apply in reversed(nodes):
+        readers = [c for o in apply.outputs for c, _ in fg.clients.get(o, [])]
+        if readers and all(r in moved or r in roots for r in readers):
+            moved.add(apply)
+    return [a for a in nodes if a in moved]
+
+
+def _summed(term: Variable, new: dict, batched: set, n: Variable) -> Variable:
+    """The sum over steps of a batched term; a per-step product becomes one tensordot."""
+    owner = term.owner
+    if (
+        owner is not None
+        and isinstance(owner.op, blas.Dot)
+        and all(i in batched for i in owner.inputs)
+    ):
+        a, b = (new[i] for i in owner.inputs)
+        contract = (owner.inputs[0].ndim, 1)  # a's last inner axis with b's first
+        return blas.tensordot(a, b, [[0, contract[0]], [0, contract[1]]])
+    value = new[term]
+    return value.sum(axis=0) if term in batched else value * cast(n, value.dtype)
+
+
+def pushout_accumulators(fgraph: Any, node: Apply) -> list[Variable | None] | None:
+    """acc' = acc + term(step) -> the loop stacks what term reads; acc = acc0 + sum of terms."""
+    if not isinstance(node.op, Scan) or node.op.info.as_while:
+        return None
+    lay = _Layout.of(node)
+    accs = _accumulators(lay)
+    if not accs:
+        return None
+    fg = node.op.fgraph
+    roots = {lay.states[k][2].owner for k, _ in accs}
+    terms = [term for _, term in accs]
+    moved = _movable(fg, roots, terms)
+    made = {o for a in moved for o in a.outputs}
+    n = node.inputs[0]
+    new: dict[Variable, Variable] = {i: o for i, o in lay.nonseqs}
+    batched: set[Variable] = set()
+    stacked: list[Variable] = []
+    for inner, outer in lay.seqs:
+        new[inner] = outer[:n]
+        batched.add(inner)
+    needs = _unique([i for a in moved for i in a.inputs] + [t for t in terms if t not in made])
+    for var in needs:
+        if var in made or var in new or isinstance(var, Constant):
+            continue
+        stacked.append(var)  # computed in the loop (or a state's tap): stacked per step
+        batched.add(var)
+    lay.nits = lay.nits + [(v, None) for v in stacked]
+    removed = {k for k, _ in accs}
+    acc_states = [lay.states[k] for k, _ in accs]
+    lay.states = [s for k, s in enumerate(lay.states) if k not in removed]
+    found = lay.rebuild()
+    first_new = len(lay.nits) - len(stacked)
+    new_node = next(iter(found.values())).owner if found else None
+    if new_node is None:
+        return None
+    n_states = len(lay.states)
+    for m, var in enumerate(stacked):
+        new[var] = new_node.outputs[n_states + first_new + m]
+    if not batch_nodes(moved, new, batched, n):
+        return None
+    for (_, term), state in zip(accs, acc_states, strict=True):
+        init, old = state[1], state[5]
+        total = _summed(term, new, batched, n)
+        found[old] = init[0] + cast(total, init.dtype)
+    return _replacements(node, found)
+
+
+# ---------------------------------------------------------------- sequence-only nodes
+def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | None:
+    """Inner nodes reading only sequences, non-sequences and constants, whose results the
+    loop's state-dependent part reads, computed for all steps before the loop."""
+    if not isinstance(node.op, Scan) or node.op.info.as_while:
+        return None
+    lay = _Layout.of(node)
+    fg = node.op.fgraph
+    free = {i for i, _ in lay.seqs} | {i for i, _ in lay.nonseqs}
+    outside: list[Apply] = []
+    for apply in fg.toposort():
+        if all(i in free or isinstance(i, Constant) for i in apply.inputs):
+            outside.append(apply)
+            free.update(apply.outputs)
+    made = {o for a in outside for o in a.outputs}
+    seq_in = {i for i, _ in lay.seqs}
+    depends = set(seq_in)
+    for apply in outside:
+        if any(i in depends for i in apply.inputs):
+            depends.update(apply.outputs)
+    # the frontier: made values that depend on a sequence and feed a node left in the loop
+    # (or are outputs); only worth it if some frontier value comes from a costly node
+    inside = [a for a in fg.toposort() if a not in set(outside)]
+    frontier = [
+        v
+        for v in _unique(
+            [i for a in inside for i in a.inputs] + list(fg.outputs[: _n_inner_outs(lay)])
+        )
+        if v in made and v in depends
+    ]
+    if not any(isinstance(v.owner.op, (blas.Dot, blas.TensorDot)) for v in frontier):
+        return None
+    n = node.inputs[0]
+    new: dict[Variable, Variable] = {i: o for i, o in lay.nonseqs}
+    batched: set[Variable] = set()
+    for inner, outer in lay.seqs:
+        new[inner] = outer[:n]
+        batched.add(inner)
+    if not batch_nodes(outside, new, batched, n):
+        return None
+    memo = {v: v.type(v.name) for v in frontier}
+    lay.seqs += [(ph, new[v]) for v, ph in memo.items()]
+    _replace_inner(lay, memo)
+    return _replacements(node, lay.rebuild())
+
+
+def _n_inner_outs(lay: _Layout) -> int:
+    return len(lay.states) + len(lay.nits) + len(lay.shared)
+
+
+def _unique(items: Sequence[Variable]) -> list[Variable]:
+    return list(dict.fromkeys(items))
+
+
+def _replace_inner(lay: _Layout, memo: dict[Variable, Variable]) -> None:
+    """Make the layout's inner outputs read memo[v] where they read v (a cloned graph)."""
+    outs = [s[2] for s in lay.states] + [o for o, _ in lay.nits] + [s[2] for s in lay.shared]
+    outs += lay.cond
+    _, cloned, _ = clone_graph([], outs, memo=dict(memo), copy_inputs=False)
+    it = iter(cloned)
+    lay.states = [(s[0], s[1], next(it), *s[3:]) for s in lay.states]
+    lay.nits = [(next(it), old) for _, old in lay.nits]
+    lay.shared = [(s[0], s[1], next(it), s[3]) for s in lay.shared]
+    lay.cond = [next(it) for _ in lay.cond]
