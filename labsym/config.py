@@ -169,8 +169,7 @@ _FLAGS: tuple[_Flag, ...] = (
     _Flag("deterministic", "default", "Prefer deterministic (possibly slower) implementations.",
           ("default", "more")),
     _text("cxx", "gcc", "C compiler command used by C linkers ('' disables C code)."),
-    _bool("openmp", False, "Allow OpenMP parallelism in generated C code.",
-          notice=_when(bool, _NO_C + ": openmp=True changes nothing")),
+    _bool("openmp", False, "Allow OpenMP parallelism in generated C code."),
     _int("openmp_elemwise_minsize", 200000, "Smallest elementwise size run with OpenMP."),
     # The real default of base_compiledir (<cache>/labsym) is filled in by Config.__init__;
     # compiledir '' means base_compiledir/<compiledir_format filled in>.

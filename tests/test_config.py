@@ -388,7 +388,6 @@ def test_ensure_compiledir_is_private(tmp_path):
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        ("openmp", True, "labsym generates no C code yet: openmp=True changes nothing"),
         (
             "blas.ldflags",
             "-lopenblas",
