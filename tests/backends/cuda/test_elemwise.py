@@ -7,7 +7,7 @@ import pytest
 
 from labsym.backends.cuda import kernels
 from labsym.backends.cuda.kernels import common
-from labsym.core.ops.basic import Alloc, Join
+from labsym.core.ops.basic import Alloc, ARange, Join
 from labsym.core.ops.composite import Composite, ScalarConstant
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.scalar import SCALAR_OPS as S
@@ -187,3 +187,16 @@ def test_composite_alloc_and_join_kernels_compile_to_ptx():
     kernel_list += kernels.plan(join, parts, {0: 1}).kernels
     assert len(kernel_list) == 5
     assert ptx_entries(kernel_list) == {k.name for k in kernel_list}
+
+
+@pytest.mark.parametrize(
+    "start,stop,step,dtype",
+    [(0, 10, 1, "int64"), (5, -3, -2, "int64"), (0.5, 3.2, 0.3, "float64"), (1, 2, 0.1, "float32"),
+     (3, 3, 1, "int64"), (-2.5, 40.0, 0.7, "float32")],
+)  # fmt: skip
+def test_arange_matches_numpy(runtime, start, stop, step, dtype):
+    scalars = [constant(np.asarray(v)) for v in (start, stop, step)]
+    node = ARange(dtype).make_node(*scalars)
+    assert kernels.host_inputs(node) == (0, 1, 2)
+    (got,) = run(runtime, node, [0, 0, 0], host_values={0: start, 1: stop, 2: step})
+    np.testing.assert_array_equal(got, np.arange(start, stop, step, dtype=dtype))

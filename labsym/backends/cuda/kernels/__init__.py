@@ -10,7 +10,8 @@ The CUDA linker asks two things of this package:
 
 Families: elemwise (Elemwise, Composite, Alloc, Join), reduce (CAReduce ops, Argmax/Argmin,
 MaxAndArgmax), nnet (softmax family, crossentropies), subtensor (IncSubtensor on basic
-indices; AdvancedSubtensor1 row gather, AdvancedIncSubtensor1 atomic row scatter), pool (Pool,
+indices; AdvancedSubtensor1 row gather, AdvancedIncSubtensor1 atomic row scatter), advanced
+(AdvancedSubtensor/AdvancedIncSubtensor with integer arrays on the leading axes), pool (Pool,
 MaxPoolGrad, AveragePoolGrad, DownsampleFactorMaxGradGrad), conv (Conv2d and its gradients:
 im2col/col2im kernels around one cuBLAS GEMM, a `GemmCall` step of the plan).
 `kernels.random` has Philox4x32-10 plans (plan_uniform, plan_normal) and their NumPy
@@ -48,7 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labsym.backends.cuda.kernels import conv, elemwise, nnet, pool, reduce, subtensor
+from labsym.backends.cuda.kernels import advanced, conv, elemwise, nnet, pool, reduce, subtensor
 from labsym.backends.cuda.kernels.api import (
     ArgsBuilder,
     ArrayMeta,
@@ -77,7 +78,7 @@ __all__ = [
     "supports",
 ]
 
-_FAMILIES = (elemwise, reduce, nnet, subtensor, pool, conv)
+_FAMILIES = (elemwise, reduce, nnet, subtensor, advanced, pool, conv)
 
 
 def _family(node: Apply) -> Any:

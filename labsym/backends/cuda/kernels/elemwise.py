@@ -1,5 +1,5 @@
-"""Elementwise kernels: Elemwise and fused Composite nodes from the scalar table, and the copies
-built on the same loop (Alloc's broadcast fill, Join's concatenation).
+"""Elementwise kernels: Elemwise and fused Composite nodes from the scalar table, the copies
+built on the same loop (Alloc's broadcast fill, Join's concatenation), and ARange.
 
 One thread per output element in a grid-stride loop; operands carry shapes and strides in
 elements (broadcast axes have stride 0), collapsed on the host to the fewest axes, with a
@@ -8,6 +8,7 @@ contiguous variant when every operand is one dense run. May import core and back
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from labsym.backends.cuda.kernels import common, scalar
 from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Unsupported
 from labsym.backends.cuda.protocol import MAX_NDIM
 from labsym.core.graph import Apply
-from labsym.core.ops.basic import Alloc, Join
+from labsym.core.ops.basic import Alloc, ARange, Join
 from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.scalar import ScalarOp, cast_op
@@ -161,7 +162,7 @@ def map_launch(
 
 # ---------------------------------------------------------------------- the family interface
 def handles(node: Apply) -> bool:
-    return isinstance(node.op, (Elemwise, Composite, Alloc, Join))
+    return isinstance(node.op, (Elemwise, Composite, Alloc, Join, ARange))
 
 
 def program_of(node: Apply) -> Program:
@@ -182,7 +183,7 @@ def supports(node: Apply) -> bool:
         return False
     if node.outputs[0].ndim > MAX_NDIM:
         return False
-    return isinstance(node.op, (Alloc, Join)) or program_of(node).supported()
+    return isinstance(node.op, (Alloc, Join, ARange)) or program_of(node).supported()
 
 
 def host_inputs(node: Apply) -> tuple[int, ...]:
@@ -190,6 +191,8 @@ def host_inputs(node: Apply) -> tuple[int, ...]:
         return tuple(range(1, len(node.inputs)))
     if isinstance(node.op, Join):
         return (0,)
+    if isinstance(node.op, ARange):
+        return (0, 1, 2)
     return ()
 
 
@@ -199,6 +202,8 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
         return _plan_alloc(node, inputs, host_values)
     if isinstance(node.op, Join):
         return _plan_join(node, inputs, host_values)
+    if isinstance(node.op, ARange):
+        return _plan_arange(node, host_values)
     prog = program_of(node)
     shapes = []
     for j in prog.outputs:
@@ -307,3 +312,44 @@ def _plan_join(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]
             launches.append(launch)
         start += p.shape[axis]
     return Plan((out,), tuple(launches))
+
+
+def _plan_arange(node: Apply, host_values: dict[int, Any]) -> Plan:
+    """NumPy's arange: the first two values converted to the dtype, then
+    first + i * (second - first), in the dtype (as NumPy's fill)."""
+    try:
+        start, stop, step = (np.asarray(host_values[k]).item() for k in range(3))
+    except KeyError:
+        raise Unsupported("ARange needs start, stop and step as host values") from None
+    if step == 0:
+        raise ValueError("ARange: step must not be zero")
+    dtype = node.outputs[0].dtype
+    if all(isinstance(v, int) for v in (start, stop, step)):
+        length = len(range(start, stop, step))
+    else:
+        length = max(math.ceil((stop - start) / step), 0)
+    out = ArrayMeta.contiguous((length,), dtype)
+    if length == 0:
+        return Plan((out,), ())
+    t = common.ctype(dtype)
+    is_float = dtype in common.FLOAT_DTYPES
+    kind, ptype = (
+        ({"float32": "f32", "float64": "f64"}[dtype], t) if is_float else ("i64", "long long")
+    )
+    first = np.asarray(start).astype(dtype)
+    second = np.asarray(start + step).astype(dtype)
+    text = (
+        "    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;"
+        " i += (long long)blockDim.x * gridDim.x)\n"
+        f"        out[i] = i == 0 ? ({t})first : i == 1 ? ({t})second"
+        f" : ({t})(first + ({ptype})i * (second - first));\n"
+    )
+    sig = f"long long n, {ptype} first, {ptype} second, {t}* out"
+    kern = common.kernel("arange", ("i64", kind, kind, "ptr"), sig, text)
+    grid, block = common.grid_1d(length)
+    values = (first.item(), second.item())
+
+    def build(ins, outs, ws):
+        return [("i64", length), (kind, values[0]), (kind, values[1]), ("ptr", outs[0])]
+
+    return Plan((out,), (Launch(kern, grid, block, build),))

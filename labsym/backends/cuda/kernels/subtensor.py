@@ -66,8 +66,8 @@ _OPS = (
     core_subtensor.AdvancedIncSubtensor1,
 )
 # dtypes CUDA's atomicAdd takes (int64 through its unsigned long long overload)
-_ATOMIC = {"float32": "float", "float64": "double", "int32": "int", "uint32": "unsigned int"}
-_ATOMIC.update({"int64": "unsigned long long", "uint64": "unsigned long long"})
+ATOMIC_TYPES = {"float32": "float", "float64": "double", "int32": "int", "uint32": "unsigned int"}
+ATOMIC_TYPES.update({"int64": "unsigned long long", "uint64": "unsigned long long"})
 
 
 def handles(node: Apply) -> bool:
@@ -80,7 +80,7 @@ def supports(node: Apply) -> bool:
         return False
     op = node.op
     if isinstance(op, core_subtensor.AdvancedIncSubtensor1) and not op.set_instead_of_inc:
-        return x.dtype in _ATOMIC
+        return x.dtype in ATOMIC_TYPES
     return True
 
 
@@ -254,7 +254,7 @@ def _plan_scatter(node: Apply, x: ArrayMeta, y: ArrayMeta, idx: ArrayMeta) -> Pl
     if node.op.set_instead_of_inc:
         body = "        if (t >= 0) out[t * out_row + o_out] = src[row * src_row + o_src];\n"
     else:
-        a = _ATOMIC[x.dtype]
+        a = ATOMIC_TYPES[x.dtype]
         body = (
             f"        if (t >= 0) atomicAdd(({a}*)&out[t * out_row + o_out],"
             f" ({a})src[row * src_row + o_src]);\n"
