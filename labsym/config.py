@@ -114,7 +114,6 @@ class _Flag:
 
 _BOOL = "True, False, 'true', 'false', '1', '0', 'yes', 'no'"
 _ANY = "any string"
-_NO_C = "labsym generates no C code yet"
 _NO_CUDA = "labsym's CUDA backend does not read this flag"
 
 
@@ -238,7 +237,8 @@ _FLAGS: tuple[_Flag, ...] = (
     _float("lib__cnmem", 0.0, "GPU memory for the CNMeM pool (fraction or MB).",
            notice=_when(bool, _NO_CUDA + ": lib.cnmem={value!r} changes nothing")),
     _bool("lib__amdlibm", False, "Link AMD's libm into C code.",
-          notice=_when(bool, _NO_C + ": lib.amdlibm=True changes nothing")),
+          notice=_when(bool, "labsym's C code uses glibc's libm and libmvec: "
+                       "lib.amdlibm=True changes nothing")),
     _text("nvcc__flags", "", "Extra nvcc flags.",
           notice=_when(bool, _NO_CUDA + ": nvcc.flags={value!r} changes nothing")),
     _text("nvcc__compiler_bindir", "", "Host compiler directory for nvcc.",

@@ -151,9 +151,9 @@ def test_runtime_set(tmp_path):
     cfg.floatX = "float32"
     cfg.device = "cuda"
     cfg.traceback__limit = "5"
-    with pytest.warns(UserWarning, match="openmp=True changes nothing"):
-        cfg.openmp = "yes"
-    assert (cfg.floatX, cfg.device, cfg.traceback__limit, cfg.openmp) == (
+    with pytest.warns(UserWarning, match="lib.amdlibm=True changes nothing"):
+        cfg.lib__amdlibm = "yes"
+    assert (cfg.floatX, cfg.device, cfg.traceback__limit, cfg.lib__amdlibm) == (
         "float32",
         "cuda",
         5,
