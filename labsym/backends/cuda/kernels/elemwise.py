@@ -1,5 +1,5 @@
 """Elementwise kernels: Elemwise and fused Composite nodes from the scalar table, the copies
-built on the same loop (Alloc's broadcast fill, Join's concatenation), and ARange.
+built on the same loop (Alloc's broadcast fill, Join's concatenation), and ARange's fill.
 
 One thread per output element in a grid-stride loop; operands carry shapes and strides in
 elements (broadcast axes have stride 0), collapsed on the host to the fewest axes, with a
@@ -19,7 +19,7 @@ from labsym.backends.cuda.kernels import common, scalar
 from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Unsupported
 from labsym.backends.cuda.protocol import MAX_NDIM
 from labsym.core.graph import Apply
-from labsym.core.ops.basic import Alloc, ARange, Join
+from labsym.core.ops.basic import Alloc, Join
 from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.scalar import ScalarOp, cast_op
@@ -162,7 +162,7 @@ def map_launch(
 
 # ---------------------------------------------------------------------- the family interface
 def handles(node: Apply) -> bool:
-    return isinstance(node.op, (Elemwise, Composite, Alloc, Join, ARange))
+    return isinstance(node.op, (Elemwise, Composite, Alloc, Join))
 
 
 def program_of(node: Apply) -> Program:
@@ -183,7 +183,7 @@ def supports(node: Apply) -> bool:
         return False
     if node.outputs[0].ndim > MAX_NDIM:
         return False
-    return isinstance(node.op, (Alloc, Join, ARange)) or program_of(node).supported()
+    return isinstance(node.op, (Alloc, Join)) or program_of(node).supported()
 
 
 def host_inputs(node: Apply) -> tuple[int, ...]:
@@ -191,8 +191,6 @@ def host_inputs(node: Apply) -> tuple[int, ...]:
         return tuple(range(1, len(node.inputs)))
     if isinstance(node.op, Join):
         return (0,)
-    if isinstance(node.op, ARange):
-        return (0, 1, 2)
     return ()
 
 
@@ -202,8 +200,6 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
         return _plan_alloc(node, inputs, host_values)
     if isinstance(node.op, Join):
         return _plan_join(node, inputs, host_values)
-    if isinstance(node.op, ARange):
-        return _plan_arange(node, host_values)
     prog = program_of(node)
     shapes = []
     for j in prog.outputs:
@@ -314,16 +310,15 @@ def _plan_join(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]
     return Plan((out,), tuple(launches))
 
 
-def _plan_arange(node: Apply, host_values: dict[int, Any]) -> Plan:
-    """NumPy's arange: the first two values converted to the dtype, then
-    first + i * (second - first), in the dtype (as NumPy's fill)."""
-    try:
-        start, stop, step = (np.asarray(host_values[k]).item() for k in range(3))
-    except KeyError:
-        raise Unsupported("ARange needs start, stop and step as host values") from None
+def plan_arange(dtype: str, start: Any, stop: Any, step: Any) -> Plan:
+    """ARange's values on the device, for host scalars: the first two values converted to the
+    dtype, then first + i * (second - first), in the dtype (as NumPy's fill).
+
+    Not claimed by `supports` (every input of an ARange node is a host scalar, which the
+    placement of device ops does not take); a linker may call it directly."""
+    start, stop, step = (np.asarray(v).item() for v in (start, stop, step))
     if step == 0:
         raise ValueError("ARange: step must not be zero")
-    dtype = node.outputs[0].dtype
     if all(isinstance(v, int) for v in (start, stop, step)):
         length = len(range(start, stop, step))
     else:
