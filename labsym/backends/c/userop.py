@@ -84,7 +84,9 @@ def user_op_kernel(node: Apply) -> CKernel | None:
     inames = [_token("in", i) for i in range(len(node.inputs))]
     onames = [_token("out", k) for k in range(len(node.outputs))]
     # identical nodes get the same name, so their support code is deduplicated, not redefined
-    key = f"{type(op).__module__}.{type(op).__qualname__}|{op}|" + ",".join(
+    # ops that differ only in attributes outside __props__ (or without props) get other names
+    state = repr(sorted(vars(op).items())) if hasattr(op, "__dict__") else ""
+    key = f"{type(op).__module__}.{type(op).__qualname__}|{op}|{state}|" + ",".join(
         str(v.type) for v in variables
     )
     name = "node_" + hashlib.sha1(key.encode()).hexdigest()[:12]

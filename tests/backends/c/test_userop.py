@@ -137,3 +137,26 @@ def test_c_init_code_runs_once_when_the_module_loads():
     g = labsym.function([x], ScaleSetByInit()(x), mode=Mode(linker="c|py"))  # same module
     np.testing.assert_array_equal(f(np.array([1.0, 3.0])), [2.0, 6.0])
     np.testing.assert_array_equal(g(np.array([1.0, 3.0])), [2.0, 6.0])  # init ran once
+
+
+def test_two_instances_with_different_per_node_support_code_get_different_names():
+    class Offset(DoubleBoth):
+        """`offset` is not in __props__, so both instances print as "Offset"."""
+
+        def __init__(self, offset):
+            self.offset = offset
+
+        def c_support_code_apply(self, node, name):
+            own = f"static double {name}_offset(void) {{ return {self.offset}; }}"
+            return super().c_support_code_apply(node, name) + "\n" + own
+
+        def c_code(self, node, name, inp, out, sub):
+            code = super().c_code(node, name, inp, out, sub)
+            return code.replace("labsym_test_twice(", f"{name}_offset() + labsym_test_twice(")
+
+    x = T.dvector("x")
+    outs = [Offset(1.0)(x), Offset(5.0)(x)]  # equal props: no merge rewrite may run
+    f = labsym.function([x], outs, mode=Mode(linker="c|py", optimizer=None))
+    one, five = f(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(one, [3.0, 5.0])
+    np.testing.assert_array_equal(five, [7.0, 9.0])
