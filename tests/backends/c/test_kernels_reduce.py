@@ -1,11 +1,15 @@
 """Reduction C kernels vs perform: CAReduce family (axes, dtypes), argmax/argmin, FusedReduce."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import labsym
 from labsym.backends.c.build import compiler_available
-from labsym.backends.c.module import compile_nodes
+from labsym.backends.c.kernel import kernel_for
+from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
+from labsym.config import config
 from labsym.core.ops import math as m
 from labsym.core.ops import reduce as red
 from labsym.core.ops.composite import Composite
@@ -95,10 +99,34 @@ FUZZ = _fuzz_nodes()
 ALL = {**NODES, **FUSED, **FUZZ}
 
 
+def _openmp_nodes():
+    x, mx = _var("float64", (None, None)), _var("float64", (None, 1))
+    return {
+        "omp-sum-rows": red.Sum((1,), "float64", "float64").make_node(
+            _var("float64", (None, None))
+        ),
+        "omp-max-cols": red.Max((0,)).make_node(_var("float32", (None, None))),
+        "omp-fused": _fused(red.Sum((1,), "float64", "float64"), [x, mx], m.exp(x - mx)),
+    }
+
+
+OPENMP = _openmp_nodes()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the flag's notice from before the C backend existed
+    with config.change_flags(openmp=True, openmp_elemwise_minsize=1000):
+        OPENMP_KERNELS = {name: kernel_for(node) for name, node in OPENMP.items()}
+
+
 @pytest.fixture(scope="module")
 def thunks():
     names = list(ALL)
-    return dict(zip(names, compile_nodes([ALL[n] for n in names]), strict=True))
+    entries = [node_entry(ALL[n], f"red{i}") for i, n in enumerate(names)]
+    for i, (name, node) in enumerate(OPENMP.items()):
+        plain = node_entry(node, f"omp{i}")
+        entries.append(NodeEntry(plain.symbol, OPENMP_KERNELS[name], plain.in_dtypes, 1))
+        names.append(name)
+    lib = build_module(entries)
+    return {n: make_thunk(lib, e) for n, e in zip(names, entries, strict=True)}
 
 
 def _values(dtype, shape, rng, specials=True):
@@ -291,3 +319,18 @@ def test_random_layouts_and_axes(thunks):
             values = np.abs(np.exp(inputs[0]) * inputs[1]) if kind == "fused" else inputs[0]
             magnitude = np.sum(np.abs(values.astype(float)), axis=axis)
             _assert_close(out, ref, f"{node.op} {shape}", values.size, magnitude)
+
+
+def test_openmp_reductions_match_perform(thunks):
+    assert all("-fopenmp" in k.compile_args for k in OPENMP_KERNELS.values())
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal((700, 300))
+    mx = a.max(axis=1, keepdims=True)
+    cases = {  # name: (inputs, the magnitude of the summed values per output)
+        "omp-sum-rows": ([a[:, ::-1]], np.abs(a).sum(axis=1)),
+        "omp-max-cols": ([np.asfortranarray(a.astype(np.float32))], 0.0),
+        "omp-fused": ([a, mx], np.exp(a - mx).sum(axis=1)),
+    }
+    for name, (inputs, magnitude) in cases.items():
+        ref = _perform(OPENMP[name], inputs)[0]
+        _assert_close(np.asarray(thunks[name](*inputs)), ref, name, a.shape[1], magnitude)

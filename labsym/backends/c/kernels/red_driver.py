@@ -16,6 +16,9 @@ DRIVER = r"""
 #ifndef LABSYM_RED_DRIVER
 #define LABSYM_RED_DRIVER
 #define LABSYM_RED_MAXOPS 64
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #ifndef LABSYM_EW_BLOCK
 #define LABSYM_EW_BLOCK 256
 #endif
@@ -31,6 +34,7 @@ typedef struct {
   labsym_red_fn fn;
   labsym_red_init init;
   const char* empty_error;      /* NULL, or NumPy's message for an empty reduction */
+  npy_intp minsize;             /* OpenMP threads from this many elements on; -1: never */
 } labsym_red_spec;
 
 /* Broadcast the inputs (Elemwise's rules); 0 or -1 with an exception set */
@@ -115,6 +119,24 @@ static void labsym_red_range(const labsym_red_spec* s, int nop, char** p, const 
   }
 }
 
+/* rows [lo, hi) of the runs, unravelled over cd[0..cn-2] */
+static void labsym_red_rows(const labsym_red_spec* s, int nop, char* const* base, int cn,
+                            const npy_intp* cd, npy_intp (*cst)[NPY_MAXDIMS],
+                            const npy_intp* inner, const int* isz, npy_intp lo, npy_intp hi) {
+  npy_intp idx[NPY_MAXDIMS], row = lo;
+  char* p[LABSYM_RED_MAXOPS];
+  for (int d = cn - 2; d >= 0; d--) { idx[d] = row % cd[d]; row /= cd[d]; }
+  for (npy_intp r = lo; r < hi; r++) {
+    for (int k = 0; k < nop; k++) {
+      char* at = base[k];
+      for (int d = 0; d < cn - 1; d++) at += idx[d] * cst[k][d];
+      p[k] = at;
+    }
+    labsym_red_range(s, nop, p, inner, cd[cn - 1], isz);
+    for (int d = cn - 2; d >= 0; d--) { if (++idx[d] < cd[d]) break; idx[d] = 0; }
+  }
+}
+
 static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArrayObject** out) {
   int nin = s->nin, nop = nin + 1, nd = s->ndim, status = -1;
   PyArrayObject* a[LABSYM_RED_MAXOPS];
@@ -140,7 +162,7 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
   if (size > 0) {
     char* base[LABSYM_RED_MAXOPS];
     npy_intp st[LABSYM_RED_MAXOPS][NPY_MAXDIMS], cst[LABSYM_RED_MAXOPS][NPY_MAXDIMS];
-    npy_intp cd[NPY_MAXDIMS], idx[NPY_MAXDIMS], inner[LABSYM_RED_MAXOPS];
+    npy_intp cd[NPY_MAXDIMS], inner[LABSYM_RED_MAXOPS];
     int isz[LABSYM_RED_MAXOPS];
     int order[NPY_MAXDIMS], cn = 0, lead = 0;
     for (int k = 0; k < nin; k++) {
@@ -190,18 +212,22 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
     for (int k = 0; k < nin; k++) isz[k] = (int)PyArray_ITEMSIZE(a[k]);
     isz[nin] = (int)PyArray_ITEMSIZE(acc);
     npy_intp rows = size / cd[cn - 1];
-    PyThreadState* ts = size >= 32768 ? PyEval_SaveThread() : NULL;
-    char* p[LABSYM_RED_MAXOPS];
-    for (int d = 0; d < cn - 1; d++) idx[d] = 0;
-    for (npy_intp r = 0; r < rows; r++) {
-      for (int k = 0; k < nop; k++) {
-        char* at = base[k];
-        for (int d = 0; d < cn - 1; d++) at += idx[d] * cst[k][d];
-        p[k] = at;
+    /* threads split the outermost axis when it is kept: each owns its accumulators */
+    int parallel = s->minsize >= 0 && size >= s->minsize && cn > 1 && cst[nin][0] != 0;
+    PyThreadState* ts = (size >= 32768 || parallel) ? PyEval_SaveThread() : NULL;
+#ifdef _OPENMP
+    if (parallel) {
+      npy_intp per = rows / cd[0];
+      #pragma omp parallel
+      {
+        npy_intp nt = omp_get_num_threads(), tid = omp_get_thread_num();
+        npy_intp lo = cd[0] * tid / nt, hi = cd[0] * (tid + 1) / nt;
+        if (lo < hi)
+          labsym_red_rows(s, nop, base, cn, cd, cst, inner, isz, lo * per, hi * per);
       }
-      labsym_red_range(s, nop, p, inner, cd[cn - 1], isz);
-      for (int d = cn - 2; d >= 0; d--) { if (++idx[d] < cd[d]) break; idx[d] = 0; }
-    }
+    } else
+#endif
+      labsym_red_rows(s, nop, base, cn, cd, cst, inner, isz, 0, rows);
     if (ts) PyEval_RestoreThread(ts);
   }
   if (s->acc_type == s->out_type) {

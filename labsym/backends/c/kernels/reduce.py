@@ -1,10 +1,11 @@
 """C kernels for reductions: Sum, Prod, ProdWithoutZeros, Max, Min, All, Any (with axes or all),
 Argmax, Argmin, MaxAndArgmax, and FusedReduce (an elementwise program reduced in one pass).
 
-Accumulator and output dtypes are perform's (CAReduceDtype's acc_dtype, then a cast); float
-sums and products are reassociated by the vector reduction (within a few ulps of NumPy's
-pairwise sum times the length), max/min propagate NaN, empty max/min/argmax raise NumPy's
-ValueError. float16/complex dtypes stay on the Python engine.
+With config.openmp, threads split the outermost kept axis (each owns its accumulators) above
+openmp_elemwise_minsize elements. Accumulator and output dtypes are perform's (CAReduceDtype's
+acc_dtype, then a cast); float sums and products are reassociated by the vector reduction
+(within a few ulps of NumPy's pairwise sum times the length), max/min propagate NaN, empty
+max/min/argmax raise NumPy's ValueError. float16/complex dtypes stay on the Python engine.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ def reduction_kernel(
     title = str(node.op)[:200]
     empty = _EMPTY.format("maximum" if kind == "max" else "minimum")
     empty_c = elemwise.c_string(empty) if kind in ("max", "min") else "NULL"
-    spec = f"labsym_rspec_{_sig(fn, ndim, reduced, bcast, title, out)}"
+    args, libs, minsize = elemwise.build_config()
+    spec = f"labsym_rspec_{_sig(fn, ndim, reduced, bcast, title, out, minsize)}"
     code += elemwise.once(
         spec,
         elemwise.c_array("int", f"{spec}_in", [np.dtype(d).num for d in in_dtypes])
@@ -160,10 +162,9 @@ def reduction_kernel(
         + _bytes(f"{spec}_rd", reduced)
         + f"static const labsym_red_spec {spec} = {{{elemwise.c_string(title)}, "
         f"{len(in_dtypes)}, {ndim}, {spec}_in, {spec}_bc, {spec}_rd, {np.dtype(acc).num}, "
-        f"{np.dtype(out).num}, {fn}, {init}, {empty_c}}};\n",
+        f"{np.dtype(out).num}, {fn}, {init}, {empty_c}, {minsize}}};\n",
     )
     ins = ", ".join(f"%(in{k})s" for k in range(len(in_dtypes)))
-    args, libs, _ = elemwise.build_config()
     return CKernel(
         body=(
             f"PyArrayObject* red_ins[] = {{{ins}}};\n"
