@@ -87,6 +87,7 @@ export class GraphView {
   private lastQuery = '';
   private observer: ResizeObserver | null = null;
   private hovered = '';
+  private hiddenHits: string[] = [];
 
   constructor(doc: GraphDoc, options: ViewOptions = {}) {
     this.doc = doc;
@@ -376,10 +377,40 @@ export class GraphView {
       }
     }
     this.node.classList.toggle('labsym-searching', q !== '');
-    this.countLabel.textContent = q === '' ? '' : `${this.matches.length} found`;
+    this.hiddenHits = q === '' ? [] : this.collapsedHits(q);
+    const n = this.hiddenHits.length;
+    const more = n ? ` (+ matches in ${n} collapsed inner graph${n === 1 ? '' : 's'}: Enter ` +
+      'expands)' : '';
+    this.countLabel.textContent = q === '' ? '' : `${this.matches.length} found${more}`;
+  }
+
+  /** The collapsed scan / OpFromGraph nodes whose inner graphs hold a node matching `q`. */
+  private collapsedHits(q: string): string[] {
+    const hits: string[] = [];
+    const holds = (body: GraphBody): boolean =>
+      body.nodes.some(n => searchText(n).includes(q)) || (body.clusters ?? []).some(holds);
+    const visit = (body: GraphBody): void => {
+      for (const cluster of body.clusters ?? []) {
+        if (!this.nodes.has(cluster.apply)) {
+          continue; // inside a collapsed parent: that parent is the hit
+        }
+        if (this.expanded.has(cluster.apply)) {
+          visit(cluster);
+        } else if (holds(cluster)) {
+          hits.push(cluster.apply);
+        }
+      }
+    };
+    visit(this.doc);
+    return hits;
   }
 
   private nextMatch(step: number): void {
+    if (this.hiddenHits.length) {
+      // open the inner graphs that hold matches; draw() searches again
+      this.hiddenHits.forEach(id => this.expanded.add(id));
+      this.draw();
+    }
     if (!this.matches.length) {
       return;
     }

@@ -90,6 +90,24 @@ describe.skipIf(!folder)('real labsym bundles', () => {
     }
   });
 
+  it('search finds nodes inside collapsed inner graphs and Enter opens them', () => {
+    const doc = load('scan').bundle[GRAPH_MIME] as GraphDoc;
+    const outerOps = new Set(doc.nodes.map(n => (n.kind === 'apply' ? n.op : '')));
+    const inner = doc.clusters[0].nodes.find(n => n.kind === 'apply' && !outerOps.has(n.op))!;
+    const query = inner.kind === 'apply' ? inner.op : '';
+    const view = new GraphView(doc);
+    const search = view.node.querySelector<HTMLInputElement>('input.labsym-search')!;
+    search.value = query;
+    search.dispatchEvent(new Event('input'));
+    const count = view.node.querySelector('.labsym-search-count')!;
+    expect(count.textContent).toBe('0 found (+ matches in 1 collapsed inner graph: Enter expands)');
+    search.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    expect(view.node.querySelector(`g.labsym-expanded[data-cluster-id="${doc.clusters[0].id}"]`))
+      .not.toBeNull();
+    expect(view.node.querySelector('g.labsym-current')!.getAttribute('data-node-id')).toBe(inner.id);
+    expect(count.textContent).toMatch(/^1 of \d+$/);
+  });
+
   it('steps through the rewrite history and colours what each step changed', () => {
     const { mime, bundle } = load('history');
     expect(mime).toBe(REWRITES_MIME);
