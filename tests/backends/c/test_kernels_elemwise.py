@@ -331,6 +331,16 @@ def test_other_input_dtypes_are_converted(thunks):
     np.testing.assert_allclose(thunks["exp-float64"](swapped), np.exp(x.astype(float)), rtol=1e-15)
 
 
+def test_output_order_follows_the_full_inputs(thunks):
+    f = np.asfortranarray(np.ones((3, 4)))
+    assert thunks["add-float64"](f, f).flags.f_contiguous
+    assert thunks["add-float64"](f, np.ones((3, 4))).flags.c_contiguous
+    col, row = np.ones((3, 1)), np.ones((1, 4))
+    assert thunks["broadcast-row-col"](
+        np.ones((3, 4)), row, col.astype(np.float32)
+    ).flags.c_contiguous
+
+
 def test_shape_mismatch_raises_like_perform(thunks):
     a, b = np.ones((3, 4)), np.ones((3, 5))
     with pytest.raises(ValueError, match="Input dimension mis-match"):

@@ -139,11 +139,13 @@ static int labsym_ew_call(const labsym_ew_spec* s, PyArrayObject** ins, PyArrayO
     dims[d] = len < 0 ? 1 : len;
   }
   /* outputs: C order, unless every full input is Fortran-ordered only */
-  int fortran = nd > 1;
-  for (int k = 0; k < nin && fortran; k++) {
+  int fortran = 0, full_inputs = 0;
+  for (int k = 0; k < nin && nd > 1; k++) {
     int full = 1;
     for (int d = 0; d < nd; d++) full &= !s->bcast[k * nd + d];
-    if (full) fortran = PyArray_IS_F_CONTIGUOUS(a[k]) && !PyArray_IS_C_CONTIGUOUS(a[k]);
+    if (!full) continue;
+    int f_only = PyArray_IS_F_CONTIGUOUS(a[k]) && !PyArray_IS_C_CONTIGUOUS(a[k]);
+    fortran = full_inputs++ == 0 ? f_only : fortran && f_only;
   }
   for (int j = 0; j < nout; j++) {
     int t = s->inplace[j];
