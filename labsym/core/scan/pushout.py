@@ -38,6 +38,7 @@ class _Layout:
     shared: list[tuple[Variable, Variable, Variable, Variable]]
     nonseqs: list[tuple[Variable, Variable]]
     cond: list[Variable] = field(default_factory=list)
+    outputs: list[Variable] = field(default_factory=list)  # the rebuilt node's, in order
 
     @classmethod
     def of(cls, node: Apply) -> _Layout:
@@ -62,7 +63,11 @@ class _Layout:
         )
 
     def rebuild(self) -> dict[Variable, Variable]:
-        """A new Scan node of this layout: {old outer output: new outer output}."""
+        """A new Scan node of this layout: {old outer output: new outer output}; the new
+        outputs in order are in `self.outputs`. Without outputs, no node (an empty map)."""
+        self.outputs = []
+        if not (self.states or self.nits or self.shared):
+            return {}
         info = replace(
             self.node.op.info,
             n_seqs=len(self.seqs),
@@ -79,6 +84,7 @@ class _Layout:
         outer = [self.node.inputs[0], *(o for _, o in self.seqs), *(s[1] for s in self.states)]
         outer += [s[1] for s in self.shared] + [o for _, o in self.nonseqs]
         outs = apply_scan(inner_in, inner_out, info, outer, self.node.op.mode)
+        self.outputs = outs
         olds = [s[5] for s in self.states] + [o for _, o in self.nits] + [s[3] for s in self.shared]
         return {old: out for old, out in zip(olds, outs, strict=True) if old is not None}
 
@@ -198,13 +204,9 @@ def pushout_accumulators(fgraph: Any, node: Apply) -> list[Variable | None] | No
     acc_states = [lay.states[k] for k, _ in accs]
     lay.states = [s for k, s in enumerate(lay.states) if k not in removed]
     found = lay.rebuild()
-    first_new = len(lay.nits) - len(stacked)
-    new_node = next(iter(found.values())).owner if found else None
-    if new_node is None:
-        return None
-    n_states = len(lay.states)
+    first = len(lay.states) + len(lay.nits) - len(stacked)
     for m, var in enumerate(stacked):
-        new[var] = new_node.outputs[n_states + first_new + m]
+        new[var] = lay.outputs[first + m]
     if not batch_nodes(moved, new, batched, n):
         return None
     for (_, term), state in zip(accs, acc_states, strict=True):
@@ -235,7 +237,7 @@ def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | No
         if any(i in depends for i in apply.inputs):
             depends.update(apply.outputs)
     # the frontier: made values that depend on a sequence and feed a node left in the loop
-    # (or are outputs); only worth it if some frontier value comes from a costly node
+    # (or are outputs); only worth it when a product of a sequence moves out
     inside = [a for a in fg.toposort() if a not in set(outside)]
     frontier = [
         v
@@ -244,7 +246,10 @@ def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | No
         )
         if v in made and v in depends
     ]
-    if not any(isinstance(v.owner.op, (blas.Dot, blas.TensorDot)) for v in frontier):
+    products = (blas.Dot, blas.TensorDot)
+    if not frontier or not any(
+        isinstance(a.op, products) and a.outputs[0] in depends for a in outside
+    ):
         return None
     n = node.inputs[0]
     new: dict[Variable, Variable] = {i: o for i, o in lay.nonseqs}
