@@ -48,14 +48,57 @@ class _Placement:
         return self.dev[var]
 
 
-def _worth_moving(node: Apply, where: _Placement) -> bool:
-    """Run a supported node on the device when its data is there or is an array (not scalars
-    computed from shapes, which would cost a transfer each for nothing)."""
-    if all(isinstance(v, Constant) for v in node.inputs):
-        return False
-    if node.op.view_map:  # a view of host data is free on the host, an upload on the device
-        return any(v in where.dev for v in node.inputs)
-    return any(v in where.dev for v in node.inputs) or any(o.type.ndim > 0 for o in node.outputs)
+def _device_nodes(
+    fgraph: object,
+    nodes: list[Apply],
+    supports: Supports,
+    host_inputs: HostInputs,
+    wanted: set[int],
+) -> set[Apply]:
+    """The nodes to run on the device: supported ones whose data is there or that make arrays
+    (not scalars computed from shapes, which would cost a transfer each for nothing), and
+    views only of data on the device (or going there anyway). Host arrays go up to be computed
+    on (as Theano moved every input to the GPU), but a node reading host scalars only (ARange,
+    Alloc of lengths) goes only where a client reads it on the device, so a host consumer gets
+    it without a copy."""
+    device_vars = {v for v in fgraph.inputs if isinstance(v.type, GpuArrayType)}  # type: ignore[attr-defined]
+    chosen: dict[Apply, None] = {}  # in the order chosen
+    sources: set[Apply] = set()  # chosen nodes reading host scalars only (ARange, Alloc)
+    pending = [
+        n for n in nodes if supports(n) and not all(isinstance(v, Constant) for v in n.inputs)
+    ]
+    changed = True
+    while changed:  # a view may come before the node that takes its input to the device
+        changed = False
+        for node in pending:
+            if node in chosen:
+                continue
+            reads_device = any(v in device_vars for v in node.inputs)
+            makes_arrays = not node.op.view_map and any(o.ndim > 0 for o in node.outputs)
+            if not (reads_device or makes_arrays):
+                continue
+            chosen[node] = None
+            changed = True
+            device_vars.update(node.outputs)
+            keep = set(host_inputs(node))
+            device_vars.update(
+                v
+                for i, v in enumerate(node.inputs)
+                if i not in keep and not isinstance(v, Constant)
+            )
+            if not reads_device and all(v.ndim == 0 for v in node.inputs):
+                sources.add(node)
+    placed = set(chosen)
+    device_out = {fgraph.outputs[i] for i in wanted}  # type: ignore[attr-defined]
+    for node in reversed(nodes):  # clients first: a source none of them reads there stays
+        if node not in sources:
+            continue
+        clients = [c for o in node.outputs for c, _ in fgraph.clients[o]]  # type: ignore[attr-defined]
+        if not any(c in placed for c in clients if c != OUTPUT) and not any(
+            o in device_out for o in node.outputs
+        ):
+            placed.discard(node)
+    return placed
 
 
 def _host_node_input(node: Apply, var: Variable, where: _Placement) -> Variable:
@@ -83,9 +126,12 @@ def place_on_gpu(
     `device_outputs` are fgraph output indices whose values must stay on the device.
     """
     where = _Placement(fgraph.inputs)  # type: ignore[attr-defined]
+    wanted = set(device_outputs)
+    nodes = fgraph.toposort()  # type: ignore[attr-defined]
+    on_device = _device_nodes(fgraph, nodes, supports, host_inputs, wanted)
     moved = 0
-    for node in fgraph.toposort():  # type: ignore[attr-defined]
-        if supports(node) and _worth_moving(node, where):
+    for node in nodes:
+        if node in on_device:
             keep_host = set(host_inputs(node))
             ins = [
                 where.on_host(v) if i in keep_host else where.on_device(v)
@@ -107,7 +153,6 @@ def place_on_gpu(
             changed = any(a is not b for a, b in zip(ins, node.inputs))
             new = node.clone_with_new_inputs(ins) if changed else node
         where.host.update(zip(node.outputs, new.outputs))
-    wanted = set(device_outputs)
     for index, out in enumerate(list(fgraph.outputs)):  # type: ignore[attr-defined]
         new_out = where.on_device(out) if index in wanted else where.on_host(out)
         if new_out is not out:

@@ -93,3 +93,28 @@ def test_gpu_op_perform_is_the_host_reference(emulated):
     assert isinstance(storage[0][0], GpuArray)
     np.testing.assert_allclose(storage[0][0].get(), np.exp(value), rtol=1e-6)
     assert str(node.op) == "GpuElemwise{exp,no_inplace}"
+
+
+def test_scalar_fed_sources_go_where_their_clients_are():
+    """ARange of a length goes to the device only when a device node reads it."""
+    from labsym.core.ops.basic import ARange
+
+    def arange_and_elemwise(node):
+        return isinstance(node.op, ARange) or _elemwise_only(node)
+
+    def bounds_on_host(node):
+        return (0, 1, 2) if isinstance(node.op, ARange) else ()
+
+    x = T.fvector("x")
+    n = x.shape[0]
+    host_use = T.sort(T.arange(n), axis=0)  # the sort stays on the host: so does the arange
+    fg = FunctionGraph([x], [host_use], clone=True)
+    place_on_gpu(fg, arange_and_elemwise, bounds_on_host)
+    assert transfers(fg) == [] and not any(isinstance(nd.op, GpuOp) for nd in fg.toposort())
+    device_use = x * T.cast(T.arange(n), "float32")  # read by a device node: made there
+    fg = FunctionGraph([x], [device_use], clone=True)
+    place_on_gpu(fg, arange_and_elemwise, bounds_on_host)
+    names = [str(nd.op) for nd in fg.toposort()]
+    assert any(name.startswith("GpuARange") for name in names), names
+    ups = [nd for nd in transfers(fg) if isinstance(nd.op, GpuFromHost)]
+    assert [nd.inputs[0].name for nd in ups if _reads_inputs(nd, fg)] == ["x"]  # lengths: host
