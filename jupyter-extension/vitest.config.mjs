@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup.ts']
+    setupFiles: ['test/setup.ts'],
+    testTimeout: 30000
   }
 });

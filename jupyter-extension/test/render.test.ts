@@ -150,8 +150,9 @@ describe('graph view', () => {
     const graph = buildDrawnGraph(chainDoc(2000));
     const started = performance.now();
     const layout = layoutGraph(graph);
-    // dagre takes tens of seconds here; the layered layout tens of milliseconds (slack for CI)
-    expect(performance.now() - started).toBeLessThan(1500);
+    // dagre takes tens of seconds here, the layered layout tens of milliseconds (slack for a
+    // loaded CI machine)
+    expect(performance.now() - started).toBeLessThan(3000);
     expect(layout.engine).toBe('layered');
     // a chain: each apply node one rank below the previous, straight above each other
     const at = (id: string): { x: number; y: number } => layout.nodes.get(id)!;
@@ -162,7 +163,7 @@ describe('graph view', () => {
     const view = new GraphView(chainDoc(2000));
     expect(view.node.getAttribute('data-engine')).toBe('layered');
     expect(view.node.querySelectorAll('g.labsym-node[data-kind=apply]').length).toBe(2000);
-  });
+  }, 60000); // jsdom builds the 6000-element DOM slowly on a busy machine
 
   it('keeps boxes of one rank apart', () => {
     for (const engine of ['dagre', 'layered'] as const) {
