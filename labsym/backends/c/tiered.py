@@ -67,6 +67,7 @@ class TieredProgram:
         self._started = False
         self._calls: list[weakref.ref] = []
         self._function: weakref.ref | None = None
+        self._function_calls: list[weakref.ref] = []  # swapped whole, never patched mid-call
 
     def make_call(self, trusted: bool = False, raw: bool = False) -> Callable[..., Any]:
         """A `__call__` of the current tier; a trusted or raw call starts the build (hot loop)."""
@@ -83,6 +84,7 @@ class TieredProgram:
         self._function = weakref.ref(function)
         cls = type(function)
         numpy_call = cls.__call__
+        self._function_calls.append(weakref.ref(numpy_call))
         program = self
 
         def second_call(fn_self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -145,12 +147,15 @@ class TieredProgram:
             ]
             mark_c_nodes(self.plan, list(thunks), seconds)
             namespace = {f"_f{i}": thunk for i, thunk in thunks.items()}
+            function = self._function() if self._function is not None else None
+            whole = {ref() for ref in self._function_calls}
+            if function is not None:
+                whole.add(type(function).__call__)
             for ref in self._calls:
                 call = ref()
-                if call is not None:
+                if call is not None and call not in whole:
                     call.__globals__.update(namespace)  # one dict update: atomic under the GIL
             self._calls = []
-            function = self._function() if self._function is not None else None
             if function is not None:
                 cls = type(function)
                 trusted = getattr(cls.__call__, "__labsym_trusted__", False)
