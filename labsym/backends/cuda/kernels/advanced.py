@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.kernels import common
-from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan
+from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, fixed_args
 from labsym.backends.cuda.kernels.elemwise import Program, map_launch, stretched
 from labsym.backends.cuda.kernels.subtensor import ATOMIC_TYPES
 from labsym.core.graph import Apply
@@ -162,13 +162,11 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
     lens = x.shape[:m]
     n_rest = int(np.prod(rest, dtype=np.int64))
 
-    def build(ins, outs, ws):
-        args = [("i64", n), ("i64", n_rest), common.dims(bsh), common.dims(rsh), common.dims(lens)]
-        for k in range(m):
-            args += [("ptr", ins[first_index + k]), common.dims(bstrides[k])]
-        x_ptr, b_ptr = (outs[0], ins[1]) if inc else (ins[0], outs[0])
-        args += [("ptr", x_ptr), common.dims(xarr.strides[:m]), common.dims(xrest)]
-        return [*args, ("ptr", b_ptr), common.dims(bstrides[m]), common.dims(brest)]
-
-    steps.append(Launch(kern, grid, block, build))
+    parts = [("i64", n), ("i64", n_rest), common.dims(bsh), common.dims(rsh), common.dims(lens)]
+    for k in range(m):
+        parts += [Ptr("in", first_index + k), common.dims(bstrides[k])]
+    x_ptr, b_ptr = (Ptr("out", 0), Ptr("in", 1)) if inc else (Ptr("in", 0), Ptr("out", 0))
+    parts += [x_ptr, common.dims(xarr.strides[:m]), common.dims(xrest)]
+    parts += [b_ptr, common.dims(bstrides[m]), common.dims(brest)]
+    steps.append(Launch(kern, grid, block, fixed_args(parts)))
     return Plan((out,), tuple(steps))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -17,6 +17,31 @@ from labsym.backends.cuda.protocol import ArgKind, CudaKernel, Runtime
 Args = list[tuple[ArgKind, Any]]
 # (input pointers, output pointers, workspace pointers) -> the kernel's launch arguments
 ArgsBuilder = Callable[[Sequence[int], Sequence[int], Sequence[int]], Args]
+
+
+class Ptr(NamedTuple):
+    """A pointer argument: buffer `index` of the plan's inputs ('in'), outputs ('out') or
+    workspace ('ws'), plus `offset` bytes."""
+
+    where: str
+    index: int
+    offset: int = 0
+
+
+def fixed_args(parts: Sequence[tuple[ArgKind, Any] | Ptr]) -> ArgsBuilder:
+    """An ArgsBuilder for arguments known when planning, except the pointers (Ptr entries):
+    each call copies the prepared list and fills in the pointers (the launch hot path)."""
+    template = [None if isinstance(p, Ptr) else p for p in parts]
+    pointers = [(i, p) for i, p in enumerate(parts) if isinstance(p, Ptr)]
+
+    def build(ins: Sequence[int], outs: Sequence[int], ws: Sequence[int]) -> Args:
+        where = {"in": ins, "out": outs, "ws": ws}
+        args = template.copy()
+        for i, p in pointers:
+            args[i] = ("ptr", where[p.where][p.index] + p.offset)
+        return args  # type: ignore[return-value]
+
+    return build
 
 
 class Unsupported(NotImplementedError):
@@ -83,10 +108,6 @@ class Launch:
     shared_bytes: int = 0
 
 
-# a GEMM operand: ("in" | "out" | "ws", index, byte offset)
-Operand = tuple[str, int, int]
-
-
 @dataclass(frozen=True)
 class GemmCall:
     """One cuBLAS GEMM step of a plan: Runtime.gemm's column-major arguments, with operands
@@ -99,12 +120,12 @@ class GemmCall:
     n: int
     k: int
     alpha: float
-    a: Operand
+    a: Ptr
     lda: int
-    b: Operand
+    b: Ptr
     ldb: int
     beta: float
-    c: Operand
+    c: Ptr
     ldc: int
 
     def run(
@@ -112,8 +133,8 @@ class GemmCall:
     ) -> None:
         where = {"in": ins, "out": outs, "ws": ws}
 
-        def address(op: Operand) -> int:
-            return where[op[0]][op[1]] + op[2]
+        def address(op: Ptr) -> int:
+            return where[op.where][op.index] + op.offset
 
         runtime.gemm(
             self.dtype, self.trans_a, self.trans_b, self.m, self.n, self.k, self.alpha,

@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.kernels import common
-from labsym.backends.cuda.kernels.api import ArrayMeta, GemmCall, Launch, Operand, Plan, Unsupported
+from labsym.backends.cuda.kernels.api import (
+    ArrayMeta,
+    GemmCall,
+    Launch,
+    Plan,
+    Ptr,
+    Unsupported,
+    fixed_args,
+)
 from labsym.backends.cuda.kernels.elemwise import Program, map_launch
 from labsym.core.graph import Apply
 from labsym.core.ops import conv as core_conv
@@ -88,25 +96,12 @@ def _col2im_kernel(dtype: str):
     return common.kernel("col2im", params, ", ".join(sig), body)
 
 
-def _bind(launch: Launch | None, src: Operand, dst: Operand) -> list[Launch]:
-    """`launch` (a one-input, one-output map) reading `src` and writing `dst` (any buffers)."""
-    if launch is None:
-        return []
-    inner = launch.build_args
-
-    def build(ins, outs, ws):
-        where = {"in": ins, "out": outs, "ws": ws}
-        return inner([where[src[0]][src[1]] + src[2]], [where[dst[0]][dst[1]] + dst[2]], ws)
-
-    return [Launch(launch.kernel, launch.grid, launch.block, build)]
-
-
-def _copy(meta: ArrayMeta, dtype: str, dst_strides: Sequence[int], src: Operand, dst: Operand):
+def _copy(meta: ArrayMeta, dtype: str, dst_strides: Sequence[int], src: Ptr, dst: Ptr):
     """A copy kernel of meta's elements (converted to dtype) into dst with dst_strides."""
     launch = map_launch(
-        Program.copy(meta.dtype, dtype), meta.shape, [meta.strides], [dst_strides], [0], [0]
+        Program.copy(meta.dtype, dtype), meta.shape, [meta.strides], [dst_strides], [src], [dst]
     )
-    return _bind(launch, src, dst)
+    return [] if launch is None else [launch]
 
 
 def _filters(w: ArrayMeta, dtype: str, flip: bool, slot: int, ws: int) -> list[Launch]:
@@ -118,7 +113,12 @@ def _filters(w: ArrayMeta, dtype: str, flip: bool, slot: int, ws: int) -> list[L
         strides[2], strides[3] = -strides[2], -strides[3]
     flipped = ArrayMeta(w.shape, tuple(strides), w.dtype)
     dense = ArrayMeta.contiguous(w.shape, dtype).strides
-    return _copy(flipped, dtype, dense, ("in", slot, offset), ("ws", ws, 0))
+    return _copy(flipped, dtype, dense, Ptr("in", slot, offset), Ptr("ws", ws))
+
+
+def _gemm(dtype: str, trans_a: bool, trans_b: bool, mnk: tuple, a: tuple, b: tuple, c: tuple):
+    """C = op(A) op(B), cuBLAS's column-major (m, n, k); a, b, c are (Ptr, leading dimension)."""
+    return GemmCall(dtype, trans_a, trans_b, *mnk, 1.0, *a, *b, 0.0, *c)
 
 
 def _fp_strides(n: int, f: int, oh: int, ow: int) -> tuple[int, ...]:
@@ -145,9 +145,7 @@ def _im2col(node, x: ArrayMeta, dtype, dims, pad, dst: int) -> Launch:
     grid, block = common.grid_1d(dims["total"])
     scalars = _scalars(dims, pad, node.op)
 
-    def build(ins, outs, ws):
-        return [*scalars, ("ptr", ins[0]), *[("i64", s) for s in x.strides], ("ptr", ws[dst])]
-
+    build = fixed_args([*scalars, Ptr("in", 0), *[("i64", s) for s in x.strides], Ptr("ws", dst)])
     return Launch(kern, grid, block, build)
 
 
@@ -196,33 +194,54 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
     if type(op) is core_conv.Conv2d:
         steps.append(_im2col(node, x, dtype, {**dims, "total": k * p}, pad, cols))
         steps += _filters(w, dtype, op.filter_flip, 1, wm)
-        gemm = GemmCall(dtype, False, False, p, f, k, 1.0, ("ws", cols, 0), p, ("ws", wm, 0), k,
-                        0.0, ("ws", fp, 0), p)  # fmt: skip
-        steps.append(gemm)
+        steps.append(
+            _gemm(
+                dtype,
+                False,
+                False,
+                (p, f, k),
+                (Ptr("ws", cols), p),
+                (Ptr("ws", wm), k),
+                (Ptr("ws", fp), p),
+            )
+        )
         as_nchw = ArrayMeta((n, f, oh, ow), _fp_strides(n, f, oh, ow), dtype)
-        steps += _copy(as_nchw, dtype, out.strides, ("ws", fp, 0), ("out", 0, 0))
+        steps += _copy(as_nchw, dtype, out.strides, Ptr("ws", fp), Ptr("out", 0))
     elif type(op) is core_conv.Conv2dGradWeights:
         steps.append(_im2col(node, x, dtype, {**dims, "total": k * p}, pad, cols))
-        steps += _copy(gz, dtype, _fp_strides(n, f, oh, ow), ("in", 1, 0), ("ws", fp, 0))
-        gemm = GemmCall(dtype, True, False, k, f, p, 1.0, ("ws", cols, 0), p, ("ws", fp, 0), p,
-                        0.0, ("ws", wm, 0), k)  # fmt: skip
-        steps.append(gemm)
+        steps += _copy(gz, dtype, _fp_strides(n, f, oh, ow), Ptr("in", 1), Ptr("ws", fp))
+        steps.append(
+            _gemm(
+                dtype,
+                True,
+                False,
+                (k, f, p),
+                (Ptr("ws", cols), p),
+                (Ptr("ws", fp), p),
+                (Ptr("ws", wm), k),
+            )
+        )
         dense = ArrayMeta.contiguous((f, c, kh, kw), dtype)
         steps += _flip_into_output(dense, op.filter_flip, wm)
     else:
         steps += _filters(w, dtype, op.filter_flip, 0, wm)
-        steps += _copy(gz, dtype, _fp_strides(n, f, oh, ow), ("in", 1, 0), ("ws", fp, 0))
-        gemm = GemmCall(dtype, False, True, p, k, f, 1.0, ("ws", fp, 0), p, ("ws", wm, 0), k,
-                        0.0, ("ws", cols, 0), p)  # fmt: skip
-        steps.append(gemm)
+        steps += _copy(gz, dtype, _fp_strides(n, f, oh, ow), Ptr("in", 1), Ptr("ws", fp))
+        steps.append(
+            _gemm(
+                dtype,
+                False,
+                True,
+                (p, k, f),
+                (Ptr("ws", fp), p),
+                (Ptr("ws", wm), k),
+                (Ptr("ws", cols), p),
+            )
+        )
         total = n * c * h * wd
         kern = _col2im_kernel(dtype)
         grid, block = common.grid_1d(total)
         scalars = _scalars({**dims, "total": total}, pad, op)
-
-        def build(ins, outs, ws):
-            return [*scalars, ("ptr", ws[cols]), ("ptr", outs[0])]
-
+        build = fixed_args([*scalars, Ptr("ws", cols), Ptr("out", 0)])
         steps.append(Launch(kern, grid, block, build))
     return Plan((out,), tuple(steps), workspace)
 
@@ -235,4 +254,4 @@ def _flip_into_output(dense: ArrayMeta, flip: bool, src_ws: int) -> list[Launch]
         offset = ((kh - 1) * strides[2] + (kw - 1) * strides[3]) * dense.itemsize
         strides[2], strides[3] = -strides[2], -strides[3]
     view = ArrayMeta(dense.shape, tuple(strides), dense.dtype)
-    return _copy(view, dense.dtype, dense.strides, ("ws", src_ws, offset), ("out", 0, 0))
+    return _copy(view, dense.dtype, dense.strides, Ptr("ws", src_ws, offset), Ptr("out", 0))

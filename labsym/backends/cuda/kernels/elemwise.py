@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.kernels import common, scalar
-from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Unsupported
+from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, Unsupported, fixed_args
 from labsym.backends.cuda.protocol import MAX_NDIM
 from labsym.core.graph import Apply
 from labsym.core.ops.basic import Alloc, Join
@@ -124,12 +124,13 @@ def map_launch(
     shape: Sequence[int],
     in_strides: Sequence[Sequence[int]],
     out_strides: Sequence[Sequence[int]],
-    in_slots: Sequence[int],
-    out_slots: Sequence[int],
+    in_slots: Sequence[int | Ptr],
+    out_slots: Sequence[int | Ptr],
     out_offsets: Sequence[int] | None = None,
 ) -> Launch | None:
     """One launch of `prog` over `shape`: input k is ins[in_slots[k]], output m is
-    outs[out_slots[m]] + out_offsets[m] elements; None when there is nothing to compute."""
+    outs[out_slots[m]] + out_offsets[m] elements (a Ptr slot names any plan buffer, e.g. an
+    output read as an input, or a workspace); None when there is nothing to compute."""
     n = 1
     for d in shape:
         n *= int(d)
@@ -142,19 +143,19 @@ def map_launch(
     out_sizes = [np.dtype(prog.step_dtypes[j]).itemsize for j in prog.outputs]
     offsets = list(out_offsets or [0] * n_out)
 
-    def build(ins: Sequence[int], outs: Sequence[int], ws: Sequence[int]) -> list:
-        args: list = [("i64", n)]
+    parts: list = [("i64", n)]
+    if not contiguous:
+        parts.append(common.dims(cshape))
+    for m in range(n_out):
+        slot = out_slots[m] if isinstance(out_slots[m], Ptr) else Ptr("out", out_slots[m])
+        parts.append(slot._replace(offset=slot.offset + offsets[m] * out_sizes[m]))
         if not contiguous:
-            args.append(common.dims(cshape))
-        for m in range(n_out):
-            args.append(("ptr", outs[out_slots[m]] + offsets[m] * out_sizes[m]))
-            if not contiguous:
-                args.append(common.dims(cstrides[m]))
-        for k in range(len(in_strides)):
-            args.append(("ptr", ins[in_slots[k]]))
-            if not contiguous:
-                args.append(common.dims(cstrides[n_out + k]))
-        return args
+            parts.append(common.dims(cstrides[m]))
+    for k in range(len(in_strides)):
+        parts.append(in_slots[k] if isinstance(in_slots[k], Ptr) else Ptr("in", in_slots[k]))
+        if not contiguous:
+            parts.append(common.dims(cstrides[n_out + k]))
+    build = fixed_args(parts)
 
     grid, block = common.grid_1d(n)
     return Launch(kern, grid, block, build)
@@ -344,7 +345,5 @@ def plan_arange(dtype: str, start: Any, stop: Any, step: Any) -> Plan:
     grid, block = common.grid_1d(length)
     values = (first.item(), second.item())
 
-    def build(ins, outs, ws):
-        return [("i64", length), (kind, values[0]), (kind, values[1]), ("ptr", outs[0])]
-
+    build = fixed_args([("i64", length), (kind, values[0]), (kind, values[1]), Ptr("out", 0)])
     return Plan((out,), (Launch(kern, grid, block, build),))

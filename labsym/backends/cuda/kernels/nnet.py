@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.kernels import common
-from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan
+from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, fixed_args
 from labsym.backends.cuda.protocol import CudaKernel
 from labsym.core.graph import Apply
 from labsym.core.ops import nnet as core_nnet
@@ -163,15 +163,10 @@ def _row_plan(
     kern = rows.kernel(body(rows))
     slots = [o[4] for o in operands]
 
-    def build(ins, outs, ws):
-        args = [("i64", n_rows), ("i64", n_red), common.dims(kshape), common.dims(rshape)]
-        for (where, k), ks, rs in zip(slots, kst, rst):
-            args += [
-                ("ptr", ins[k] if where == "in" else outs[k]),
-                common.dims(ks),
-                common.dims(rs),
-            ]
-        return args
+    parts = [("i64", n_rows), ("i64", n_red), common.dims(kshape), common.dims(rshape)]
+    for (where, k), ks, rs in zip(slots, kst, rst):
+        parts += [Ptr(where, k), common.dims(ks), common.dims(rs)]
+    build = fixed_args(parts)
 
     grid = (min(n_rows, common.MAX_BLOCKS), 1, 1)
     return Plan(outputs, (Launch(kern, grid, (block, 1, 1), build),))

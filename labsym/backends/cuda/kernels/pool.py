@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.kernels import common
-from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan
+from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, fixed_args
 from labsym.core.graph import Apply
 from labsym.core.ops import pool as core_pool
 
@@ -197,11 +197,7 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
     grid, block = common.grid_1d(n)
     slots = [("in", k) for k in range(len(inputs))] + [("out", 0)]
 
-    def build(ins, outs, ws):
-        args = [("i64", v) for v in (n, h, w, oh, ow)] + [common.dims(lshape)]
-        for (where, k), m, ls in zip(slots, metas, lstrides):
-            ptr = ins[k] if where == "in" else outs[k]
-            args += [("ptr", ptr), common.dims(ls), ("i64", m.strides[-2]), ("i64", m.strides[-1])]
-        return args
-
-    return Plan((out,), (Launch(kern, grid, block, build),))
+    parts = [("i64", v) for v in (n, h, w, oh, ow)] + [common.dims(lshape)]
+    for (where, k), m, ls in zip(slots, metas, lstrides):
+        parts += [Ptr(where, k), common.dims(ls), ("i64", m.strides[-2]), ("i64", m.strides[-1])]
+    return Plan((out,), (Launch(kern, grid, block, fixed_args(parts)),))

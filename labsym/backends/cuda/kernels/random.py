@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from labsym.backends.cuda.kernels import common
-from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan
+from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, fixed_args
 
 M0, M1 = 0xD2511F53, 0xCD9E8D57
 W0, W1 = 0x9E3779B9, 0xBB67AE85
@@ -139,10 +139,7 @@ def _plan(n: int, key: tuple[int, int], dtype: str, offset: int, stream: int, no
     grid, block = common.grid_1d(-(-n // _per_block(dtype)))
     k0, k1 = int(key[0]) & _MASK, int(key[1]) & _MASK
 
-    def build(ins, outs, ws):
-        scalars = [("i64", v) for v in (n, k0, k1, offset, stream)]
-        return [*scalars, ("ptr", outs[0])]
-
+    build = fixed_args([*[("i64", v) for v in (n, k0, k1, offset, stream)], Ptr("out", 0)])
     return Plan((out,), (Launch(kern, grid, block, build),))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.kernels import common
-from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan
+from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, fixed_args
 from labsym.backends.cuda.protocol import CudaKernel
 from labsym.core.graph import Apply
 from labsym.core.ops import reduce as core_reduce
@@ -238,10 +238,8 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
         grid, threads = (min(n_out, common.MAX_BLOCKS), 1, 1), (block, 1, 1)
     n_value = 1 if r.out_dtype is not None else 0
 
-    def build(ins, outs, ws):
-        args = [("i64", n_out), ("i64", n_red), common.dims(kshape), common.dims(kst)]
-        args += [common.dims(rshape), common.dims(rst)]
-        args += [("ptr", outs[k]) for k in range(n_value + int(r.index))]
-        return [*args, ("ptr", ins[0])]
-
+    parts = [("i64", n_out), ("i64", n_red), common.dims(kshape), common.dims(kst)]
+    parts += [common.dims(rshape), common.dims(rst)]
+    parts += [Ptr("out", k) for k in range(n_value + int(r.index))]
+    build = fixed_args([*parts, Ptr("in", 0)])
     return Plan(tuple(outputs), (Launch(kern, grid, threads, build),))

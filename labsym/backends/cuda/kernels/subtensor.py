@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.cuda.kernels import common
-from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Unsupported
+from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, Unsupported, fixed_args
 from labsym.backends.cuda.kernels.elemwise import Program, map_launch, stretched
 from labsym.core.graph import Apply
 from labsym.core.ops import subtensor as core_subtensor
@@ -132,25 +132,14 @@ def _plan_inc(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any])
         total = add.output_dtype([x.dtype, y.dtype])
         steps = ((add, refs), (cast_op(x.dtype), (("step", 0),)))
         prog = Program(steps, (1,), (x.dtype, y.dtype), (total, x.dtype))
-        inner = map_launch(
-            prog, view.shape, [view.strides, y_strides], [view.strides], [0, 1], [0], [offset]
+        # input 0 is the output's view itself: each element is read and written by one thread
+        view_in = Ptr("out", 0, offset * out.itemsize)
+        update = map_launch(
+            prog, view.shape, [view.strides, y_strides], [view.strides], [view_in, 1], [0], [offset]
         )
-        update = None if inner is None else _reading_output(inner, offset * out.itemsize)
     if update is not None:
         launches.append(update)
     return Plan((out,), tuple(launches))
-
-
-def _reading_output(launch: Launch, byte_offset: int) -> Launch:
-    """`launch` with its input 0 taken from output 0 (+ byte_offset): out[idx] = out[idx] + y.
-
-    Each element is read and written by the same thread, so the aliasing is safe."""
-    inner = launch.build_args
-
-    def build(ins, outs, ws):
-        return inner([outs[0] + byte_offset, ins[1]], outs, ws)
-
-    return Launch(launch.kernel, launch.grid, launch.block, build, launch.shared_bytes)
 
 
 def _rows_kernel(stem: str, out_dtype: str, src_dtype: str, idx_dtype: str, nr: int, body: str):
@@ -210,21 +199,20 @@ def _rows_launch(
     kern = _rows_kernel(stem, out.dtype, src.dtype, idx.dtype, len(rshape), body)
     grid, block = common.grid_1d(n)
 
-    def build(ins, outs, ws):
-        return [
-            ("i64", n),
-            ("i64", n_inner),
-            ("i64", len0),
+    build = fixed_args(
+        [
+            *[("i64", v) for v in (n, n_inner, len0)],
             common.dims(rshape),
-            ("ptr", ins[idx_slot]),
+            Ptr("in", idx_slot),
             ("i64", idx.strides[0]),
-            ("ptr", outs[0]),
+            Ptr("out", 0),
             ("i64", out.strides[0]),
             common.dims(rst_out),
-            ("ptr", ins[src_slot]),
+            Ptr("in", src_slot),
             ("i64", src.strides[0]),
             common.dims(rst_src),
         ]
+    )
 
     return Launch(kern, grid, block, build)
 
