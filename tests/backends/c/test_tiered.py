@@ -143,3 +143,22 @@ def test_a_module_that_failed_is_not_built_again(fresh_cache):
         assert not isinstance(again._program, TieredProgram) and not wait_native(again)
     assert sum("failed to build" in str(w.message) for w in caught) == 1
     np.testing.assert_array_equal(again(V), 2 * V)
+
+
+def test_a_call_running_during_the_swap_finishes_on_the_numpy_engine(fresh_cache):
+    hooks = []
+
+    class WaitsForTheBuild(WrongC):
+        def perform(self, node, inputs, output_storage):
+            if hooks:
+                hooks.pop()()  # this call is half done when the C thunks are swapped in
+            super().perform(node, inputs, output_storage)
+
+    x = T.dvector("x")
+    first = WaitsForTheBuild()(x)
+    f = labsym.function([x], first + WrongC()(first * 10))
+    hooks.append(lambda: f._program.wait(timeout=120))
+    # NumPy: 2x + 2(20x); had the second node switched to C mid-call: 2x + 3(20x)
+    np.testing.assert_array_equal(f(V), 42 * V)
+    assert f._program.native
+    np.testing.assert_array_equal(f(V), 93 * V)  # C: 3x + 3(30x)
