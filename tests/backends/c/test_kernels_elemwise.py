@@ -344,6 +344,20 @@ def test_output_order_follows_the_full_inputs(thunks):
     ).flags.c_contiguous
 
 
+def _unaligned(values):
+    raw = np.zeros(values.nbytes + 1, np.uint8)[1:].view(values.dtype).reshape(values.shape)
+    raw[...] = values
+    assert not raw.flags.aligned
+    return raw
+
+
+def test_unaligned_inputs(thunks):
+    x = _unaligned(np.linspace(-3, 3, 600).reshape(20, 30))
+    np.testing.assert_allclose(thunks["exp-float64"](x), np.exp(np.array(x)), rtol=1e-15)
+    out = thunks["add-inplace"](x, np.ones((1, 30)))
+    np.testing.assert_array_equal(out, np.array(x) + 1)
+
+
 def test_shape_mismatch_raises_like_perform(thunks):
     a, b = np.ones((3, 4)), np.ones((3, 5))
     with pytest.raises(ValueError, match="Input dimension mis-match"):

@@ -229,6 +229,15 @@ def test_extrema_of_infinities_and_nans(thunks):
     assert np.isnan(top[2])
 
 
+def test_unaligned_input(thunks):
+    values = np.random.default_rng(11).standard_normal((3, 4, 5))
+    raw = np.zeros(values.nbytes + 1, np.uint8)[1:].view(np.float64).reshape(3, 4, 5)
+    raw[...] = values
+    assert not raw.flags.aligned
+    np.testing.assert_allclose(thunks["sum-float64-(2,)"](raw), values.sum(axis=2), rtol=1e-14)
+    assert thunks["argmax-float64-None"](raw) == values.argmax()
+
+
 def test_empty_reductions(thunks):
     assert thunks["sum-float64-(1,)"](np.zeros((2, 0, 3))).tolist() == [[0.0] * 3] * 2
     assert thunks["prod-float64-None"](np.zeros((0, 2, 2))) == 1.0

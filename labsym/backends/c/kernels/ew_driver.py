@@ -108,9 +108,11 @@ static int labsym_ew_call(const labsym_ew_spec* s, PyArrayObject** ins, PyArrayO
                    PyArray_NDIM(a[k]), nd);
       goto done;
     }
-    if (PyArray_TYPE(a[k]) != s->in_types[k] || !PyArray_ISNOTSWAPPED(a[k])) {
+    /* typed (vector) loads need the native dtype, byte order and alignment */
+    if (PyArray_TYPE(a[k]) != s->in_types[k] || !PyArray_ISNOTSWAPPED(a[k])
+        || !PyArray_ISALIGNED(a[k])) {
       conv[k] = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)a[k], s->in_types[k],
-                                                  NPY_ARRAY_FORCECAST);
+                                                  NPY_ARRAY_FORCECAST | NPY_ARRAY_ALIGNED);
       if (!conv[k]) goto done;
       a[k] = conv[k];
     }

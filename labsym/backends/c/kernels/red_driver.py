@@ -48,9 +48,11 @@ static int labsym_red_inputs(const char* name, int nin, int nd, const int* types
                    PyArray_NDIM(a[k]), nd);
       return -1;
     }
-    if (PyArray_TYPE(a[k]) != types[k] || !PyArray_ISNOTSWAPPED(a[k])) {
+    /* typed (vector) loads need the native dtype, byte order and alignment */
+    if (PyArray_TYPE(a[k]) != types[k] || !PyArray_ISNOTSWAPPED(a[k])
+        || !PyArray_ISALIGNED(a[k])) {
       conv[k] = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)a[k], types[k],
-                                                  NPY_ARRAY_FORCECAST);
+                                                  NPY_ARRAY_FORCECAST | NPY_ARRAY_ALIGNED);
       if (!conv[k]) return -1;
       a[k] = conv[k];
     }
@@ -269,9 +271,9 @@ static int labsym_arg_call(const labsym_arg_spec* s, PyArrayObject* x, PyArrayOb
                  PyArray_NDIM(x), nd);
     goto done;
   }
-  if (PyArray_TYPE(x) != s->in_type || !PyArray_ISNOTSWAPPED(x)) {
+  if (PyArray_TYPE(x) != s->in_type || !PyArray_ISNOTSWAPPED(x) || !PyArray_ISALIGNED(x)) {
     conv = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)x, s->in_type,
-                                            NPY_ARRAY_FORCECAST);
+                                            NPY_ARRAY_FORCECAST | NPY_ARRAY_ALIGNED);
     if (!conv) goto done;
     x = conv;
   }
