@@ -56,8 +56,10 @@ from labsym.backends.cuda.kernels.api import (
     GemmCall,
     Launch,
     Plan,
+    Ptr,
     Unsupported,
     execute,
+    fixed_args,
     run_on,
 )
 from labsym.backends.cuda.kernels.subtensor import basic_view
@@ -69,9 +71,11 @@ __all__ = [
     "GemmCall",
     "Launch",
     "Plan",
+    "Ptr",
     "Unsupported",
     "basic_view",
     "execute",
+    "fixed_args",
     "host_inputs",
     "plan",
     "run_on",
