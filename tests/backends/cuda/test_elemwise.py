@@ -199,3 +199,14 @@ def test_arange_matches_numpy(runtime, start, stop, step, dtype):
     np.testing.assert_array_equal(got, np.arange(start, stop, step, dtype=dtype))
     node = ARange(dtype).make_node(*[constant(np.asarray(v)) for v in (start, stop, step)])
     assert not kernels.supports(node)  # host scalars only: the linker calls plan_arange
+
+
+def test_a_records_cuda_template_overrides_its_c_template(runtime):
+    from labsym.core.scalar import ScalarOp
+
+    spec = ScalarOp("probe", 1, np.negative, "c_only_function({0})", "upcast", cuda="(-{0})")
+    node = Elemwise(spec)(TensorType("float64", (None,))()).owner
+    plan = kernels.plan(node, [kernels.ArrayMeta.contiguous((3,), "float64")])
+    assert "c_only_function" not in plan.kernels[0].source
+    (got,) = kernels.run_on(runtime, plan, [np.array([1.0, -2.0, 0.5])])
+    np.testing.assert_array_equal(got, [-1.0, 2.0, -0.5])
