@@ -10,7 +10,7 @@ from labsym.backends.cuda import kernels
 from labsym.core.ops import reduce as R
 from labsym.core.type import TensorType
 
-from .conftest import assert_matches, ptx_entries, reference, requires_nvrtc, run
+from .conftest import assert_matches, ptx_entries, reference, requires_nvrtc, run, run_all
 
 OPS = [R.Sum, R.Prod, R.ProdWithoutZeros, R.Max, R.Min, R.All, R.Any]
 OPS += [R.Argmax, R.Argmin, R.MaxAndArgmax]
@@ -131,3 +131,68 @@ def test_reduction_kernels_compile_to_ptx():
         kernel_list += kernels.plan(node, [_meta(shape, dtype)]).kernels
     found = ptx_entries(kernel_list)
     assert found == {k.name for k in kernel_list}
+
+
+def _fused(reduce_op, program, in_types):
+    from labsym.core.ops.composite import Composite
+    from labsym.core.ops.fused_reduce import FusedReduce
+
+    composite = Composite(len(in_types), program, [len(program) - 1])
+    return FusedReduce(reduce_op, composite).make_node(*in_types)
+
+
+def _fused_cases():
+    """sum(exp(x - m), axis=1) with m broadcast, sum(sqr(w)), max(abs(x * y) + 0.5) on
+    strided inputs."""
+    from labsym.core.ops.composite import ScalarConstant
+    from labsym.core.scalar import SCALAR_OPS as S
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 90)).astype("float32")
+    m = x.max(axis=1, keepdims=True)
+    w = rng.normal(size=(7, 8))[::-1, ::2]
+    y = rng.normal(size=(6, 90)).astype("float32")[:, ::-1]
+    f32, f64 = "float32", "float64"
+    cases = [
+        (
+            _fused(R.Sum((1,), f32, f32), [(S["sub"], (("input", 0), ("input", 1))),
+                                           (S["exp"], (("step", 0),))],
+                   [TensorType(f32, (None, None))(), TensorType(f32, (None, 1))()]),
+            [x, m],
+        ),
+        (
+            _fused(R.Sum(None, f64, f64), [(S["sqr"], (("input", 0),))],
+                   [TensorType(f64, (None, None))()]),
+            [w],
+        ),
+        (
+            _fused(R.Max((0,)), [(S["mul"], (("input", 0), ("input", 1))),
+                                 (S["abs"], (("step", 0),)),
+                                 (S["add"], (("step", 1), ("constant", ScalarConstant(f32, 0.5))))],
+                   [TensorType(f32, (None, None))(), TensorType(f32, (None, None))()]),
+            [x, y],
+        ),
+    ]  # fmt: skip
+    return cases
+
+
+def test_fused_reduce_computes_while_reading(runtime):
+    """One kernel per FusedReduce, reading its inputs directly (no temporary), as perform."""
+    cases = _fused_cases()
+    for node, arrays in cases:
+        assert kernels.supports(node), node.op
+        plan = kernels.plan(node, [kernels.ArrayMeta.of(a) for a in arrays])
+        assert len(plan.launches) == 1 and not plan.workspace
+    for (node, arrays), (got,) in zip(cases, run_all(runtime, cases)):
+        (want,) = reference(node, arrays)
+        assert_matches(
+            got, want, rtol=1e-5 if got.dtype == np.float32 else None, context=str(node.op)
+        )
+
+
+def test_fused_reduce_kernels_compile_to_ptx():
+    requires_nvrtc()
+    kernel_list = []
+    for node, arrays in _fused_cases():
+        kernel_list += kernels.plan(node, [kernels.ArrayMeta.of(a) for a in arrays]).kernels
+    assert ptx_entries(kernel_list) == {k.name for k in kernel_list}

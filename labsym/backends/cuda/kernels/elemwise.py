@@ -209,7 +209,7 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
             if isinstance(node.op, Composite)
             else list(range(len(inputs)))
         )
-        shapes.append(_broadcast(node, inputs, used))
+        shapes.append(broadcast_shape(node, inputs, used))
     if len(set(shapes)) > 1:
         raise Unsupported(f"{node.op}: outputs of different shapes {shapes}")
     shape = shapes[0]
@@ -226,7 +226,9 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
     return Plan(outs, () if launch is None else (launch,))
 
 
-def _broadcast(node: Apply, inputs: Sequence[ArrayMeta], used: Sequence[int]) -> tuple[int, ...]:
+def broadcast_shape(
+    node: Apply, inputs: Sequence[ArrayMeta], used: Sequence[int]
+) -> tuple[int, ...]:
     """The output shape; only axes whose type is length 1 broadcast, as Elemwise checks."""
     ndim = len(node.outputs[0].type.shape)
     shape = []

@@ -1,5 +1,6 @@
-"""Reduction kernels: Sum, Prod, ProdWithoutZeros, Max, Min, All, Any over any axes, and the
-index searches Argmax, Argmin, MaxAndArgmax (several axes searched as one, in C order).
+"""Reduction kernels: Sum, Prod, ProdWithoutZeros, Max, Min, All, Any over any axes, the
+index searches Argmax, Argmin, MaxAndArgmax (several axes searched as one, in C order), and
+FusedReduce (a reduction of a Composite's values computed as they are read: no temporary).
 
 Long reductions give each output a block that reduces a strided slice per thread, then a tree
 in shared memory; short ones give each output a thread. Kept and reduced axes travel as two
@@ -15,9 +16,11 @@ import numpy as np
 
 from labsym.backends.cuda.kernels import common
 from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, fixed_args
+from labsym.backends.cuda.kernels.elemwise import Program, broadcast_shape, program_of, stretched
 from labsym.backends.cuda.protocol import CudaKernel
 from labsym.core.graph import Apply
 from labsym.core.ops import reduce as core_reduce
+from labsym.core.ops.fused_reduce import FusedReduce
 
 THREAD_PER_OUTPUT_MAX = 64  # reductions this short run one thread per output
 MAX_BLOCK = 256
@@ -50,7 +53,16 @@ _SIMPLE = {
 }
 
 
+def _parts(node: Apply) -> tuple[Apply, Apply | None]:
+    """(the reduction node, the Composite node it reads or None)."""
+    if isinstance(node.op, FusedReduce):
+        inner = node.op.scalar_node(node)
+        return node.op.reduce_op.make_node(inner.outputs[0]), inner
+    return node, None
+
+
 def _reduction(node: Apply) -> Reduction | None:
+    node = _parts(node)[0]
     op, x = node.op, node.inputs[0]
     kind = _SIMPLE.get(type(op))
     if kind is not None:
@@ -115,33 +127,44 @@ def _pick(r: Reduction, va: str, ia: str, vb: str, ib: str) -> str:
     )
 
 
-def _offset(var: str, linear: str, shape: str, stride: str, ndim: int) -> str:
-    lines = [f"long long {var} = 0;", f"{{ long long r_ = {linear};"]
+def _offsets(var: str, linear: str, shape: str, stride: str, ndim: int, n_in: int) -> str:
+    """Statements: `{var}{k}` = input k's offset of `linear` over `shape`, for every input k
+    (its strides are `{stride}{k}`)."""
+    lines = [f"long long {var}{k} = 0;" for k in range(n_in)]
+    lines.append(f"{{ long long r_ = {linear};")
     for d in range(ndim - 1, -1, -1):
-        if d:
-            lines.append(
-                f"  {var} += (r_ % {shape}.v[{d}]) * {stride}.v[{d}]; r_ /= {shape}.v[{d}];"
-            )
-        else:
-            lines.append(f"  {var} += r_ * {stride}.v[0];")
+        lines.append(f"  {{ long long c_ = r_ % {shape}.v[{d}]; r_ /= {shape}.v[{d}];")
+        lines += [f"    {var}{k} += c_ * {stride}{k}.v[{d}];" for k in range(n_in)]
+        lines.append("  }")
     lines.append("}")
     return "\n".join(lines)
 
 
-def _source(r: Reduction, nk: int, nr: int, block: int | None) -> CudaKernel:
-    """The kernel: one block per output when `block` is given, else one thread per output."""
+def _source(
+    r: Reduction, nk: int, nr: int, block: int | None, prog: Program | None = None
+) -> CudaKernel:
+    """The kernel: one block per output when `block` is given, else one thread per output.
+    It reduces input 0's values, or `prog`'s output computed from all its inputs."""
     acc = common.ctype(r.acc_dtype)
-    sig = ["long long n_out", "long long n_red", "ls_dims kshape", "ls_dims kst"]
-    sig += ["ls_dims rshape", "ls_dims rst"]
-    params = ["i64", "i64", "dims", "dims", "dims", "dims"]
+    in_dtypes = prog.in_dtypes if prog is not None else (r.in_dtype,)
+    sig = ["long long n_out", "long long n_red", "ls_dims kshape", "ls_dims rshape"]
+    params = ["i64", "i64", "dims", "dims"]
     if r.out_dtype is not None:
         sig.append(f"{common.ctype(r.out_dtype)}* out")
         params.append("ptr")
     if r.index:
         sig.append("long long* out_index")
         params.append("ptr")
-    sig.append(f"const {common.ctype(r.in_dtype)}* in")
-    params.append("ptr")
+    for k, d in enumerate(in_dtypes):
+        sig += [f"const {common.ctype(d)}* in{k}", f"ls_dims kst{k}", f"ls_dims rst{k}"]
+        params += ["ptr", "dims", "dims"]
+    loads = "".join(
+        f"{common.ctype(d)} x{k} = in{k}[base{k} + off{k}];\n" for k, d in enumerate(in_dtypes)
+    )
+    value = "x0"
+    if prog is not None:
+        loads += prog.statements()
+        value = f"s{prog.outputs[0]}"
     fold = _pick(r, "acc", "acc_i", "v", "j") if r.search else _combine(r, "acc", "v")
     init = f"{acc} acc = {_identity(r)}; long long acc_i = -1;"
     if block is None:
@@ -150,12 +173,14 @@ def _source(r: Reduction, nk: int, nr: int, block: int | None) -> CudaKernel:
     else:
         first, step = "blockIdx.x", "gridDim.x"
         j_first, j_step = "threadIdx.x", "blockDim.x"
+    n_in = len(in_dtypes)
     body = [f"for (long long o = {first}; o < n_out; o += (long long){step}) {{"]
-    body.append(_offset("base", "o", "kshape", "kst", nk))
+    body.append(_offsets("base", "o", "kshape", "kst", nk, n_in))
     body.append(init)
     body.append(f"for (long long j = {j_first}; j < n_red; j += {j_step}) {{")
-    body.append(_offset("off", "j", "rshape", "rst", nr))
-    body.append(f"{acc} v = {_load(r, 'in[base + off]')};")
+    body.append(_offsets("off", "j", "rshape", "rst", nr, n_in))
+    body.append(loads)
+    body.append(f"{acc} v = {_load(r, value)};")
     body.append(fold)
     body.append("}")
     if block is not None:
@@ -198,7 +223,10 @@ def supports(node: Apply) -> bool:
     if r is None:
         return False
     dts = [r.in_dtype, r.acc_dtype] + ([r.out_dtype] if r.out_dtype else [])
-    return all(common.supported_dtype(d) for d in dts) and node.inputs[0].ndim <= 8
+    if not all(common.supported_dtype(d) for d in dts) or node.inputs[0].ndim > 8:
+        return False
+    inner = _parts(node)[1]
+    return inner is None or program_of(inner).supported()
 
 
 def host_inputs(node: Apply) -> tuple[int, ...]:
@@ -209,13 +237,19 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
     """Launches for a reduction node (see the package conventions)."""
     r = _reduction(node)
     assert r is not None
-    (x,) = inputs
-    axes = node.op.axis
-    reduced = tuple(range(len(x.shape))) if axes is None else tuple(axes)
-    kept = [d for d in range(len(x.shape)) if d not in reduced]
-    out_shape = tuple(x.shape[d] for d in kept)
+    reduction, inner = _parts(node)
+    if inner is None:
+        shape, strides, prog = inputs[0].shape, [inputs[0].strides], None
+    else:
+        prog = program_of(inner)
+        shape = broadcast_shape(inner, inputs, range(len(inputs)))
+        strides = [stretched(m, shape) for m in inputs]
+    axes = reduction.op.axis
+    reduced = tuple(range(len(shape))) if axes is None else tuple(axes)
+    kept = [d for d in range(len(shape)) if d not in reduced]
+    out_shape = tuple(shape[d] for d in kept)
     n_out = int(np.prod(out_shape, dtype=np.int64))
-    n_red = int(np.prod([x.shape[d] for d in reduced], dtype=np.int64))
+    n_red = int(np.prod([shape[d] for d in reduced], dtype=np.int64))
     outputs = []
     if r.out_dtype is not None:
         outputs.append(ArrayMeta.contiguous(out_shape, r.out_dtype))
@@ -225,21 +259,20 @@ def plan(node: Apply, inputs: list[ArrayMeta], host_values: dict[int, Any]) -> P
         return Plan(tuple(outputs), ())
     if n_red == 0 and r.kind in ("max", "min", "argmax", "argmin"):
         raise ValueError(f"{node.op}: zero-size reduction, which has no identity")
-    kshape, (kst,) = common.collapse(out_shape, [[x.strides[d] for d in kept]])
-    rshape, (rst,) = common.collapse(
-        [x.shape[d] for d in reduced], [[x.strides[d] for d in reduced]]
+    kshape, kst = common.collapse(out_shape, [[s[d] for d in kept] for s in strides])
+    rshape, rst = common.collapse(
+        [shape[d] for d in reduced], [[s[d] for d in reduced] for s in strides]
     )
     if n_red <= THREAD_PER_OUTPUT_MAX:
-        block, kern = None, _source(r, len(kshape), len(rshape), None)
+        kern = _source(r, len(kshape), len(rshape), None, prog)
         grid, threads = common.grid_1d(n_out)
     else:
         block = min(MAX_BLOCK, max(32, 1 << (n_red - 1).bit_length()))
-        kern = _source(r, len(kshape), len(rshape), block)
+        kern = _source(r, len(kshape), len(rshape), block, prog)
         grid, threads = (min(n_out, common.MAX_BLOCKS), 1, 1), (block, 1, 1)
     n_value = 1 if r.out_dtype is not None else 0
-
-    parts = [("i64", n_out), ("i64", n_red), common.dims(kshape), common.dims(kst)]
-    parts += [common.dims(rshape), common.dims(rst)]
+    parts = [("i64", n_out), ("i64", n_red), common.dims(kshape), common.dims(rshape)]
     parts += [Ptr("out", k) for k in range(n_value + int(r.index))]
-    build = fixed_args([*parts, Ptr("in", 0)])
-    return Plan(tuple(outputs), (Launch(kern, grid, threads, build),))
+    for k in range(len(strides)):
+        parts += [Ptr("in", k), common.dims(kst[k]), common.dims(rst[k])]
+    return Plan(tuple(outputs), (Launch(kern, grid, threads, fixed_args(parts)),))
