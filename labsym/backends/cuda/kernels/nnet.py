@@ -154,7 +154,7 @@ def _row_plan(
     n_rows = int(np.prod([shape[d] for d in range(len(shape)) if d not in axes], dtype=np.int64))
     n_red = int(np.prod([shape[d] for d in axes], dtype=np.int64))
     if n_rows == 0 or n_red == 0:
-        return _fill_nan_or_empty(outputs)
+        return _empty_rows(outputs)
     (kshape, kst), (rshape, rst) = _split(shape, axes, [o[2] for o in operands])
     block = min(MAX_BLOCK, max(32, 1 << (n_red - 1).bit_length()))
     rows = _Rows(rows_stem, acc, len(kshape), len(rshape), block)
@@ -162,20 +162,18 @@ def _row_plan(
         rows.operand(name, dtype, is_out)
     kern = rows.kernel(body(rows))
     slots = [o[4] for o in operands]
-
     parts = [("i64", n_rows), ("i64", n_red), common.dims(kshape), common.dims(rshape)]
     for (where, k), ks, rs in zip(slots, kst, rst):
         parts += [Ptr(where, k), common.dims(ks), common.dims(rs)]
-    build = fixed_args(parts)
-
     grid = (min(n_rows, common.MAX_BLOCKS), 1, 1)
-    return Plan(outputs, (Launch(kern, grid, (block, 1, 1), build),))
+    return Plan(outputs, (Launch(kern, grid, (block, 1, 1), fixed_args(parts)),))
 
 
-def _fill_nan_or_empty(outputs: tuple[ArrayMeta, ...]) -> Plan:
-    """An empty row set computes nothing; softmax over zero elements is an empty output too."""
+def _empty_rows(outputs: tuple[ArrayMeta, ...]) -> Plan:
+    """No rows, or rows of no element: nothing to compute when the outputs are empty too (a
+    per-row result of zero-length rows, e.g. a crossentropy over no class, has no value)."""
     if any(o.size for o in outputs):
-        raise ValueError("softmax over a zero-length axis of a non-empty array")
+        raise ValueError("rows of zero length have no softmax or crossentropy value")
     return Plan(outputs, ())
 
 
