@@ -155,3 +155,17 @@ def test_nnet_kernels_compile_to_ptx():
             ]
             kernel_list += kernels.plan(node, metas).kernels
     assert ptx_entries(kernel_list) == {k.name for k in kernel_list}
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (3, 0)])
+def test_empty_rows_have_no_launch(shape):
+    node = nnet.Softmax(-1).make_node(_t("float32", 2))
+    plan = kernels.plan(node, [kernels.ArrayMeta.contiguous(shape, "float32")])
+    assert plan.launches == () and plan.outputs[0].shape == shape
+    xent = _xent_nodes("float32", "int64")[2]
+    metas = [
+        kernels.ArrayMeta.contiguous((3, 0), "float32"),
+        kernels.ArrayMeta.contiguous((3,), "int64"),
+    ]
+    with pytest.raises(ValueError, match="zero length"):
+        kernels.plan(xent, metas)
