@@ -193,9 +193,9 @@ def _submit(program: TieredProgram) -> None:
     """Queue a program for the worker (a weak reference: a dead function is not built)."""
     _QUEUE.put(weakref.ref(program))
     with _WORKER_LOCK:
-        if not _WORKER:
+        if not _WORKER or not _WORKER[-1].is_alive():  # none yet, or a fork's child
             worker = threading.Thread(target=_work, name="labsym-c-build", daemon=True)
-            _WORKER.append(worker)
+            _WORKER[:] = [worker]
             worker.start()
 
 

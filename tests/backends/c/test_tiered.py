@@ -7,6 +7,7 @@ result; real ops give the same values on both tiers (compared here within a few 
 from __future__ import annotations
 
 import io
+import os
 import warnings
 
 import numpy as np
@@ -162,3 +163,17 @@ def test_a_call_running_during_the_swap_finishes_on_the_numpy_engine(fresh_cache
     np.testing.assert_array_equal(f(V), 42 * V)
     assert f._program.native
     np.testing.assert_array_equal(f(V), 93 * V)  # C: 3x + 3(30x)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_still_builds_in_the_background(fresh_cache):
+    x = T.dvector("x")
+    warm = labsym.function([x], WrongC()(x) - 1)
+    assert wait_native(warm, timeout=120)  # the parent's worker thread exists now
+    f = labsym.function([x], WrongC()(x) + 1)
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the worker thread does not run
+        ok = wait_native(f, timeout=60) and f(V).tolist() == (3 * V + 1).tolist()
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
