@@ -271,6 +271,8 @@ _FLAGS: tuple[_Flag, ...] = (
           notice=_when(bool, "labsym calls the BLAS that NumPy/SciPy ship: "
                        "blas.ldflags={value!r} is not used")),
     _bool("blas__check_openmp", True, "Check the BLAS's OpenMP setting." + _UNUSED),
+    _bool("cmodule__tiered", True, "linker=cvm/auto (FAST_RUN): answer on the NumPy engine "
+          "while the C module builds in the background; False builds it in function()."),
     _bool("cmodule__warn_no_version", False, "Warn about C code without a version." + _UNUSED),
     _bool("cmodule__remove_gxx_opt", False, "Build C code without -O3." + _UNUSED),
     _bool("cmodule__compilation_warning", False, "Print C compiler warnings." + _UNUSED),

@@ -5,9 +5,10 @@ for the function, and emits the NumPy engine's straight-line program (backends.p
 with the C thunks in place of the NumPy callables: scheduling, gc of intermediates, lazy
 branches, input checks, profiling and the commit of updates are the engine's. A node without
 a kernel runs its NumPy statement (Theano's `c|py`); with `strict` (Theano's `c`) such nodes
-are a compile-time error naming their ops. `tiered` links the NumPy engine at once and swaps
-the C thunks in when a background build is done (backends.c.tiered). May import core,
-backends.python and backends.c.
+are a compile-time error naming their ops. `tiered` (cvm/auto, unless the flag
+cmodule.tiered is False) links the NumPy engine at once and swaps the C thunks in when a
+background build is done (backends.c.tiered). May import config, core, backends.python and
+backends.c.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
 from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.backends.python.vm import PythonLinker
+from labsym.config import config
 from labsym.core.graph import Apply
 from labsym.core.io import CallPlan, NodeCode
 
@@ -113,7 +115,7 @@ class CLinker:
         nodes = fgraph.toposort()
         entries = c_entries(nodes)
         self._check_strict(nodes, entries)
-        if self.tiered and entries:
+        if self.tiered and config.cmodule__tiered and entries:
             from labsym.backends.c.tiered import link_tiered
 
             return link_tiered(self, fgraph, plan, nodes, entries)

@@ -177,3 +177,11 @@ def test_a_forked_child_still_builds_in_the_background(fresh_cache):
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_cmodule_tiered_flag_makes_fast_run_wait(fresh_cache):
+    x = T.dvector("x")
+    with config.change_flags(cmodule__tiered=False):
+        f = labsym.function([x], WrongC()(x) * 4)
+    assert isinstance(f._program, CProgram) and f._program.native
+    np.testing.assert_array_equal(f(V), 12 * V)
