@@ -21,8 +21,9 @@ from typing import Any
 from labsym.core.fgraph import OUTPUT
 from labsym.core.graph import Apply, Constant, Variable, ancestors, clone_graph, io_toposort
 from labsym.core.ops import blas
-from labsym.core.ops.elemwise import Elemwise
+from labsym.core.ops.elemwise import DimShuffle, Elemwise
 from labsym.core.ops.math import cast
+from labsym.core.ops.shape import shape_i
 from labsym.core.scan.op import Scan, apply_scan
 from labsym.core.scan.vectorize import batch_nodes
 
@@ -166,11 +167,26 @@ def _summed(term: Variable, new: dict, batched: set, n: Variable) -> Variable:
         and isinstance(owner.op, blas.Dot)
         and all(i in batched for i in owner.inputs)
     ):
-        a, b = (new[i] for i in owner.inputs)
-        contract = (owner.inputs[0].ndim, 1)  # a's last inner axis with b's first
-        return blas.tensordot(a, b, [[0, contract[0]], [0, contract[1]]])
+        a_in, b_in = owner.inputs
+        flat = _transposed_source(a_in, new, batched) if a_in.ndim == b_in.ndim == 2 else None
+        if flat is not None:
+            # sum_t a0[t].T @ b[t] = a0 with rows (t, k) transposed @ b with rows (t, k):
+            # one GEMM of reshaped (at most block-copied) operands, no transposing copy
+            rows_a = flat.reshape((-1, shape_i(flat, 2)))
+            return blas.dot(rows_a.T, new[b_in].reshape((-1, shape_i(new[b_in], 2))))
+        a, b = new[a_in], new[b_in]
+        return blas.tensordot(a, b, [[0, a_in.ndim], [0, 1]])  # a's last inner axis, b's first
     value = new[term]
     return value.sum(axis=0) if term in batched else value * cast(n, value.dtype)
+
+
+def _transposed_source(var: Variable, new: dict, batched: set) -> Variable | None:
+    """The batched a0 when the inner matrix `var` is a0.T, else None."""
+    owner = var.owner
+    if owner is None or not isinstance(owner.op, DimShuffle) or owner.op.new_order != (1, 0):
+        return None
+    source = owner.inputs[0]
+    return new[source] if source in batched and source in new else None
 
 
 def pushout_accumulators(fgraph: Any, node: Apply) -> list[Variable | None] | None:
