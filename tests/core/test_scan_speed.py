@@ -7,9 +7,11 @@ import pytest
 
 import labsym
 import labsym.tensor as T
+from labsym.backends.c.build import compiler_available
 from labsym.compile import Mode
 from labsym.core.graph import io_toposort
 from labsym.core.ops.blas import Dot
+from labsym.core.scan import until
 from labsym.core.scan.op import Scan
 
 FAST = Mode(linker="py", optimizer="fast_run")
@@ -220,3 +222,45 @@ def test_each_rewrite_can_be_excluded(name):
     f = labsym.function(inputs, outputs, mode=FAST.excluding(name))
     for got, ref in zip(f(*data), _numpy_rnn(*data), strict=True):
         np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("linker", ["py", "c|py"])
+@pytest.mark.parametrize("shape", [(), (3, 2)])
+def test_final_only_state_rebound_each_step(linker, shape):
+    """reduce keeps only the last value (rebound, not copied, per step): 0-d and matrix
+    states, float32 kept as float32, the NumPy and C engines."""
+    if linker != "py" and not compiler_available():
+        pytest.skip("no C compiler on PATH")
+    xs = T.tensor("float32", shape=(None, *shape), name="xs")
+    a0 = T.tensor("float32", shape=shape, name="a0")
+    out = labsym.reduce(lambda v, acc: T.tanh(acc) * 0.5 + v, sequences=xs, outputs_info=a0)[0]
+    f = labsym.function([xs, a0], out, mode=Mode(linker=linker, optimizer="fast_run"))
+    assert len(_scans(f)) == 1
+    for steps in [0, 1, 5]:
+        xv = RNG.standard_normal((steps, *shape)).astype("float32")
+        a0v = RNG.standard_normal(shape).astype("float32")
+        acc = a0v
+        for x in xv:
+            acc = np.tanh(acc) * np.float32(0.5) + x
+        got = f(xv, a0v)
+        assert got.dtype == np.float32 and got.shape == shape
+        np.testing.assert_allclose(got, acc, rtol=1e-6)
+
+
+def test_until_with_a_final_only_state():
+    """An early stop returns the rebound last value of a final-only state."""
+    xs, a0 = T.dvector("xs"), T.dscalar("a0")
+
+    def step(v, acc):
+        new = T.tanh(acc) + v
+        return new, until(new > 2.5)
+
+    out = labsym.reduce(step, sequences=xs, outputs_info=a0)[0]
+    f = labsym.function([xs, a0], out, mode=FAST)
+    xv = np.array([0.5, 1.0, 2.0, 3.0, 0.1])
+    acc = 0.2
+    for x in xv:
+        acc = np.tanh(acc) + x
+        if acc > 2.5:
+            break
+    np.testing.assert_allclose(f(xv, 0.2), acc, rtol=1e-14)

@@ -342,9 +342,22 @@ def step_loop(info: ScanInfo) -> Callable[..., tuple[int, list]]:
     head = ["def scan_loop(fn, n_steps, seqs, states, stacks, shared, nonseqs):"]
     body, args = [], [f"q{j}[i, ...]" for j in range(info.n_seqs)]
     head += [f"    q{j} = seqs[{j}]" for j in range(info.n_seqs)]
+    tail = []  # before returning: the rebound last values back into their rows
     for k, (taps, final) in enumerate(zip(info.state_taps, info.final_only, strict=True)):
         span = info.spans[k]
         head.append(f"    b{k} = states[{k}].rows; z{k} = states[{k}].row_shape")
+        if final and taps == (-1,):
+            # only the last value is kept: rebind it (the step's fresh result) instead of
+            # copying it into a ring row every step; nothing writes into step results
+            head.append(f"    s{k} = b{k}[0, ...]; d{k} = b{k}.dtype")
+            args.append(f"s{k}")
+            body += [
+                f"        v = r[{k}]",
+                f"        if v.shape != z{k}: states[{k}].bad_value(i, v)",
+                f"        s{k} = v if v.__class__ is _nd and v.dtype is d{k} else _as(v, d{k})",
+            ]
+            tail.append(f"b{k}[0] = s{k}")
+            continue
         args += [f"b{k}[{_row(span + t, span if final else 0)}, ...]" for t in taps]
         body += [
             f"        v = r[{k}]",
@@ -366,10 +379,12 @@ def step_loop(info: ScanInfo) -> Callable[..., tuple[int, list]]:
     head += [f"    c{j} = nonseqs[{j}]" for j in range(info.n_nonseqs)]
     args += shared + [f"c{j}" for j in range(info.n_nonseqs)]
     if info.as_while:
-        body.append(f"        if r[-1]: return i + 1, [{', '.join(shared)}]")
+        done = "; ".join([*tail, f"return i + 1, [{', '.join(shared)}]"])
+        body.append(f"        if r[-1]: {done}")
     lines = [*head, "    for i in range(n_steps):", f"        r = fn({', '.join(args)})", *body]
+    lines += [f"    {line}" for line in tail]
     lines.append(f"    return n_steps, [{', '.join(shared)}]")
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"_nd": np.ndarray, "_as": np.asarray}
     exec(compile("\n".join(lines), f"<scan-loop-{info.name or 'scan_fn'}>", "exec"), namespace)
     return namespace["scan_loop"]
 

@@ -6,7 +6,8 @@
   products `dot(x[t].T, d[t])` becomes one tensordot, Theano's PushOutDot1).
 - `pushout_sequence_ops`: inner nodes that read only sequences and non-sequences (`dot(x[t], W)`)
   are computed for every step at once before the loop and read as a new sequence.
-- `prune_outputs`: outputs without clients (a gradient nobody asked for) are not computed.
+- `prune_outputs`: outputs without clients (a gradient nobody asked for) are not computed,
+  inputs the loop no longer reads are not passed.
 
 Each returns the replacement outputs of the Scan node (None where an output is unused), or
 None when there is nothing to do. May import core.graph, core.ops and core.scan.
@@ -100,7 +101,8 @@ def _used(fgraph: Any, var: Variable) -> bool:
 
 # ---------------------------------------------------------------- unused outputs
 def prune_outputs(fgraph: Any, node: Apply) -> list[Variable | None] | None:
-    """The Scan without the nit_sot outputs and states no client (nor kept output) reads."""
+    """The Scan without the nit_sot outputs and states no client (nor kept output) reads, and
+    without the sequences and non-sequences its kept outputs do not read."""
     if not isinstance(node.op, Scan):
         return None
     lay = _Layout.of(node)
@@ -117,11 +119,16 @@ def prune_outputs(fgraph: Any, node: Apply) -> list[Variable | None] | None:
         if not drop:
             break
         states = [s for s in states if s not in drop]
-    if len(nits) == len(lay.nits) and len(states) == len(lay.states):
+    outs = [s[2] for s in states] + [o for o, _ in nits] + [s[2] for s in lay.shared] + lay.cond
+    reads = set(ancestors(outs))
+    seqs = [(i, o) for i, o in lay.seqs if i in reads]
+    nonseqs = [(i, o) for i, o in lay.nonseqs if i in reads]
+    sizes = (len(nits), len(states), len(seqs), len(nonseqs))
+    if sizes == (len(lay.nits), len(lay.states), len(lay.seqs), len(lay.nonseqs)):
         return None
     if not (states or nits or lay.shared):
         return None
-    lay.nits, lay.states = nits, states
+    lay.nits, lay.states, lay.seqs, lay.nonseqs = nits, states, seqs, nonseqs
     return _replacements(node, lay.rebuild())
 
 
@@ -235,7 +242,8 @@ def pushout_accumulators(fgraph: Any, node: Apply) -> list[Variable | None] | No
 # ---------------------------------------------------------------- sequence-only nodes
 def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | None:
     """Inner nodes reading only sequences, non-sequences and constants, whose results the
-    loop's state-dependent part reads, computed for all steps before the loop."""
+    loop's state-dependent part reads: products of sequences computed for all steps before
+    the loop (read as new sequences), loop invariants once (read as new non-sequences)."""
     if not isinstance(node.op, Scan) or node.op.info.as_while:
         return None
     lay = _Layout.of(node)
@@ -246,26 +254,18 @@ def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | No
         if all(i in free or isinstance(i, Constant) for i in apply.inputs):
             outside.append(apply)
             free.update(apply.outputs)
+    per_step = _dependents(outside, {i for i, _ in lay.seqs})
+    invariant = _dependents(outside, {i for i, _ in lay.nonseqs}) - per_step
     made = {o for a in outside for o in a.outputs}
-    seq_in = {i for i, _ in lay.seqs}
-    depends = set(seq_in)
-    for apply in outside:
-        if any(i in depends for i in apply.inputs):
-            depends.update(apply.outputs)
-    # the frontier: made values that depend on a sequence and feed a node left in the loop
-    # (or are outputs); only worth it when a product of a sequence moves out
-    inside = [a for a in fg.toposort() if a not in set(outside)]
-    frontier = [
-        v
-        for v in _unique(
-            [i for a in inside for i in a.inputs] + list(fg.outputs[: _n_inner_outs(lay)])
-        )
-        if v in made and v in depends
-    ]
+    moved = set(outside)
+    inside = [a for a in fg.toposort() if a not in moved]
+    read = _unique([i for a in inside for i in a.inputs] + fg.outputs[: _n_inner_outs(lay)])
     products = (blas.Dot, blas.TensorDot)
-    if not frontier or not any(
-        isinstance(a.op, products) and a.outputs[0] in depends for a in outside
-    ):
+    seq_front = [v for v in read if v in made and v in per_step]
+    if not any(isinstance(a.op, products) and a.outputs[0] in per_step for a in outside):
+        seq_front = []  # only cheap per-step work: not worth a stored sequence
+    inv_front = [v for v in read if v in made and v in invariant]
+    if not (seq_front or inv_front):
         return None
     n = node.inputs[0]
     new: dict[Variable, Variable] = {i: o for i, o in lay.nonseqs}
@@ -273,12 +273,23 @@ def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | No
     for inner, outer in lay.seqs:
         new[inner] = outer[:n]
         batched.add(inner)
-    if not batch_nodes(outside, new, batched, n):
+    todo = outside if seq_front else [a for a in outside if a.outputs[0] not in per_step]
+    if not batch_nodes(todo, new, batched, n):
         return None
-    memo = {v: v.type(v.name) for v in frontier}
-    lay.seqs += [(ph, new[v]) for v, ph in memo.items()]
+    memo = {v: v.type(v.name) for v in seq_front + inv_front}
+    lay.seqs += [(memo[v], new[v]) for v in seq_front]
+    lay.nonseqs += [(memo[v], new[v]) for v in inv_front]
     _replace_inner(lay, memo)
     return _replacements(node, lay.rebuild())
+
+
+def _dependents(nodes: Sequence[Apply], sources: set[Variable]) -> set[Variable]:
+    """The outputs of `nodes` (in order) computed from `sources`."""
+    found = set(sources)
+    for apply in nodes:
+        if any(i in found for i in apply.inputs):
+            found.update(apply.outputs)
+    return found
 
 
 def _n_inner_outs(lay: _Layout) -> int:
