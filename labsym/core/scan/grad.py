@@ -98,7 +98,11 @@ class _Backward:
         self.g_nit_ph = {
             m: _loose(nit_outs[m], 0, f"g_nit{m}") for m, g in enumerate(g_nits) if g is not None
         }
-        self.carry_ph = {k: _loose(taps[k][0], 1, f"carry{k}") for k in self.diff_states}
+        # a state with one tap back carries one row (no rows axis: no indexing per step)
+        self.carry_ph = {
+            k: _loose(taps[k][0], int(self.info.spans[k] > 1), f"carry{k}")
+            for k in self.diff_states
+        }
         self.acc_ph = {j: _loose(nonseqs[j], 0, f"acc{j}") for j in self.diff_nonseqs}
         self.nonseq_ph = [v.type(v.name) for v in nonseqs]
         self.frontier = frontier
@@ -131,7 +135,7 @@ class _Backward:
                 known[out] = known[out] + g if out in known else g
 
         for k in self.diff_states:
-            adjoint = self.carry_ph[k][0]
+            adjoint = self.carry_ph[k] if self.info.spans[k] == 1 else self.carry_ph[k][0]
             if k in self.g_state_ph:
                 adjoint = adjoint + self.g_state_ph[k]
             add(state_outs[k], adjoint)
@@ -185,15 +189,16 @@ class _Backward:
         """carry'[d] = carry[d + 1] + (gradient of tap -(d + 1)): the debt moves one step back."""
 
         carry, span = self.carry_ph[k], self.info.spans[k]
+        row = carry if span == 1 else carry[0]
         by_tap = dict(zip(self.info.state_taps[k], self.tap_ph[k]))
         rows = []
         for d in range(span):
             ph = by_tap.get(-(d + 1))
             g = grads.get(ph) if ph is not None else None
-            rows.append(math.zeros_like(carry[0]) if g is None else math.cast(g, carry.dtype))
-        fresh = shape_padleft(rows[0]) if span == 1 else basic.stack(*rows)
+            rows.append(math.zeros_like(row) if g is None else math.cast(g, carry.dtype))
         if span == 1:
-            return fresh
+            return rows[0]
+        fresh = basic.stack(*rows)
         return basic.join(0, carry[1:], math.zeros_like(carry[:1])) + fresh
 
     def _accumulate(self, j: int, grads: dict) -> Variable:
@@ -290,7 +295,7 @@ def _backward_inputs(
         carry = math.zeros_like(inits[k][: info.spans[k]])
         if info.final_only[k] and g_states[k] is not None:
             carry = set_subtensor(carry[0], g_states[k])
-        outer.append(shape_padleft(carry))
+        outer.append(carry if info.spans[k] == 1 else shape_padleft(carry))
     outer += [shape_padleft(math.zeros_like(nonseqs[j])) for j in back.diff_nonseqs]
     return outer + nonseqs
 
@@ -300,7 +305,7 @@ def _fill_results(result, info, back, inputs, outs, seq_grads, T, n_back) -> Non
     seqs, inits, _, nonseqs = info.outer_groups(inputs[1:])
     n_carry = len(back.diff_states)
     for i, k in enumerate(back.diff_states):
-        owed = outs[i][::-1]
+        owed = shape_padleft(outs[i]) if info.spans[k] == 1 else outs[i][::-1]
         if info.truncate_gradient >= 0:
             owed = math.switch(math.eq(n_back, T), owed, math.zeros_like(owed))
         init = inits[k]

@@ -303,7 +303,7 @@ class _State:
 
     def result(self, done: int) -> np.ndarray:
         if self.final:
-            return self.rows[(self.span + done - 1) % self.span].copy()
+            return self.rows[(self.span + done - 1) % self.span, ...].copy()
         return self.rows[self.span : self.span + done]
 
 
