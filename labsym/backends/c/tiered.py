@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from labsym.backends.c.cache import CCompileError
 from labsym.backends.c.linker import build_thunks, c_statement, mark_c_nodes
 from labsym.backends.c.module import NodeEntry, is_cached, module_source
 from labsym.backends.python.callgen import generate_call, link_per_node
@@ -125,10 +126,14 @@ class TieredProgram:
             return
         start = time.perf_counter()
         try:
-            thunks = build_thunks(self.entries, self.nodes)
-        except Exception as exc:  # a compiler error: the NumPy engine keeps running it
+            try:
+                thunks = build_thunks(self.entries, self.nodes)
+            except OSError:  # starting the compiler can fail transiently (EAGAIN, EFAULT): again
+                thunks = build_thunks(self.entries, self.nodes)
+        except Exception as exc:  # the NumPy engine keeps running it
             self.error = exc
-            _FAILED.add(digest)
+            if isinstance(exc, CCompileError):  # the source is wrong: never try it again
+                _FAILED.add(digest)
             warnings.warn(
                 "labsym: a function's C module failed to build, so it keeps running on the "
                 f"NumPy engine ({type(exc).__name__}: {str(exc)[:2000]})",

@@ -185,3 +185,24 @@ def test_the_cmodule_tiered_flag_makes_fast_run_wait(fresh_cache):
         f = labsym.function([x], WrongC()(x) * 4)
     assert isinstance(f._program, CProgram) and f._program.native
     np.testing.assert_array_equal(f(V), 12 * V)
+
+
+def test_a_transient_failure_to_start_the_compiler_is_retried(fresh_cache, monkeypatch):
+    from labsym.backends.c import tiered
+
+    real, failures = tiered.build_thunks, []
+
+    def flaky(entries, nodes):
+        if not failures:
+            failures.append(1)
+            raise OSError(14, "Bad address", "/usr/bin/gcc")
+        return real(entries, nodes)
+
+    monkeypatch.setattr(tiered, "build_thunks", flaky)
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x) / 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert wait_native(f, timeout=120)
+    assert failures == [1] and not [w for w in caught if "failed to build" in str(w.message)]
+    np.testing.assert_allclose(f(V), V)
