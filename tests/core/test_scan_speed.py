@@ -9,13 +9,20 @@ import labsym
 import labsym.tensor as T
 from labsym.backends.c.build import compiler_available
 from labsym.compile import Mode
+from labsym.core.autodiff import GradientError
 from labsym.core.graph import io_toposort
 from labsym.core.ops.blas import Dot
 from labsym.core.scan import until
 from labsym.core.scan.op import Scan
 
 FAST = Mode(linker="py", optimizer="fast_run")
-REWRITES = ("scan_pushout_seqs_ops", "scan_pushout_accumulators", "scan_prune_outputs")
+REWRITES = (
+    "scan_pushout_seqs_ops",
+    "scan_pushout_accumulators",
+    "scan_prune_outputs",
+    "scan_keep_init",
+    "scan_join_init",
+)
 PLAIN = FAST.excluding(*REWRITES)
 RNG = np.random.default_rng(7)
 
@@ -264,3 +271,42 @@ def test_until_with_a_final_only_state():
         if acc > 2.5:
             break
     np.testing.assert_allclose(f(xv, 0.2), acc, rtol=1e-14)
+
+
+def test_history_joined_after_its_initial_rows_is_the_loop_buffer():
+    """join(0, h0[None], hs) (what BPTT reads) is the forward loop's buffer: no Join node,
+    values and shapes as the plain graph's, hs itself a view after the initial row."""
+    h0, xs = T.dvector("h0"), T.dmatrix("xs")
+    hs = labsym.scan(lambda x, h: T.tanh(h + x), sequences=xs, outputs_info=h0)[0]
+    full = T.join(0, h0.dimshuffle("x", 0), hs)
+    outs = [full * 2, hs + 1, full.shape[0]]
+    fast = labsym.function([xs, h0], outs, mode=FAST)
+    plain = labsym.function([xs, h0], outs, mode=PLAIN)
+    assert not any(type(n.op).__name__ == "Join" for n in fast.maker.fgraph.toposort())
+    (node,) = _scans(fast)
+    assert node.op.info.with_init == (True,)
+    for steps in [0, 1, 4]:
+        xv, h0v = RNG.standard_normal((steps, 3)), RNG.standard_normal(3)
+        rows, h = [h0v], h0v
+        for x in xv:
+            h = np.tanh(h + x)
+            rows.append(h)
+        expected = [2 * np.stack(rows), np.array(rows[1:]).reshape(steps, 3) + 1, steps + 1]
+        for got, ref, e in zip(fast(xv, h0v), plain(xv, h0v), expected, strict=True):
+            np.testing.assert_allclose(got, ref, rtol=1e-14)
+            np.testing.assert_allclose(got, e, rtol=1e-14)
+
+
+def test_a_scan_returning_its_initial_rows_has_no_derivative():
+    import dataclasses
+
+    from labsym.core.scan.op import apply_scan
+
+    h0, xs = T.dvector("h0"), T.dmatrix("xs")
+    hs = labsym.scan(lambda x, h: T.tanh(h + x), sequences=xs, outputs_info=h0)[0]
+    op, node = hs.owner.op, hs.owner
+    info = dataclasses.replace(op.info, with_init=(True,))
+    (full,) = apply_scan(op.fgraph.inputs, op.fgraph.outputs, info, node.inputs)
+    assert full.type.shape[0] is None
+    with pytest.raises(GradientError, match="no derivative"):
+        labsym.grad(full.sum(), h0)

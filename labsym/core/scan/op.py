@@ -28,7 +28,9 @@ class ScanInfo:
     """How a Scan's inputs and outputs are grouped (Theano's `info` dict, as a record).
 
     `state_taps[k]` are the (negative) taps of state k; a `final_only` state keeps and returns
-    only its last value, which is what reductions and gradient accumulators need.
+    only its last value, which is what reductions and gradient accumulators need. A `with_init`
+    state (set by a rewrite, never by scan()) returns its history after its initial rows, so
+    a backward loop reads `[init, h_0 .. h_T-1]` without joining them (empty: none).
     """
 
     n_seqs: int
@@ -40,6 +42,10 @@ class ScanInfo:
     as_while: bool = False
     truncate_gradient: int = -1
     name: str | None = None
+    with_init: tuple[bool, ...] = ()
+
+    def keeps_init(self, k: int) -> bool:
+        return bool(self.with_init) and self.with_init[k]
 
     @property
     def n_states(self) -> int:
@@ -101,6 +107,11 @@ class Scan(Op):
                 f"Scan: info describes {n_in} inner inputs and {n_out} outputs, "
                 f"got {len(inner_inputs)} and {len(inner_outputs)}"
             )
+        if info.with_init and (
+            len(info.with_init) != info.n_states
+            or any(w and f for w, f in zip(info.with_init, info.final_only, strict=True))
+        ):
+            raise ValueError(f"Scan: bad with_init {info.with_init} for {info.final_only}")
         if len(info.final_only) != info.n_states or any(
             not t or max(t) >= 0 for t in info.state_taps
         ):
@@ -151,12 +162,13 @@ class Scan(Op):
         _, in_taps, _, _ = info.inner_groups(self.fgraph.inputs)
         _, nits, _ = info.output_groups(self.fgraph.outputs)
         outs = []
-        for taps, final in zip(in_taps, info.final_only):
+        for k, (taps, final) in enumerate(zip(in_taps, info.final_only)):
             row = taps[0].type
+            rows = None if info.keeps_init(k) or steps is None else steps
             outs.append(
                 TensorType(row.dtype, row.shape)()
                 if final
-                else TensorType(row.dtype, (steps, *row.shape))()
+                else TensorType(row.dtype, (rows, *row.shape))()
             )
         outs += [TensorType(o.type.dtype, (steps, *o.type.shape))() for o in nits]
         outs += [s.type() for s in shared]
@@ -218,7 +230,8 @@ class Scan(Op):
         n = node.inputs[0]
         seq_shapes, init_shapes, shared_shapes, nonseq_shapes = info.outer_groups(input_shapes[1:])
         outs = [
-            tuple(s[1:]) if final else (n, *s[1:]) for s, final in zip(init_shapes, info.final_only)
+            tuple(s[1:]) if final else (n + info.spans[k] if info.keeps_init(k) else n, *s[1:])
+            for k, (s, final) in enumerate(zip(init_shapes, info.final_only))
         ]
         if info.n_nit_sot:
             inner_shapes = [tuple(s[1:]) for s in seq_shapes]
@@ -247,12 +260,21 @@ class Scan(Op):
     ) -> list:
         from labsym.core.scan.grad import scan_l_op
 
+        self._differentiable()
         return scan_l_op(self, list(inputs), list(outputs), list(output_grads))
 
     def R_op(self, inputs: Sequence[Variable], eval_points: Sequence[Any]) -> list:
         from labsym.core.scan.grad import scan_r_op
 
+        self._differentiable()
         return scan_r_op(self, list(inputs), list(eval_points))
+
+    def _differentiable(self) -> None:
+        if any(self.info.with_init):
+            raise NotImplementedError(
+                f"{self}: a Scan returning its initial rows (made by a compile-time rewrite) "
+                "has no derivative; differentiate the graph before compiling it"
+            )
 
 
 def _check_compatible(op: Op, what: str, outer: Variable, inner: Variable, extra_dim: bool) -> None:
@@ -290,6 +312,7 @@ class _State:
                 f"{info.state_taps[k]} need {span}"
             )
         self.op, self.k, self.span, self.final = op, k, span, info.final_only[k]
+        self.first = 0 if info.keeps_init(k) else span  # the first returned row
         self.row_shape = init.shape[1:]
         self.rows = np.empty((span if self.final else span + n_steps, *self.row_shape), dtype)
         self.rows[:span] = init[:span]
@@ -304,7 +327,7 @@ class _State:
     def result(self, done: int) -> np.ndarray:
         if self.final:
             return self.rows[(self.span + done - 1) % self.span, ...].copy()
-        return self.rows[self.span : self.span + done]
+        return self.rows[self.first : self.span + done]
 
 
 class _Stack:
@@ -419,7 +442,8 @@ def _connections(op: Scan) -> list[list[bool]]:
     outer_sets += [{s} for s in shared] + [{n} for n in nonseqs]
     pattern = [[bool(src & dep) for dep in deps] for src in outer_sets]
     for k, final in enumerate(info.final_only):
-        pattern[1 + info.n_seqs + k][k] = pattern[1 + info.n_seqs + k][k] or final
+        keeps = final or info.keeps_init(k)
+        pattern[1 + info.n_seqs + k][k] = pattern[1 + info.n_seqs + k][k] or keeps
     first = 1 + info.n_seqs + info.n_states
     for j in range(info.n_shared):
         pattern[first + j][info.n_states + info.n_nit_sot + j] = True

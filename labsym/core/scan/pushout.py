@@ -91,6 +91,11 @@ class _Layout:
         return {old: out for old, out in zip(olds, outs, strict=True) if old is not None}
 
 
+def _editable(node: Apply) -> bool:
+    """A Scan these rewrites can rebuild (one returning initial rows is left alone)."""
+    return isinstance(node.op, Scan) and not any(node.op.info.with_init)
+
+
 def _replacements(node: Apply, found: dict[Variable, Variable]) -> list[Variable | None]:
     return [found.get(o) for o in node.outputs]
 
@@ -103,7 +108,7 @@ def _used(fgraph: Any, var: Variable) -> bool:
 def prune_outputs(fgraph: Any, node: Apply) -> list[Variable | None] | None:
     """The Scan without the nit_sot outputs and states no client (nor kept output) reads, and
     without the sequences and non-sequences its kept outputs do not read."""
-    if not isinstance(node.op, Scan):
+    if not _editable(node):
         return None
     lay = _Layout.of(node)
     nits = [(o, old) for o, old in lay.nits if _used(fgraph, old)]
@@ -198,7 +203,7 @@ def _transposed_source(var: Variable, new: dict, batched: set) -> Variable | Non
 
 def pushout_accumulators(fgraph: Any, node: Apply) -> list[Variable | None] | None:
     """acc' = acc + term(step) -> the loop stacks what term reads; acc = acc0 + sum of terms."""
-    if not isinstance(node.op, Scan) or node.op.info.as_while:
+    if not _editable(node) or node.op.info.as_while:
         return None
     lay = _Layout.of(node)
     accs = _accumulators(lay)
@@ -244,7 +249,7 @@ def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | No
     """Inner nodes reading only sequences, non-sequences and constants, whose results the
     loop's state-dependent part reads: products of sequences computed for all steps before
     the loop (read as new sequences), loop invariants once (read as new non-sequences)."""
-    if not isinstance(node.op, Scan) or node.op.info.as_while:
+    if not _editable(node) or node.op.info.as_while:
         return None
     lay = _Layout.of(node)
     fg = node.op.fgraph

@@ -8,6 +8,8 @@
 - scan_pushout_accumulators: sums of per-step terms (a backward loop's weight gradients)
   computed after the loop from stacked values, a sum of products as one tensordot.
 - scan_prune_outputs: outputs nobody reads are not computed.
+- scan_keep_init + scan_join_init (specialize): a state's history joined after its initial
+  rows (what a backward loop reads) is the forward loop's own buffer, not a copy.
 
 May import core and optim (patterns).
 """
@@ -17,7 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from labsym.core.graph import Apply, Variable
-from labsym.core.scan import pushout
+from labsym.core.ops.basic import Join
+from labsym.core.scan import history, pushout
 from labsym.core.scan.op import Scan
 from labsym.core.scan.vectorize import vectorize_map
 from labsym.optim.patterns import Rule
@@ -60,5 +63,21 @@ RULES = [
         tracks=(Scan,),
         math="acc' = acc + dot(x[t].T, d(t)) -> acc = acc0 + tensordot(x, d_stacked)",
         extra={"tags": ("scan", "scanOp_pushout_output", "PushOutDot1")},
+    ),
+    Rule(
+        "scan_keep_init",
+        ("specialize",),
+        node_rule=history.keep_init,
+        tracks=(Scan,),
+        math="join(0, h0, for(h0).h) -> for{with_init}(h0).h (the loop's buffer)",
+        extra={"tags": ("scan", "scan_join_init")},
+    ),
+    Rule(
+        "scan_join_init",
+        ("specialize",),
+        node_rule=history.join_init,
+        tracks=(Join,),
+        math="join(0, h0, full[1:]) -> full, full = for{with_init}(h0).h",
+        extra={"tags": ("scan",)},
     ),
 ]
