@@ -77,18 +77,27 @@ def _rnn_data(dtype, steps=6, batch=3, n_in=4, hidden=5):
     return [x, w, u, b, h0]
 
 
+@pytest.mark.parametrize("linker", ["py", "c|py"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("steps", [1, 6])
-def test_rnn_gradients_equal_numpy_and_the_plain_loops(dtype, steps):
+def test_rnn_gradients_equal_numpy_and_the_plain_loops(dtype, linker):
+    if linker != "py" and not compiler_available():
+        pytest.skip("no C compiler on PATH")
     inputs, outputs = _rnn(dtype)
-    fast = labsym.function(inputs, outputs, mode=FAST)
+    fast = labsym.function(inputs, outputs, mode=Mode(linker=linker, optimizer="fast_run"))
     plain = labsym.function(inputs, outputs, mode=PLAIN)
-    data = _rnn_data(dtype, steps)
     tol = 1e-12 if dtype == "float64" else 2e-5
-    for got, ref, expected in zip(fast(*data), plain(*data), _numpy_rnn(*data), strict=True):
-        assert got.dtype == ref.dtype == np.dtype(dtype)
-        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
-        np.testing.assert_allclose(got, expected, rtol=10 * tol, atol=10 * tol)
+    for steps in [1, 6]:
+        data = _rnn_data(dtype, steps)
+        for got, ref, expected in zip(fast(*data), plain(*data), _numpy_rnn(*data), strict=True):
+            assert got.dtype == ref.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
+            np.testing.assert_allclose(got, expected, rtol=10 * tol, atol=10 * tol)
+    data = _rnn_data(dtype, 1)
+    data[0] = data[0][:0]  # no step: zero gradients (the stacked deltas are never read)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for got, ref in zip(fast(*data), plain(*data), strict=True):
+            assert got.shape == ref.shape
+            np.testing.assert_allclose(got, ref, rtol=tol, atol=tol, equal_nan=True)
 
 
 def test_rnn_loops_after_the_rewrites():
@@ -310,3 +319,30 @@ def test_a_scan_returning_its_initial_rows_has_no_derivative():
     assert full.type.shape[0] is None
     with pytest.raises(GradientError, match="no derivative"):
         labsym.grad(full.sum(), h0)
+
+
+def test_accumulator_of_another_states_previous_value():
+    """acc += h[t-1]: the term reads a state's tap, which the loop then stacks."""
+    xs, h0, a0 = T.dmatrix("xs"), T.dvector("h0"), T.dvector("a0")
+
+    def step(x, acc, h):
+        return [acc + h * 2.0, T.tanh(h + x)]
+
+    acc, h_last = labsym.reduce(step, sequences=xs, outputs_info=[a0, h0])[0]
+    fast = labsym.function([xs, h0, a0], [acc, h_last], mode=FAST)
+    plain = labsym.function([xs, h0, a0], [acc, h_last], mode=PLAIN)
+    (node,) = _scans(fast)
+    assert node.op.info.n_states == 1
+    for steps in [0, 1, 6]:
+        xv, h0v, a0v = (
+            RNG.standard_normal((steps, 3)),
+            RNG.standard_normal(3),
+            RNG.standard_normal(3),
+        )
+        acc_v, h = a0v, h0v
+        for x in xv:
+            acc_v = acc_v + h * 2.0
+            h = np.tanh(h + x)
+        for got, ref, e in zip(fast(xv, h0v, a0v), plain(xv, h0v, a0v), [acc_v, h], strict=True):
+            np.testing.assert_allclose(got, ref, rtol=1e-13)
+            np.testing.assert_allclose(got, e, rtol=1e-13)

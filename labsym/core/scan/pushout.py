@@ -23,10 +23,11 @@ from labsym.core.fgraph import OUTPUT
 from labsym.core.graph import Apply, Constant, Variable, ancestors, clone_graph, io_toposort
 from labsym.core.ops import blas
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
-from labsym.core.ops.math import cast
-from labsym.core.ops.shape import shape_i
+from labsym.core.ops.ifelse import ifelse
+from labsym.core.ops.math import cast, gt
+from labsym.core.ops.shape import shape_i, specify_shape
 from labsym.core.scan.op import Scan, apply_scan
-from labsym.core.scan.vectorize import batch_nodes
+from labsym.core.scan.vectorize import batch_nodes, movable
 
 
 @dataclass
@@ -192,6 +193,13 @@ def _summed(term: Variable, new: dict, batched: set, n: Variable) -> Variable:
     return value.sum(axis=0) if term in batched else value * cast(n, value.dtype)
 
 
+def _like(var: Variable, model: Variable) -> Variable:
+    """var with model's type (the two branches of an ifelse must agree)."""
+    if var.type == model.type:
+        return var
+    return specify_shape(var, model.type.shape) if var.type.is_super(model.type) else var
+
+
 def _transposed_source(var: Variable, new: dict, batched: set) -> Variable | None:
     """The batched a0 when the inner matrix `var` is a0.T, else None."""
     owner = var.owner
@@ -237,10 +245,15 @@ def pushout_accumulators(fgraph: Any, node: Apply) -> list[Variable | None] | No
         new[var] = lay.outputs[first + m]
     if not batch_nodes(moved, new, batched, n):
         return None
+    values, starts = [], []
     for (_, term), state in zip(accs, acc_states, strict=True):
-        init, old = state[1], state[5]
-        total = _summed(term, new, batched, n)
-        found[old] = init[0] + cast(total, init.dtype)
+        init = state[1]
+        values.append(init[0] + cast(_summed(term, new, batched, n), init.dtype))
+        starts.append(_like(init[0], values[-1]))
+    if stacked:  # with no step run, a stacked value has no known row shape: not read
+        values = ifelse(gt(n, 0), values, starts)  # one lazy node: shared work stays lazy
+    for state, value in zip(acc_states, values, strict=True):
+        found[state[5]] = value
     return _replacements(node, found)
 
 
@@ -256,7 +269,7 @@ def pushout_sequence_ops(fgraph: Any, node: Apply) -> list[Variable | None] | No
     free = {i for i, _ in lay.seqs} | {i for i, _ in lay.nonseqs}
     outside: list[Apply] = []
     for apply in fg.toposort():
-        if all(i in free or isinstance(i, Constant) for i in apply.inputs):
+        if all(i in free or isinstance(i, Constant) for i in apply.inputs) and movable(apply):
             outside.append(apply)
             free.update(apply.outputs)
     per_step = _dependents(outside, {i for i, _ in lay.seqs})

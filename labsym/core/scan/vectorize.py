@@ -19,6 +19,7 @@ from labsym.core.ops import basic, blas, reduce, shape, subtensor
 from labsym.core.ops.elemwise import DimShuffle, Elemwise
 from labsym.core.ops.math import cast
 from labsym.core.scan.op import Scan
+from labsym.core.type import TensorType
 from labsym.core.variable import as_tensor_variable
 
 # a batching rule: (node, its new inputs, which are batched, the step count) -> new outputs
@@ -103,7 +104,7 @@ def _batch_node(
     node: Apply, new: dict[Variable, Variable], batched: set[Variable], n: Variable
 ) -> list[Variable] | None:
     """node's outputs in the batched graph (marking the batched ones), or None."""
-    if getattr(node.op, "destroy_map", None):
+    if not movable(node):
         return None
     inputs = [_input(new, v) for v in node.inputs]
     flags = [v in batched for v in node.inputs]
@@ -121,6 +122,14 @@ def _batch_node(
         elif out.ndim != old.ndim:
             raise ValueError(f"vectorize: {node.op} gave {out.type} for {old.type}")
     return outs
+
+
+def movable(node: Apply) -> bool:
+    """Whether node may run once for all steps: it overwrites no input and reads and makes
+    only tensors (a random draw's generator input/output keeps it in its loop)."""
+    if getattr(node.op, "destroy_map", None):
+        return False
+    return all(isinstance(v.type, TensorType) for v in (*node.inputs, *node.outputs))
 
 
 def _lift(var: Variable) -> Variable:
