@@ -3,7 +3,9 @@
 - scan_vectorize: a Scan that only maps (jacobian's and hessian's loop over rows) becomes its
   batched inner graph: whole-array ops (a GEMM instead of one GEMV per row) that the later
   phases fuse and specialize like any other graph. Scans with recurrent state, or whose inner
-  graph has an op without a batching rule, stay as they are.
+  graph has an op without a batching rule, stay as they are. The batched graph holds every
+  step's intermediates at once (the loop holds one step's): where they would not fit in
+  memory, `mode.excluding('scan_vectorize')` keeps the loop.
 - scan_pushout_seqs_ops: products of sequences and non-sequences computed before the loop.
 - scan_pushout_accumulators: sums of per-step terms (a backward loop's weight gradients)
   computed after the loop from stacked values, a sum of products as one tensordot.
