@@ -33,6 +33,9 @@ class CKernel:
     include_dirs: tuple[str, ...] = ()  # Theano's c_header_dirs
     library_dirs: tuple[str, ...] = ()  # Theano's c_lib_dirs
     init_code: tuple[str, ...] = ()  # statements run once when the module loads (c_init_code)
+    # test the IEEE flags (divide/overflow/invalid) after the body, so the thunk can warn as
+    # NumPy's ufuncs do (elementwise, reductions, softmax family)
+    fp_flags: bool = False
 
 
 Renderer = Callable[[Apply], "CKernel | None"]

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from labsym.backends.c.fpe import fp_reporter
 from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
 from labsym.backends.python.callgen import NumPyProgram, link_per_node
 from labsym.backends.python.vm import PythonLinker
@@ -64,7 +65,7 @@ def build_thunks(
     ops = ", ".join(dict.fromkeys(str(nodes[i].op) for i in entries))
     hint = f"function of {len(nodes)} nodes, {len(entries)} in C: {ops}"[:300]
     lib = build_module(list(entries.values()), hint=hint)
-    return {i: make_thunk(lib, entry) for i, entry in entries.items()}
+    return {i: make_thunk(lib, entry, fp_reporter(nodes[i])) for i, entry in entries.items()}
 
 
 def mark_c_nodes(plan: CallPlan, indices: Sequence[int], seconds: float) -> None:

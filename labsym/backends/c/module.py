@@ -33,6 +33,7 @@ DEFAULT_COMPILE_ARGS = ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errn
 PRELUDE = """
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
+#include <fenv.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -72,7 +73,18 @@ def _wrapper(entry: NodeEntry) -> str:
                 f"    if (!tmp{i}) goto labsym_fail;\n"
                 f"    in{i} = (PyArrayObject*)tmp{i};\n  }}"
             )
+    flags = entry.kernel.fp_flags
+    if flags:
+        lines.append(
+            "  int labsym_rc = 0;\n  feclearexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID);"
+        )
     lines.append("  {\n" + entry.kernel.body % subs + "\n  }")
+    if flags:  # 2 plus the raised flags' bits: the thunk warns as NumPy would
+        lines.append(
+            "  if (fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID))\n"
+            "    labsym_rc = 2 | (fetestexcept(FE_DIVBYZERO) ? 4 : 0)"
+            " | (fetestexcept(FE_OVERFLOW) ? 8 : 0) | (fetestexcept(FE_INVALID) ? 16 : 0);"
+        )
     for k in range(n_out):
         lines.append(
             f"  if (!out{k}) {{ PyErr_SetString(PyExc_RuntimeError,"
@@ -81,7 +93,8 @@ def _wrapper(entry: NodeEntry) -> str:
     for k in range(n_out):
         lines.append(f"  PyList_SetItem(outs, {k}, (PyObject*)out{k});")
     releases = "".join(f"  Py_XDECREF(tmp{i});\n" for i in range(n_in))
-    lines.append(releases + "  PyGILState_Release(gil);\n  return 0;")
+    result = "labsym_rc" if flags else "0"
+    lines.append(releases + f"  PyGILState_Release(gil);\n  return {result};")
     lines.append("labsym_fail:")
     lines.append("".join(f"  Py_XDECREF(out{k});\n" for k in range(n_out)) + releases)
     lines.append("  labsym_store_error(outs);\n  PyGILState_Release(gil);\n  return 1;\n}")
@@ -222,19 +235,29 @@ def _hint(entries: Sequence[NodeEntry]) -> str:
     return f"{len(entries)} C kernels: " + ", ".join(e.symbol for e in entries[:8])
 
 
-def make_thunk(lib: Any, entry: NodeEntry) -> Callable[..., Any]:
-    """A Python callable `f(*inputs) -> output` (a tuple for several outputs) for one entry."""
+def make_thunk(
+    lib: Any, entry: NodeEntry, on_fp_flags: Callable[..., None] | None = None
+) -> Callable[..., Any]:
+    """A Python callable `f(*inputs) -> output` (a tuple for several outputs) for one entry.
+
+    `on_fp_flags(code, *inputs)` runs when a kernel with `fp_flags` raised IEEE flags (code:
+    2 | 4 divide | 8 overflow | 16 invalid), to warn or raise as NumPy would.
+    """
     args = [f"x{i}" for i in range(len(entry.in_dtypes))]
     outs = "[" + ", ".join(["None"] * entry.n_out) + "]"
     result = "outs[0]" if entry.n_out == 1 else "tuple(outs)"
-    src = (
-        f"def thunk({', '.join(args)}):\n"
-        f"    outs = {outs}\n"
-        f"    if _f({''.join(f'_id({a}), ' for a in args)}_id(outs)):\n"
-        f"        raise outs.pop(0)\n"  # popped: no exception->frame->list cycle
-        f"    return {result}\n"
-    )
-    namespace: dict[str, Any] = {"_f": getattr(lib, entry.symbol), "_id": id}
+    call = f"_f({''.join(f'_id({a}), ' for a in args)}_id(outs))"
+    if entry.kernel.fp_flags and on_fp_flags is not None:
+        check = (
+            f"    rc = {call}\n    if rc:\n"
+            f"        if rc == 1:\n            raise outs.pop(0)\n"
+            f"        _fpe(rc, {''.join(f'{a}, ' for a in args)})\n"
+        )
+    else:  # 2 and above only report flags: nobody asked for them
+        check = f"    if {call} == 1:\n        raise outs.pop(0)\n"
+    # the exception is popped: no exception -> frame -> list reference cycle
+    src = f"def thunk({', '.join(args)}):\n    outs = {outs}\n{check}    return {result}\n"
+    namespace: dict[str, Any] = {"_f": getattr(lib, entry.symbol), "_id": id, "_fpe": on_fp_flags}
     exec(src, namespace)
     return namespace["thunk"]
 

@@ -214,4 +214,5 @@ def render_elemwise(node: Apply) -> CKernel | None:
         libraries=libs,
         compile_args=args,
         cache_version=CACHE_VERSION,
+        fp_flags=True,
     )

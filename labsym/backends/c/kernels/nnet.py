@@ -32,6 +32,7 @@ def _kernel(node: Apply, call: str) -> CKernel | None:
         libraries=libs,
         compile_args=args,
         cache_version=CACHE_VERSION,
+        fp_flags=True,
     )
 
 

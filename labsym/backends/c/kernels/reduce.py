@@ -174,6 +174,7 @@ def reduction_kernel(
         libraries=libs,
         compile_args=args,
         cache_version=CACHE_VERSION,
+        fp_flags=True,
     )
 
 
