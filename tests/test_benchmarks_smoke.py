@@ -227,6 +227,16 @@ def test_c_backend_summary_judges_labsym_c_against_the_target() -> None:
     slow = c_backend.Table("slow", [Timing(c_label, 3e-6, 3e-6)], c_label, "t", limit_s=2e-6)
     assert c_backend.verdict(fast) == ("800.00 us", "0.40x", "met")
     assert c_backend.verdict(slow)[2] == "NOT met"
+    pair = ("labsym 'c|py', trust_input", "PyTensor CVM, trust_input")
+    calls = c_backend.Table(
+        "calls",
+        [Timing(c_label, 1e-6, 1e-6), Timing(pair[0], 9e-7, 9e-7), Timing(pair[1], 8e-7, 8e-7)],
+        c_label,
+        "t",
+        limit_s=2e-6,
+        no_slower=pair,
+    )
+    assert c_backend.verdict(calls)[2] == "NOT met"  # under 2 us, but slower than PyTensor's
     text = c_backend.render_markdown([fast, slow], ["- header"])
     assert "| case | 800.00 us | 0.40x JAX jit | t | met |" in text
     assert "labsym linker='c\\|py' (C)" in text and "NOT met" in text  # pipes escaped in cells
