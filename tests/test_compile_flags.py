@@ -48,9 +48,11 @@ def test_device_cuda_never_runs_silently_on_the_cpu(monkeypatch):
         pytest.skip("a CUDA device is present")
     monkeypatch.delenv(runtime.ENV_VAR, raising=False)
     x = T.dvector("x")
-    with config.change_flags(device="cuda0"):
-        with pytest.raises(runtime.DeviceUnavailableError, match="needs an NVIDIA GPU"):
-            labsym.function([x], x * 2)
+    with (
+        config.change_flags(device="cuda0"),
+        pytest.raises(runtime.DeviceUnavailableError, match="needs an NVIDIA GPU"),
+    ):
+        labsym.function([x], x * 2)
 
 
 def test_on_unused_input_flag():

@@ -37,8 +37,17 @@ class DoubleOp(theano.Op):
         return self.grad(inputs, eval_points)
 
     def c_code(self, node, name, inputs, outputs, sub):
+        # run by C linkers (FAST_RUN's from its second call): x * 2 through NumPy's C API
         (x,), (z,) = inputs, outputs
-        return f"{z} = {x} * 2;"  # accepted now, used once the C backend exists
+        fail = sub["fail"]
+        return f"""
+        Py_XDECREF({z});
+        PyObject* two = PyLong_FromLong(2);
+        if (!two) {fail}
+        {z} = (PyArrayObject*)PyNumber_Multiply((PyObject*){x}, two);
+        Py_DECREF(two);
+        if (!{z}) {fail}
+        """
 
 
 class ScaleOp(theano.Op):
@@ -55,11 +64,13 @@ class ScaleOp(theano.Op):
         output_storage[0][0] = inputs[0] * self.factor
 
 
-def test_tutorial_double_op_values_and_printing():
+@pytest.mark.parametrize("linker", ["py", "c|py"])
+def test_tutorial_double_op_values_and_printing(linker):
     x = T.matrix()
-    f = theano.function([x], DoubleOp()(x))
+    f = theano.function([x], DoubleOp()(x), mode=theano.Mode(linker=linker))
     inp = np.random.rand(5, 4)
     np.testing.assert_array_equal(f(inp), inp * 2)
+    np.testing.assert_array_equal(f(inp[:, ::-2]), inp[:, ::-2] * 2)
     assert str(DoubleOp()) == "DoubleOp"
     assert DoubleOp() == DoubleOp() and hash(DoubleOp()) == hash(DoubleOp())
 
