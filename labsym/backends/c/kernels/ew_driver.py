@@ -10,7 +10,9 @@ May import nothing from labsym (it is C text).
 
 from __future__ import annotations
 
-DRIVER = r"""
+from labsym.backends.c.kernels.strided_code import STRIDED
+
+_OWN = r"""
 #ifndef LABSYM_EW_DRIVER
 #define LABSYM_EW_DRIVER
 #ifdef _OPENMP
@@ -31,16 +33,6 @@ typedef struct {
   npy_intp minsize;           /* OpenMP threads from this many elements on; -1: never */
 } labsym_ew_spec;
 
-static void labsym_ew_copy(char* dst, npy_intp ds, const char* src, npy_intp ss, npy_intp n,
-                           int size) {
-  switch (size) {
-  case 1: for (npy_intp i = 0; i < n; i++) dst[i * ds] = src[i * ss]; break;
-  case 2: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 2); break;
-  case 4: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 4); break;
-  default: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 8); break;
-  }
-}
-
 /* n elements from p[k] on, p[k] advancing by inner[k] bytes: direct or through buffers */
 static void labsym_ew_range(const labsym_ew_spec* s, int nop, char** p, const npy_intp* inner,
                             npy_intp n, const int* isz) {
@@ -51,7 +43,7 @@ static void labsym_ew_range(const labsym_ew_spec* s, int nop, char** p, const np
   char* q[LABSYM_EW_MAXOPS];
   npy_intp first = n < LABSYM_EW_BLOCK ? n : LABSYM_EW_BLOCK;
   for (int k = 0; k < s->nin; k++)
-    if (inner[k] == 0) labsym_ew_copy((char*)buf[k], isz[k], p[k], 0, first, isz[k]);
+    if (inner[k] == 0) labsym_strided_copy((char*)buf[k], isz[k], p[k], 0, first, isz[k]);
   for (npy_intp start = 0; start < n; start += LABSYM_EW_BLOCK) {
     npy_intp m = n - start < LABSYM_EW_BLOCK ? n - start : LABSYM_EW_BLOCK;
     for (int k = 0; k < nop; k++) {
@@ -59,13 +51,13 @@ static void labsym_ew_range(const labsym_ew_spec* s, int nop, char** p, const np
       if (inner[k] == isz[k]) q[k] = at;
       else {
         q[k] = (char*)buf[k];
-        if (k < s->nin && inner[k] != 0) labsym_ew_copy(q[k], isz[k], at, inner[k], m, isz[k]);
+        if (k < s->nin && inner[k] != 0) labsym_strided_copy(q[k], isz[k], at, inner[k], m, isz[k]);
       }
     }
     s->fn(m, q);
     for (int k = s->nin; k < nop; k++)
       if (inner[k] != isz[k])
-        labsym_ew_copy(p[k] + start * inner[k], inner[k], q[k], isz[k], m, isz[k]);
+        labsym_strided_copy(p[k] + start * inner[k], inner[k], q[k], isz[k], m, isz[k]);
   }
 }
 
@@ -101,45 +93,10 @@ static int labsym_ew_call(const labsym_ew_spec* s, PyArrayObject** ins, PyArrayO
   npy_intp dims[NPY_MAXDIMS];
   for (int k = 0; k < nin; k++) conv[k] = NULL;
   for (int j = 0; j < nout; j++) outs[j] = NULL;
-  for (int k = 0; k < nin; k++) {
-    a[k] = ins[k];
-    if (PyArray_NDIM(a[k]) != nd) {
-      PyErr_Format(PyExc_ValueError, "%s: input %d has %d dimensions, expected %d", s->name, k,
-                   PyArray_NDIM(a[k]), nd);
-      goto done;
-    }
-    /* typed (vector) loads need the native dtype, byte order and alignment */
-    if (PyArray_TYPE(a[k]) != s->in_types[k] || !PyArray_ISNOTSWAPPED(a[k])
-        || !PyArray_ISALIGNED(a[k])) {
-      conv[k] = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)a[k], s->in_types[k],
-                                                  NPY_ARRAY_FORCECAST | NPY_ARRAY_ALIGNED);
-      if (!conv[k]) goto done;
-      a[k] = conv[k];
-    }
-  }
-  for (int d = 0; d < nd; d++) {
-    npy_intp len = -1;
-    int who = -1;
-    for (int k = 0; k < nin; k++) {
-      npy_intp dk = PyArray_DIM(a[k], d);
-      if (s->bcast[k * nd + d]) {
-        if (dk != 1) {
-          PyErr_Format(PyExc_ValueError, "%s: input[%d].shape[%d] = %ld, but its type says 1",
-                       s->name, k, d, (long)dk);
-          goto done;
-        }
-      } else if (len < 0) {
-        len = dk; who = k;
-      } else if (dk != len) {
-        PyErr_Format(PyExc_ValueError,
-                     "Input dimension mis-match in %s: input[%d].shape[%d] = %ld, "
-                     "input[%d].shape[%d] = %ld (a length-1 axis is only broadcast when its "
-                     "type is broadcastable)", s->name, who, d, (long)len, k, d, (long)dk);
-        goto done;
-      }
-    }
-    dims[d] = len < 0 ? 1 : len;
-  }
+  if (labsym_broadcast_inputs(s->name, nin, nd, s->in_types, s->bcast, ins, a, conv, dims,
+                              " (a length-1 axis is only broadcast when its type is "
+                              "broadcastable)"))
+    goto done;
   /* outputs: C order, unless every full input is Fortran-ordered only */
   int fortran = 0, full_inputs = 0;
   for (int k = 0; k < nin && nd > 1; k++) {
@@ -164,7 +121,7 @@ static int labsym_ew_call(const labsym_ew_spec* s, PyArrayObject** ins, PyArrayO
   for (int d = 0; d < nd; d++) size *= dims[d];
   if (size > 0) {
     char* base[LABSYM_EW_MAXOPS];
-    int isz[LABSYM_EW_MAXOPS], order[NPY_MAXDIMS], cn = 0;
+    int isz[LABSYM_EW_MAXOPS];
     npy_intp st[LABSYM_EW_MAXOPS][NPY_MAXDIMS], cst[LABSYM_EW_MAXOPS][NPY_MAXDIMS];
     npy_intp cd[NPY_MAXDIMS];
     for (int k = 0; k < nop; k++) {
@@ -174,32 +131,8 @@ static int labsym_ew_call(const labsym_ew_spec* s, PyArrayObject** ins, PyArrayO
       for (int d = 0; d < nd; d++)
         st[k][d] = (k < nin && s->bcast[k * nd + d]) ? 0 : PyArray_STRIDE(arr, d);
     }
-    /* axes longer than 1, outermost first by the first output's stride; adjacent ones merged */
-    int nbig = 0;
-    for (int d = 0; d < nd; d++) {
-      if (dims[d] == 1) continue;
-      int i = nbig++;
-      npy_intp sd = st[nin][d] < 0 ? -st[nin][d] : st[nin][d];
-      while (i > 0) {
-        npy_intp sp = st[nin][order[i - 1]];
-        if ((sp < 0 ? -sp : sp) >= sd) break;
-        order[i] = order[i - 1];
-        i--;
-      }
-      order[i] = d;
-    }
-    for (int i = 0; i < nbig; i++) {
-      int d = order[i], merge = cn > 0;
-      for (int k = 0; k < nop && merge; k++) merge = cst[k][cn - 1] == st[k][d] * dims[d];
-      if (merge) {
-        cd[cn - 1] *= dims[d];
-        for (int k = 0; k < nop; k++) cst[k][cn - 1] = st[k][d];
-      } else {
-        cd[cn] = dims[d];
-        for (int k = 0; k < nop; k++) cst[k][cn] = st[k][d];
-        cn++;
-      }
-    }
+    /* axes outermost first by the first output's stride; adjacent ones merged */
+    int cn = labsym_merge_axes(nd, dims, nop, nin, st, cd, cst);
     if (cn == 0) {
       cd[0] = 1; cn = 1;
       for (int k = 0; k < nop; k++) cst[k][0] = isz[k];
@@ -230,3 +163,6 @@ done:
 }
 #endif
 """
+
+# the shared helpers first: this text calls them
+DRIVER = STRIDED + _OWN

@@ -12,7 +12,9 @@ NumPy's argmax of the moved-and-flattened axes does. May import nothing from lab
 
 from __future__ import annotations
 
-DRIVER = r"""
+from labsym.backends.c.kernels.strided_code import STRIDED
+
+_OWN = r"""
 #ifndef LABSYM_RED_DRIVER
 #define LABSYM_RED_DRIVER
 #define LABSYM_RED_MAXOPS 64
@@ -37,61 +39,6 @@ typedef struct {
   npy_intp minsize;             /* OpenMP threads from this many elements on; -1: never */
 } labsym_red_spec;
 
-/* Broadcast the inputs (Elemwise's rules); 0 or -1 with an exception set */
-static int labsym_red_inputs(const char* name, int nin, int nd, const int* types,
-                             const unsigned char* bcast, PyArrayObject** ins,
-                             PyArrayObject** a, PyArrayObject** conv, npy_intp* dims) {
-  for (int k = 0; k < nin; k++) {
-    a[k] = ins[k];
-    if (PyArray_NDIM(a[k]) != nd) {
-      PyErr_Format(PyExc_ValueError, "%s: input %d has %d dimensions, expected %d", name, k,
-                   PyArray_NDIM(a[k]), nd);
-      return -1;
-    }
-    /* typed (vector) loads need the native dtype, byte order and alignment */
-    if (PyArray_TYPE(a[k]) != types[k] || !PyArray_ISNOTSWAPPED(a[k])
-        || !PyArray_ISALIGNED(a[k])) {
-      conv[k] = (PyArrayObject*)PyArray_FROM_OTF((PyObject*)a[k], types[k],
-                                                  NPY_ARRAY_FORCECAST | NPY_ARRAY_ALIGNED);
-      if (!conv[k]) return -1;
-      a[k] = conv[k];
-    }
-  }
-  for (int d = 0; d < nd; d++) {
-    npy_intp len = -1;
-    int who = -1;
-    for (int k = 0; k < nin; k++) {
-      npy_intp dk = PyArray_DIM(a[k], d);
-      if (bcast[k * nd + d]) {
-        if (dk != 1) {
-          PyErr_Format(PyExc_ValueError, "%s: input[%d].shape[%d] = %ld, but its type says 1",
-                       name, k, d, (long)dk);
-          return -1;
-        }
-      } else if (len < 0) {
-        len = dk; who = k;
-      } else if (dk != len) {
-        PyErr_Format(PyExc_ValueError,
-                     "Input dimension mis-match in %s: input[%d].shape[%d] = %ld, "
-                     "input[%d].shape[%d] = %ld", name, who, d, (long)len, k, d, (long)dk);
-        return -1;
-      }
-    }
-    dims[d] = len < 0 ? 1 : len;
-  }
-  return 0;
-}
-
-static void labsym_red_copy(char* dst, npy_intp ds, const char* src, npy_intp ss, npy_intp n,
-                            int size) {
-  switch (size) {
-  case 1: for (npy_intp i = 0; i < n; i++) dst[i * ds] = src[i * ss]; break;
-  case 2: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 2); break;
-  case 4: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 4); break;
-  default: for (npy_intp i = 0; i < n; i++) memcpy(dst + i * ds, src + i * ss, 8); break;
-  }
-}
-
 /* One run of n elements: contiguous operands directly, others through block buffers; the
    accumulator (operand nin) is one value when its stride is 0 (a reduced run) */
 static void labsym_red_range(const labsym_red_spec* s, int nop, char** p, const npy_intp* inner,
@@ -104,7 +51,7 @@ static void labsym_red_range(const labsym_red_spec* s, int nop, char** p, const 
   char* q[LABSYM_RED_MAXOPS];
   npy_intp first = n < LABSYM_EW_BLOCK ? n : LABSYM_EW_BLOCK;
   for (int k = 0; k < nin; k++)
-    if (inner[k] == 0) labsym_red_copy((char*)buf[k], isz[k], p[k], 0, first, isz[k]);
+    if (inner[k] == 0) labsym_strided_copy((char*)buf[k], isz[k], p[k], 0, first, isz[k]);
   for (npy_intp start = 0; start < n; start += LABSYM_EW_BLOCK) {
     npy_intp m = n - start < LABSYM_EW_BLOCK ? n - start : LABSYM_EW_BLOCK;
     for (int k = 0; k <= nin; k++) {
@@ -112,12 +59,12 @@ static void labsym_red_range(const labsym_red_spec* s, int nop, char** p, const 
       if (inner[k] == isz[k] || (k == nin && reduce)) q[k] = at;
       else {
         q[k] = (char*)buf[k];
-        if (inner[k] != 0 || k == nin) labsym_red_copy(q[k], isz[k], at, inner[k], m, isz[k]);
+        if (inner[k] != 0 || k == nin) labsym_strided_copy(q[k], isz[k], at, inner[k], m, isz[k]);
       }
     }
     s->fn(m, q, reduce);
     if (!reduce && inner[nin] != isz[nin])
-      labsym_red_copy(p[nin] + start * inner[nin], inner[nin], q[nin], isz[nin], m, isz[nin]);
+      labsym_strided_copy(p[nin] + start * inner[nin], inner[nin], q[nin], isz[nin], m, isz[nin]);
   }
 }
 
@@ -148,7 +95,8 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
   int ond = 0;
   for (int k = 0; k < nin; k++) conv[k] = NULL;
   *out = NULL;
-  if (labsym_red_inputs(s->name, nin, nd, s->in_types, s->bcast, ins, a, conv, dims)) goto done;
+  if (labsym_broadcast_inputs(s->name, nin, nd, s->in_types, s->bcast, ins, a, conv, dims, ""))
+    goto done;
   npy_intp size = 1, osize = 1;
   for (int d = 0; d < nd; d++) {
     size *= dims[d];
@@ -166,7 +114,7 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
     npy_intp st[LABSYM_RED_MAXOPS][NPY_MAXDIMS], cst[LABSYM_RED_MAXOPS][NPY_MAXDIMS];
     npy_intp cd[NPY_MAXDIMS], inner[LABSYM_RED_MAXOPS];
     int isz[LABSYM_RED_MAXOPS];
-    int order[NPY_MAXDIMS], cn = 0, lead = 0;
+    int lead = 0;
     for (int k = 0; k < nin; k++) {
       base[k] = PyArray_BYTES(a[k]);
       for (int d = 0; d < nd; d++) st[k][d] = s->bcast[k * nd + d] ? 0 : PyArray_STRIDE(a[k], d);
@@ -181,31 +129,7 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
       for (int d = 0; d < nd; d++) nb += s->bcast[k * nd + d];
       if (nb < fewest) { fewest = nb; lead = k; }
     }
-    int nbig = 0;
-    for (int d = 0; d < nd; d++) {
-      if (dims[d] == 1) continue;
-      int i = nbig++;
-      npy_intp sd = st[lead][d] < 0 ? -st[lead][d] : st[lead][d];
-      while (i > 0) {
-        npy_intp sp = st[lead][order[i - 1]];
-        if ((sp < 0 ? -sp : sp) >= sd) break;
-        order[i] = order[i - 1];
-        i--;
-      }
-      order[i] = d;
-    }
-    for (int i = 0; i < nbig; i++) {
-      int d = order[i], merge = cn > 0;
-      for (int k = 0; k < nop && merge; k++) merge = cst[k][cn - 1] == st[k][d] * dims[d];
-      if (merge) {
-        cd[cn - 1] *= dims[d];
-        for (int k = 0; k < nop; k++) cst[k][cn - 1] = st[k][d];
-      } else {
-        cd[cn] = dims[d];
-        for (int k = 0; k < nop; k++) cst[k][cn] = st[k][d];
-        cn++;
-      }
-    }
+    int cn = labsym_merge_axes(nd, dims, nop, lead, st, cd, cst);
     if (cn == 0) {
       cd[0] = 1; cn = 1;
       for (int k = 0; k < nop; k++) cst[k][0] = 0;
@@ -326,3 +250,6 @@ done:
 }
 #endif
 """
+
+# the shared helpers first: this text calls them
+DRIVER = STRIDED + _OWN
