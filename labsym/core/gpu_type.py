@@ -105,15 +105,6 @@ class GpuSharedVariable(SharedVariable):
         current = self.container.value
         self.container.value = type(current).from_host(current.runtime, host)
 
-    def clone(self) -> GpuSharedVariable:
-        cp = GpuSharedVariable(
-            self.type, self.container.value, self.name, self.strict, self.allow_downcast
-        )
-        cp.container = self.container
-        cp.default_update = self.default_update
-        cp.tag.__dict__.update(self.tag.__dict__)
-        return cp
-
     def zero(self, borrow: bool = False) -> None:
         """Set the value to zeros of the current shape, on the device."""
         self.set_value(np.zeros(self.container.value.shape, self.dtype))

@@ -85,7 +85,9 @@ class SharedVariable(TensorVariable):
         return self.container.value
 
     def clone(self) -> SharedVariable:
-        cp = SharedVariable(
+        """A variable of this class sharing this one's container (subclasses with the same
+        constructor arguments inherit it)."""
+        cp = type(self)(
             self.type, self.container.value, self.name, self.strict, self.allow_downcast
         )
         cp.container = self.container
