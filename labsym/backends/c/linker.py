@@ -20,7 +20,7 @@ from typing import Any
 
 from labsym.backends.c.fpe import fp_reporter
 from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
-from labsym.backends.python.callgen import NumPyProgram, link_per_node
+from labsym.backends.python.callgen import NumPyProgram, call_statement, link_per_node
 from labsym.backends.python.vm import PythonLinker
 from labsym.config import config
 from labsym.core.graph import Apply
@@ -48,12 +48,7 @@ def c_entries(nodes: Sequence[Apply]) -> dict[int, NodeEntry]:
 
 def c_statement(node: Apply, index: int, thunk: Callable[..., Any]) -> NodeCode:
     """The engine's statement calling a C thunk (same form and name as the NumPy one)."""
-    key = f"_f{index}"
-    args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
-    outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs)))
-    if len(node.outputs) > 1:
-        outs += ","
-    return NodeCode(node, f"{outs} = {key}({args})", {key: thunk})
+    return call_statement(node, f"_f{index}", thunk)
 
 
 def build_thunks(

@@ -18,7 +18,7 @@ from typing import Any
 
 from labsym.backends.cuda import devicecode, kernels
 from labsym.backends.cuda.runtime import get_runtime
-from labsym.backends.python.callgen import NumPyProgram, link_per_node
+from labsym.backends.python.callgen import NumPyProgram, call_statement, link_per_node
 from labsym.backends.python.vm import PythonLinker
 from labsym.core.gpu_type import is_device_array
 from labsym.core.graph import Apply, Constant
@@ -160,12 +160,7 @@ class CudaLinker:
             fn = devicecode.kernel_thunk(rt, node, warn_fallback)
         else:
             return self._host.node_code(fgraph, node, index, outer_mode)
-        key = f"_g{index}"
-        args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
-        outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs)))
-        if len(node.outputs) > 1:
-            outs += ","
-        return NodeCode(node, f"{outs} = {key}({args})", {key: fn})
+        return call_statement(node, f"_g{index}", fn)
 
     def __repr__(self) -> str:
         return f"CudaLinker(device={self.device!r})"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from labsym.backends.python.schedule import Statement, statements
 from labsym.core.errors import register_generated
-from labsym.core.graph import Constant, Variable
+from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.io import CallPlan, NodeCode
 
 _counter = itertools.count()
@@ -273,6 +274,15 @@ class NumPyProgram:
 
     def make_call(self, trusted: bool = False, raw: bool = False):
         return generate_call(self.plan, trusted=trusted, raw=raw)
+
+
+def call_statement(node: Apply, key: str, fn: Callable[..., Any]) -> NodeCode:
+    """The statement `outs = key(ins)` calling `fn` for `node`: the form every linker emits."""
+    args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
+    outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs)))
+    if len(node.outputs) > 1:
+        outs += ","
+    return NodeCode(node, f"{outs} = {key}({args})", {key: fn})
 
 
 def link_per_node(linker: Any, fgraph: Any, plan: CallPlan) -> NumPyProgram:

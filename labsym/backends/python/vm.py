@@ -9,7 +9,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from labsym.backends.python.callgen import NumPyProgram, link_per_node
+from labsym.backends.python.callgen import NumPyProgram, call_statement, link_per_node
 from labsym.core.graph import Apply
 from labsym.core.io import CallPlan, NodeCode
 from labsym.core.op import c_code_only_message
@@ -68,9 +68,4 @@ class PythonLinker:
             raise NotImplementedError(f"cannot compile {node}: {blocked}")
         fast = node.op.numpy_callable(node) if len(node.outputs) == 1 else None
         fn = fast if fast is not None else perform_thunk(node, outer_mode)
-        key = f"_f{index}"
-        args = ", ".join(f"{{in{i}}}" for i in range(len(node.inputs)))
-        outs = ", ".join(f"{{out{i}}}" for i in range(len(node.outputs)))
-        if len(node.outputs) > 1:
-            outs += ","
-        return NodeCode(node, f"{outs} = {key}({args})", {key: fn})
+        return call_statement(node, f"_f{index}", fn)
