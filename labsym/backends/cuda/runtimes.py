@@ -93,7 +93,22 @@ class CudaError(RuntimeError):
     """A CUDA driver call failed (the message names the call and the CUresult)."""
 
 
-class CudaPythonRuntime:
+class _CublasGemm:
+    """The gemm both Runtimes share: cuBLAS, loaded on first use, in the current context."""
+
+    _blas: Any
+    _ensure_current: Callable[[], None]  # each Runtime's: its context made current on this thread
+
+    def gemm(self, dtype: str, *args: Any) -> None:
+        self._ensure_current()
+        if self._blas is None:
+            from labsym.backends.cuda.cublas import Cublas
+
+            self._blas = Cublas()
+        self._blas.gemm(dtype, *args)
+
+
+class CudaPythonRuntime(_CublasGemm):
     """The Runtime on cuda-python's driver bindings (`cuda.bindings.driver`)."""
 
     name = "cuda-python"
@@ -199,19 +214,11 @@ class CudaPythonRuntime:
             0,
         )
 
-    def gemm(self, dtype: str, *args: Any) -> None:
-        self._ensure_current()
-        if self._blas is None:
-            from labsym.backends.cuda.cublas import Cublas
-
-            self._blas = Cublas()
-        self._blas.gemm(dtype, *args)
-
     def synchronize(self) -> None:
         self._call("cuCtxSynchronize")
 
 
-class PycudaRuntime:
+class PycudaRuntime(_CublasGemm):
     """The Runtime on pycuda (the design card's choice where pycuda builds)."""
 
     name = "pycuda"
@@ -292,14 +299,6 @@ class PycudaRuntime:
         # buffer (CU_LAUNCH_PARAM_BUFFER_POINTER) is what its __call__ hands to the driver
         buffer = pack_args(args)
         handle._launch_kernel(tuple(grid), tuple(block), buffer, shared_bytes, None)
-
-    def gemm(self, dtype: str, *args: Any) -> None:
-        self._ensure_current()
-        if self._blas is None:
-            from labsym.backends.cuda.cublas import Cublas
-
-            self._blas = Cublas()
-        self._blas.gemm(dtype, *args)
 
     def synchronize(self) -> None:
         self._ensure_current()
