@@ -11,6 +11,8 @@ from html import escape
 
 import nbformat
 
+from tests.browser.lab import code_notebook
+
 ALERT_NAME = "<img src=x onerror=alert(1)>"
 PAYLOADS = (
     ALERT_NAME,
@@ -39,13 +41,4 @@ def escaped(payload: str) -> str:
 
 def hostile_notebook() -> nbformat.NotebookNode:
     """The hostile cells as a v4 notebook for the `python3` kernel, without outputs."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in HOSTILE_CELLS]
-    for index, cell in enumerate(nb.cells):
-        cell.id = f"hostile{index}"
-    return nb
+    return code_notebook({f"hostile{i}": source for i, source in enumerate(HOSTILE_CELLS)})

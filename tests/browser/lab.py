@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from tests.browser.server import LabServer
 
 GRAPH_MIME = "application/vnd.labsym.graph+json"
@@ -73,6 +75,20 @@ _CLOSE = """async () => {
   if (panel) { await panel.sessionContext.shutdown(); panel.dispose(); }
   window.__labsymPanel = undefined;
 }"""
+
+
+def code_notebook(cells: dict[str, str]) -> nbformat.NotebookNode:
+    """A v4 notebook for the `python3` kernel of code cells {cell id: source}, without outputs."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells.values()]
+    for cell, cell_id in zip(nb.cells, cells, strict=True):
+        cell.id = cell_id
+    return nb
 
 
 def drawn_ids(doc: dict) -> set[str]:

@@ -9,7 +9,7 @@ import time
 import nbformat
 
 from tests.browser.conftest import record_timing
-from tests.browser.lab import GRAPH_MIME, NODE, LabTab, drawn_ids
+from tests.browser.lab import GRAPH_MIME, NODE, LabTab, code_notebook, drawn_ids
 
 NAME = "large_graph.ipynb"
 # x, exp(x), then 999 rounds of (sin(prev) * last): 3 + 4 * 999 = 3999 graph-JSON nodes, of which
@@ -52,15 +52,7 @@ _WATCH = """(mime) => {
 
 
 def test_2000_box_graph_first_paint(tab: LabTab):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(SOURCE)]
-    nb.cells[0].id = "large"
-    nbformat.write(nb, tab.server.root / NAME)
+    nbformat.write(code_notebook({"large": SOURCE}), tab.server.root / NAME)
     tab.open(NAME)
     tab.page.evaluate(_WATCH, GRAPH_MIME)
     tab.run_all()

@@ -6,22 +6,14 @@ from __future__ import annotations
 
 import nbformat
 
-from tests.browser.lab import NODE, LabTab
+from tests.browser.lab import NODE, LabTab, code_notebook
 
 NAME = "tooltip.ipynb"
 SOURCE = 'import labsym.tensor as T\nx = T.dvector("x")\ny = (T.exp(x) * 2).sum()\ny'
 
 
 def test_bottom_node_tooltip_is_inside_the_canvas(tab: LabTab):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(SOURCE)]
-    nb.cells[0].id = "tooltip"
-    nbformat.write(nb, tab.server.root / NAME)
+    nbformat.write(code_notebook({"tooltip": SOURCE}), tab.server.root / NAME)
     tab.open(NAME)
     tab.run_all()
     (doc,) = tab.graph_docs(0)
