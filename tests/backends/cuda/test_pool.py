@@ -45,6 +45,17 @@ def _geometry_cases():
             yield geo, mode
 
 
+def _grad_nodes(geo, mode, dtype):
+    """The gradient nodes of Pool(mode, **geo): max's grad and grad-grad, or the average grad."""
+    params = (geo["ws"], geo.get("ignore_border", True), geo.get("stride"), geo.get("pad", (0, 0)))
+    if mode == "max":
+        return [
+            P.MaxPoolGrad(*params).make_node(_t(dtype), _t(dtype), _t(dtype)),
+            P.DownsampleFactorMaxGradGrad(*params).make_node(_t(dtype), _t(dtype), _t(dtype)),
+        ]
+    return [P.AveragePoolGrad(*params, mode=mode).make_node(_t(dtype), _t(dtype))]
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
 def test_pool_forward_matches_perform(runtime, dtype):
     rng = np.random.default_rng(0)
@@ -67,30 +78,11 @@ def test_pool_gradients_match_perform(runtime, dtype):
         x = _x(dtype, rng)
         (pooled,) = reference(forward, [x])
         gz = rng.normal(size=pooled.shape).astype(dtype)
-        params = (
-            geo["ws"],
-            geo.get("ignore_border", True),
-            geo.get("stride"),
-            geo.get("pad", (0, 0)),
-        )
         if mode == "max":
-            nodes = [
-                (
-                    P.MaxPoolGrad(*params).make_node(_t(dtype), _t(dtype), _t(dtype)),
-                    [x, pooled, gz],
-                ),
-                (
-                    P.DownsampleFactorMaxGradGrad(*params).make_node(
-                        _t(dtype), _t(dtype), _t(dtype)
-                    ),
-                    [x, pooled, rng.normal(size=x.shape).astype(dtype)],
-                ),
-            ]
+            inputs = [[x, pooled, gz], [x, pooled, rng.normal(size=x.shape).astype(dtype)]]
         else:
-            nodes = [
-                (P.AveragePoolGrad(*params, mode=mode).make_node(_t(dtype), _t(dtype)), [x, gz])
-            ]
-        for node, arrays in nodes:
+            inputs = [[x, gz]]
+        for node, arrays in zip(_grad_nodes(geo, mode, dtype), inputs, strict=True):
             for layout in (arrays, [a[::-1] for a in arrays]):
                 cases.append((node, layout))
     for (node, arrays), (got,) in zip(cases, run_all(runtime, cases)):
@@ -123,20 +115,7 @@ def test_pool_kernels_compile_to_ptx():
             plan = kernels.plan(node, [x])
             kernel_list += plan.kernels
             pooled = plan.outputs[0]
-            params = (
-                geo["ws"],
-                geo.get("ignore_border", True),
-                geo.get("stride"),
-                geo.get("pad", (0, 0)),
-            )
-            if mode == "max":
-                g = P.MaxPoolGrad(*params).make_node(_t(dtype), _t(dtype), _t(dtype))
-                kernel_list += kernels.plan(g, [x, pooled, pooled]).kernels
-                gg = P.DownsampleFactorMaxGradGrad(*params).make_node(
-                    _t(dtype), _t(dtype), _t(dtype)
-                )
-                kernel_list += kernels.plan(gg, [x, pooled, x]).kernels
-            else:
-                a = P.AveragePoolGrad(*params, mode=mode).make_node(_t(dtype), _t(dtype))
-                kernel_list += kernels.plan(a, [x, pooled]).kernels
+            metas = [[x, pooled, pooled], [x, pooled, x]] if mode == "max" else [[x, pooled]]
+            for grad, grad_metas in zip(_grad_nodes(geo, mode, dtype), metas, strict=True):
+                kernel_list += kernels.plan(grad, grad_metas).kernels
     assert ptx_entries(kernel_list) == {k.name for k in kernel_list}
