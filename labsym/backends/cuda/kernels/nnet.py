@@ -112,14 +112,21 @@ class _Rows:
         return CudaKernel(k.name, _block_helpers(self.acc) + k.source, k.params)
 
 
+def _max_and_sum(rows: _Rows, value: str, dtype: str) -> str:
+    """Statements: m = the row's max of `value`, s = the row's sum of exp(value - m) (the
+    overflow-safe log-sum-exp every softmax and crossentropy kernel starts with)."""
+    t = common.ctype(dtype)
+    text = f"{t} m = {common.literal(-np.inf, dtype)};\n"
+    text += rows.loop(f"m = ls_max_{dtype}(m, {value});")
+    text += f"m = ls_block_max_{dtype}(m, red);\n{t} s = 0;\n"
+    text += rows.loop(f"s += exp({value} - m);")
+    return text + f"s = ls_block_sum_{dtype}(s, red);\n"
+
+
 def _softmax_body(rows: _Rows, value: str, log: bool) -> str:
     """max, then sum of exp(v - max), then y = exp(v - max) / sum or v - max - log(sum)."""
-    a, t = rows.acc, common.ctype(rows.acc)
-    text = f"{t} m = {common.literal(-np.inf, a)};\n"
-    text += rows.loop(f"{t} v = {value}; m = ls_max_{a}(m, v);")
-    text += f"m = ls_block_max_{a}(m, red);\n{t} s = 0;\n"
-    text += rows.loop(f"s += exp({value} - m);")
-    text += f"s = ls_block_sum_{a}(s, red);\n"
+    t = common.ctype(rows.acc)
+    text = _max_and_sum(rows, value, rows.acc)
     if log:
         text += f"{t} ls = log(s);\n" + rows.loop(f"@y = {value} - m - ls;")
     else:
@@ -279,11 +286,7 @@ def _plan_crossentropy(node: Apply, inputs: list[ArrayMeta]) -> Plan:
     def body(rows: _Rows) -> str:
         picked = f"(({t})x[k_x + t * rst_x.v[0]])"
         if logits:
-            text = f"{t} m = {common.literal(-np.inf, dtype)};\n"
-            text += rows.loop(f"m = ls_max_{dtype}(m, ({t})@x);")
-            text += f"m = ls_block_max_{dtype}(m, red);\n{t} s = 0;\n"
-            text += rows.loop(f"s += exp(({t})@x - m);")
-            text += f"s = ls_block_sum_{dtype}(s, red);\n"
+            text = _max_and_sum(rows, f"({t})@x", dtype)
             value = f"-({picked} - m - log(s))"
         else:
             text, value = "", f"-log({picked})"
@@ -313,11 +316,7 @@ def _plan_crossentropy_grad(node: Apply, inputs: list[ArrayMeta]) -> Plan:
     def body(rows: _Rows) -> str:
         text = _target("yi") + f"{t} gy = ({t})g[k_g];\n"
         if logits:
-            text += f"{t} m = {common.literal(-np.inf, dtype)};\n"
-            text += rows.loop(f"m = ls_max_{dtype}(m, ({t})@x);")
-            text += f"m = ls_block_max_{dtype}(m, red);\n{t} s = 0;\n"
-            text += rows.loop(f"s += exp(({t})@x - m);")
-            text += f"s = ls_block_sum_{dtype}(s, red);\n"
+            text += _max_and_sum(rows, f"({t})@x", dtype)
             value = f"(exp(({t})@x - m) / s - (j == t ? 1 : 0)) * gy"
         else:
             value = f"(j == t ? -gy / ({t})@x : ({t})0)"
