@@ -87,17 +87,15 @@ def program_kernel(prog: Program, ndim: int, contiguous: bool):
     if not contiguous:
         sig.append("ls_dims shape")
         params.append("dims")
-    for m, j in enumerate(prog.outputs):
-        sig.append(f"{common.ctype(prog.step_dtypes[j])}* out{m}")
+    operands = [
+        (f"{common.ctype(prog.step_dtypes[j])}*", f"out{m}") for m, j in enumerate(prog.outputs)
+    ]
+    operands += [(f"const {common.ctype(d)}*", f"in{k}") for k, d in enumerate(prog.in_dtypes)]
+    for decl, name in operands:  # each operand's pointer, then (strided) its strides
+        sig.append(f"{decl} {name}")
         params.append("ptr")
         if not contiguous:
-            sig.append(f"ls_dims st_out{m}")
-            params.append("dims")
-    for k, d in enumerate(prog.in_dtypes):
-        sig.append(f"const {common.ctype(d)}* in{k}")
-        params.append("ptr")
-        if not contiguous:
-            sig.append(f"ls_dims st_in{k}")
+            sig.append(f"ls_dims st_{name}")
             params.append("dims")
     body = [
         "    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;",
