@@ -71,6 +71,21 @@ static int labsym_same_length(PyArrayObject* v, PyArrayObject* t, const char* na
   }
   return 0;
 }
+/* A crossentropy node's checked operands: the (rows, classes) matrix m, its targets t and, when
+   v0 is not NULL, the per-row vector v; 0, or -1 with an exception set and nothing held */
+static int labsym_xent_inputs(PyArrayObject* m0, PyArrayObject* t0, PyArrayObject* v0, int type,
+                              const char* name, const char* mname, const char* vname,
+                              PyArrayObject** m, PyArrayObject** t, PyArrayObject** v) {
+  *m = labsym_nnet_input(m0, type, 2, name, mname);
+  *t = *m ? labsym_targets(t0, PyArray_DIM(*m, 0), PyArray_DIM(*m, 1), name) : NULL;
+  *v = *t && v0 ? labsym_nnet_input(v0, type, -1, name, vname) : NULL;
+  if (*t && (!v0 || (*v && !labsym_same_length(*v, *t, name, vname)))) return 0;
+  Py_XDECREF(*m);
+  Py_XDECREF(*t);
+  Py_XDECREF(*v);
+  *m = *t = *v = NULL;
+  return -1;
+}
 #endif
 """
 
@@ -269,9 +284,8 @@ done:
 /* CrossentropyCategorical1Hot: -log(coding[i, t_i]) */
 static int labsym_ce1hot_call_$S(PyArrayObject* c0, PyArrayObject* t0, PyArrayObject** out,
                                  const char* name) {
-  PyArrayObject* c = labsym_nnet_input(c0, $NUM, 2, name, "coding_dist");
-  PyArrayObject* t = c ? labsym_targets(t0, PyArray_DIM(c, 0), PyArray_DIM(c, 1), name) : NULL;
-  if (!t) { Py_XDECREF(c); return -1; }
+  PyArrayObject *c, *t, *none;
+  if (labsym_xent_inputs(c0, t0, NULL, $NUM, name, "coding_dist", NULL, &c, &t, &none)) return -1;
   npy_intp rows = PyArray_DIM(c, 0), cols = PyArray_DIM(c, 1);
   *out = (PyArrayObject*)PyArray_EMPTY(1, &rows, $NUM, 0);
   if (*out) {
@@ -288,11 +302,10 @@ static int labsym_ce1hot_call_$S(PyArrayObject* c0, PyArrayObject* t0, PyArrayOb
 /* CrossentropyCategorical1HotGrad: zeros, -g_y[i] / coding[i, t_i] at the targets */
 static int labsym_ce1hot_grad_call_$S(PyArrayObject* g0, PyArrayObject* c0, PyArrayObject* t0,
                                       PyArrayObject** out, const char* name) {
-  PyArrayObject* c = labsym_nnet_input(c0, $NUM, 2, name, "coding_dist");
-  PyArrayObject* t = c ? labsym_targets(t0, PyArray_DIM(c, 0), PyArray_DIM(c, 1), name) : NULL;
-  PyArrayObject* g = t ? labsym_nnet_input(g0, $NUM, -1, name, "g_y") : NULL;
+  PyArrayObject *c, *t, *g;
+  if (labsym_xent_inputs(c0, t0, g0, $NUM, name, "coding_dist", "g_y", &c, &t, &g))
+    return -1;
   int status = -1;
-  if (!g || labsym_same_length(g, t, name, "g_y")) goto done;
   *out = (PyArrayObject*)PyArray_ZEROS(2, PyArray_DIMS(c), $NUM, 0);
   if (!*out) goto done;
   npy_intp rows = PyArray_DIM(c, 0), cols = PyArray_DIM(c, 1);
@@ -312,9 +325,8 @@ done:
 /* CrossentropySoftmax1Hot: -log_softmax(x)[i, t_i] per row */
 static int labsym_ce_softmax_call_$S(PyArrayObject* x0, PyArrayObject* t0, PyArrayObject** out,
                                      const char* name) {
-  PyArrayObject* x = labsym_nnet_input(x0, $NUM, 2, name, "x");
-  PyArrayObject* t = x ? labsym_targets(t0, PyArray_DIM(x, 0), PyArray_DIM(x, 1), name) : NULL;
-  if (!t) { Py_XDECREF(x); return -1; }
+  PyArrayObject *x, *t, *none;
+  if (labsym_xent_inputs(x0, t0, NULL, $NUM, name, "x", NULL, &x, &t, &none)) return -1;
   npy_intp rows = PyArray_DIM(x, 0), cols = PyArray_DIM(x, 1);
   *out = (PyArrayObject*)PyArray_EMPTY(1, &rows, $NUM, 0);
   if (*out) {
@@ -337,11 +349,10 @@ static int labsym_ce_softmax_call_$S(PyArrayObject* x0, PyArrayObject* t0, PyArr
 /* CrossentropySoftmax1HotDx: (softmax(x) - onehot(t)) * dy[:, None] */
 static int labsym_ce_softmax_dx_call_$S(PyArrayObject* d0, PyArrayObject* x0, PyArrayObject* t0,
                                         PyArrayObject** out, const char* name) {
-  PyArrayObject* x = labsym_nnet_input(x0, $NUM, 2, name, "x");
-  PyArrayObject* t = x ? labsym_targets(t0, PyArray_DIM(x, 0), PyArray_DIM(x, 1), name) : NULL;
-  PyArrayObject* dy = t ? labsym_nnet_input(d0, $NUM, -1, name, "dy") : NULL;
+  PyArrayObject *x, *t, *dy;
+  if (labsym_xent_inputs(x0, t0, d0, $NUM, name, "x", "dy", &x, &t, &dy))
+    return -1;
   int status = -1;
-  if (!dy || labsym_same_length(dy, t, name, "dy")) goto done;
   *out = (PyArrayObject*)PyArray_EMPTY(2, PyArray_DIMS(x), $NUM, 0);
   if (!*out) goto done;
   npy_intp rows = PyArray_DIM(x, 0), cols = PyArray_DIM(x, 1);
