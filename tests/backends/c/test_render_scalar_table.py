@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from labsym.backends.c import build, render
+from tests.backends.params import with_known_failures
 
 pytestmark = pytest.mark.skipif(not build.compiler_available(), reason="no C compiler")
 
@@ -55,15 +56,7 @@ def _inputs(rec, dtype, rng):
     return vals
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISMATCHES[n]))
-        if n in KNOWN_MISMATCHES
-        else n
-        for n in RECORDS
-    ],
-)
+@pytest.mark.parametrize("name", with_known_failures(RECORDS, KNOWN_MISMATCHES))
 def test_record_matches_numpy(lib, name):
     clib, ffi = lib
     rng = np.random.default_rng(0)

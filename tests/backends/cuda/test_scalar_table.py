@@ -11,6 +11,7 @@ from labsym.backends.cuda.kernels import common
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.scalar import SCALAR_OPS, cast_op
 from labsym.core.type import TensorType
+from tests.backends.params import with_known_failures
 
 from .conftest import assert_matches, ptx_entries, reference, requires_nvrtc
 
@@ -143,15 +144,7 @@ def test_every_kernel_compiles_to_ptx():
     assert found == {k.name for k in kernel_list} and len(found) > 800
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISMATCHES[n]))
-        if n in KNOWN_MISMATCHES
-        else n
-        for n in NAMES
-    ],
-)
+@pytest.mark.parametrize("name", with_known_failures(NAMES, KNOWN_MISMATCHES))
 def test_record_matches_perform(runtime, plans, name):
     bad = []
     for spec, dtype, broadcast, node, arrays, plan in plans:
