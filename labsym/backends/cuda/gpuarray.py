@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from labsym.backends.cuda.indexing import basic_index
 from labsym.backends.cuda.protocol import Runtime
 from labsym.backends.cuda.runtime import get_runtime
 
@@ -225,34 +226,8 @@ class GpuArray:
         """Basic indexing (ints, slices, Ellipsis, None) as a view, as NumPy's."""
         if not isinstance(key, tuple):
             key = (key,)
-        if any(k is Ellipsis for k in key):
-            at = next(i for i, k in enumerate(key) if k is Ellipsis)
-            fill = self.ndim - (len(key) - 1 - sum(k is None for k in key))
-            key = key[:at] + (slice(None),) * fill + key[at + 1 :]
-        ptr, shape, strides, axis = self.ptr, [], [], 0
-        for k in key:
-            if k is None:
-                shape.append(1)
-                strides.append(0)
-                continue
-            if axis >= self.ndim:
-                raise IndexError(f"too many indices for a {self.ndim}-d GpuArray")
-            length, stride = self.shape[axis], self.strides[axis]
-            if isinstance(k, slice):
-                start, stop, step = k.indices(length)
-                n = len(range(start, stop, step))
-                ptr += start * stride if n else 0
-                shape.append(n)
-                strides.append(stride * step)
-            else:
-                index = int(k)
-                if not -length <= index < length:
-                    raise IndexError(f"index {index} out of bounds for axis {axis} of {length}")
-                ptr += (index % length) * stride
-            axis += 1
-        shape += self.shape[axis:]
-        strides += self.strides[axis:]
-        return self._view(ptr, shape, strides)
+        shape, strides, offset = basic_index(self.shape, self.strides, key)
+        return self._view(self.ptr + offset, shape, strides)
 
     def transpose(self, *axes: int) -> GpuArray:
         order = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes

@@ -11,12 +11,12 @@ May import core and backends.cuda only.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from labsym.backends.cuda.indexing import basic_index
 from labsym.backends.cuda.kernels import common
 from labsym.backends.cuda.kernels.api import ArrayMeta, Launch, Plan, Ptr, Unsupported, fixed_args
 from labsym.backends.cuda.kernels.elemwise import Program, map_launch, stretched
@@ -28,35 +28,7 @@ from labsym.core.scalar import SCALAR_OPS, cast_op
 def basic_view(meta: ArrayMeta, key: Sequence[Any]) -> tuple[ArrayMeta, int]:
     """The layout of meta[key] for a basic index (ints, slices, None, Ellipsis), and the offset
     of its element (0, ..., 0) from meta's, in elements. Raises IndexError as NumPy does."""
-    key = tuple(key)
-    if sum(k is Ellipsis for k in key) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if used > len(meta.shape):
-        raise IndexError(f"too many indices: {used} for an array of {len(meta.shape)} dims")
-    if Ellipsis in key:
-        at = key.index(Ellipsis)
-        key = key[:at] + (slice(None),) * (len(meta.shape) - used) + key[at + 1 :]
-    shape, strides, offset, axis = [], [], 0, 0
-    for k in key:
-        if k is None:
-            shape.append(1)
-            strides.append(0)
-            continue
-        length, stride = meta.shape[axis], meta.strides[axis]
-        if isinstance(k, slice):
-            start, stop, step = k.indices(length)
-            shape.append(len(range(start, stop, step)))
-            strides.append(stride * step)
-            offset += start * stride if shape[-1] else 0
-        else:
-            i = operator.index(k)
-            if not -length <= i < length:
-                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {length}")
-            offset += (i % length) * stride
-        axis += 1
-    shape += meta.shape[axis:]
-    strides += meta.strides[axis:]
+    shape, strides, offset = basic_index(meta.shape, meta.strides, key)
     return ArrayMeta(tuple(shape), tuple(strides), meta.dtype), offset
 
 
