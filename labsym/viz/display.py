@@ -30,6 +30,21 @@ from labsym.optim.driver import History
 from labsym.viz import html
 
 SMALL_GRAPH = 200  # graphs with at most this many Apply nodes are drawn inline as SVG
+# debugprint text kept in a bundle: a deep chain's indentation grows quadratically (a 2000-op
+# chain printed 32 MB), and every byte is saved in the notebook; the graph JSON has it all
+TEXT_LIMIT = 200_000
+
+
+def bounded(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text`, or its first lines up to `limit` characters and a line saying what was left out."""
+    if len(text) <= limit:
+        return text
+    kept = text[: text.rfind("\n", 0, limit) + 1]
+    left = text.count("\n", len(kept)) + (not text.endswith("\n"))
+    return (
+        f"{kept}... {left} more lines not shown ({len(text):,} characters in all); "
+        "labsym.printing.debugprint(...) prints them\n"
+    )
 
 
 def mimebundle(obj: Any) -> dict[str, Any]:
@@ -66,7 +81,7 @@ def variable_bundle(var: Variable) -> dict[str, Any]:
     if drawing is not None:
         bundle["image/svg+xml"] = drawing
     else:
-        bundle["text/html"] = html.pre(debugprint(var, file="str"))
+        bundle["text/html"] = html.pre(bounded(debugprint(var, file="str")))
     return bundle
 
 
@@ -77,7 +92,7 @@ def compile_report(fn: Function) -> dict[str, Any]:
 
     maker = fn.maker
     doc = graph_json(fn)
-    graph_text = debugprint(fn, file="str")
+    graph_text = bounded(debugprint(fn, file="str"))
     drawing = _svg(doc)
     parts = [
         html.STYLE,

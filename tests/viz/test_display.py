@@ -278,3 +278,27 @@ def test_config_table_names_the_rc_file_a_flag_came_from(tmp_path):
     assert rows["floatX"] == ["'float32'", str(rc)]
     assert rows["warn.round"] == ["True", str(rc)]
     assert rows["mode"] == ["'FAST_RUN'", "default"]
+
+
+def test_huge_graphs_keep_a_bounded_debugprint_in_the_bundle():
+    x = T.dvector("x")
+    y = x
+    for k in range(2000):  # a deep chain: its debugprint indentation grows quadratically
+        y = T.sin(y) + k
+    full = debugprint(y, file="str")
+    assert len(full) > 10 * display.TEXT_LIMIT
+    bundle = display.variable_bundle(y)
+    shown = bundle["text/html"]
+    assert len(shown) < 1.1 * display.TEXT_LIMIT  # HTML escaping adds a little
+    assert "more lines not shown" in shown and "labsym.printing.debugprint" in shown
+    first = full.splitlines()[0]
+    assert first.split("[id")[0].strip() in shown
+    assert len(bundle[MIME]["nodes"]) > 4000  # the JSON still carries the whole graph
+    f = function([x], y, mode=Mode(linker="py", optimizer=None))
+    report = display.compile_report(f)
+    assert len(report["text/plain"]) < display.TEXT_LIMIT + 5000
+    assert display.bounded("a\nb\n", 100) == "a\nb\n"
+    assert display.bounded("a\nb\nc\n", 3) == (
+        "a\n... 2 more lines not shown (6 characters in all); labsym.printing.debugprint(...) "
+        "prints them\n"
+    )
