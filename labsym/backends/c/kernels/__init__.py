@@ -6,6 +6,7 @@ from labsym.backends.c.kernels import (  # noqa: F401 - imported to register the
     blas,  # C3: SciPy BLAS
     elemwise,  # C1: Elemwise/Composite loops
     join,  # C4: views, indexing (join, shape, subtensor)
+    misc,  # ReductionSize, TensorDot
     nnet,  # C1: softmax family
     reduce,  # C1: CAReduce, argmax, FusedReduce
     shape,
