@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.lab import LabTab
-from tests.browser.server import LabServer
+from tests.browser.lab import LabTab, NotebookTab
+from tests.browser.server import LabServer, NotebookServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -85,17 +85,18 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="package")
-def lab_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """A JupyterLab server whose root holds copies of the tutorial notebooks, with this
-    checkout's prebuilt labsym extension."""
-    root = tmp_path_factory.mktemp("lab-root")
+def _serve(
+    kind: type[LabServer], name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LabServer]:
+    """A started `kind` server whose root holds copies of the tutorial notebooks, with this
+    checkout's prebuilt labsym extension; its log is test-artifacts/browser/jupyter-`name`.log."""
+    root = tmp_path_factory.mktemp(f"{name}-root")
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         shutil.copy(notebook, root / notebook.name)
-    server = LabServer(
+    server = kind(
         root,
-        tmp_path_factory.mktemp("lab-home"),
-        ARTIFACTS / "jupyter-lab.log",
+        tmp_path_factory.mktemp(f"{name}-home"),
+        ARTIFACTS / f"jupyter-{name}.log",
         extension=ROOT / "labsym" / "labextension",
     )
     server.start()
@@ -103,6 +104,20 @@ def lab_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="package")
+def lab_server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A JupyterLab server on copies of the tutorials, with this checkout's labsym extension."""
+    yield from _serve(LabServer, "lab", tmp_path_factory)
+
+
+@pytest.fixture(scope="package")
+def notebook_server(
+    chromium: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NotebookServer]:
+    """A Notebook 7 server set up as `lab_server` is."""
+    yield from _serve(NotebookServer, "notebook", tmp_path_factory)
 
 
 @pytest.fixture(scope="package")
@@ -134,3 +149,15 @@ def tab(lab_server: LabServer, browser_context: object) -> Iterator[LabTab]:
     finally:
         lab_tab.page.close()
         lab_server.shutdown_kernels()
+
+
+@pytest.fixture
+def notebook_tab(notebook_server: NotebookServer, browser_context: object) -> Iterator[NotebookTab]:
+    """A tab on the Notebook 7 server (its test opens a notebook's page); closed and its kernels
+    stopped after the test."""
+    notebook_tab = NotebookTab(browser_context, notebook_server, ARTIFACTS)
+    try:
+        yield notebook_tab
+    finally:
+        notebook_tab.page.close()
+        notebook_server.shutdown_kernels()

@@ -55,6 +55,8 @@ def write_kernelspec(jupyter_path: Path) -> None:
 class LabServer:
     """`jupyter lab` serving `root` on 127.0.0.1; its log goes to `log_path`."""
 
+    MODULE = "jupyterlab"  # run as `python -m MODULE`
+
     def __init__(self, root: Path, home: Path, log_path: Path, extension: Path) -> None:
         self.root = root
         self.extension = extension
@@ -103,13 +105,23 @@ class LabServer:
         if not link.is_symlink():
             link.symlink_to(self.extension, target_is_directory=True)
 
+    def app_options(self) -> list[str]:
+        """The front end's own options: its workspaces in `home`, window.jupyterapp exposed."""
+        return [
+            f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
+            "--LabApp.expose_app_in_browser=True",
+            # no request leaves the machine: no update check, no news feed
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.news_url=",
+        ]
+
     def start(self) -> None:
         """Start the server and wait until its API answers (raises with the log if it dies)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
             "-m",
-            "jupyterlab",
+            self.MODULE,
             "--allow-root",
             "--no-browser",
             "--ip=127.0.0.1",
@@ -117,11 +129,7 @@ class LabServer:
             "--port-retries=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
-            f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
-            "--LabApp.expose_app_in_browser=True",
-            # no request leaves the machine: no update check, no news feed
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.news_url=",
+            *self.app_options(),
         ]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -135,14 +143,14 @@ class LabServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited at start:\n{self.log()}")
+                raise RuntimeError(f"{self.MODULE} exited at start:\n{self.log()}")
             try:
                 self.api("GET", "api/status")
                 return
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.25)
         self.stop()
-        raise RuntimeError(f"jupyter lab did not answer in {START_TIMEOUT_S} s:\n{self.log()}")
+        raise RuntimeError(f"{self.MODULE} did not answer in {START_TIMEOUT_S} s:\n{self.log()}")
 
     def log(self) -> str:
         """The server's output so far (its last 4000 characters)."""
@@ -173,3 +181,18 @@ class LabServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+
+class NotebookServer(LabServer):
+    """`jupyter notebook` (Notebook 7) set up as LabServer sets up `jupyter lab`: same root,
+    Jupyter dirs, kernelspec and linked extension."""
+
+    MODULE = "notebook"
+
+    def app_options(self) -> list[str]:
+        """Notebook 7's workspaces in `home` and window.jupyterapp exposed (it checks no updates
+        and reads no news feed)."""
+        return [
+            f"--JupyterNotebookApp.workspaces_dir={self.home / 'workspaces'}",
+            "--JupyterNotebookApp.expose_app_in_browser=True",
+        ]
