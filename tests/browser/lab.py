@@ -247,9 +247,9 @@ class LabTab:
         assert not self.console_errors, f"console errors: {self.console_errors}"
 
 
-# Notebook 7.6's own start-up race (in its bundled @jupyterlab/shortcuts-extension, with labsym's
-# and ipywidgets' extensions disabled too): a plugin's settings load before the shortcuts
-# plugin's own, whose pluginChanged handler then reads `plugins[shortcuts].schema` of undefined
+# Notebook 7's own start-up race, jupyter/notebook#7862 (open): a plugin's settings load before
+# those of its bundled shortcuts plugin, whose pluginChanged handler then reads
+# `plugins[shortcuts].schema` of undefined; seen here with labsym's and ipywidgets' extensions off
 UPSTREAM_STARTUP_ERROR = "Cannot read properties of undefined (reading 'schema')"
 
 

@@ -1,5 +1,6 @@
-"""A throw-away JupyterLab server for the browser tests: free port, token, temporary root and
-Jupyter dirs, a `python3` kernelspec that runs this interpreter, stopped (kernels too) at the end.
+"""A throw-away JupyterLab server (NotebookServer: Notebook 7) for the browser tests: free port,
+token, temporary root and Jupyter dirs, a `python3` kernelspec that runs this interpreter, stopped
+(kernels too) at the end.
 
 The server runs `python -m jupyterlab` from this interpreter's environment, so it loads the
 labextensions installed there (ipywidgets' for the widgets). labsym's extension is the bundle

@@ -13,6 +13,7 @@ def test_notebook7_draws_basics_graphs_and_hover_shows_shape(notebook_tab: Noteb
     tab = notebook_tab
     tab.open("01_basics.ipynb")
     assert "labsym-jupyter" in tab.federated_extensions()
+    assert tab.page.evaluate("window.jupyterapp.name") == "Jupyter Notebook"
     assert tab.page.locator("#main-panel .jp-NotebookPanel").count() == 1, "not Notebook 7's shell"
     tab.run_all()
     checked = 0
@@ -35,4 +36,5 @@ def test_notebook7_draws_basics_graphs_and_hover_shows_shape(notebook_tab: Noteb
     rows = _tooltip_rows(tooltip)
     assert rows["variable"] == "a" and rows["shape"] == shape_text(row["shape"]) == "(?,)", rows
     tab.screenshot("notebook7-01-graph-tooltip", tab.cell(index))
+    tab.screenshot("notebook7-01-page")
     tab.assert_clean()
