@@ -150,3 +150,22 @@ def test_tensordot_rejects_mismatched_lengths(kernels):
 def test_integer_tensordot_stays_on_numpy():
     node = TensorDot(((1,), (0,)))(var("int64", 3), var("int64", 2)).owner
     assert kernel_for(node) is None
+
+
+def test_function_under_the_c_linker_matches_the_numpy_engine():
+    import labsym as ls
+    from labsym.compile import Mode
+
+    x, w = var("float32", 3), var("float32", 2)
+    out = ls.tensor.tensordot(x, w, [[2], [0]])
+    outputs = [out, out.mean(), x.mean(axis=(0, 2))]
+    fc = ls.function([x, w], outputs, mode=Mode(linker="c|py", optimizer="fast_run"))
+    fp = ls.function([x, w], outputs, mode=Mode(linker="py", optimizer="fast_run"))
+    native = {type(n.op) for n in fc.maker.fgraph.toposort() if kernel_for(n) is not None}
+    assert {TensorDot, ReductionSize} <= native
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((6, 5, 4)).astype("float32")[:, ::-1]
+    b = rng.standard_normal((4, 3)).astype("float32")
+    for got, want in zip(fc(a, b), fp(a, b), strict=True):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
