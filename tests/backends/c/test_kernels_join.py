@@ -6,7 +6,9 @@ import pytest
 
 import labsym.tensor as T
 from labsym.backends.c.build import compiler_available
-from labsym.backends.c.module import compile_nodes
+from tests.backends.c.kernel_checks import check as check_against_perform
+from tests.backends.c.kernel_checks import compile_thunks, perform
+from tests.backends.c.kernel_checks import layouts as _layouts
 
 pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH")
 
@@ -65,47 +67,12 @@ NODES += EYES
 @pytest.fixture(scope="module")
 def thunks():
     """Every test node compiled into one module (gcc is slow: one build per test module)."""
-    compiled = compile_nodes(NODES)
-    assert all(t is not None for t in compiled), "an alloc/join node got no C kernel"
-    return dict(zip(NODES, compiled, strict=True))
-
-
-def perform(node, *inputs):
-    storage = [[None] for _ in node.outputs]
-    node.op.perform(node, list(inputs), storage)
-    return storage[0][0]
+    return compile_thunks(NODES, "an alloc/join node")
 
 
 def check(thunk, node, *inputs):
     """The C result equals perform's (dtype, shape, values) and is a new array."""
-    expected, got = perform(node, *inputs), thunk(*inputs)
-    assert isinstance(got, np.ndarray)
-    assert got.dtype == expected.dtype and got.shape == expected.shape
-    np.testing.assert_array_equal(got, expected)
-    for a in inputs:
-        assert not (isinstance(a, np.ndarray) and a.size and np.shares_memory(got, a))
-    return got
-
-
-def _random(dtype, shape, rng):
-    data = np.asarray(rng.standard_normal(shape) * 40)
-    if dtype.startswith("complex"):
-        return (data + 1j * rng.standard_normal(shape)).astype(dtype)
-    return data > 0 if dtype == "bool" else data.astype(dtype)
-
-
-def _layouts(dtype, shape, rng):
-    """One logical shape as contiguous, strided, negative-stride and Fortran-order arrays."""
-    if not shape:
-        return [_random(dtype, shape, rng)]
-    big = _random(dtype, tuple(2 * n + 1 for n in shape), rng)
-    base = _random(dtype, shape, rng)
-    return [
-        base,
-        big[tuple(slice(1, None, 2) for _ in shape)],
-        base[tuple(slice(None, None, -1) for _ in shape)],
-        np.asfortranarray(base),
-    ]
+    return check_against_perform(thunk, node, *inputs, fresh=True)
 
 
 def _args(node, shape):

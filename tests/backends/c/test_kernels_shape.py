@@ -6,10 +6,10 @@ import pytest
 
 import labsym.tensor as T
 from labsym.backends.c.build import compiler_available
-from labsym.backends.c.module import compile_nodes
 from labsym.core.ops.basic import TensorCopy
 from labsym.core.ops.deepcopy import DeepCopyOp
 from labsym.core.ops.shape import MakeVector, Rebroadcast, SpecifyShape
+from tests.backends.c.kernel_checks import check, compile_thunks, layouts, perform
 
 pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH")
 
@@ -79,26 +79,7 @@ def thunks():
     """Every test node compiled into one module (gcc is slow: one build per test module)."""
     nodes = [o.owner for o, _ in DIMSHUFFLE.values()] + list(RESHAPE.values())
     nodes += [SHAPE, *SHAPE_I, *MAKE_VECTOR, SPECIFY, SPECIFY_ALL, REBROADCAST, *COPIES]
-    compiled = compile_nodes(nodes)
-    assert all(t is not None for t in compiled), "a shape node got no C kernel"
-    return dict(zip(nodes, compiled, strict=True))
-
-
-def perform(node, *inputs):
-    storage = [[None] for _ in node.outputs]
-    node.op.perform(node, list(inputs), storage)
-    return storage[0][0]
-
-
-def check(thunk, node, *inputs, base=None):
-    """The C result equals perform's: dtype, shape, values, and memory shared with `base`."""
-    expected, got = perform(node, *inputs), thunk(*inputs)
-    assert isinstance(got, np.ndarray)
-    assert got.dtype == expected.dtype and got.shape == expected.shape
-    np.testing.assert_array_equal(got, expected)
-    if base is not None:
-        assert np.shares_memory(got, base) == np.shares_memory(expected, base)
-    return got
+    return compile_thunks(nodes, "a shape node")
 
 
 def _random(dtype, shape, rng):
@@ -109,15 +90,8 @@ def _random(dtype, shape, rng):
 
 
 def _layouts(dtype, shape, rng):
-    """The same logical shape as contiguous, strided, negative-stride and Fortran arrays."""
-    big = _random(dtype, tuple(2 * n + 1 for n in shape), rng)
-    base = _random(dtype, shape, rng)
-    return [
-        base,
-        big[tuple(slice(1, None, 2) for _ in shape)],
-        base[tuple(slice(None, None, -1) for _ in shape)],
-        np.asfortranarray(base),
-    ]
+    """The shared layouts, drawn with this file's `_random`."""
+    return layouts(dtype, shape, rng, draw=_random)
 
 
 @pytest.mark.parametrize("key", list(DIMSHUFFLE), ids=lambda k: "-".join(k))

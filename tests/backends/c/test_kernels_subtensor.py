@@ -9,8 +9,9 @@ import pytest
 
 import labsym.tensor as T
 from labsym.backends.c.build import compiler_available
-from labsym.backends.c.module import compile_nodes
 from labsym.core.ops.subtensor import AdvancedIncSubtensor1, AdvancedSubtensor1
+from tests.backends.c.kernel_checks import check, compile_thunks, layouts, perform
+from tests.backends.c.kernel_checks import random_array as _random
 
 pytestmark = pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH")
 
@@ -143,46 +144,12 @@ NODES = (
 @pytest.fixture(scope="module")
 def thunks():
     """Every test node compiled into one module (gcc is slow: one build per test module)."""
-    compiled = compile_nodes(NODES)
-    assert all(t is not None for t in compiled), "an indexing node got no C kernel"
-    return dict(zip(NODES, compiled, strict=True))
-
-
-def perform(node, *inputs):
-    storage = [[None] for _ in node.outputs]
-    node.op.perform(node, list(inputs), storage)
-    return storage[0][0]
-
-
-def check(thunk, node, *inputs):
-    """The C result equals perform's: type, dtype, shape and values."""
-    expected = perform(node, *inputs)
-    got = thunk(*inputs)
-    assert isinstance(got, np.ndarray)
-    assert got.dtype == expected.dtype and got.shape == expected.shape
-    np.testing.assert_array_equal(got, expected)
-    return got
-
-
-def _random(dtype, shape, rng):
-    data = np.asarray(rng.standard_normal(shape) * 40)
-    if dtype.startswith("complex"):
-        return (data + 1j * rng.standard_normal(shape)).astype(dtype)
-    return data > 0 if dtype == "bool" else data.astype(dtype)
+    return compile_thunks(NODES, "an indexing node")
 
 
 def _layouts(dtype, shape, rng):
-    """One logical shape as contiguous, strided, negative-stride and Fortran-order arrays."""
-    if not shape:
-        return [_random(dtype, shape, rng) for _ in range(4)]
-    big = _random(dtype, tuple(2 * n + 1 for n in shape), rng)
-    base = _random(dtype, shape, rng)
-    return [
-        base,
-        big[tuple(slice(1, None, 2) for _ in shape)],
-        base[tuple(slice(None, None, -1) for _ in shape)],
-        np.asfortranarray(base),
-    ]
+    """The shared layouts, with four draws for a 0-d shape."""
+    return layouts(dtype, shape, rng, scalar_copies=4)
 
 
 def _index_args(node, values, first=1):
