@@ -118,6 +118,39 @@ def drawn_ids(doc: dict) -> set[str]:
     return {row["id"] for row in doc["nodes"]} - ((made & read) - pinned)
 
 
+def shape_text(dims: list | None) -> str:
+    """A shape as the extension writes it: `(?,)`, `(3, ?)`, `()`; `n/a` without one."""
+    if dims is None:
+        return "n/a"
+    parts = ["?" if d is None else str(d) for d in dims]
+    return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+
+def tooltip_rows(tooltip: Any) -> dict[str, str]:
+    """A tooltip's table as {first cell: second cell}."""
+    return dict(
+        tooltip.locator("tr").evaluate_all(
+            "rows => rows.map(r => [r.cells[0].textContent, r.cells[1].textContent])"
+        )
+    )
+
+
+def hover_shows_vector_a(tab: LabTab) -> tuple[int, Any, dict]:
+    """In 01_basics (run), hovering variable `a` of the `a = T.vector("a")` cell's graph shows
+    its name and shape `(?,)`; returns that cell's index, its drawn graph and its graph JSON."""
+    index = tab.cell_index('a = T.vector("a")')
+    (doc,) = tab.graph_docs(index)
+    (graph,) = tab.rendered_graphs(index)
+    row = next(r for r in doc["nodes"] if r["kind"] == "variable" and r["name"] == "a")
+    tooltip = graph.locator(".labsym-tooltip")
+    assert tooltip.is_hidden()
+    graph.locator(f'{NODE}[data-node-id="{row["id"]}"]').hover()
+    tooltip.wait_for(state="visible")
+    rows = tooltip_rows(tooltip)
+    assert rows["variable"] == "a" and rows["shape"] == shape_text(row["shape"]) == "(?,)", rows
+    return index, graph, doc
+
+
 def _text(source: Any) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 

@@ -3,8 +3,7 @@ the kernel sent, box for box, and hovering a node shows its shape, with no error
 
 from __future__ import annotations
 
-from tests.browser.lab import NODE, NotebookTab, drawn_ids
-from tests.browser.test_tutorials import _tooltip_rows, shape_text
+from tests.browser.lab import NotebookTab, drawn_ids, hover_shows_vector_a
 
 
 def test_notebook7_draws_basics_graphs_and_hover_shows_shape(notebook_tab: NotebookTab):
@@ -25,16 +24,7 @@ def test_notebook7_draws_basics_graphs_and_hover_shows_shape(notebook_tab: Noteb
             checked += 1
     assert checked >= 3, f"01_basics showed {checked} interactive graphs in Notebook 7"
 
-    index = tab.cell_index('a = T.vector("a")')
-    (doc,) = tab.graph_docs(index)
-    (graph,) = tab.rendered_graphs(index)
-    row = next(r for r in doc["nodes"] if r["kind"] == "variable" and r["name"] == "a")
-    tooltip = graph.locator(".labsym-tooltip")
-    assert tooltip.is_hidden()
-    graph.locator(f'{NODE}[data-node-id="{row["id"]}"]').hover()
-    tooltip.wait_for(state="visible")
-    rows = _tooltip_rows(tooltip)
-    assert rows["variable"] == "a" and rows["shape"] == shape_text(row["shape"]) == "(?,)", rows
+    index, _, _ = hover_shows_vector_a(tab)
     tab.screenshot("notebook7-01-graph-tooltip", tab.cell(index))
     tab.screenshot("notebook7-01-page")
     tab.assert_clean()

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.lab import NODE, LabTab, drawn_ids
+from tests.browser.lab import (
+    NODE,
+    LabTab,
+    drawn_ids,
+    hover_shows_vector_a,
+    shape_text,
+    tooltip_rows,
+)
 
 
 def test_lab_loads_the_labsym_extension(tab: LabTab):
@@ -144,35 +151,10 @@ def test_basics_graphs_draw_every_node_and_hover_shows_its_shape(tab: LabTab):
             checked += 1
     assert checked >= 3, f"01_basics showed {checked} interactive graphs"
 
-    index = tab.cell_index('a = T.vector("a")')
-    (doc,) = tab.graph_docs(index)
-    (graph,) = tab.rendered_graphs(index)
-    row = next(r for r in doc["nodes"] if r["kind"] == "variable" and r["name"] == "a")
-    tooltip = graph.locator(".labsym-tooltip")
-    assert tooltip.is_hidden()
-    graph.locator(f'{NODE}[data-node-id="{row["id"]}"]').hover()
-    tooltip.wait_for(state="visible")
-    rows = _tooltip_rows(tooltip)
-    assert rows["variable"] == "a" and rows["shape"] == shape_text(row["shape"]) == "(?,)", rows
+    index, graph, doc = hover_shows_vector_a(tab)
     tab.screenshot("01-graph-tooltip", tab.cell(index))
     _check_edge_hover_click_and_search(tab, graph, doc)
     tab.assert_clean()
-
-
-def shape_text(dims: list | None) -> str:
-    """A shape as the extension writes it: `(?,)`, `(3, ?)`, `()`; `n/a` without one."""
-    if dims is None:
-        return "n/a"
-    parts = ["?" if d is None else str(d) for d in dims]
-    return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
-
-
-def _tooltip_rows(tooltip) -> dict[str, str]:
-    return dict(
-        tooltip.locator("tr").evaluate_all(
-            "rows => rows.map(r => [r.cells[0].textContent, r.cells[1].textContent])"
-        )
-    )
 
 
 # the screen point halfway along an edge's path (an edge's box centre may be off the curve)
@@ -213,7 +195,7 @@ def _check_edge_hover_click_and_search(tab: LabTab, graph, doc: dict) -> None:
     tab.page.mouse.move(point["x"], point["y"])
     tooltip = graph.locator('.labsym-tooltip[data-kind="edge"]')
     tooltip.wait_for(state="visible")
-    rows = _tooltip_rows(tooltip)
+    rows = tooltip_rows(tooltip)
     assert rows["dtype"] == variable["dtype"] and rows["shape"] == shape_text(variable["shape"])
 
     row_a = next(r["id"] for r in doc["nodes"] if r.get("name") == "a")
