@@ -16,19 +16,12 @@ from labsym.core.ops import math as m
 from labsym.core.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from labsym.core.ops.conv import conv2d as _conv2d
 from labsym.core.ops.conv3d import conv3d
-from labsym.core.ops.nnet_helpers import conv2d_grad_wrt_inputs, separable_conv2d
+from labsym.core.ops.nnet_helpers import conv2d_grad_wrt_inputs, no_groups, separable_conv2d
 from labsym.core.variable import as_tensor_variable
 
 AbstractConv2d = Conv2d  # Theano's class names for isinstance checks and graph inspection
 AbstractConv2d_gradInputs = Conv2dGradInputs
 AbstractConv2d_gradWeights = Conv2dGradWeights
-
-
-def _no_groups(who: str, num_groups: int, unshared: bool) -> None:
-    if num_groups != 1 or unshared:
-        raise NotImplementedError(
-            f"{who}: grouped (num_groups > 1) and unshared convolutions are not supported"
-        )
 
 
 def conv2d(
@@ -44,7 +37,7 @@ def conv2d(
     unshared: bool = False,
 ) -> Any:
     """Theano's abstract conv2d (the same op as `T.nnet.conv2d`), with its full signature."""
-    _no_groups("conv2d", num_groups, unshared)
+    no_groups("conv2d", num_groups, unshared)
     return _conv2d(
         input,
         filters,
@@ -70,7 +63,7 @@ def conv2d_grad_wrt_weights(
     unshared: bool = False,
 ) -> Any:
     """The gradient of conv2d(input, filters) wrt filters of `filter_shape` (4 entries)."""
-    _no_groups("conv2d_grad_wrt_weights", num_groups, unshared)
+    no_groups("conv2d_grad_wrt_weights", num_groups, unshared)
     if len(filter_shape) != 4:
         raise ValueError(
             f"conv2d_grad_wrt_weights: filter_shape must have 4 entries, got {filter_shape!r}"

@@ -258,6 +258,14 @@ def separable_conv2d(
     )
 
 
+def no_groups(who: str, num_groups: int, unshared: bool) -> None:
+    """Refuse Theano's grouped and unshared convolutions, which labsym does not implement."""
+    if num_groups != 1 or unshared:
+        raise NotImplementedError(
+            f"{who}: grouped (num_groups > 1) and unshared convolutions are not supported"
+        )
+
+
 def conv2d_grad_wrt_inputs(
     output_grad: Any,
     filters: Any,
@@ -275,11 +283,7 @@ def conv2d_grad_wrt_inputs(
     Theano's name for the transposed convolution; `subsample` is the stride of the
     convolution being differentiated. Grouped and unshared convolutions are not supported.
     """
-    if num_groups != 1 or unshared:
-        raise NotImplementedError(
-            "conv2d_grad_wrt_inputs: grouped (num_groups > 1) and unshared convolutions are "
-            "not supported"
-        )
+    no_groups("conv2d_grad_wrt_inputs", num_groups, unshared)
     return conv.conv2d_transpose(
         output_grad,
         filters,

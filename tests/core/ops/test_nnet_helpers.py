@@ -206,3 +206,20 @@ def test_conv2d_grad_wrt_inputs_is_the_gradient_of_conv2d():
     np.testing.assert_allclose(got, want, rtol=1e-10)
     with pytest.raises(NotImplementedError, match="grouped"):
         nh.conv2d_grad_wrt_inputs(g, w, (1, 2, 7, 7), num_groups=2)
+
+
+@pytest.mark.parametrize("kwargs", [{"num_groups": 2}, {"unshared": True}])
+def test_grouped_and_unshared_convolutions_are_refused_by_name(kwargs):
+    from labsym.core.ops import abstract_conv, nnet_helpers
+
+    x, w = (TensorType("float64", (None,) * 4)(name) for name in "xw")
+    calls = [
+        ("conv2d", lambda: abstract_conv.conv2d(x, w, **kwargs)),
+        (
+            "conv2d_grad_wrt_inputs",
+            lambda: nnet_helpers.conv2d_grad_wrt_inputs(x, w, (1, 1, 5, 5), **kwargs),
+        ),
+    ]
+    for name, call in calls:
+        with pytest.raises(NotImplementedError, match=f"{name}: grouped .* not supported"):
+            call()
