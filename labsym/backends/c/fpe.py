@@ -20,17 +20,24 @@ import numpy as np
 from labsym.backends.python.vm import perform_thunk
 from labsym.core.graph import Apply
 
+# (our kernels' bit, np.seterr key, message, NumPy's bit as seterrcall handlers receive it)
 _FLAGS = (
-    (4, "divide", "divide by zero"),
-    (8, "over", "overflow"),
-    (16, "invalid", "invalid value"),
+    (4, "divide", "divide by zero", 1),
+    (8, "over", "overflow", 2),
+    (16, "invalid", "invalid value", 8),
 )
+
+
+def _silent(code: int) -> bool:
+    """True if np.seterr ignores every flag in `code` (nothing to report, no re-run)."""
+    policies = np.geterr()
+    return all(policies[key] == "ignore" for bit, key, _, _ in _FLAGS if code & bit)
 
 
 def report_flags(code: int, name: str) -> None:
     """Warn/raise/call for each flag in `code` as np.geterr() says, naming `name`."""
     policies = np.geterr()
-    for bit, key, text in _FLAGS:
+    for bit, key, text, numpy_bit in _FLAGS:
         policy = policies[key] if code & bit else "ignore"
         message = f"{text} encountered in {name}"
         if policy == "warn":
@@ -42,7 +49,7 @@ def report_flags(code: int, name: str) -> None:
         elif policy in ("call", "log"):
             handler = np.geterrcall()
             if policy == "call":
-                handler(text, bit)
+                handler(text, numpy_bit)
             else:
                 handler.write(f"Warning: {message}\n")
 
@@ -60,6 +67,7 @@ def fp_reporter(node: Apply) -> Callable[..., None]:
     rerun = fast if fast is not None else perform_thunk(node)
 
     def report(code: int, *inputs: Any) -> None:
-        rerun(*inputs)  # the result equals the C kernel's; only NumPy's warnings matter
+        if not _silent(code):
+            rerun(*inputs)  # the result equals the C kernel's; only NumPy's warnings matter
 
     return report

@@ -60,7 +60,10 @@ def build_thunks(
     ops = ", ".join(dict.fromkeys(str(nodes[i].op) for i in entries))
     hint = f"function of {len(nodes)} nodes, {len(entries)} in C: {ops}"[:300]
     lib = build_module(list(entries.values()), hint=hint)
-    return {i: make_thunk(lib, entry, fp_reporter(nodes[i])) for i, entry in entries.items()}
+    return {
+        i: make_thunk(lib, entry, fp_reporter(nodes[i]) if entry.kernel.fp_flags else None)
+        for i, entry in entries.items()
+    }
 
 
 def mark_c_nodes(plan: CallPlan, indices: Sequence[int], seconds: float) -> None:

@@ -11,7 +11,6 @@ backends.c.
 from __future__ import annotations
 
 import importlib.util
-import os
 import shlex
 import shutil
 import threading
@@ -121,8 +120,8 @@ static void labsym_store_error(PyObject* outs) {
    failure path does. */
 int labsym_module_init(void) {
   static int done = 0;
-  if (done) return 0;
-  PyGILState_STATE gil = PyGILState_Ensure();
+  PyGILState_STATE gil = PyGILState_Ensure();  /* `done` is read under the GIL: runs once */
+  if (done) { PyGILState_Release(gil); return 0; }
   int status = _import_array();
   if (status < 0) PyErr_Clear();
   else if (labsym_kernels_init() == NULL) { PyErr_Clear(); status = -1; }
@@ -203,13 +202,10 @@ def build_kwargs(
 def is_cached(entries: Sequence[NodeEntry], compile_args: Sequence[str] | None = None) -> bool:
     """True if the module of `entries` is in the disk cache (loading it takes milliseconds)."""
     cdef, source = module_source(entries)
-    kwargs = build_kwargs(entries, compile_args)
     try:
-        root = cache.cache_dir()
+        return cache.is_cached(cdef, source, build_kwargs(entries, compile_args))
     except OSError:  # an unsafe or unwritable compiledir: the build reports it
         return False
-    key = cache.cache_key(cdef, source, kwargs, config.cxx)
-    return os.path.isdir(os.path.join(root, cache.ENTRY_PREFIX + key[:24]))
 
 
 def build_module(

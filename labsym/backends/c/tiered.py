@@ -16,6 +16,7 @@ May import core, backends.python and backends.c.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import queue
 import threading
@@ -25,7 +26,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from labsym.backends.c.cache import CCompileError
+from labsym.backends.c.cache import CacheLockTimeout, CCompileError, UnsafeCacheError
 from labsym.backends.c.linker import build_thunks, c_statement, mark_c_nodes
 from labsym.backends.c.module import NodeEntry, is_cached, module_source
 from labsym.backends.python.callgen import generate_call, link_per_node
@@ -88,15 +89,18 @@ class TieredProgram:
         self._function_calls.append(weakref.ref(numpy_call))
         program = self
 
+        def step(current: Any, following: Any) -> None:
+            with program._lock:  # never over the C call _swap installs under the same lock
+                if cls.__call__ is current and not program.native:
+                    cls.__call__ = following
+
         def second_call(fn_self: Any, *args: Any, **kwargs: Any) -> Any:
-            if cls.__call__ is second_call:
-                cls.__call__ = numpy_call
+            step(second_call, numpy_call)
             program.start()
             return numpy_call(fn_self, *args, **kwargs)
 
         def first_call(fn_self: Any, *args: Any, **kwargs: Any) -> Any:
-            if cls.__call__ is first_call:
-                cls.__call__ = second_call
+            step(first_call, second_call)
             return numpy_call(fn_self, *args, **kwargs)
 
         for wrapper in (first_call, second_call):
@@ -118,31 +122,39 @@ class TieredProgram:
         return self.native
 
     def build(self) -> None:
-        """Build the module and swap the C thunks in (run by the background worker)."""
-        digest = _source_digest(self.entries)
-        if digest in _FAILED:  # failed for a function linked earlier: warned already
-            self.error = RuntimeError("this C module failed to build earlier in this process")
-            self.ready.set()
-            return
-        start = time.perf_counter()
+        """Build the module and swap the C thunks in (run by the background worker).
+
+        `ready` is set however this ends, so `wait_native` never hangs on a failed build.
+        """
         try:
-            try:
-                thunks = build_thunks(self.entries, self.nodes)
-            except OSError:  # starting the compiler can fail transiently (EAGAIN, EFAULT): again
-                thunks = build_thunks(self.entries, self.nodes)
+            self._build()
         except Exception as exc:  # the NumPy engine keeps running it
             self.error = exc
-            if isinstance(exc, CCompileError):  # the source is wrong: never try it again
-                _FAILED.add(digest)
             warnings.warn(
                 "labsym: a function's C module failed to build, so it keeps running on the "
                 f"NumPy engine ({type(exc).__name__}: {str(exc)[:2000]})",
                 stacklevel=1,
             )
+        finally:
             self.ready.set()
+
+    def _build(self) -> None:
+        digest = _source_digest(self.entries)
+        if digest in _FAILED:  # failed for a function linked earlier: warned already
+            self.error = RuntimeError("this C module failed to build earlier in this process")
             return
+        start = time.perf_counter()
+        try:
+            thunks = build_thunks(self.entries, self.nodes)
+        except (CCompileError, CacheLockTimeout, UnsafeCacheError):
+            _FAILED.add(digest)  # the source or the cache is wrong: not retried in this process
+            raise
+        except OSError as exc:
+            if exc.errno not in _TRANSIENT:
+                raise
+            # starting the compiler can fail transiently (EAGAIN, EFAULT, ENOMEM): once more
+            thunks = build_thunks(self.entries, self.nodes)
         self._swap(thunks, time.perf_counter() - start)
-        self.ready.set()
 
     def _swap(self, thunks: dict[int, Callable[..., Any]], seconds: float) -> None:
         with self._lock:
@@ -189,6 +201,7 @@ def wait_native(function: Any, timeout: float | None = None) -> bool:
     return bool(getattr(program, "native", False))
 
 
+_TRANSIENT = (errno.EAGAIN, errno.EFAULT, errno.ENOMEM)
 _QUEUE: queue.Queue = queue.Queue()
 _WORKER: list[threading.Thread] = []
 _WORKER_LOCK = threading.Lock()
@@ -209,5 +222,5 @@ def _work() -> None:
         ref = _QUEUE.get()
         program = ref()
         if program is not None:
-            program.build()
+            program.build()  # never raises: a failure is warned and leaves the NumPy tier
         del program

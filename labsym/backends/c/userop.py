@@ -17,6 +17,7 @@ backends.c.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,9 @@ from labsym.core.graph import Apply
 from labsym.core.type import TensorType
 
 _FAIL = "LABSYM_FAIL_TOKEN_"
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _token(kind: str, index: int) -> str:
@@ -85,7 +89,9 @@ def user_op_kernel(node: Apply) -> CKernel | None:
     onames = [_token("out", k) for k in range(len(node.outputs))]
     # identical nodes get the same name, so their support code is deduplicated, not redefined
     # ops that differ only in attributes outside __props__ (or without props) get other names
-    state = repr(sorted(vars(op).items())) if hasattr(op, "__dict__") else ""
+    # default reprs' addresses are dropped: the name (and the disk cache key) must not change
+    # from one process to the next
+    state = _ADDRESS.sub("", repr(sorted(vars(op).items()))) if hasattr(op, "__dict__") else ""
     key = f"{type(op).__module__}.{type(op).__qualname__}|{op}|{state}|" + ",".join(
         str(v.type) for v in variables
     )

@@ -73,3 +73,54 @@ def test_inplace_kernels_report_without_rerunning_on_overwritten_inputs():
     assert np.isnan(out[0]) and out[1] == 0.0
     assert len(messages) == 1
     assert messages[0].startswith("invalid value encountered in Elemwise{Log}[(0, 0)] (in Apply")
+
+
+def test_call_and_print_policies_get_numpys_arguments(capsys):
+    x = T.dvector("x")
+    f = c_function([x], T.log(x) * 2)
+    seen = []
+    with np.errstate(invalid="call", divide="ignore"):
+        old = np.seterrcall(lambda text, flag: seen.append((text, flag)))
+        try:
+            f(np.array([-1.0]))
+        finally:
+            np.seterrcall(old)
+    numpy_seen = []
+    with np.errstate(invalid="call"):
+        old = np.seterrcall(lambda text, flag: numpy_seen.append((text, flag)))
+        try:
+            np.log(np.array([-1.0]))
+        finally:
+            np.seterrcall(old)
+    assert seen == numpy_seen == [("invalid value", 8)]
+
+
+def test_inplace_report_uses_numpys_bits_for_handlers():
+    from labsym.backends.c.fpe import report_flags
+
+    seen = []
+    with np.errstate(all="call"):
+        old = np.seterrcall(lambda text, flag: seen.append((text, flag)))
+        try:
+            report_flags(4 | 8 | 16 | 2, "op")
+        finally:
+            np.seterrcall(old)
+    assert seen == [("divide by zero", 1), ("overflow", 2), ("invalid value", 8)]
+
+
+def test_ignored_flags_do_not_rerun_numpy():
+    from labsym.backends.c import fpe
+
+    x = T.dvector("x")
+    node = c_function([x], T.log(x) * 2).maker.fgraph.toposort()[0]
+    reruns = []
+    report = fpe.fp_reporter(node)
+    rerun = report.__closure__[0].cell_contents  # the node's NumPy code: count its runs
+    report.__closure__[0].cell_contents = lambda *a: reruns.append(a) or rerun(*a)
+    with np.errstate(invalid="ignore"):
+        report(2 | 16, np.array([-1.0]))
+    assert reruns == []
+    with np.errstate(invalid="warn"), warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        report(2 | 16, np.array([-1.0]))
+    assert len(reruns) == 1

@@ -206,3 +206,50 @@ def test_a_transient_failure_to_start_the_compiler_is_retried(fresh_cache, monke
         assert wait_native(f, timeout=120)
     assert failures == [1] and not [w for w in caught if "failed to build" in str(w.message)]
     np.testing.assert_allclose(f(V), V)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("unexpected"),  # anything at all: the build thread must survive it
+        OSError(13, "Permission denied"),  # not a transient errno: no second try
+    ],
+)
+def test_any_build_failure_warns_sets_ready_and_the_worker_goes_on(fresh_cache, monkeypatch, error):
+    from labsym.backends.c import tiered
+
+    real, calls = tiered.build_thunks, []
+
+    def broken(entries, nodes):
+        calls.append(1)
+        raise error
+
+    monkeypatch.setattr(tiered, "build_thunks", broken)
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x) - 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert not wait_native(f, timeout=60)  # returns: ready is set although the build raised
+    assert f._program.ready.is_set() and f._program.error is error and calls == [1]
+    assert any("failed to build" in str(w.message) for w in caught)
+    np.testing.assert_allclose(f(V), 2 * V - 1)  # perform (2x): the NumPy tier
+    monkeypatch.setattr(tiered, "build_thunks", real)
+    g = labsym.function([x], WrongC()(x) + 5)  # the same worker thread builds the next one
+    assert wait_native(g, timeout=120)
+    np.testing.assert_allclose(g(V), 3 * V + 5)
+
+
+def test_a_failing_swap_still_sets_ready(fresh_cache, monkeypatch):
+    from labsym.backends.c import tiered
+
+    def broken_swap(self, thunks, seconds):
+        raise RuntimeError("swap broke")
+
+    monkeypatch.setattr(tiered.TieredProgram, "_swap", broken_swap)
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x) * 7)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert not wait_native(f, timeout=30)
+    assert f._program.ready.is_set() and "swap broke" in str(f._program.error)
+    np.testing.assert_allclose(f(V), 14 * V)
