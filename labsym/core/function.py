@@ -23,6 +23,7 @@ from labsym.core.io import CallPlan, In, Mode, Out, Program, convert_function_in
 from labsym.core.ops.deepcopy import insert_deepcopy
 from labsym.core.profiling import ProfileStats
 from labsym.core.shared import Container, SharedVariable, collect_default_updates
+from labsym.core.type import exact_int_range
 
 
 class UnusedInputError(ValueError):
@@ -352,32 +353,22 @@ def _fast_scalar_classes(var: Variable, allow: bool | None, strict: bool) -> dic
     return classes
 
 
-def _int_range(dtype: np.dtype) -> tuple[int, int] | None:
-    """The Python ints a 0-d input of `dtype` stores exactly (the full filter's rule)."""
-    if dtype.kind == "f":
-        limit = 2**53 if dtype.itemsize == 8 else 2**24
-        return -limit, limit
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return int(info.min), int(info.max)
-    return None
-
-
 def _input_filter(spec: In, index: int, fname: str, allow_input_downcast: bool | None):
     var = spec.variable
     allow = spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
     where = f"\nThe input variable was created at {var.trace}" if var.trace else ""
     fast = _fast_scalar_classes(var, allow, spec.strict)
-    ints = _int_range(var.type.numpy_dtype) if fast and not allow else None
+    ints = exact_int_range(var.type.numpy_dtype) if fast and not allow else None
     low, high = ints if ints is not None else (1, 0)
     asarray = np.asarray
+    dtype = getattr(var.type, "numpy_dtype", None)
 
     def filter_input(value: Any) -> Any:
         cls = value.__class__
         if cls in fast:
             return asarray(value, fast[cls])
         if cls is int and low <= value <= high:
-            return asarray(value, var.type.numpy_dtype)
+            return asarray(value, dtype)
         if value is None:
             raise TypeError(
                 f"Bad input argument {spec.name or var!s} at index {index} (0-based) to function "

@@ -205,22 +205,23 @@ def _short(value: Any) -> str:
 
 def _python_scalar(value: Any, dtype: np.dtype) -> np.ndarray | None:
     """Fast exact conversion of a Python int/float (the common `f(2, 4)` call), else None."""
-    kind = dtype.kind
-    if type(value) is float and kind == "f" and dtype.itemsize == 8:
+    if type(value) is float and dtype.kind == "f" and dtype.itemsize == 8:
         return np.asarray(value, dtype=dtype)
     if type(value) is int:
-        if (
-            kind == "f"
-            and abs(value) <= 2**24
-            or kind == "f"
-            and dtype.itemsize == 8
-            and abs(value) <= 2**53
-        ):
+        bounds = exact_int_range(dtype)
+        if bounds is not None and bounds[0] <= value <= bounds[1]:
             return np.asarray(value, dtype=dtype)
-        if kind in "iu":
-            low, high = _int_bounds(dtype)
-            if low <= value <= high:
-                return np.asarray(value, dtype=dtype)
+    return None
+
+
+@functools.cache
+def exact_int_range(dtype: np.dtype) -> tuple[int, int] | None:
+    """The Python ints a value of `dtype` stores exactly (float16 only up to 2**11), or None."""
+    if dtype.kind == "f":
+        limit = 2 ** (np.finfo(dtype).nmant + 1)
+        return -limit, limit
+    if dtype.kind in "iu":
+        return _int_bounds(dtype)
     return None
 
 

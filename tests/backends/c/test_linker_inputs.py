@@ -79,3 +79,17 @@ def test_strict_inputs_take_no_fast_path():
     for value in [np.float64(2.0), 2.0]:
         with pytest.raises(TypeError, match="expected an ndarray of dtype float64"):
             f(value)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "exact", "inexact"), [("float16", 2**11, 2**11 + 1), ("float32", 2**24, 2**24 + 1)]
+)
+def test_python_ints_convert_only_where_the_float_stores_them_exactly(dtype, exact, inexact):
+    x = TensorType(dtype, ())("x")
+    f = labsym.function([x], x, mode=Mode(linker="py"))
+    assert f(exact) == exact and f(-exact) == -exact
+    for value in (inexact, -inexact):
+        with pytest.raises(TypeError, match=f"Bad input argument x .*{dtype}"):
+            f(value)
+        with pytest.raises(TypeError):
+            x.type.filter(value)
