@@ -7,7 +7,9 @@ name the outputs (`PyArrayObject*` set to NULL on entry: the body must store a N
 with PyErr_Format). The body runs holding the GIL; a pure loop may release it with
 Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS (no `%(fail)s` in between). module.py wraps each
 body into an exported function and compiles every kernel of a function into one cffi module.
-Renderers for op types register here; `kernel_for(node)` finds one. May import core only.
+Renderers for op types register here; `kernel_for(node, mode)` finds one. A renderer registered
+with `with_mode=True` also receives the outer function's Mode (ops with inner graphs, e.g. scan,
+render the inner graph as that Mode rewrites it). May import core only.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from labsym.core.graph import Apply
 
@@ -38,17 +41,23 @@ class CKernel:
     fp_flags: bool = False
 
 
-Renderer = Callable[[Apply], "CKernel | None"]
+Renderer = Callable[..., "CKernel | None"]
 _RENDERERS: dict[type, Renderer] = {}
+_WITH_MODE: set[Renderer] = set()  # renderers called as renderer(node, mode=...)
 _FALLBACKS: list[Renderer] = []  # tried in order for ops no registered type covers
 
 
-def register(*op_types: type) -> Callable[[Renderer], Renderer]:
-    """Decorator: `renderer(node) -> CKernel | None` renders nodes whose op is one of op_types."""
+def register(*op_types: type, with_mode: bool = False) -> Callable[[Renderer], Renderer]:
+    """Decorator: `renderer(node) -> CKernel | None` renders nodes whose op is one of op_types.
+
+    With `with_mode`, the renderer is called as `renderer(node, mode=outer_mode)`.
+    """
 
     def deco(fn: Renderer) -> Renderer:
         for t in op_types:
             _RENDERERS[t] = fn
+        if with_mode:
+            _WITH_MODE.add(fn)
         return fn
 
     return deco
@@ -72,13 +81,16 @@ def _load_kernel_modules() -> None:
         importlib.import_module("labsym.backends.c.userop")
 
 
-def kernel_for(node: Apply) -> CKernel | None:
-    """The C kernel for `node` (by the most specific registered op type, else a fallback)."""
+def kernel_for(node: Apply, mode: Any = None) -> CKernel | None:
+    """The C kernel for `node` (by the most specific registered op type, else a fallback).
+
+    `mode` is the outer function's Mode (None: the default), passed to `with_mode` renderers.
+    """
     _load_kernel_modules()
     for cls in type(node.op).__mro__:
         renderer = _RENDERERS.get(cls)
         if renderer is not None:
-            return renderer(node)
+            return renderer(node, mode=mode) if renderer in _WITH_MODE else renderer(node)
     for fallback in _FALLBACKS:
         kernel = fallback(node)
         if kernel is not None:

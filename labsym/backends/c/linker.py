@@ -31,16 +31,17 @@ class NoCCodeError(NotImplementedError):
     """linker='c' (C only) was asked to compile a graph holding ops without C code."""
 
 
-def c_entries(nodes: Sequence[Apply]) -> dict[int, NodeEntry]:
+def c_entries(nodes: Sequence[Apply], mode: Any = None) -> dict[int, NodeEntry]:
     """The module entries of the nodes that have a C kernel, by schedule index.
 
     Lazy nodes (ifelse) stay in the engine: their branches are `if` blocks of the program.
+    `mode` is the function's Mode (scan renders its inner graph as that Mode rewrites it).
     """
     entries: dict[int, NodeEntry] = {}
     for i, node in enumerate(nodes):
         if getattr(node.op, "lazy_branches", None) is not None:
             continue
-        entry = node_entry(node, f"labsym_node{i}")
+        entry = node_entry(node, f"labsym_node{i}", mode)
         if entry is not None:
             entries[i] = entry
     return entries
@@ -112,7 +113,7 @@ class CLinker:
         if not self.allow_gc:
             plan.allow_gc = False
         nodes = fgraph.toposort()
-        entries = c_entries(nodes)
+        entries = c_entries(nodes, plan.mode)
         self._check_strict(nodes, entries)
         if self.tiered and config.cmodule__tiered and entries:
             from labsym.backends.c.tiered import link_tiered
@@ -136,7 +137,7 @@ class CLinker:
         thunks = self._thunks.get(fgraph)
         if thunks is None:  # called by a wrapping linker (DebugMode) without link()
             nodes = fgraph.toposort()
-            entries = c_entries(nodes)
+            entries = c_entries(nodes, outer_mode)
             self._check_strict(nodes, entries)
             thunks = self._thunks[fgraph] = {
                 nodes[i]: t for i, t in build_thunks(entries, nodes).items()

@@ -258,9 +258,12 @@ def make_thunk(
     return namespace["thunk"]
 
 
-def node_entry(node: Apply, symbol: str) -> NodeEntry | None:
-    """The module entry for `node` under `symbol`, or None if no C kernel renders it."""
-    kernel = kernel_for(node)
+def node_entry(node: Apply, symbol: str, mode: Any = None) -> NodeEntry | None:
+    """The module entry for `node` under `symbol`, or None if no C kernel renders it.
+
+    `mode`: the outer function's Mode (ops with inner graphs render them as it rewrites them).
+    """
+    kernel = kernel_for(node, mode)
     if kernel is None:
         return None
     dtypes = tuple(v.type.dtype if isinstance(v.type, TensorType) else None for v in node.inputs)
