@@ -414,10 +414,11 @@ def _read_package_json(path: Path) -> dict | None:
 
 def _lab_extension_fix() -> str:
     # an editable install has the built bundle in its source tree, but pip does not copy
-    # data files for editable installs: `jupyter labextension develop` links it instead
+    # data files for editable installs: `jupyter-builder develop` (JupyterLab 4.5+ installs it;
+    # `jupyter labextension develop` is deprecated) links it instead
     source = Path(__file__).resolve().parents[2]
     if (source / "pyproject.toml").exists() and (source / "labsym" / "labextension").is_dir():
-        return f"jupyter labextension develop --overwrite {source}"
+        return f"jupyter-builder develop --overwrite {source}"
     return "pip install --force-reinstall --no-deps labsym"
 
 
@@ -486,11 +487,16 @@ def probe_cuda_driver() -> Check:
 
 
 def _nvrtc_from_wheel() -> Path | None:
-    """libnvrtc inside the nvidia-cuda-nvrtc wheel, if that is installed."""
+    """libnvrtc inside the nvidia-cuda-nvrtc wheel, if that is installed.
+
+    CUDA 13 wheels put it in nvidia/cu13/lib, CUDA 12 wheels in nvidia/cuda_nvrtc/lib.
+    """
     spec = importlib.util.find_spec("nvidia")
     for root in spec.submodule_search_locations or [] if spec else []:
-        for lib in sorted(Path(root).glob("cuda_nvrtc/lib/libnvrtc.so*")):
-            return lib
+        for pattern in ("cu13/lib/libnvrtc.so*", "cuda_nvrtc/lib/libnvrtc.so*"):
+            for lib in sorted(Path(root).glob(pattern)):
+                if "builtins" not in lib.name:
+                    return lib
     return None
 
 
@@ -505,17 +511,25 @@ def probe_nvrtc() -> Check:
         status = "missing" if _gpu_present() else "absent"
         return Check(
             "NVRTC", status, "libnvrtc not found", "CUDA kernels cannot be compiled",
-            "pip install nvidia-cuda-nvrtc-cu12" if status == "missing" else "",
+            "pip install 'labsym[cuda]'" if status == "missing" else "",
         )  # fmt: skip
     return Check("NVRTC", "ok", found)
 
 
+def _importable(module: str) -> bool:
+    """True if `module` (dotted) can be imported; a missing parent package is not an error."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def probe_cuda_runtime() -> Check:
-    """pycuda or cuda-python, through which labsym launches kernels."""
+    """pycuda or cuda-python (its cuda-bindings package), through which labsym launches kernels."""
     found = [
         f"{dist} {_version(dist)}"
-        for dist, module in (("pycuda", "pycuda"), ("cuda-python", "cuda"))
-        if importlib.util.find_spec(module) is not None
+        for dist, module in (("pycuda", "pycuda"), ("cuda-bindings", "cuda.bindings"))
+        if _importable(module)
     ]
     if found:
         return Check("pycuda / cuda-python", "ok", ", ".join(found))
@@ -523,5 +537,5 @@ def probe_cuda_runtime() -> Check:
     return Check(
         "pycuda / cuda-python", status, "neither is importable",
         "device='cuda' cannot launch kernels",
-        "pip install cuda-python" if status == "missing" else "",
+        "pip install 'labsym[cuda]'" if status == "missing" else "",
     )  # fmt: skip

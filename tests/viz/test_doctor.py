@@ -198,3 +198,35 @@ def test_ipython_shows_the_html_table_and_the_text():
     assert data["text/plain"] == str(report)
     assert data["text/html"] == report._repr_html_()
     assert "<td>pip install tqdm</td>" in data["text/html"]
+
+
+def test_nvrtc_found_in_cuda13_and_cuda12_wheel_layouts(monkeypatch, tmp_path):
+    # nvidia-cuda-nvrtc 13 installs nvidia/cu13/lib, version 12 nvidia/cuda_nvrtc/lib
+    import importlib.machinery
+
+    for sub in ("cu13/lib/libnvrtc.so.13", "cuda_nvrtc/lib/libnvrtc.so.12"):
+        root = tmp_path / sub.split("/")[0] / "nvidia"
+        lib = root / sub
+        lib.parent.mkdir(parents=True)
+        lib.write_bytes(b"")
+        (lib.parent / "libnvrtc-builtins.so.13.5").write_bytes(b"")  # never reported
+        spec = importlib.machinery.ModuleSpec("nvidia", None, is_package=True)
+        spec.submodule_search_locations = [str(root)]
+        monkeypatch.setattr(doc.importlib.util, "find_spec", lambda name, s=spec: s)
+        assert doc.probe_nvrtc() == Check("NVRTC", "ok", str(lib))
+
+
+def test_missing_cuda_python_parts_name_the_cuda_extra(monkeypatch):
+    monkeypatch.setattr(doc, "_gpu_present", lambda: True)
+    monkeypatch.setattr(doc, "_nvrtc_from_wheel", lambda: None)
+    monkeypatch.setattr(doc.ctypes.util, "find_library", lambda name: None)
+    assert doc.probe_nvrtc().fix == "pip install 'labsym[cuda]'"
+    monkeypatch.setattr(doc, "_importable", lambda module: False)
+    check = doc.probe_cuda_runtime()
+    assert (check.status, check.fix) == ("missing", "pip install 'labsym[cuda]'")
+
+
+def test_cuda_runtime_names_the_cuda_bindings_distribution(monkeypatch):
+    monkeypatch.setattr(doc, "_importable", lambda module: module == "cuda.bindings")
+    monkeypatch.setattr(doc, "_version", lambda dist: {"cuda-bindings": "13.5.0"}.get(dist))
+    assert doc.probe_cuda_runtime().found == "cuda-bindings 13.5.0"

@@ -85,7 +85,7 @@ def test_pyproject_installs_every_built_file_into_the_extension_folder():
     assert built <= installed
     assert f"{dest}/install.json" in installed
     assert _json(SOURCE / "install.json")["packageName"] == config["project"]["name"]
-    # `jupyter labextension develop` (editable installs) links the same folder
+    # `jupyter-builder develop` (editable installs) links the same folder
     [paths] = labsym._jupyter_labextension_paths()
     assert paths == {"src": "labextension", "dest": NAME}
     assert (Path(labsym.__file__).parent / paths["src"]) == BUILT
@@ -135,7 +135,7 @@ def test_doctor_names_the_fix_when_the_extension_is_missing(monkeypatch, tmp_pat
         f"no {NAME} in JupyterLab's extension folders",
     )
     # this checkout is a source tree: an editable install links the bundle with develop
-    assert check.fix == f"jupyter labextension develop --overwrite {ROOT}"
+    assert check.fix == f"jupyter-builder develop --overwrite {ROOT}"
     assert "static SVG" in check.cost
 
 
