@@ -4,7 +4,7 @@ Device memory is host memory (device addresses are real addresses of NumPy buffe
 are the same source the GPU runs, compiled with g++ against emu.h into a shared library that
 is cached on disk by content; GEMM is NumPy. A pass here proves kernel logic, never a GPU.
 Launches run one at a time on the calling thread (emu.h keeps its scheduler in globals).
-May import core and backends.cuda.protocol.
+May import core, backends.cuda.protocol and backends.c.cache (its private-directory checks).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from labsym.backends.c import cache as c_cache
 from labsym.backends.cuda.protocol import MAX_NDIM, ArgKind, CudaKernel, DeviceUnavailableError
 
 EMU_HEADER = Path(__file__).with_name("emu.h")
@@ -43,12 +44,10 @@ def compiler() -> str | None:
 
 
 def cache_dir() -> Path:
-    """Where built emulator libraries are kept ($LABSYM_CUDA_EMU_CACHE or a temp folder)."""
-    path = os.environ.get("LABSYM_CUDA_EMU_CACHE") or os.path.join(
-        tempfile.gettempdir(), f"labsym-cuda-emu-{os.getuid()}"
-    )
-    Path(path).mkdir(parents=True, exist_ok=True)
-    return Path(path)
+    """Where built emulator libraries are kept: $LABSYM_CUDA_EMU_CACHE, else `cuda_emu` in the
+    compiledir; created 0700 and refused (UnsafeCacheError) if other users could write it."""
+    path = os.environ.get("LABSYM_CUDA_EMU_CACHE") or os.path.join(c_cache.cache_dir(), "cuda_emu")
+    return Path(c_cache.private_dir(path))
 
 
 @dataclass(frozen=True)
@@ -130,6 +129,7 @@ class EmulatorRuntime:
         lib_path = cache_dir() / f"emu_{digest}.so"
         if not lib_path.exists():
             _compile(text, lib_path)
+        c_cache.check_private(str(lib_path))  # never load a library another user could write
         lib = ctypes.CDLL(str(lib_path))
         self._libraries.append(lib)
         for k in kernels:
@@ -226,4 +226,5 @@ def _compile(text: str, lib_path: Path) -> None:
             raise RuntimeError(f"emulator build failed:\n{proc.stderr[-6000:]}")
         tmp_target = lib_path.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(out, tmp_target)
+        os.chmod(tmp_target, 0o700)  # whatever the umask: only this user may write it
         os.replace(tmp_target, lib_path)

@@ -133,3 +133,27 @@ def test_gemm_is_column_major_like_cublas(runtime, dtype, trans_a, trans_b):
     want = c.copy()
     want[:m] = 2.0 * op_a @ op_b + 0.5 * c[:m]
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_emulator_cache_is_private_and_refuses_what_others_could_write(tmp_path, monkeypatch):
+    from labsym.backends.c.cache import UnsafeCacheError
+    from labsym.backends.cuda import emulator
+
+    if emulator.compiler() is None:
+        pytest.skip("the CUDA emulator needs g++")
+    cache = tmp_path / "emu"
+    monkeypatch.setenv("LABSYM_CUDA_EMU_CACHE", str(cache))
+    assert emulator.cache_dir() == cache and (cache.stat().st_mode & 0o777) == 0o700
+    rt = emulator.EmulatorRuntime()
+    k = _kernel("one", ("ptr",), "int* out", "    out[0] = 7;\n")
+    ptr = _upload(rt, np.zeros(1, np.int32))
+    rt.launch(rt.compile(k), (1, 1, 1), (1, 1, 1), [("ptr", ptr)])
+    assert _download(rt, ptr, (1,), np.int32)[0] == 7
+    (lib,) = cache.glob("emu_*.so")
+    assert lib.stat().st_mode & 0o022 == 0
+    lib.chmod(0o666)  # as if another user could have replaced it: not loaded
+    with pytest.raises(UnsafeCacheError, match="writable by other users"):
+        emulator.EmulatorRuntime().compile(k)
+    cache.chmod(0o777)
+    with pytest.raises(UnsafeCacheError, match="writable by other users"):
+        emulator.cache_dir()
