@@ -1,19 +1,21 @@
 """Kernel source -> PTX with NVRTC (cuda-bindings + the nvidia-cuda-nvrtc wheel); no GPU needed.
 
 The CUDA runtimes load the PTX on a device; the tests compile every kernel with it on CPU
-machines. Results are cached on disk by source, options and NVRTC version.
-May import core and backends.cuda.protocol.
+machines. Results are cached on disk by source, options and NVRTC version, in a private
+directory (the C cache's rules: code nobody else could have written). May import core,
+backends.cuda.protocol and backends.c.cache.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from labsym.backends.c import cache as c_cache
 
 INSTALL_HINT = "pip install 'labsym[cuda]' (cuda-bindings and nvidia-cuda-nvrtc, no toolkit)"
 
@@ -67,12 +69,10 @@ def default_arch() -> str:
 
 
 def _cache_path(key: str) -> Path:
-    """The cache file stem for `key` (suffix .ptx or .cubin)."""
-    root = os.environ.get("LABSYM_CUDA_CACHE") or os.path.join(
-        tempfile.gettempdir(), f"labsym-cuda-ptx-{os.getuid()}"
-    )
-    Path(root).mkdir(parents=True, exist_ok=True)
-    return Path(root) / key
+    """The cache file stem for `key` (suffix .ptx or .cubin): in $LABSYM_CUDA_CACHE, else in
+    `cuda_nvrtc` under the compiledir; created 0700, refused if other users could write it."""
+    root = os.environ.get("LABSYM_CUDA_CACHE") or os.path.join(c_cache.cache_dir(), "cuda_nvrtc")
+    return Path(c_cache.private_dir(root)) / key
 
 
 def compile_ptx(
@@ -102,10 +102,12 @@ def _cached(source: str, name: str, arch: str, options: Sequence[str], kind: str
     key = hashlib.sha256("\0".join([source, *opts, str(version())]).encode()).hexdigest()[:32]
     path = _cache_path(key).with_suffix(f".{kind}")
     if path.exists():
+        c_cache.check_private(str(path))  # code another user could have written is never loaded
         return path.read_bytes()
     code = _compile(source, name, opts, kind)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(code)
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return code
 

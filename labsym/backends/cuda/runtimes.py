@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from labsym.backends.cuda.protocol import MAX_NDIM, ArgKind, CudaKernel
+from labsym.backends.cuda.protocol import MAX_NDIM, ArgKind, CudaKernel, DeviceUnavailableError
 
 
 class LsDims(ctypes.Structure):
@@ -80,13 +80,34 @@ def param_pointers(buffer: ctypes.Array, offsets: Sequence[int]) -> ctypes.Array
     return (ctypes.c_void_p * max(len(offsets), 1))(*[base + o for o in offsets])
 
 
-def _default_ptx(arch: str) -> Callable[[CudaKernel], bytes]:
+def image_compiler(major: int, minor: int, driver_version: int) -> Callable[[CudaKernel], bytes]:
+    """What the runtime loads for a kernel on a device of compute capability major.minor.
+
+    PTX (JIT-compiled by the driver) when the driver is at least as new as NVRTC: PTX from a
+    newer toolkit than the driver fails to load (minor-version compatibility covers machine
+    code, not PTX). Else a CUBIN for sm_XY (loads on any driver of NVRTC's major version).
+    An older major version cannot run this NVRTC's code at all: DeviceUnavailableError.
+    """
     from labsym.backends.cuda import nvrtc
 
-    def compile_ptx(kernel: CudaKernel) -> bytes:
-        return nvrtc.compile_ptx(kernel.source, name=f"{kernel.name}.cu", arch=arch).encode()
+    nv_major, nv_minor = nvrtc.version()
+    if driver_version // 1000 < nv_major:
+        raise DeviceUnavailableError(
+            f"the NVIDIA driver supports CUDA {_cuda_text(driver_version)}, but labsym compiles "
+            f"kernels with NVRTC {nv_major}.{nv_minor}, whose code needs a CUDA {nv_major} "
+            f"driver: update the driver, or install the NVRTC of your CUDA version "
+            f"(pip install 'nvidia-cuda-nvrtc=={driver_version // 1000}.*')"
+        )
+    if driver_version >= nv_major * 1000 + nv_minor * 10:
+        arch = f"compute_{major}{minor}"
+        return lambda k: nvrtc.compile_ptx(k.source, name=f"{k.name}.cu", arch=arch).encode()
+    arch = f"sm_{major}{minor}"
+    return lambda k: nvrtc.compile_cubin(k.source, arch, name=f"{k.name}.cu")
 
-    return compile_ptx
+
+def _cuda_text(version: int) -> str:
+    """12040 -> '12.4' (cuDriverGetVersion's encoding)."""
+    return f"{version // 1000}.{version % 1000 // 10}"
 
 
 class CudaError(RuntimeError):
@@ -138,7 +159,8 @@ class CudaPythonRuntime(_CublasGemm):
             "cuDeviceGetAttribute", attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev
         )
         self.arch = f"compute_{major}{minor}"
-        self._ptx = ptx_compiler or _default_ptx(self.arch)
+        self.driver_version = int(self._call("cuDriverGetVersion"))
+        self._ptx = ptx_compiler or image_compiler(major, minor, self.driver_version)
         self._blas = blas
         self._functions: dict[tuple[str, str], Any] = {}
         self._modules: list[Any] = []
@@ -240,7 +262,8 @@ class PycudaRuntime(_CublasGemm):
         major, minor = dev.compute_capability()
         self.arch = f"compute_{major}{minor}"
         self._drv = drv
-        self._ptx = ptx_compiler or _default_ptx(self.arch)
+        self.driver_version = int(drv.get_driver_version())
+        self._ptx = ptx_compiler or image_compiler(major, minor, self.driver_version)
         self._blas = blas
         self._allocations: dict[int, Any] = {}
         self._functions: dict[tuple[str, str], Any] = {}

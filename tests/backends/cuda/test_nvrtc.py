@@ -50,3 +50,16 @@ def test_missing_nvrtc_is_explained(monkeypatch):
     monkeypatch.setattr(nvrtc, "version", broken)
     reason = nvrtc.unavailable_reason()
     assert "NVRTC is not usable" in reason and "labsym[cuda]" in reason
+
+
+def test_cached_code_others_could_write_is_refused(tmp_path, monkeypatch):
+    from labsym.backends.c.cache import UnsafeCacheError
+
+    requires_nvrtc()
+    monkeypatch.setenv("LABSYM_CUDA_CACHE", str(tmp_path))
+    nvrtc.compile_ptx(SOURCE.source)
+    (cached,) = tmp_path.glob("*.ptx")
+    assert cached.stat().st_mode & 0o077 == 0
+    cached.chmod(0o666)
+    with pytest.raises(UnsafeCacheError, match="writable by other users"):
+        nvrtc.compile_ptx(SOURCE.source)

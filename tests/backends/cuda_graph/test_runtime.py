@@ -135,6 +135,7 @@ class FakeDriver:
         self.memory: dict[int, ctypes.Array] = {}
         self.launches: list[dict] = []
         self.fail_alloc = False
+        self.driver_version = 13000
 
     def _ok(self, name, *values, record=()):
         self.calls.append((name, *record))
@@ -154,6 +155,9 @@ class FakeDriver:
 
     def cuDeviceGetAttribute(self, attr, dev):
         return self._ok("cuDeviceGetAttribute", {"major": 9, "minor": 0}[attr])
+
+    def cuDriverGetVersion(self):
+        return self._ok("cuDriverGetVersion", self.driver_version)
 
     def cuMemAlloc(self, nbytes):
         if self.fail_alloc:
@@ -305,3 +309,40 @@ def test_a_binding_that_cannot_open_the_device_is_a_device_error(monkeypatch):
     monkeypatch.setattr(runtimes, "CudaPythonRuntime", Broken)
     with pytest.raises(DeviceUnavailableError, match="cuda-python could not open device 0: Runt"):
         rt.create_runtime("auto")
+
+
+@pytest.mark.parametrize(
+    "driver, loads",
+    [("same as NVRTC", "ptx"), ("older minor", "cubin"), ("older major", None)],
+)
+def test_faked_driver_version_decides_ptx_cubin_or_a_clear_refusal(
+    driver, loads, tmp_path, monkeypatch
+):
+    """FAKED driver: PTX only when the driver is as new as NVRTC (the driver JITs PTX of its
+    own version or older); a CUBIN for an older minor; an older major cannot run it at all."""
+    from labsym.backends.cuda import nvrtc
+
+    if nvrtc.unavailable_reason() is not None:
+        pytest.skip(nvrtc.unavailable_reason())
+    monkeypatch.setenv("LABSYM_CUDA_CACHE", str(tmp_path))
+    major, minor = nvrtc.version()
+    drv = FakeDriver()
+    drv.driver_version = {
+        "same as NVRTC": major * 1000 + minor * 10,
+        "older minor": major * 1000 + max(minor - 1, 0) * 10 if minor else major * 1000 - 1,
+        "older major": (major - 1) * 1000 + 80,
+    }[driver]
+    if loads is None:
+        with pytest.raises(DeviceUnavailableError, match=f"NVRTC {major}.{minor}, whose code"):
+            CudaPythonRuntime(driver=drv)
+        return
+    if driver == "older minor" and minor == 0:
+        pytest.skip("NVRTC x.0 has no older minor version")
+    runtime = CudaPythonRuntime(driver=drv)
+    assert runtime.driver_version == drv.driver_version
+    runtime.compile(CudaKernel("k_id", 'extern "C" __global__ void k_id() {}', ()))
+    (image,) = [c[1] for c in drv.calls if c[0] == "cuModuleLoadData"]
+    if loads == "ptx":
+        assert b".target sm_90" in image and b".entry k_id" in image
+    else:
+        assert image[:4] == b"\x7fELF"  # the fake records up to the first NUL byte
