@@ -143,19 +143,24 @@ def _cuda_linker(device: str) -> Any:
     return get_device_linker(device, place)
 
 
-def _for_device_values(mode: core_io.Mode, outputs: Any, updates: Any) -> core_io.Mode:
+def _for_device_values(
+    mode: core_io.Mode, outputs: Any, updates: Any, givens: Any = None
+) -> core_io.Mode:
     """A graph reading shared variables kept on the GPU (`target='gpu'`, or device=cuda) is
     linked for the device whatever the mode's linker (the values are there), as Theano
-    compiled whatever touched GPU variables for the GPU; every other graph keeps its mode."""
+    compiled whatever touched GPU variables for the GPU; every other graph keeps its mode.
+    The givens' replacements count too (Theano's minibatch idiom: `givens={x: data[i*b:]}`
+    over a dataset kept in a GPU shared variable)."""
     if getattr(mode.linker, "name", None) == "cuda":
         return mode
     from labsym.core.gpu_type import GpuSharedVariable
     from labsym.core.graph import Variable, ancestors
 
     roots = [getattr(o, "variable", o) for o in _as_list(outputs)]
-    pairs = updates.items() if isinstance(updates, Mapping) else _as_list(updates)
-    for pair in pairs:
-        roots.extend(pair if isinstance(pair, (list, tuple)) else ())
+    for pairs in (updates, givens):
+        pairs = pairs.items() if isinstance(pairs, Mapping) else _as_list(pairs)
+        for pair in pairs:
+            roots.extend(pair if isinstance(pair, (list, tuple)) else ())
     variables = ancestors([r for r in roots if isinstance(r, Variable)])
     if not any(isinstance(v, GpuSharedVariable) for v in variables):
         return mode
@@ -256,7 +261,7 @@ def function(
     fn = core_function.function(
         inputs,
         outputs,
-        mode=_for_device_values(get_mode(mode), outputs, updates),
+        mode=_for_device_values(get_mode(mode), outputs, updates, givens),
         updates=updates,
         givens=givens,
         no_default_updates=no_default_updates,

@@ -272,6 +272,20 @@ def test_gpu_shared_variables_under_device_cpu_are_linked_for_the_device(device)
     np.testing.assert_array_equal(W.get_value(), np.full((3, 2), 4.0, "float32"))
 
 
+def test_minibatch_givens_over_a_gpu_dataset_run_on_the_device(device):
+    """Theano's minibatch idiom: the dataset is a GPU shared variable reached only through
+    givens (`x` is replaced by a slice of it): the function is linked for the device."""
+    data = np.arange(12, dtype="float32").reshape(6, 2)
+    with config.change_flags(device="cpu"):
+        dataset = labsym.shared(data, "dataset", target="gpu")
+        x, i = T.fmatrix("x"), T.lscalar("i")
+        f = labsym.function([i], x.sum(axis=0), givens={x: dataset[i * 2 : (i + 1) * 2]})
+        g = labsym.function([i], x.sum(axis=0), givens=[(x, dataset[i * 2 : (i + 1) * 2])])
+        np.testing.assert_allclose(f(1), data[2:4].sum(0))
+        np.testing.assert_allclose(g(2), data[4:6].sum(0))
+    assert f.maker.mode.linker.name == "cuda" and g.maker.mode.linker.name == "cuda"
+
+
 def test_device_values_pickle_as_host_values(device):
     import pickle
 
