@@ -98,19 +98,28 @@ _INT_TEMPLATES = {
 
 def _helpers() -> str:
     """floor_div_/py_mod_/pow_int_<dtype>: NumPy's floor division, remainder and integer power."""
-    parts = ["#include <math.h>", "#include <stdint.h>"]
+    parts = [
+        "#include <math.h>",
+        "#include <stdint.h>",
+        "#ifndef LABSYM_NEGATIVE_POWER",
+        "#define LABSYM_NEGATIVE_POWER",
+        "static _Thread_local int labsym_negative_power; /* the drivers raise NumPy's error */",
+        "#endif",
+    ]
     for d in INT_DTYPES + ["bool"]:
         t = C_TYPES[d]
+        signed = d.startswith("int")
         # MIN / -1 traps on x86: -a wraps (NumPy's answer), and the remainder is 0
-        neg = f" if (b == -1) return ({t})(0 - (uint64_t)a);" if d.startswith("int") else ""
-        zero = " if (b == -1) return 0;" if d.startswith("int") else ""
+        neg = f" if (b == -1) return ({t})(0 - (uint64_t)a);" if signed else ""
+        zero = " if (b == -1) return 0;" if signed else ""
+        negative = " if (b < 0) { labsym_negative_power = 1; return 0; }" if signed else ""
         parts.append(
             f"static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;{neg}"
             f" {t} q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1; return q; }}\n"
             f"static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;{zero}"
             f" {t} r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }}\n"
-            # by squaring, modulo 2**64 like NumPy's wrapping loop; b < 0 (NumPy raises) gives 0
-            f"static inline {t} pow_int_{d}({t} a, {t} b) {{ if (b < 0) return 0;"
+            # by squaring in unsigned arithmetic: wraps modulo 2**bits as NumPy's loop does
+            f"static inline {t} pow_int_{d}({t} a, {t} b) {{{negative}"
             f" uint64_t r = 1, x = (uint64_t)a; uint64_t e = (uint64_t)b;"
             f" while (e) {{ if (e & 1) r *= x; x *= x; e >>= 1; }} return ({t})r; }}"
         )

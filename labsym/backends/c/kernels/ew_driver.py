@@ -141,18 +141,30 @@ static int labsym_ew_call(const labsym_ew_spec* s, PyArrayObject** ins, PyArrayO
     npy_intp items = (size / cd[cn - 1]) * per_row;
     int parallel = s->minsize >= 0 && size >= s->minsize && items > 1;
     PyThreadState* ts = (size >= 32768 || parallel) ? PyEval_SaveThread() : NULL;
+    int negative_power = 0, fe = 0;
+    labsym_negative_power = 0;
 #ifdef _OPENMP
     if (parallel) {
-      #pragma omp parallel
+      /* worker threads' IEEE flags and pow errors reach this thread, which the caller tests */
+      #pragma omp parallel reduction(|: negative_power, fe)
       {
         npy_intp nt = omp_get_num_threads(), tid = omp_get_thread_num();
         npy_intp lo = items * tid / nt, hi = items * (tid + 1) / nt;
+        labsym_negative_power = 0;
+        if (tid) feclearexcept(LABSYM_FE_FLAGS);
         if (lo < hi) labsym_ew_items(s, nop, base, cn, cd, cst, isz, per_row, lo, hi);
+        negative_power |= labsym_negative_power;
+        if (tid) fe |= fetestexcept(LABSYM_FE_FLAGS);
       }
+      if (fe) feraiseexcept(fe);
     } else
 #endif
+    {
       labsym_ew_items(s, nop, base, cn, cd, cst, isz, per_row, 0, items);
+      negative_power = labsym_negative_power;
+    }
     if (ts) PyEval_RestoreThread(ts);
+    if (labsym_loop_errors(negative_power)) goto done;
   }
   status = 0;
 done:

@@ -141,20 +141,32 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
     /* threads split the outermost axis when it is kept: each owns its accumulators */
     int parallel = s->minsize >= 0 && size >= s->minsize && cn > 1 && cst[nin][0] != 0;
     PyThreadState* ts = (size >= 32768 || parallel) ? PyEval_SaveThread() : NULL;
+    int negative_power = 0, fe = 0;
+    labsym_negative_power = 0;
 #ifdef _OPENMP
     if (parallel) {
       npy_intp per = rows / cd[0];
-      #pragma omp parallel
+      /* worker threads' IEEE flags and pow errors reach this thread, which the caller tests */
+      #pragma omp parallel reduction(|: negative_power, fe)
       {
         npy_intp nt = omp_get_num_threads(), tid = omp_get_thread_num();
         npy_intp lo = cd[0] * tid / nt, hi = cd[0] * (tid + 1) / nt;
+        labsym_negative_power = 0;
+        if (tid) feclearexcept(LABSYM_FE_FLAGS);
         if (lo < hi)
           labsym_red_rows(s, nop, base, cn, cd, cst, inner, isz, lo * per, hi * per);
+        negative_power |= labsym_negative_power;
+        if (tid) fe |= fetestexcept(LABSYM_FE_FLAGS);
       }
+      if (fe) feraiseexcept(fe);
     } else
 #endif
+    {
       labsym_red_rows(s, nop, base, cn, cd, cst, inner, isz, 0, rows);
+      negative_power = labsym_negative_power;
+    }
     if (ts) PyEval_RestoreThread(ts);
+    if (labsym_loop_errors(negative_power)) goto done;
   }
   if (s->acc_type == s->out_type) {
     *out = acc;

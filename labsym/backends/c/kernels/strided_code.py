@@ -11,6 +11,20 @@ from __future__ import annotations
 STRIDED = r"""
 #ifndef LABSYM_STRIDED
 #define LABSYM_STRIDED
+#include <fenv.h>
+#ifndef LABSYM_NEGATIVE_POWER
+#define LABSYM_NEGATIVE_POWER
+/* set by the integer pow helpers on a negative exponent (NumPy raises); per thread */
+static _Thread_local int labsym_negative_power;
+#endif
+#define LABSYM_FE_FLAGS (FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID)
+
+/* NumPy's error for what a loop flagged in labsym_negative_power; -1 with it set, or 0 */
+static int labsym_loop_errors(int negative_power) {
+  if (!negative_power) return 0;
+  PyErr_SetString(PyExc_ValueError, "Integers to negative integer powers are not allowed.");
+  return -1;
+}
 /* Broadcast the inputs (Elemwise's rules) into dims, converting any an SIMD loop cannot load
    (dtype, byte order, alignment) into conv[k]; 0, or -1 with an exception set. `hint` ends
    the shape mismatch message. */

@@ -1,0 +1,123 @@
+"""C elementwise/reduction kernels fail and wrap where NumPy does: integer powers."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from labsym.backends.c.build import compiler_available
+from labsym.backends.c.kernel import kernel_for
+from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
+from labsym.config import config
+from labsym.core import scalar
+from labsym.core.ops import reduce as red
+from labsym.core.ops.composite import Composite
+from labsym.core.ops.elemwise import Elemwise
+from labsym.core.ops.fused_reduce import FusedReduce
+from labsym.core.type import TensorType
+from tests.backends.c.kernel_checks import perform
+
+pytestmark = [
+    pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH"),
+    pytest.mark.filterwarnings("ignore:labsym generates no C code"),
+]
+
+INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
+
+
+def _var(dtype, shape=(None, None)):
+    return TensorType(dtype, shape)()
+
+
+def _pow_nodes():
+    rec = scalar.SCALAR_OPS["pow"]
+    nodes = {f"pow-{d}": Elemwise(rec)(_var(d), _var(d)).owner for d in INT_DTYPES}
+    x, y = _var("int32"), _var("int32", (1, None))
+    composite = Composite.from_graph([x, y], [(x + 1) ** (y - 3)])
+    nodes["pow-composite"] = composite.make_node(x, y)
+    a, b = _var("int64"), _var("int64")
+    nodes["pow-fused-sum"] = FusedReduce(
+        red.Sum((1,), "int64", "int64"), Composite.from_graph([a, b], [a**b])
+    ).make_node(a, b)
+    return nodes
+
+
+NODES = _pow_nodes()
+SIGNED = [n for n in NODES if not n.startswith("pow-uint")]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the flag's notice from before the C backend existed
+    with config.change_flags(openmp=True, openmp_elemwise_minsize=1000):
+        OPENMP = {f"omp-{n}": NODES[n] for n in ("pow-int32", "pow-composite", "pow-fused-sum")}
+        OPENMP_KERNELS = {name: kernel_for(node) for name, node in OPENMP.items()}
+ALL = {**NODES, **OPENMP}
+
+
+@pytest.fixture(scope="module")
+def thunks():
+    names = list(NODES)
+    entries = [node_entry(NODES[n], f"err{i}") for i, n in enumerate(names)]
+    for i, (name, node) in enumerate(OPENMP.items()):
+        plain = node_entry(node, f"erromp{i}")
+        entries.append(NodeEntry(plain.symbol, OPENMP_KERNELS[name], plain.in_dtypes, 1))
+        names.append(name)
+    lib = build_module(entries)
+    return {n: make_thunk(lib, e) for n, e in zip(names, entries, strict=True)}
+
+
+def _pow_inputs(node, rng, shape):
+    """Bases and exponents of the node's dtypes: exponents up to 70, so most powers wrap."""
+    base_dtype, exp_dtype = (v.type.dtype for v in node.inputs)
+    info = np.iinfo(base_dtype)
+    base = rng.integers(max(info.min, -100), min(info.max, 100) + 1, shape).astype(base_dtype)
+    exp_shape = (1, shape[1]) if node.inputs[1].type.shape[0] == 1 else shape
+    low = 3 if isinstance(node.op, Composite) else 0  # its exponent is y - 3
+    exponent = rng.integers(low, 71, exp_shape).astype(exp_dtype)
+    return base, exponent
+
+
+def _views(a):
+    """`a` as contiguous, strided, negative-stride and Fortran-order arrays of one shape."""
+    big = np.zeros(tuple(2 * n for n in a.shape), a.dtype)
+    big[::2, ::2] = a
+    return [a, big[::2, ::2], a[::-1, ::-1].copy()[::-1, ::-1], np.asfortranarray(a)]
+
+
+SHAPES = [(3, 5), (1, 7), (40, 130)]
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_integer_powers_wrap_as_numpy(thunks, name):
+    rng = np.random.default_rng(1)
+    node = ALL[name]
+    for shape in SHAPES:
+        base, exponent = _pow_inputs(node, rng, shape)
+        for b, e in zip(_views(base), _views(exponent), strict=True):
+            with np.errstate(all="ignore"):
+                expected = perform(node, b, e)
+            got = thunks[name](b, e)
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if not n.startswith("pow-uint")])
+def test_negative_integer_power_raises_numpys_error(thunks, name):
+    rng = np.random.default_rng(2)
+    node = ALL[name]
+    for shape in SHAPES:
+        base, exponent = _pow_inputs(node, rng, shape)
+        if name.endswith("composite"):
+            exponent[...] = 3  # y - 3 is 0: allowed
+            got = thunks[name](base, exponent)
+            np.testing.assert_array_equal(got, perform(node, base, exponent))
+            exponent.flat[rng.integers(exponent.size)] = 2  # 2 - 3 < 0
+        else:
+            exponent.flat[rng.integers(exponent.size)] = -1
+        for b, e in zip(_views(base), _views(exponent), strict=True):
+            with pytest.raises(ValueError, match=NEGATIVE_POWER):
+                perform(node, b, e)
+            with pytest.raises(ValueError, match=NEGATIVE_POWER):
+                thunks[name](b, e)
+        # the flag does not outlive the failed call
+        exponent[...] = np.abs(exponent) + (3 if name.endswith("composite") else 0)
+        np.testing.assert_array_equal(thunks[name](base, exponent), perform(node, base, exponent))
