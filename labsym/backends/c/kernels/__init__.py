@@ -9,6 +9,7 @@ from labsym.backends.c.kernels import (  # noqa: F401 - imported to register the
     misc,  # ReductionSize, TensorDot
     nnet,  # C1: softmax family
     reduce,  # C1: CAReduce, argmax, FusedReduce
+    scan,  # the step loop of a Scan whose inner graph is all C
     shape,
     subtensor,
 )

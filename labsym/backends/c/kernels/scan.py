@@ -1,0 +1,206 @@
+"""The C kernel of a Scan whose inner graph is all C: the step loop runs in C, no Python per step.
+
+The inner graph is the one the outer function's Mode makes of it (the step function
+`Scan.inner_function(mode)` compiles and caches). Every inner node's own kernel body is inlined,
+in schedule order, into one loop (scan_code.py) with the inner inputs and results as C locals;
+results are released after their last use. Inner constants become module-level arrays built
+once when the module loads. The node stays on the Python loop (None) when an inner node has no
+C kernel, is lazy (ifelse), destroys an inner input, or holds a non-tensor value, or when a
+constant is larger than MAX_CONSTANT_BYTES (it would bloat the C source).
+May import core and backends.c.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from labsym.backends.c.kernel import CKernel, kernel_for, register
+from labsym.backends.c.kernels.scan_code import SUPPORT, LoopCode, StateCode, loop_body
+from labsym.core.fgraph import FunctionGraph
+from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.scan.op import Scan
+from labsym.core.type import TensorType
+
+VERSION = (1,)
+MAX_CONSTANT_BYTES = 1 << 16
+
+
+def _is_tensor(var: Variable) -> bool:
+    return isinstance(var.type, TensorType) and np.dtype(var.type.dtype).kind in "biufc"
+
+
+def _constant_code(const: Constant) -> tuple[str, str, str] | None:
+    """(C name, support code, init code) of a module-level array holding a constant's value."""
+    data = np.array(const.data, dtype=const.type.dtype, order="C")
+    if data.nbytes > MAX_CONSTANT_BYTES or data.ndim != const.type.ndim:
+        return None
+    data = data.astype(data.dtype.newbyteorder("="), copy=False)
+    raw = data.tobytes()
+    key = f"{data.dtype.str}{data.shape}".encode() + raw
+    name = "labsym_scanc_" + hashlib.sha1(key).hexdigest()[:16]
+    values = ",".join(str(b) for b in raw) or "0"
+    support = (
+        f"static PyArrayObject* {name} = NULL;\n"
+        f"static const unsigned char {name}_data[] = {{{values}}};\n"
+    )
+    dims = ", ".join(str(d) for d in data.shape) or "0"
+    init = (
+        f"  if (!{name}) {{\n    npy_intp dims[] = {{{dims}}};\n"
+        f"    {name} = (PyArrayObject*)PyArray_EMPTY({data.ndim}, dims, {data.dtype.num}, 0);\n"
+        f"    if (!{name}) return NULL;\n"
+        f"    memcpy(PyArray_DATA({name}), {name}_data, {len(raw)});\n"
+        f"    PyArray_CLEARFLAGS({name}, NPY_ARRAY_WRITEABLE);\n  }}"
+    )
+    return name, support, init
+
+
+def _inner_fgraph(op: Scan, mode: Any) -> FunctionGraph:
+    """The inner graph as the step function was compiled (rewritten by the Mode in use)."""
+    return op.inner_function(mode).__self__.maker.fgraph
+
+
+def _input_names(op: Scan, fgraph: FunctionGraph, p: str) -> dict[Variable, str]:
+    """The C local of each inner input: sequence rows, state taps, shared values, non-sequences."""
+    seqs, taps, shared, nonseqs = op.info.inner_groups(fgraph.inputs)
+    names = {v: f"{p}q{j}" for j, v in enumerate(seqs)}
+    for k, state in enumerate(taps):
+        names.update({v: f"{p}t{k}_{m}" for m, v in enumerate(state)})
+    names.update({v: f"{p}h{s}" for s, v in enumerate(shared)})
+    names.update({v: f"{p}c{j}" for j, v in enumerate(nonseqs)})
+    return names
+
+
+def _usable(node: Apply) -> bool:
+    """An inner node the loop can inline: tensors only, eager, destroying no inner input."""
+    if getattr(node.op, "lazy_branches", None) is not None:
+        return False
+    if not all(_is_tensor(v) for v in [*node.inputs, *node.outputs]):
+        return False
+    destroyed = [
+        node.inputs[i] for ins in getattr(node.op, "destroy_map", {}).values() for i in ins
+    ]
+    return not any(v.owner is None for v in destroyed)
+
+
+def _union(kernels: list[CKernel], field: str) -> tuple:
+    out: dict = {}
+    for k in kernels:
+        value = getattr(k, field)
+        out.update(dict.fromkeys((value,) if isinstance(value, str) else value))
+    return tuple(v for v in out if v)
+
+
+@register(Scan, with_mode=True)
+def render_scan(node: Apply, mode: Any = None) -> CKernel | None:
+    """The whole step loop in C, or None (the Python loop runs) if the inner graph is not all C."""
+    op, info = node.op, node.op.info
+    if node.inputs[0].type.dtype != "int64" or not all(
+        _is_tensor(v) for v in [*node.inputs[1:], *node.outputs]
+    ):
+        return None
+    fgraph = _inner_fgraph(op, mode)
+    inner_mode = op.mode if op.mode is not None else mode
+    n_out = info.n_states + info.n_nit_sot + info.n_shared + int(info.as_while)
+    if len(fgraph.outputs) != n_out or len(fgraph.inputs) != len(op.fgraph.inputs):
+        return None
+    if not all(_is_tensor(v) for v in [*fgraph.inputs, *fgraph.outputs]):
+        return None
+    nodes = fgraph.toposort()
+    kernels = []
+    for inner in nodes:
+        kernel = kernel_for(inner, inner_mode) if _usable(inner) else None
+        if kernel is None:
+            return None
+        kernels.append(kernel)
+    tag = hashlib.sha1(
+        json.dumps([str(op), repr(info), [k.body for k in kernels]]).encode()
+    ).hexdigest()[:10]
+    p = f"ls{tag}_"
+    names = _input_names(op, fgraph, p)
+    constants: dict[Variable, tuple[str, str, str]] = {}
+    for var in [v for n in nodes for v in n.inputs] + list(fgraph.outputs):
+        if isinstance(var, Constant) and var not in constants:
+            code = _constant_code(var)
+            if code is None:
+                return None
+            constants[var] = code
+            names[var] = code[0]
+    locals_: list[str] = []
+    for inner in nodes:
+        for out in inner.outputs:
+            names[out] = f"{p}v{len(locals_)}"
+            locals_.append(names[out])
+    inner_code = _inline(nodes, kernels, names, set(fgraph.outputs), p)
+    used = {v for n in nodes for v in n.inputs} | set(fgraph.outputs)
+    seqs, taps, _, _ = info.inner_groups(fgraph.inputs)
+    states = tuple(
+        StateCode(
+            taps=info.state_taps[k],
+            final=info.final_only[k],
+            first=0 if info.keeps_init(k) else info.spans[k],
+            typenum=np.dtype(node.outputs[k].type.dtype).num,
+            tap_names=tuple(names[v] if v in used else None for v in taps[k]),
+        )
+        for k in range(info.n_states)
+    )
+    nits = node.outputs[info.n_states : info.n_states + info.n_nit_sot]
+    loop = LoopCode(
+        prefix=p,
+        op_name=json.dumps(str(op)).replace("%", "%%"),
+        n_seqs=info.n_seqs,
+        seq_names=tuple(names[v] if v in used else None for v in seqs),
+        states=states,
+        nit_typenums=tuple(np.dtype(v.type.dtype).num for v in nits),
+        nit_empty_dims=tuple(tuple(d or 0 for d in v.type.shape[1:]) for v in nits),
+        n_shared=info.n_shared,
+        n_nonseqs=info.n_nonseqs,
+        as_while=info.as_while,
+        step_locals=tuple(locals_),
+        inner=inner_code,
+        results=tuple(names[v] for v in fgraph.outputs),
+    )
+    support = (SUPPORT, *_union(kernels, "support_code"), *(c[1] for c in constants.values()))
+    return CKernel(
+        body=loop_body(loop),
+        support_code=support,
+        headers=_union(kernels, "headers"),
+        libraries=_union(kernels, "libraries"),
+        compile_args=_union(kernels, "compile_args"),
+        cache_version=("scan", VERSION, *(k.cache_version for k in kernels)),
+        include_dirs=_union(kernels, "include_dirs"),
+        library_dirs=_union(kernels, "library_dirs"),
+        init_code=(*_union(kernels, "init_code"), *(c[2] for c in constants.values())),
+        fp_flags=any(k.fp_flags for k in kernels),
+    )
+
+
+def _inline(
+    nodes: list[Apply],
+    kernels: list[CKernel],
+    names: dict[Variable, str],
+    outputs: set[Variable],
+    p: str,
+) -> str:
+    """The inner bodies in schedule order, each result released after its last use."""
+    last: dict[Variable, int] = {}
+    for i, inner in enumerate(nodes):
+        for v in inner.outputs:
+            last[v] = i
+        for v in inner.inputs:
+            if v.owner is not None:
+                last[v] = i
+    blocks = []
+    for i, (inner, kernel) in enumerate(zip(nodes, kernels, strict=True)):
+        subs = {f"in{j}": names[v] for j, v in enumerate(inner.inputs)}
+        subs.update({f"out{j}": names[v] for j, v in enumerate(inner.outputs)})
+        subs["fail"] = f"goto {p}end;"
+        body = (kernel.body % subs).replace("%", "%%")
+        done = [v for v, at in last.items() if at == i and v not in outputs]
+        frees = "".join(f"    Py_CLEAR({names[v]});\n" for v in done)
+        what = str(inner.op).replace("*/", "* /").replace("%", "%%")
+        blocks.append(f"    /* {what} */\n    {{\n{body}\n    }}\n{frees}")
+    return "".join(blocks)
