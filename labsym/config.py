@@ -270,6 +270,9 @@ _FLAGS: tuple[_Flag, ...] = (
     _text("blas__ldflags", "", "Linker flags of a BLAS for C code.",
           notice=_when(bool, "labsym calls the BLAS that NumPy/SciPy ship: "
                        "blas.ldflags={value!r} is not used")),
+    _Flag("blas__source", "auto", "The BLAS the C kernels call: 'auto' NumPy's own OpenBLAS "
+          "when found, else SciPy's; 'scipy' always SciPy's (scipy.linalg.cython_blas).",
+          ("auto", "scipy")),
     _bool("blas__check_openmp", True, "Check the BLAS's OpenMP setting." + _UNUSED),
     _bool("cmodule__tiered", True, "linker=cvm/auto (FAST_RUN): answer on the NumPy engine "
           "while the C module builds in the background; False builds it in function()."),

@@ -1,40 +1,172 @@
-"""SciPy's BLAS from C: function pointers from `scipy.linalg.cython_blas`, strided operands.
+"""The BLAS the C kernels call: NumPy's own OpenBLAS when it can be found, else SciPy's.
 
-`SUPPORT_CODE` is one block of C shared by every BLAS kernel (identical text, so a module holds
-it once). It loads sgemm/dgemm/sgemv/dgemv/sger/dger/sdot/ddot from the capsules of SciPy's
-`__pyx_capi__` on first use (a pip-installed SciPy ships its BLAS: no system BLAS is needed),
-and implements labsym's Dot, Gemm, Gemv and Ger with `perform`'s semantics on arrays of any
-strides: a matrix with one unit stride goes to BLAS as it is (a row-major one as its transpose),
-other matrices, vectors with non-positive strides and misaligned data are copied. Scales that are
-0 fall back to a loop so NaN/Inf in the product propagate as NumPy's do. May import nothing
-from labsym.
+`blas_library()` finds the BLAS NumPy loaded (Linux: the shared objects of NumPy's wheel mapped
+into this process, /proc/self/maps, checked for OpenBLAS's symbols; `scipy_sgemm_64_` is the
+ILP64 build NumPy 2 wheels ship, 64-bit integers). Otherwise (conda/MKL NumPy, macOS, the
+flag blas.source='scipy') the kernels take the function pointers SciPy's
+`scipy.linalg.cython_blas` exports. `support_code()` is one block of C shared by every BLAS
+kernel (identical text, so a module holds it once): it names the library, the symbols and the
+integer width, so the choice is part of the module's cache key. It loads
+sgemm/dgemm/sgemv/dgemv/sger/dger/sdot/ddot on first use (NumPy's: dlopen of the library NumPy
+already loaded, no SciPy import) and implements labsym's Dot, Gemm, Gemv and Ger with
+`perform`'s semantics on arrays of any strides: a matrix with one unit stride goes to BLAS as
+it is (a row-major one as its transpose), other matrices, vectors with non-positive strides
+and misaligned data are copied. Scales that are 0 fall back to a loop so NaN/Inf in the
+product propagate as NumPy's do. May import config and backends.c.kernel.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import importlib.util
+import json
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from labsym.backends.c.kernel import CKernel
+from labsym.config import config
 
 BLAS_CTYPES = {"float32": "float", "float64": "double"}
+_NAMES = ("sgemm", "dgemm", "sgemv", "dgemv", "sger", "dger", "sdot", "ddot")
+
+
+@dataclass(frozen=True)
+class BlasLibrary:
+    """Where the kernels' BLAS functions come from."""
+
+    source: str  # "numpy" (a shared library NumPy loaded) or "scipy" (cython_blas capsules)
+    path: str = ""  # the shared library (numpy)
+    prefix: str = ""  # its symbols are prefix + name + "_" + suffix (numpy)
+    suffix: str = ""
+    ilp64: bool = False  # 64-bit integer arguments
+    config: str = ""  # OpenBLAS's own description of its build (numpy)
+
+    def symbol(self, name: str) -> str:
+        """The library's Fortran symbol of a BLAS routine (`sgemm` -> `scipy_sgemm_64_`)."""
+        return f"{self.prefix}{name}_{self.suffix}"
+
+
+def _numpy_dirs() -> tuple[str, ...]:
+    """The directories NumPy's wheel puts shared objects in (the package, auditwheel's .libs)."""
+    package = os.path.dirname(os.path.realpath(np.__file__))
+    return (package + os.sep, package + ".libs" + os.sep)
+
+
+def _mapped_objects() -> list[str]:
+    """The shared objects of NumPy's wheel mapped into this process (Linux), sorted."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            lines = maps.read().splitlines()
+    except OSError:
+        return []
+    dirs = _numpy_dirs()
+    found = {line.split(maxsplit=5)[5] for line in lines if line.count(" ") >= 5 and "/" in line}
+    return sorted(p for p in found if p.startswith(dirs) and ".so" in os.path.basename(p))
+
+
+def _openblas_in(path: str) -> BlasLibrary | None:
+    """The BLAS description of an already loaded OpenBLAS at `path`, or None if it is not one.
+
+    OpenBLAS wheels name their symbols prefix + name + '_' + suffix: scipy-openblas64 (NumPy 2)
+    `scipy_sgemm_64_`, scipy-openblas32 `scipy_sgemm_`, older NumPy's openblas64_ `sgemm_64_`.
+    """
+    try:
+        lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LOCAL)
+    except OSError:
+        return None
+    for prefix in ("scipy_", ""):
+        for suffix in ("64_", ""):
+            found = BlasLibrary("numpy", path, prefix, suffix)
+            info = getattr(lib, f"{prefix}openblas_get_config{suffix}", None)
+            if info is None or not all(hasattr(lib, found.symbol(n)) for n in _NAMES):
+                continue
+            info.restype = ctypes.c_char_p
+            text = (info() or b"").decode("ascii", "replace").strip()
+            return BlasLibrary("numpy", path, prefix, suffix, "USE64BITINT" in text, text)
+    return None
+
+
+@functools.cache
+def _find(source: str) -> BlasLibrary | None:
+    if source == "auto" and sys.platform.startswith("linux"):
+        for path in _mapped_objects():
+            found = _openblas_in(path)
+            if found is not None:
+                return found
+    if importlib.util.find_spec("scipy") is not None:
+        return BlasLibrary("scipy")
+    return None
+
+
+def blas_library() -> BlasLibrary | None:
+    """The BLAS the kernels use as the flag blas.source asks ('auto': NumPy's, else SciPy's);
+    None when there is none (no NumPy OpenBLAS found and no SciPy): the nodes stay on NumPy."""
+    return _find(config.blas__source)
 
 
 def blas_available() -> bool:
-    """True if SciPy is installed: a kernel's first call imports scipy.linalg.cython_blas
-    (~150 ms, scipy.linalg's package import), rendering does not."""
-    return importlib.util.find_spec("scipy") is not None
+    """True if the kernels have a BLAS (rendering imports nothing; a SciPy one is imported by
+    the first call, ~150 ms, scipy.linalg's package import)."""
+    return blas_library() is not None
 
 
-_COMMON = r"""
-/* ---- labsym BLAS support: SciPy's BLAS through scipy.linalg.cython_blas's capsules ---- */
+def _c_string(text: str) -> str:
+    return json.dumps(text)  # ASCII with C-compatible escapes for paths and symbol names
+
+
+def _loader(lib: BlasLibrary) -> str:
+    """The C function filling labsym_blas_fn from `lib`, and the integer type it takes."""
+    if lib.source == "numpy":
+        int_type = "int64_t" if lib.ilp64 else "int"
+        names = ", ".join(_c_string(lib.symbol(n)) for n in _NAMES)
+        fetch = _DLSYM.replace("@PATH@", _c_string(lib.path)).replace("@NAMES@", names)
+    else:
+        int_type = "int"
+        fetch = _CAPSULES
+    limit = "INT64_MAX" if int_type == "int64_t" else "INT_MAX"
+    head = f"typedef {int_type} labsym_bint;\n#define LABSYM_BINT_MAX {limit}\n"
+    return head + _LOADER.replace("@FETCH@", fetch)
+
+
+_LOADER = r"""
+/* ---- labsym BLAS support (backends/c/blas.py) ---- */
 enum { LABSYM_SGEMM, LABSYM_DGEMM, LABSYM_SGEMV, LABSYM_DGEMV, LABSYM_SGER, LABSYM_DGER,
        LABSYM_SDOT, LABSYM_DDOT, LABSYM_NBLAS };
 static void* labsym_blas_fn[LABSYM_NBLAS];
 
 /* Fill labsym_blas_fn once (callers hold the GIL); -1 with an ImportError set on failure. */
 static int labsym_blas_load(void) {
-  static const char* names[LABSYM_NBLAS] = {"sgemm", "dgemm", "sgemv", "dgemv",
-                                            "sger", "dger", "sdot", "ddot"};
   void* found[LABSYM_NBLAS];
   if (labsym_blas_fn[LABSYM_NBLAS - 1]) return 0;
+@FETCH@
+  for (int i = 0; i < LABSYM_NBLAS; i++) labsym_blas_fn[i] = found[i];
+  return 0;
+}
+"""
+
+# NumPy's OpenBLAS: the library NumPy loaded (RTLD_NOLOAD: never a second copy)
+_DLSYM = r"""  static const char* path = @PATH@;
+  static const char* names[LABSYM_NBLAS] = {@NAMES@};
+  void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (!lib) {
+    PyErr_Format(PyExc_ImportError, "labsym's BLAS kernels: NumPy's BLAS %s is not loaded (%s)",
+                 path, dlerror());
+    return -1;
+  }
+  for (int i = 0; i < LABSYM_NBLAS; i++) {
+    found[i] = dlsym(lib, names[i]);
+    if (!found[i]) {
+      PyErr_Format(PyExc_ImportError, "labsym's BLAS kernels: %s has no %s", path, names[i]);
+      return -1;
+    }
+  }"""
+
+_CAPSULES = r"""  static const char* names[LABSYM_NBLAS] = {"sgemm", "dgemm", "sgemv", "dgemv",
+                                            "sger", "dger", "sdot", "ddot"};
   PyObject* mod = PyImport_ImportModule("scipy.linalg.cython_blas");
   if (!mod) return -1;
   PyObject* capi = PyObject_GetAttrString(mod, "__pyx_capi__");
@@ -50,37 +182,35 @@ static int labsym_blas_load(void) {
       return -1;
     }
   }
-  Py_DECREF(capi);
-  for (int i = 0; i < LABSYM_NBLAS; i++) labsym_blas_fn[i] = found[i];
-  return 0;
-}
+  Py_DECREF(capi);"""
 
+_COMMON = r"""
 /* A 2-d operand as BLAS sees it: column-major storage of the array (rowmajor == 0) or of its
    transpose (rowmajor == 1), with leading dimension ld. `arr` is a new reference (maybe a copy). */
-typedef struct { PyArrayObject* arr; char* data; int ld; int rowmajor; } labsym_blas_mat;
+typedef struct { PyArrayObject* arr; char* data; labsym_bint ld; int rowmajor; } labsym_blas_mat;
 
 static int labsym_blas_int(npy_intp v, const char* what) {
-  if (v > INT_MAX) {
-    PyErr_Format(PyExc_ValueError, "%s (%ld) is too large for a 32-bit BLAS", what, (long)v);
+  if (v > LABSYM_BINT_MAX) {
+    PyErr_Format(PyExc_ValueError, "%s (%ld) is too large for this BLAS", what, (long)v);
     return -1;
   }
   return 0;
 }
 
 /* Is `a` (2-d, itemsize es) usable in place: rowmajor = 1 or 0 and ld, or -1 if not. */
-static int labsym_blas_layout(PyArrayObject* a, int* ld) {
+static int labsym_blas_layout(PyArrayObject* a, labsym_bint* ld) {
   npy_intp r = PyArray_DIM(a, 0), c = PyArray_DIM(a, 1), es = PyArray_ITEMSIZE(a);
   npy_intp s0 = PyArray_STRIDE(a, 0), s1 = PyArray_STRIDE(a, 1);
   if (!PyArray_ISALIGNED(a) || PyArray_ISBYTESWAPPED(a)) return -1;
   if ((c <= 1 || s1 == es) && (r <= 1 || (s0 > 0 && s0 % es == 0 && s0 / es >= c))) {
     npy_intp l = r <= 1 ? c : s0 / es;
-    *ld = (int)(l < 1 ? 1 : l);
-    return (l <= INT_MAX) ? 1 : -1;
+    *ld = (labsym_bint)(l < 1 ? 1 : l);
+    return (l <= LABSYM_BINT_MAX) ? 1 : -1;
   }
   if ((r <= 1 || s0 == es) && (c <= 1 || (s1 > 0 && s1 % es == 0 && s1 / es >= r))) {
     npy_intp l = c <= 1 ? r : s1 / es;
-    *ld = (int)(l < 1 ? 1 : l);
-    return (l <= INT_MAX) ? 0 : -1;
+    *ld = (labsym_bint)(l < 1 ? 1 : l);
+    return (l <= LABSYM_BINT_MAX) ? 0 : -1;
   }
   return -1;
 }
@@ -104,13 +234,14 @@ static int labsym_blas_matrix(PyArrayObject* in, int typenum, labsym_blas_mat* m
 }
 
 /* A vector for BLAS: *owned is `in` or a copy (new reference), *inc its unit stride. */
-static char* labsym_blas_vector(PyArrayObject* in, int typenum, PyArrayObject** owned, int* inc) {
+static char* labsym_blas_vector(PyArrayObject* in, int typenum, PyArrayObject** owned,
+                                labsym_bint* inc) {
   npy_intp n = PyArray_DIM(in, 0), es = PyArray_ITEMSIZE(in), s = PyArray_STRIDE(in, 0);
   if (PyArray_TYPE(in) == typenum && PyArray_ISALIGNED(in) && !PyArray_ISBYTESWAPPED(in)
-      && (n <= 1 || (s > 0 && s % es == 0 && s / es <= INT_MAX))) {
+      && (n <= 1 || (s > 0 && s % es == 0 && s / es <= LABSYM_BINT_MAX))) {
     Py_INCREF(in);
     *owned = in;
-    *inc = n <= 1 ? 1 : (int)(s / es);
+    *inc = n <= 1 ? 1 : (labsym_bint)(s / es);
   } else {
     *owned = (PyArrayObject*)PyArray_FromAny((PyObject*)in, PyArray_DescrFromType(typenum), 1, 1,
                                              NPY_ARRAY_CARRAY | NPY_ARRAY_ENSURECOPY
@@ -144,7 +275,7 @@ static int labsym_blas_overlap(PyArrayObject* a, PyArrayObject* b) {
    copy (*copy_back = 1). Holds z's values when `need_z`. */
 static PyArrayObject* labsym_blas_work(PyArrayObject* z, int typenum, int inplace, int need_z,
                                        PyArrayObject* in1, PyArrayObject* in2, int* copy_back) {
-  int ld;
+  labsym_bint ld;
   *copy_back = 0;
   if (inplace && PyArray_ISWRITEABLE(z) && PyArray_TYPE(z) == typenum
       && (PyArray_NDIM(z) == 2 ? labsym_blas_layout(z, &ld) >= 0
@@ -184,12 +315,14 @@ static int labsym_blas_check(PyArrayObject* v, int ndim, int typenum, const char
 
 # One copy per dtype: @T@ the C type, @N@ the NumPy type number, @p@ BLAS's s/d, @P@ S/D.
 _TYPED = r"""
-typedef void (*labsym_@p@gemm_t)(char*, char*, int*, int*, int*, @T@*, @T@*, int*, @T@*, int*,
-                                 @T@*, @T@*, int*);
-typedef void (*labsym_@p@gemv_t)(char*, int*, int*, @T@*, @T@*, int*, @T@*, int*, @T@*, @T@*,
-                                 int*);
-typedef void (*labsym_@p@ger_t)(int*, int*, @T@*, @T@*, int*, @T@*, int*, @T@*, int*);
-typedef @T@ (*labsym_@p@dot_t)(int*, @T@*, int*, @T@*, int*);
+typedef void (*labsym_@p@gemm_t)(char*, char*, labsym_bint*, labsym_bint*, labsym_bint*, @T@*,
+                                 @T@*, labsym_bint*, @T@*, labsym_bint*, @T@*, @T@*,
+                                 labsym_bint*);
+typedef void (*labsym_@p@gemv_t)(char*, labsym_bint*, labsym_bint*, @T@*, @T@*, labsym_bint*,
+                                 @T@*, labsym_bint*, @T@*, @T@*, labsym_bint*);
+typedef void (*labsym_@p@ger_t)(labsym_bint*, labsym_bint*, @T@*, @T@*, labsym_bint*, @T@*,
+                                labsym_bint*, @T@*, labsym_bint*);
+typedef @T@ (*labsym_@p@dot_t)(labsym_bint*, @T@*, labsym_bint*, @T@*, labsym_bint*);
 
 /* A scale factor's value (a 0-d array, of another dtype too, as float(a) in perform). */
 static int labsym_blas_scalar_@p@(PyArrayObject* s, const char* op, const char* name, @T@* v) {
@@ -230,7 +363,7 @@ static void labsym_blas_combine_@p@(PyArrayObject* w, const @T@* p, @T@ a, @T@ b
 static int labsym_blas_gemm_into_@p@(PyArrayObject* x, PyArrayObject* y, @T@ alpha, @T@ beta,
                                     PyArrayObject* w) {
   labsym_blas_mat X, Y, W;
-  int m = (int)PyArray_DIM(x, 0), k = (int)PyArray_DIM(x, 1), n = (int)PyArray_DIM(y, 1);
+  labsym_bint m = PyArray_DIM(x, 0), k = PyArray_DIM(x, 1), n = PyArray_DIM(y, 1);
   if (labsym_blas_matrix(w, @N@, &W) < 0) return -1;
   Py_DECREF(W.arr);  /* w was checked: no copy was made */
   if (labsym_blas_matrix(x, @N@, &X) < 0) return -1;
@@ -257,15 +390,15 @@ static int labsym_blas_gemv_into_@p@(PyArrayObject* a, int transpose, PyArrayObj
                                     @T@ alpha, @T@ beta, PyArrayObject* w) {
   labsym_blas_mat A;
   PyArrayObject *xo, *wo;
-  int incx, incw;
+  labsym_bint incx, incw;
   char* xd = labsym_blas_vector(x, @N@, &xo, &incx);
   if (!xd) return -1;
   char* wd = labsym_blas_vector(w, @N@, &wo, &incw);
   Py_DECREF(wo);  /* w was checked: no copy was made */
   if (labsym_blas_matrix(a, @N@, &A) < 0) { Py_DECREF(xo); return -1; }
   /* A.data stores a (column-major) or a^T (rowmajor): rows x cols of that storage */
-  int rows = (int)PyArray_DIM(a, A.rowmajor ? 1 : 0);
-  int cols = (int)PyArray_DIM(a, A.rowmajor ? 0 : 1);
+  labsym_bint rows = PyArray_DIM(a, A.rowmajor ? 1 : 0);
+  labsym_bint cols = PyArray_DIM(a, A.rowmajor ? 0 : 1);
   char t = (A.rowmajor != transpose) ? 'T' : 'N';
   labsym_@p@gemv_t gemv = (labsym_@p@gemv_t)labsym_blas_fn[LABSYM_@P@GEMV];
   Py_BEGIN_ALLOW_THREADS
@@ -342,7 +475,7 @@ static PyArrayObject* labsym_blas_ger_@p@(PyArrayObject* z, PyArrayObject* sa, P
   if (!w) return NULL;
   if (m > 0 && n > 0) {
     PyArrayObject *xo, *yo;
-    int incx, incy, mi = (int)m, ni = (int)n;
+    labsym_bint incx, incy, mi = m, ni = n;
     char* xd = labsym_blas_vector(x, @N@, &xo, &incx);
     char* yd = xd ? labsym_blas_vector(y, @N@, &yo, &incy) : NULL;
     if (!yd) { Py_XDECREF(xo); Py_DECREF(w); return NULL; }
@@ -396,7 +529,7 @@ static PyArrayObject* labsym_blas_product_@p@(PyArrayObject* a, PyArrayObject* b
     memset(PyArray_DATA(out), 0, size * sizeof(@T@));
   } else if (nd == 0) {
     PyArrayObject *ao, *bo;
-    int inca, incb, ki = (int)k;
+    labsym_bint inca, incb, ki = k;
     char* ad = labsym_blas_vector(a, @N@, &ao, &inca);
     char* bd = ad ? labsym_blas_vector(b, @N@, &bo, &incb) : NULL;
     if (!bd) { Py_XDECREF(ao); Py_DECREF(out); return NULL; }
@@ -428,5 +561,28 @@ def _typed(ctype: str) -> str:
     return code.replace("@p@", p).replace("@P@", p.upper())
 
 
-SUPPORT_CODE = _COMMON + _typed("float") + _typed("double")
-HEADERS = ("<limits.h>",)
+_KERNELS = _COMMON + _typed("float") + _typed("double")
+
+
+def support_code(lib: BlasLibrary) -> str:
+    """The C every BLAS kernel shares, for functions from `lib`."""
+    return _loader(lib) + _KERNELS
+
+
+def blas_kernel(body: str, *support: str, cache_version: tuple = ()) -> CKernel:
+    """A kernel whose body calls the labsym_blas_* functions (`support`: more file-scope C).
+
+    Only when `blas_available()`; the BLAS in use is named by its support code, so it is part
+    of the module's cache key.
+    """
+    lib = blas_library()
+    if lib is None:
+        raise RuntimeError("blas_kernel: no BLAS (check blas_available() first)")
+    native = lib.source == "numpy"
+    return CKernel(
+        body,
+        (support_code(lib), *support),
+        ("<limits.h>", "<dlfcn.h>") if native else ("<limits.h>",),
+        ("dl",) if native else (),
+        cache_version=cache_version,
+    )

@@ -17,7 +17,7 @@ from labsym.core.type import TensorType
 from labsym.tensor.blas import GemmInplace
 
 pytestmark = pytest.mark.skipif(
-    not (compiler_available() and blas_available()), reason="needs a C compiler and SciPy"
+    not (compiler_available() and blas_available()), reason="needs a C compiler and a BLAS"
 )
 DTYPES = ("float32", "float64")
 SHAPES = [(3, 4, 5), (1, 5, 4), (5, 1, 4), (4, 5, 1), (1, 1, 1), (0, 3, 4), (3, 0, 4), (3, 4, 0)]
@@ -54,13 +54,15 @@ def make_nodes(dtype):
     }
 
 
-@pytest.fixture(scope="module")
-def kernels():
-    """(node, thunk) by (dtype, name) plus a mixed-dtype Dot, all from one module."""
+@pytest.fixture(scope="module", params=["auto", "scipy"])
+def kernels(request):
+    """(node, thunk) by (dtype, name) plus a mixed-dtype Dot, all from one module, for each
+    BLAS the kernels can call (auto: NumPy's own here, scipy: SciPy's cython_blas)."""
     nodes = {(dt, name): n for dt in DTYPES for name, n in make_nodes(dt).items()}
     nodes[("mixed", "mm")] = Dot()(var("float32", 2), var("float64", 2)).owner
     nodes[("mixed", "vv")] = Dot()(var("int32", 1), var("float64", 1)).owner
-    thunks = compile_nodes(list(nodes.values()))
+    with ls.config.change_flags(blas__source=request.param):
+        thunks = compile_nodes(list(nodes.values()))
     assert all(t is not None for t in thunks)
     return {key: (node, t) for (key, node), t in zip(nodes.items(), thunks, strict=True)}
 

@@ -1,6 +1,6 @@
-"""C kernels for Dot, Gemm, Gemv and Ger: calls into SciPy's BLAS (backends/c/blas.py).
+"""C kernels for Dot, Gemm, Gemv and Ger: calls into NumPy's (or SciPy's) BLAS (backends/c/blas.py).
 
-A node stays on the NumPy engine when SciPy is missing, or for Dot when its result is not
+A node stays on the NumPy engine when no BLAS is found, or for Dot when its result is not
 float32/float64 computed in that dtype (NumPy's dot of integers uses no BLAS). Gemm, Gemv and
 Ger whose destroy_map names input 0 (Theano's Gemm{inplace}) write into that input.
 """
@@ -11,24 +11,24 @@ import json
 
 import numpy as np
 
-from labsym.backends.c.blas import BLAS_CTYPES, HEADERS, SUPPORT_CODE, blas_available
+from labsym.backends.c.blas import BLAS_CTYPES, blas_available, blas_kernel
 from labsym.backends.c.kernel import CKernel, register
 from labsym.core.graph import Apply
 from labsym.core.ops.blas import Dot
 from labsym.core.ops.gemm import Gemm, Gemv, Ger
 
-VERSION = (1,)
+VERSION = (2,)
 
 
 def _prefix(dtype: str) -> str | None:
-    """BLAS's type letter for an output dtype, or None when SciPy's BLAS cannot compute it."""
+    """BLAS's type letter for an output dtype, or None when no BLAS computes it."""
     if dtype not in BLAS_CTYPES or not blas_available():
         return None
     return "s" if dtype == "float32" else "d"
 
 
 def _kernel(body: str) -> CKernel:
-    return CKernel(body, SUPPORT_CODE, HEADERS, cache_version=VERSION)
+    return blas_kernel(body, cache_version=VERSION)
 
 
 @register(Dot)

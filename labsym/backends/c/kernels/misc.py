@@ -2,9 +2,9 @@
 
 TensorDot permutes each operand (free axes then summed axes for the first, summed then free for
 the second), merges them into matrices (a view where the strides allow, else a copy, as
-numpy.tensordot's reshape does) and multiplies them with SciPy's BLAS (backends/c/blas.py).
+numpy.tensordot's reshape does) and multiplies them with the BLAS of backends/c/blas.py.
 It stays on the NumPy engine, as Dot does, unless its result is float32/float64 computed in that
-dtype, or when SciPy is missing.
+dtype, or when no BLAS is found.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-from labsym.backends.c.blas import BLAS_CTYPES, HEADERS, SUPPORT_CODE, blas_available
+from labsym.backends.c.blas import BLAS_CTYPES, blas_available, blas_kernel
 from labsym.backends.c.kernel import CKernel, register
 from labsym.core.graph import Apply
 from labsym.core.ops.blas import TensorDot
@@ -131,12 +131,11 @@ def render_tensordot(node: Apply) -> CKernel | None:
     pa = [i for i in range(a.type.ndim) if i not in a_axes] + a_axes
     pb = b_axes + [i for i in range(b.type.ndim) if i not in b_axes]
     dbl = int(out == "float64")
-    return CKernel(
+    return blas_kernel(
         f"static const int pa[] = {_c_ints(pa)}, pb[] = {_c_ints(pb)};\n"
         f"%(out0)s = labsym_tensordot(%(in0)s, %(in1)s, pa, {a.type.ndim}, pb, {b.type.ndim}, "
         f"{len(a_axes)}, {dbl}, {_name(node)});\n"
         "if (!%(out0)s) %(fail)s",
-        (SUPPORT_CODE, _TENSORDOT),
-        HEADERS,
+        _TENSORDOT,
         cache_version=VERSION,
     )
