@@ -62,6 +62,8 @@ class ProfileStats:
     node_shapes: list[str] = field(default_factory=list)
     node_run_shapes: list[Any] = field(default_factory=list)
     node_impls: list[str] = field(default_factory=list)  # "C" (native) or "Py" per node
+    # nodes whose C code adds its kernel's own time to node_times (not the call around it)
+    timed_in_c: set[int] = field(default_factory=set)
     atexit_print: bool = True  # Theano's: printed at exit when the profile flag is set
     nodes: list[Any] = field(default_factory=list, repr=False, compare=False)
     fgraph: Any = field(default=None, repr=False, compare=False)
@@ -79,10 +81,12 @@ class ProfileStats:
         self.node_ops = [str(n.op) for n in nodes]
         self.node_classes = [f"{type(n.op).__module__}.{type(n.op).__qualname__}" for n in nodes]
         self.node_shapes = [_static_shapes(n) for n in nodes]
-        self.node_run_shapes = [None] * len(nodes)
         self.node_impls = ["Py"] * len(nodes)
-        self.node_times = [0.0] * len(nodes)
-        self.node_calls = [0] * len(nodes)
+        self.timed_in_c = set()
+        # in place: compiled code may hold these lists already (C thunks bound to node_times)
+        self.node_run_shapes[:] = [None] * len(nodes)
+        self.node_times[:] = [0.0] * len(nodes)
+        self.node_calls[:] = [0] * len(nodes)
 
     def shapes_of(self, index: int) -> str:
         """Node `index`'s output shapes: as the last call made them, else as its types know."""

@@ -149,6 +149,8 @@ def _flock(
         finally:
             if exclusive:
                 os.ftruncate(fd, 0)
+            # explicitly: a child forked meanwhile holds a copy of fd, so closing would not
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
 
@@ -272,6 +274,17 @@ def gcc_build(
         uses_ffiplatform=False,
         compiler_verbose=0,
     )
+    return compile_shared(module_name, c_path, build_kwargs, workdir)
+
+
+def compile_shared(
+    module_name: str, c_path: str, build_kwargs: Mapping[str, Any], workdir: str
+) -> str:
+    """Compile the C file `c_path` into `<workdir>/<module_name><EXT_SUFFIX>`; returns its path.
+
+    The compiler's output goes to compile.log; a failure raises CCompileError with it.
+    `build_kwargs` as gcc_build's.
+    """
     so_path = os.path.join(workdir, module_name + EXT_SUFFIX)
     includes = [*build_kwargs.get("include_dirs", ()), sysconfig.get_paths()["include"]]
     macros = [

@@ -19,7 +19,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from labsym.backends.c.fpe import fp_reporter
-from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
+from labsym.backends.c.module import (
+    ModuleSource,
+    NodeEntry,
+    build_module,
+    make_thunk,
+    node_entry,
+)
 from labsym.backends.python.callgen import NumPyProgram, call_statement, link_per_node
 from labsym.backends.python.vm import PythonLinker
 from labsym.config import config
@@ -52,28 +58,49 @@ def c_statement(node: Apply, index: int, thunk: Callable[..., Any]) -> NodeCode:
     return call_statement(node, f"_f{index}", thunk)
 
 
-def build_thunks(
-    entries: dict[int, NodeEntry], nodes: Sequence[Apply]
-) -> dict[int, Callable[..., Any]]:
-    """One module for every entry; the thunk per schedule index (no module without entries)."""
-    if not entries:
-        return {}
+def load_module(
+    entries: dict[int, NodeEntry], nodes: Sequence[Apply], code: ModuleSource | None = None
+) -> Any:
+    """The function's C module (cached or built); `code`: its rendered source, if known."""
     ops = ", ".join(dict.fromkeys(str(nodes[i].op) for i in entries))
     hint = f"function of {len(nodes)} nodes, {len(entries)} in C: {ops}"[:300]
-    lib = build_module(list(entries.values()), hint=hint)
+    return build_module(list(entries.values()), hint=hint, code=code)
+
+
+def bind_thunks(
+    lib: Any, entries: dict[int, NodeEntry], nodes: Sequence[Apply], profile: Any = None
+) -> dict[int, Callable[..., Any]]:
+    """The thunk per schedule index; with a profile each adds its kernel's time to it."""
+    times = None if profile is None else profile.node_times
     return {
-        i: make_thunk(lib, entry, fp_reporter(nodes[i]) if entry.kernel.fp_flags else None)
+        i: make_thunk(
+            lib, entry, fp_reporter(nodes[i]) if entry.kernel.fp_flags else None, times, i
+        )
         for i, entry in entries.items()
     }
 
 
+def build_thunks(
+    entries: dict[int, NodeEntry],
+    nodes: Sequence[Apply],
+    profile: Any = None,
+    code: ModuleSource | None = None,
+) -> dict[int, Callable[..., Any]]:
+    """One module for every entry; the thunk per schedule index (no module without entries)."""
+    if not entries:
+        return {}
+    return bind_thunks(load_module(entries, nodes, code), entries, nodes, profile)
+
+
 def mark_c_nodes(plan: CallPlan, indices: Sequence[int], seconds: float) -> None:
-    """Tell the profile (if any) which nodes run C code and how long the module took."""
+    """Tell the profile (if any) which nodes run C code (timed inside it, by thunks bound to
+    the profile) and how long the module took."""
     profile = plan.profile
     if profile is not None:
         profile.c_compile_time += seconds
         for i in indices:
             profile.node_impls[i] = "C"
+        profile.timed_in_c.update(indices)
 
 
 class CProgram(NumPyProgram):
@@ -122,11 +149,17 @@ class CLinker:
         return self.link_now(fgraph, plan, nodes, entries)
 
     def link_now(
-        self, fgraph: Any, plan: CallPlan, nodes: Sequence[Apply], entries: dict[int, NodeEntry]
+        self,
+        fgraph: Any,
+        plan: CallPlan,
+        nodes: Sequence[Apply],
+        entries: dict[int, NodeEntry],
+        code: ModuleSource | None = None,
     ) -> CProgram:
-        """Build the module now and link the program with its thunks."""
+        """Build the module now (`code`: its rendered source, if known) and link the program."""
         start = time.perf_counter()
-        self._thunks[fgraph] = {nodes[i]: t for i, t in build_thunks(entries, nodes).items()}
+        thunks = build_thunks(entries, nodes, plan.profile, code)
+        self._thunks[fgraph] = {nodes[i]: t for i, t in thunks.items()}
         seconds = time.perf_counter() - start if entries else 0.0
         program = CProgram(link_per_node(self, fgraph, plan).plan, native=bool(entries))
         mark_c_nodes(plan, list(entries), seconds)

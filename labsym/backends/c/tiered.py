@@ -17,7 +17,7 @@ May import core, backends.python and backends.c.
 from __future__ import annotations
 
 import errno
-import hashlib
+import os
 import queue
 import threading
 import time
@@ -27,39 +27,41 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from labsym.backends.c.cache import CacheLockTimeout, CCompileError, UnsafeCacheError
-from labsym.backends.c.linker import build_thunks, c_statement, mark_c_nodes
-from labsym.backends.c.module import NodeEntry, is_cached, module_source
+from labsym.backends.c.linker import bind_thunks, c_statement, load_module, mark_c_nodes
+from labsym.backends.c.module import ModuleSource, NodeEntry, is_cached, render_module
 from labsym.backends.python.callgen import generate_call, link_per_node
 from labsym.backends.python.vm import PythonLinker
 from labsym.core.graph import Apply
 from labsym.core.io import CallPlan
 from labsym.core.op import c_code_only_message
 
-
-def _source_digest(entries: dict[int, NodeEntry]) -> str:
-    cdef, source = module_source(list(entries.values()))
-    return hashlib.sha256((cdef + source).encode()).hexdigest()
-
-
 _FAILED: set[str] = set()  # modules whose build failed in this process: not tried again
 
 
-def needs_sync(nodes: Sequence[Apply], entries: dict[int, NodeEntry]) -> bool:
+def needs_sync(
+    nodes: Sequence[Apply], entries: dict[int, NodeEntry], code: ModuleSource | None = None
+) -> bool:
     """True if the function must not start on the NumPy engine (or need not)."""
     if any(c_code_only_message(node.op) is not None for node in nodes):
         return True
-    return is_cached(list(entries.values()))
+    return is_cached(list(entries.values()), code=code)
 
 
 class TieredProgram:
     """A program whose calls run the NumPy engine until its C module is built, then C."""
 
     def __init__(
-        self, fgraph: Any, plan: CallPlan, nodes: Sequence[Apply], entries: dict[int, NodeEntry]
+        self,
+        fgraph: Any,
+        plan: CallPlan,
+        nodes: Sequence[Apply],
+        entries: dict[int, NodeEntry],
+        code: ModuleSource,
     ) -> None:
         self.plan = plan
         self.nodes = list(nodes)
         self.entries = entries
+        self.code = code
         link_per_node(PythonLinker(), fgraph, plan)
         self.numpy_codes = list(plan.node_codes)
         self.native = False  # True once the C thunks are in
@@ -139,13 +141,13 @@ class TieredProgram:
             self.ready.set()
 
     def _build(self) -> None:
-        digest = _source_digest(self.entries)
+        digest = self.code.digest
         if digest in _FAILED:  # failed for a function linked earlier: warned already
             self.error = RuntimeError("this C module failed to build earlier in this process")
             return
         start = time.perf_counter()
         try:
-            thunks = build_thunks(self.entries, self.nodes)
+            lib = load_module(self.entries, self.nodes, self.code)
         except (CCompileError, CacheLockTimeout, UnsafeCacheError):
             _FAILED.add(digest)  # the source or the cache is wrong: not retried in this process
             raise
@@ -153,17 +155,23 @@ class TieredProgram:
             if exc.errno not in _TRANSIENT:
                 raise
             # starting the compiler can fail transiently (EAGAIN, EFAULT, ENOMEM): once more
-            thunks = build_thunks(self.entries, self.nodes)
-        self._swap(thunks, time.perf_counter() - start)
+            lib = load_module(self.entries, self.nodes, self.code)
+        seconds = time.perf_counter() - start
+        self._swap(lib, seconds)
 
-    def _swap(self, thunks: dict[int, Callable[..., Any]], seconds: float) -> None:
+    def _swap(self, lib: Any, seconds: float) -> None:
+        thunks = bind_thunks(lib, self.entries, self.nodes, self.plan.profile)
+        # calls generated before time each statement in Python: their thunks must not add more
+        untimed = (
+            thunks if self.plan.profile is None else bind_thunks(lib, self.entries, self.nodes)
+        )
         with self._lock:
             self.plan.node_codes = [
                 c_statement(self.nodes[i], i, thunks[i]) if i in thunks else code
                 for i, code in enumerate(self.numpy_codes)
             ]
             mark_c_nodes(self.plan, list(thunks), seconds)
-            namespace = {f"_f{i}": thunk for i, thunk in thunks.items()}
+            namespace = {f"_f{i}": thunk for i, thunk in untimed.items()}
             function = self._function() if self._function is not None else None
             whole = {ref() for ref in self._function_calls}
             if function is not None:
@@ -186,11 +194,12 @@ def link_tiered(
     linker: Any, fgraph: Any, plan: CallPlan, nodes: Sequence[Apply], entries: dict[int, NodeEntry]
 ) -> Any:
     """The tiered program for a graph with C kernels, or the synchronous C link when needed."""
-    if needs_sync(nodes, entries):
-        return linker.link_now(fgraph, plan, nodes, entries)
-    if _source_digest(entries) in _FAILED:  # warned once already: stay on the NumPy engine
+    code = render_module(list(entries.values()))  # once: hashed, looked up and built
+    if needs_sync(nodes, entries, code):
+        return linker.link_now(fgraph, plan, nodes, entries, code)
+    if code.digest in _FAILED:  # warned once already: stay on the NumPy engine
         return link_per_node(PythonLinker(), fgraph, plan)
-    return TieredProgram(fgraph, plan, nodes, entries)
+    return TieredProgram(fgraph, plan, nodes, entries, code)
 
 
 def wait_native(function: Any, timeout: float | None = None) -> bool:
@@ -205,10 +214,12 @@ _TRANSIENT = (errno.EAGAIN, errno.EFAULT, errno.ENOMEM)
 _QUEUE: queue.Queue = queue.Queue()
 _WORKER: list[threading.Thread] = []
 _WORKER_LOCK = threading.Lock()
+_PENDING: weakref.WeakSet = weakref.WeakSet()  # submitted programs not built yet
 
 
 def _submit(program: TieredProgram) -> None:
     """Queue a program for the worker (a weak reference: a dead function is not built)."""
+    _PENDING.add(program)
     _QUEUE.put(weakref.ref(program))
     with _WORKER_LOCK:
         if not _WORKER or not _WORKER[-1].is_alive():  # none yet, or a fork's child
@@ -223,4 +234,26 @@ def _work() -> None:
         program = ref()
         if program is not None:
             program.build()  # never raises: a failure is warned and leaves the NumPy tier
+            _PENDING.discard(program)
         del program
+
+
+def _after_fork_in_child() -> None:
+    """Fresh locks and queue in a forked child, and its own build of every pending program.
+
+    The parent's worker does not exist in the child: a lock it held (the queue's, a
+    program's) would stay held forever, and the builds it had queued would never end.
+    """
+    global _QUEUE, _WORKER_LOCK
+    _QUEUE = queue.Queue()
+    _WORKER_LOCK = threading.Lock()
+    _WORKER.clear()
+    for program in list(_PENDING):
+        if program.ready.is_set():
+            continue
+        program._lock = threading.Lock()
+        program.ready = threading.Event()
+        _submit(program)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

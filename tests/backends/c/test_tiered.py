@@ -190,15 +190,15 @@ def test_the_cmodule_tiered_flag_makes_fast_run_wait(fresh_cache):
 def test_a_transient_failure_to_start_the_compiler_is_retried(fresh_cache, monkeypatch):
     from labsym.backends.c import tiered
 
-    real, failures = tiered.build_thunks, []
+    real, failures = tiered.load_module, []
 
-    def flaky(entries, nodes):
+    def flaky(entries, nodes, code):
         if not failures:
             failures.append(1)
             raise OSError(14, "Bad address", "/usr/bin/gcc")
-        return real(entries, nodes)
+        return real(entries, nodes, code)
 
-    monkeypatch.setattr(tiered, "build_thunks", flaky)
+    monkeypatch.setattr(tiered, "load_module", flaky)
     x = T.dvector("x")
     f = labsym.function([x], WrongC()(x) / 3)
     with warnings.catch_warnings(record=True) as caught:
@@ -218,13 +218,13 @@ def test_a_transient_failure_to_start_the_compiler_is_retried(fresh_cache, monke
 def test_any_build_failure_warns_sets_ready_and_the_worker_goes_on(fresh_cache, monkeypatch, error):
     from labsym.backends.c import tiered
 
-    real, calls = tiered.build_thunks, []
+    real, calls = tiered.load_module, []
 
-    def broken(entries, nodes):
+    def broken(entries, nodes, code):
         calls.append(1)
         raise error
 
-    monkeypatch.setattr(tiered, "build_thunks", broken)
+    monkeypatch.setattr(tiered, "load_module", broken)
     x = T.dvector("x")
     f = labsym.function([x], WrongC()(x) - 1)
     with warnings.catch_warnings(record=True) as caught:
@@ -233,7 +233,7 @@ def test_any_build_failure_warns_sets_ready_and_the_worker_goes_on(fresh_cache, 
     assert f._program.ready.is_set() and f._program.error is error and calls == [1]
     assert any("failed to build" in str(w.message) for w in caught)
     np.testing.assert_allclose(f(V), 2 * V - 1)  # perform (2x): the NumPy tier
-    monkeypatch.setattr(tiered, "build_thunks", real)
+    monkeypatch.setattr(tiered, "load_module", real)
     g = labsym.function([x], WrongC()(x) + 5)  # the same worker thread builds the next one
     assert wait_native(g, timeout=120)
     np.testing.assert_allclose(g(V), 3 * V + 5)
@@ -242,7 +242,7 @@ def test_any_build_failure_warns_sets_ready_and_the_worker_goes_on(fresh_cache, 
 def test_a_failing_swap_still_sets_ready(fresh_cache, monkeypatch):
     from labsym.backends.c import tiered
 
-    def broken_swap(self, thunks, seconds):
+    def broken_swap(self, lib, seconds):
         raise RuntimeError("swap broke")
 
     monkeypatch.setattr(tiered.TieredProgram, "_swap", broken_swap)
