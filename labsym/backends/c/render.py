@@ -96,8 +96,35 @@ _INT_TEMPLATES = {
 }
 
 
+# NumPy's float -> int casts as x86-64 computes them, with C's undefined cases defined: NaN,
+# infinities and values out of range give cvttsd2si's "integer indefinite" (INT_MIN) and raise
+# FE_INVALID (the FP-flag path then warns "invalid value encountered in cast"); narrower types
+# truncate the int32 result, uint32 the int64 one (NumPy's SIMD loop differs there: its answer
+# depends on the array's length, this is its scalar loop's), uint64 converts x - 2**63 from 2**63
+# on and flips the top bit
+_FLOAT_TO_INT = r"""#include <fenv.h>
+static inline int32_t labsym_trunc32(double x) {
+  if (x > -2147483649.0 && x < 2147483648.0) return (int32_t)x;
+  feraiseexcept(FE_INVALID); return INT32_MIN; }
+static inline int64_t labsym_trunc64(double x) {
+  if (x >= -9223372036854775808.0 && x < 9223372036854775808.0) return (int64_t)x;
+  feraiseexcept(FE_INVALID); return INT64_MIN; }
+static inline int8_t cast_float_to_int8(double x) { return (int8_t)labsym_trunc32(x); }
+static inline int16_t cast_float_to_int16(double x) { return (int16_t)labsym_trunc32(x); }
+static inline int32_t cast_float_to_int32(double x) { return labsym_trunc32(x); }
+static inline int64_t cast_float_to_int64(double x) { return labsym_trunc64(x); }
+static inline uint8_t cast_float_to_uint8(double x) { return (uint8_t)labsym_trunc32(x); }
+static inline uint16_t cast_float_to_uint16(double x) { return (uint16_t)labsym_trunc32(x); }
+static inline uint32_t cast_float_to_uint32(double x) { return (uint32_t)labsym_trunc64(x); }
+static inline uint64_t cast_float_to_uint64(double x) {
+  if (x >= 9223372036854775808.0)
+    return (uint64_t)labsym_trunc64(x - 9223372036854775808.0) ^ 0x8000000000000000ull;
+  return (uint64_t)labsym_trunc64(x); }"""
+
+
 def _helpers() -> str:
-    """floor_div_/py_mod_/pow_int_<dtype>: NumPy's floor division, remainder and integer power."""
+    """floor_div_/py_mod_/pow_int_<dtype>, cast_float_to_<int dtype>: NumPy's floor division,
+    remainder, integer power and float -> int cast."""
     parts = [
         "#include <math.h>",
         "#include <stdint.h>",
@@ -123,6 +150,7 @@ def _helpers() -> str:
             f" uint64_t r = 1, x = (uint64_t)a; uint64_t e = (uint64_t)b;"
             f" while (e) {{ if (e & 1) r *= x; x *= x; e >>= 1; }} return ({t})r; }}"
         )
+    parts.append(_FLOAT_TO_INT)
     for d in FLOAT_DTYPES:
         t = C_TYPES[d]
         parts.append(
@@ -225,6 +253,8 @@ def scalar_expr(
         template = "(!{0})"  # NumPy's ~ on bool is logical not
     elif rec.name == "clip":
         template = _CLIP
+    elif rec.output == "fixed" and compute in FLOAT_DTYPES and out_dtype in INT_DTYPES:
+        template = f"cast_float_to_{out_dtype}({{0}})"  # C's cast is undefined out of range
     elif integral and rec.name in _INT_TEMPLATES:
         template = _INT_TEMPLATES[rec.name]
     elif "{ctype}" in template:

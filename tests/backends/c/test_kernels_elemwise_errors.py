@@ -1,4 +1,5 @@
-"""C elementwise/reduction kernels fail and wrap where NumPy does: integer powers."""
+"""C elementwise/reduction kernels fail, wrap and warn where NumPy does: integer powers, float ->
+int casts of NaN, infinities and out-of-range values."""
 
 import warnings
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from labsym.backends.c.build import compiler_available
+from labsym.backends.c.fpe import fp_reporter
 from labsym.backends.c.kernel import kernel_for
 from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
 from labsym.config import config
@@ -43,14 +45,25 @@ def _pow_nodes():
     return nodes
 
 
-NODES = _pow_nodes()
+CAST_TARGETS = [*INT_DTYPES, "bool"]
+
+
+def _cast_nodes():
+    return {
+        f"cast-{src}-{dst}": Elemwise(scalar.cast_op(dst))(_var(src)).owner
+        for src in ("float64", "float32")
+        for dst in CAST_TARGETS
+    }
+
+
+NODES = {**_pow_nodes(), **_cast_nodes()}
 SIGNED = [n for n in NODES if not n.startswith("pow-uint")]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the flag's notice from before the C backend existed
     with config.change_flags(openmp=True, openmp_elemwise_minsize=1000):
         OPENMP = {f"omp-{n}": NODES[n] for n in ("pow-int32", "pow-composite", "pow-fused-sum")}
         OPENMP_KERNELS = {name: kernel_for(node) for name, node in OPENMP.items()}
-ALL = {**NODES, **OPENMP}
+POW = {n: v for n, v in {**NODES, **OPENMP}.items() if "pow" in n}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +75,11 @@ def thunks():
         entries.append(NodeEntry(plain.symbol, OPENMP_KERNELS[name], plain.in_dtypes, 1))
         names.append(name)
     lib = build_module(entries)
-    return {n: make_thunk(lib, e) for n, e in zip(names, entries, strict=True)}
+    # the reporter the C linker gives kernels with fp_flags: warnings come from NumPy's re-run
+    return {
+        n: make_thunk(lib, e, fp_reporter(NODES[n]) if n.startswith("cast") else None)
+        for n, e in zip(names, entries, strict=True)
+    }
 
 
 def _pow_inputs(node, rng, shape):
@@ -86,10 +103,10 @@ def _views(a):
 SHAPES = [(3, 5), (1, 7), (40, 130)]
 
 
-@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize("name", list(POW))
 def test_integer_powers_wrap_as_numpy(thunks, name):
     rng = np.random.default_rng(1)
-    node = ALL[name]
+    node = POW[name]
     for shape in SHAPES:
         base, exponent = _pow_inputs(node, rng, shape)
         for b, e in zip(_views(base), _views(exponent), strict=True):
@@ -100,10 +117,10 @@ def test_integer_powers_wrap_as_numpy(thunks, name):
             np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("name", [n for n in ALL if not n.startswith("pow-uint")])
+@pytest.mark.parametrize("name", [n for n in POW if not n.startswith("pow-uint")])
 def test_negative_integer_power_raises_numpys_error(thunks, name):
     rng = np.random.default_rng(2)
-    node = ALL[name]
+    node = POW[name]
     for shape in SHAPES:
         base, exponent = _pow_inputs(node, rng, shape)
         if name.endswith("composite"):
@@ -121,3 +138,58 @@ def test_negative_integer_power_raises_numpys_error(thunks, name):
         # the flag does not outlive the failed call
         exponent[...] = np.abs(exponent) + (3 if name.endswith("composite") else 0)
         np.testing.assert_array_equal(thunks[name](base, exponent), perform(node, base, exponent))
+
+
+# x86-64 NumPy's edge cases: NaN, infinities, beyond every range, just inside/outside int32,
+# uint32, int64 and uint64, negative values into unsigned types, fractions
+CAST_VALUES = [np.nan, np.inf, -np.inf, 1e20, -1e20, 3e9, -3e9, 5e9, 300.0, -300.0, 70000.0]
+CAST_VALUES += [-1.0, -129.0, 0.5, -0.7, 2.0**31, 2.0**31 - 0.5, -(2.0**31) - 0.5, -(2.0**31) - 1]
+CAST_VALUES += [2.0**32, 2.0**32 - 1, 2.0**63, -(2.0**63), 2.0**64, 1.8e19, -(2.0**63) - 4096]
+
+
+def _messages(seen):
+    return sorted({str(w.message) for w in seen if w.category is RuntimeWarning})
+
+
+def _one_by_one(x, dst):
+    """Each element cast alone (NumPy's scalar loop), and whether any of those casts warned."""
+    flat, warned = [], False
+    for v in x.reshape(-1):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            flat.append(np.array([v]).astype(dst)[0])
+        warned |= bool(seen)
+    return np.array(flat, dtype=dst).reshape(x.shape), warned
+
+
+@pytest.mark.parametrize("name", [n for n in NODES if n.startswith("cast")])
+def test_float_to_int_casts_give_numpys_values_and_warnings(thunks, name):
+    node = NODES[name]
+    src, dst = node.inputs[0].type.dtype, node.outputs[0].type.dtype
+    rng = np.random.default_rng(3)
+    values = np.array(CAST_VALUES, dtype=src)
+    mixed = rng.normal(0, 1e3, (37, 29)).astype(src)
+    mixed.flat[rng.permutation(mixed.size)[: len(values)]] = values
+    cases = [values[i : i + 1, None] * np.ones((1, 3), src) for i in range(len(values))]
+    cases += _views(mixed) + [mixed[:, ::-3], rng.normal(0, 50, (4, 6)).astype(src)]
+    for x in cases:
+        expected, warned = _one_by_one(x, dst)
+        with warnings.catch_warnings(record=True) as numpy_seen:
+            warnings.simplefilter("always")
+            performed = perform(node, x)
+        if dst != "uint32":  # NumPy's uint32 SIMD loop differs from its scalar loop
+            np.testing.assert_array_equal(performed, expected)
+            assert bool(numpy_seen) == warned
+        with warnings.catch_warnings(record=True) as c_seen:
+            warnings.simplefilter("always")
+            got = thunks[name](x)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected, err_msg=f"{x}")
+        # the C kernel raised FE_INVALID exactly when a cast was invalid; the reporter's NumPy
+        # re-run then warned with NumPy's message
+        assert bool(c_seen) == (warned or bool(numpy_seen))
+        if c_seen:
+            assert _messages(c_seen) == ["invalid value encountered in cast"]
+    if not name.endswith("bool"):  # NaN -> True is exact
+        with np.errstate(invalid="raise"), pytest.raises(FloatingPointError, match="in cast"):
+            thunks[name](np.array([[np.nan]], src))

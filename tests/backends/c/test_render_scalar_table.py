@@ -49,8 +49,9 @@ def _inputs(rec, dtype, rng):
     if rec.name == "clip":  # np.clip with lo > hi or NaN bounds is not the record's domain
         lo, hi = np.minimum(vals[1], vals[2]), np.maximum(vals[1], vals[2])
         vals[1], vals[2] = np.nan_to_num(lo), np.nan_to_num(hi)
-    if rec.name.startswith("convert_to_") and dtype in render.FLOAT_DTYPES:
-        vals = [np.nan_to_num(np.clip(v, 0, 100)) for v in vals]  # C casts of NaN/out of range: UB
+    if rec.name == "convert_to_uint32" and dtype in render.FLOAT_DTYPES:
+        # NumPy's SIMD loop casts NaN/out-of-range values unlike its scalar loop (C's answer)
+        vals = [np.nan_to_num(np.clip(v, 0, 100)) for v in vals]
     if rec.name == "pow" and dtype.startswith(("int", "uint")):
         vals[1] = np.abs(vals[1]) % 5  # NumPy refuses negative integer powers
     return vals
