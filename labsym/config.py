@@ -307,10 +307,11 @@ _FLAGS: tuple[_Flag, ...] = (
     _bool("conv__assert_shape", False, "Check convolution shapes at run time." + _UNUSED),
     _int("DebugMode__patience", 10, "How many times DebugMode rewrites a graph to check that "
          "the rewrites are deterministic (StochasticOrder)."),
-    _bool("DebugMode__check_c", True, "DebugMode checks C implementations (labsym has none)."),
-    _bool("DebugMode__check_py", True, "DebugMode checks Python implementations (always)."),
+    _bool("DebugMode__check_c", True, "DebugMode compares C kernels with perform (needs cxx)."),
+    _bool("DebugMode__check_py", True, "DebugMode runs perform (False: C alone where it exists)."),
     _bool("DebugMode__check_finite", True, "DebugMode rejects NaN/Inf float outputs."),
-    _int("DebugMode__check_strides", 0, "DebugMode compares strides." + _UNUSED),
+    _int("DebugMode__check_strides", 0, "DebugMode compares perform's and C's output strides: "
+         "0 ignore, 1 warn, 2 raise."),
     _bool("DebugMode__warn_input_not_reused", True, "Warn when an inplace op did not reuse its "
           "input." + _UNUSED),
     _text("DebugMode__check_preallocated_output", "", "Preallocated output checks." + _UNUSED),

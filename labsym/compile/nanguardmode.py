@@ -156,7 +156,7 @@ class NanGuardMode(Mode):
             raise ValueError(
                 "NanGuardMode needs at least one of nan_is_error, inf_is_error, big_is_error"
             )
-        if linker is None:  # as DebugMode: no C build for a checking mode unless asked for
+        if linker is None:  # no C build for this checking mode unless asked for
             linker = "py" if config.linker == "auto" else config.linker
         super().__init__(
             linker=linker,

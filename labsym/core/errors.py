@@ -101,6 +101,7 @@ def raise_runtime_error(function: Any, exc: BaseException, local_values: dict[st
     )
     try:
         new = type(exc)(message)
+        new.__dict__.update(getattr(exc, "__dict__", {}))  # e.g. BadThunkOutput's val1, val2
     except Exception:
         new = RuntimeError(message)
     raise new.with_traceback(exc.__traceback__) from None
