@@ -328,3 +328,20 @@ def test_a_dead_builders_temporary_directory_is_removed(tmp_path):
     other.mkdir()
     assert load(root, 6).lib.add_k(1) == 7
     assert not stale.exists() and other.exists()
+
+
+def test_a_released_lock_is_free_although_a_forked_child_holds_its_fd(tmp_path):
+    import signal
+
+    path = str(tmp_path / "entry.lock")
+    with cache._flock(path, True, 1.0, "build"):
+        pid = os.fork()
+        if pid == 0:  # keeps its copy of the locked descriptor open, never releases it
+            time.sleep(30)
+            os._exit(0)
+    try:
+        with cache._flock(path, True, 0.5, "build again"):  # CacheLockTimeout if still held
+            pass
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

@@ -63,3 +63,76 @@ def test_merged_profiles_keep_the_implementation_of_each_node(profiled):
     total = stats.merged([stats], "sum")
     assert total.node_impls == stats.node_impls * 2
     assert total.c_compile_time == 2 * stats.c_compile_time
+
+
+class Spin(labsym.Op):
+    """Copies x after its C code spins `micros` microseconds of wall time (CLOCK_MONOTONIC)."""
+
+    __props__ = ("micros",)
+
+    def __init__(self, micros):
+        self.micros = micros
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return labsym.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = inputs[0].copy()
+
+    def c_headers(self):
+        return ["<time.h>"]
+
+    def c_code(self, node, name, inp, out, sub):
+        (x,), (z,), fail = inp, out, sub["fail"]
+        return f"""
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do clock_gettime(CLOCK_MONOTONIC, &now);
+        while ((now.tv_sec - start.tv_sec) * 1000000.0 + (now.tv_nsec - start.tv_nsec) / 1000.0
+               < {self.micros});
+        {z} = (PyArrayObject*)PyArray_NewCopy({x}, NPY_ANYORDER);
+        if (!{z}) {fail}
+        """
+
+
+def test_c_nodes_are_timed_inside_c_and_the_apply_rows_say_c():
+    x = T.dvector("x")
+    f = labsym.function(
+        [x], T.exp(T.neg(x)) * 2, mode=Mode(linker="c|py", optimizer=None), profile=True
+    )
+    for _ in range(20):
+        f(np.linspace(0.0, 1.0, 7))
+    stats = f.profile
+    n = len(stats.nodes)
+    assert stats.node_impls == ["C"] * n and stats.timed_in_c == set(range(n))
+    assert all(t > 0 for t in stats.node_times) and stats.node_calls == [20] * n
+    assert sum(stats.node_times) <= stats.call_time
+    assert {row.impl for row in stats.rows_by("apply")} == {"C"}
+    thunks = [next(iter(code.namespace.values())) for code in f._program.plan.node_codes]
+    assert all(type(t).__name__ == "builtin_function_or_method" for t in thunks)
+    assert type(f).__call__.__labsym_source__.count("_perf()") == 2  # the call's start and end
+
+
+def test_a_kernel_spinning_a_known_time_is_reported_with_that_time():
+    x = T.dvector("x")
+    f = labsym.function(
+        [x], Spin(3000)(x) + 1, mode=Mode(linker="c|py", optimizer=None), profile=True
+    )
+    v = np.arange(3.0)
+    for _ in range(10):
+        np.testing.assert_array_equal(f(v), v + 1)
+    stats = f.profile
+    spin = next(i for i, n in enumerate(stats.nodes) if isinstance(n.op, Spin))
+    assert stats.node_impls[spin] == "C" and stats.node_calls[spin] == 10
+    assert 3e-3 <= stats.node_times[spin] / 10 < 4.5e-3  # the spin, not the call around it
+    assert sum(stats.node_times) <= stats.call_time
+
+
+def test_an_unprofiled_function_reads_no_clock_and_gets_the_modules_builtins():
+    x = T.dvector("x")
+    f = labsym.function([x], Spin(0)(x) * 3, mode=Mode(linker="c|py", optimizer=None))
+    thunks = [next(iter(code.namespace.values())) for code in f._program.plan.node_codes]
+    assert [t.__self__[1] for t in thunks] == [None] * len(thunks)  # no times to add to
+    assert f.profile is None
+    np.testing.assert_array_equal(f(np.arange(4.0)), 3 * np.arange(4.0))

@@ -253,3 +253,68 @@ def test_a_failing_swap_still_sets_ready(fresh_cache, monkeypatch):
         assert not wait_native(f, timeout=30)
     assert f._program.ready.is_set() and "swap broke" in str(f._program.error)
     np.testing.assert_allclose(f(V), 14 * V)
+
+
+def test_profiled_tiered_calls_time_c_nodes_once(fresh_cache):
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x), profile=True)
+    raw = f.raw_call()  # generated before the swap: it times its statements in Python
+    assert wait_native(f, timeout=120)
+    stats = f.profile
+    assert stats.timed_in_c == {0}
+    before = stats.node_times[0]
+    np.testing.assert_array_equal(f(V), 3 * V)  # the new call: the C thunk adds its own time
+    after_call = stats.node_times[0]
+    assert after_call > before and stats.node_calls[0] >= 1
+    raw(f, V)  # the early call's thunk is unbound: only its Python timing adds
+    thunk = raw.__globals__["_f0"]
+    assert type(thunk).__name__ == "builtin_function_or_method" and thunk.__self__[1] is None
+    assert stats.node_times[0] > after_call
+
+
+def _in_child(body) -> int:
+    """Run body() in a forked child; its exit status (1 if it raised, 2 if it hung 120 s)."""
+    import time
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            code = 0 if body() else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return 2
+
+
+def test_a_fork_while_a_build_holds_the_locks_builds_in_the_child(fresh_cache):
+    from labsym.backends.c import module, tiered
+
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x) * 5)
+    build_lock, queue_lock = module._BUILD_LOCK, tiered._QUEUE.mutex
+    with build_lock:  # as a background build holding it at the fork
+        f._program.start()  # queued: the worker blocks on the build lock
+        with queue_lock:
+
+            def child() -> bool:
+                g = labsym.function([x], WrongC()(x) - 1, mode=Mode(linker="c|py"))
+                h = labsym.function([x], WrongC()(x) + 9)
+                return (
+                    np.array_equal(g(V), 3 * V - 1)
+                    and wait_native(h, timeout=60)
+                    and np.array_equal(h(V), 3 * V + 9)
+                    and wait_native(f, timeout=60)  # the parent's pending build, redone
+                    and np.array_equal(f(V), 15 * V)
+                )
+
+            assert _in_child(child) == 0
+    assert wait_native(f, timeout=120)  # the parent's own build goes on once released
+    np.testing.assert_array_equal(f(V), 15 * V)
