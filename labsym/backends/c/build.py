@@ -1,14 +1,13 @@
-"""Build a cffi extension module from rendered C functions (compiled in a temp dir, not cached).
-Backends may import core, never compile/, viz/ or magics/."""
+"""Build a cffi module of rendered scalar C functions (the scalar-table test's module), with the
+compile cache's builder: cached like every module, -O2 (no -march=native). Backends may import
+core, never compile/, viz/ or magics/."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
-import tempfile
 from typing import Any
 
+from labsym.backends.c import cache
 from labsym.backends.c.render import PREAMBLE, Rendered
 
 
@@ -17,21 +16,10 @@ def compiler_available() -> bool:
     return bool(shutil.which("cc") or shutil.which("gcc"))
 
 
-def build_module(functions: list[Rendered], name: str = "_labsym_scalar_table") -> Any:
-    """Compile `functions` into one cffi module with -O2 and return its `lib`, `ffi` pair."""
-    from cffi import FFI
-
-    ffi = FFI()
-    ffi.cdef("\n".join(f.cdef for f in functions))
+def build_module(functions: list[Rendered], name: str = "scalar table") -> Any:
+    """Compile `functions` into one cffi module with -O2; returns its `lib`, `ffi` pair."""
+    cdef = "\n".join(f.cdef for f in functions)
     source = PREAMBLE + "\n".join(f.source for f in functions)
-    ffi.set_source(name, source, extra_compile_args=["-O2"], libraries=["m"])
-    tmpdir = tempfile.mkdtemp(prefix="labsym_c_")
-    try:
-        path = ffi.compile(tmpdir=tmpdir)
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules.pop(name, None)
-        spec.loader.exec_module(module)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+    options = {"extra_compile_args": ["-O2"], "libraries": ["m"]}
+    module = cache.load_or_build(f"{name}: {len(functions)} functions", cdef, source, options)
     return module.lib, module.ffi

@@ -32,7 +32,7 @@ class CKernel:
     headers: tuple[str, ...] = ()  # "<math.h>" or '"name.h"'
     libraries: tuple[str, ...] = ()
     compile_args: tuple[str, ...] = ()
-    cache_version: tuple = ()  # Theano's c_code_cache_version: part of the module's cache key
+    cache_version: tuple = ()  # Theano's c_code_cache_version; not in the key (the source is)
     include_dirs: tuple[str, ...] = ()  # Theano's c_header_dirs
     library_dirs: tuple[str, ...] = ()  # Theano's c_lib_dirs
     init_code: tuple[str, ...] = ()  # statements run once when the module loads (c_init_code)

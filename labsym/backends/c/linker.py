@@ -1,9 +1,10 @@
 """The C linker: every node with a C kernel runs native code, all of a function's in ONE module.
 
-`link(fgraph, plan)` renders each node's kernel (`module.node_entry`), builds one cffi module
-for the function, and emits the NumPy engine's straight-line program (backends.python.callgen)
-with the C thunks in place of the NumPy callables: scheduling, gc of intermediates, lazy
-branches, input checks, profiling and the commit of updates are the engine's. A node without
+`link(fgraph, plan)` renders each node's kernel (`module.node_entry`), builds one extension
+module for the function, and emits the NumPy engine's straight-line program
+(backends.python.callgen) calling the module's builtins in place of the NumPy callables:
+scheduling, gc of intermediates, lazy branches, input checks, profiling (a C node's time is
+its kernel's, taken inside C) and the commit of updates are the engine's. A node without
 a kernel runs its NumPy statement (Theano's `c|py`); with `strict` (Theano's `c`) such nodes
 are a compile-time error naming their ops. `tiered` (cvm/auto, unless the flag
 cmodule.tiered is False) links the NumPy engine at once and swaps the C thunks in when a
