@@ -5,14 +5,13 @@ expressions with NumPy syntax, take symbolic gradients, and compile them with `f
 This module only re-exports; the implementation lives in core/, optim/, backends/ and viz/.
 """
 
+from typing import Any
+
 from labsym import (  # noqa: A004
     compile,
     gof,
     gradient,
     ifelse,
-    misc,
-    printing,
-    sandbox,
     scan_module,
     tensor,
     updates,
@@ -29,9 +28,6 @@ from labsym.compile import (
     as_op,
     function,
     function_dump,
-    predefined_linkers,
-    predefined_modes,
-    predefined_optimizers,
 )
 from labsym.compile.builders import OpFromGraph
 from labsym.config import config
@@ -60,14 +56,45 @@ from labsym.gof.graph import clone_replace as clone
 from labsym.gof.type import Generic, generic
 from labsym.gradient import subgraph_grad
 from labsym.gradient_check import verify_grad
-from labsym.misc.safe_asarray import _asarray
-from labsym.printing import pp, pprint
 from labsym.updates import OrderedUpdates
-from labsym.viz.display import register_if_in_ipython as _register_displays
-from labsym.viz.doctor import doctor
 
 __version__ = "0.1.0"
 change_flags = config.change_flags  # Theano's theano.change_flags(...) context/decorator
+
+
+# Names imported on first use (PEP 562): printing and doctor pull in viz's graphviz/HTML and
+# ctypes, misc its zip/bz2/lzma pickling, sandbox the MRG random streams, and the predefined
+# tables build every mode; a training script needs none of them.
+_LAZY = {
+    "misc": ("labsym.misc", None),
+    "printing": ("labsym.printing", None),
+    "sandbox": ("labsym.sandbox", None),
+    "_asarray": ("labsym.misc.safe_asarray", "_asarray"),
+    "doctor": ("labsym.viz.doctor", "doctor"),
+    "pp": ("labsym.printing", "pp"),
+    "pprint": ("labsym.printing", "pprint"),
+    "predefined_linkers": ("labsym.compile.mode", "predefined_linkers"),
+    "predefined_modes": ("labsym.compile.mode", "predefined_modes"),
+    "predefined_optimizers": ("labsym.compile.mode", "predefined_optimizers"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: a name of _LAZY, imported now and then kept in this module."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included (for completion)."""
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -147,4 +174,15 @@ def load_ipython_extension(ipython):  # pragma: no cover - exercised through IPy
     load(ipython)
 
 
-_register_displays()  # rich displays in a notebook: `import labsym` is enough
+def _register_displays() -> None:
+    """Rich displays in a notebook (`import labsym` is enough); viz.display is only imported
+    inside an IPython process."""
+    import sys
+
+    if "IPython" in sys.modules:
+        from labsym.viz.display import register_if_in_ipython
+
+        register_if_in_ipython()
+
+
+_register_displays()

@@ -302,19 +302,31 @@ def _print_profiles_at_exit() -> None:
         print_profiles()
 
 
+def _gpu_shared_constructor(value: Any, **kwargs: Any) -> Any:
+    """The CUDA backend's shared() constructor, imported only when the value, a target or
+    device=cuda asks for the device (the backend is ~20 modules `import labsym` skips)."""
+    from labsym.core.gpu_type import is_device_array
+
+    target = kwargs.get("target")
+    if target in (None, "cpu") and config.device == "cpu" and not is_device_array(value):
+        raise TypeError("a host shared variable")
+    from labsym.backends.cuda.shared import gpu_shared_constructor
+
+    return gpu_shared_constructor(value, **kwargs)
+
+
 def _wire() -> None:
     """Give core its compiler for Variable.eval and shared() its RandomState constructor;
     print flag-requested profiles at exit."""
     import atexit
 
-    from labsym.backends.cuda.shared import gpu_shared_constructor
     from labsym.core import evaluation
     from labsym.core.ops.random_streams import randomstate_constructor
     from labsym.core.shared import shared_constructor
 
     evaluation.set_compiler(function)
     shared_constructor(randomstate_constructor)
-    shared_constructor(gpu_shared_constructor)
+    shared_constructor(_gpu_shared_constructor)
     atexit.register(_print_profiles_at_exit)
 
 
@@ -324,19 +336,38 @@ _wire()
 import labsym.compile.io  # noqa: E402 - submodules as attributes: theano.compile.io, .mode
 import labsym.compile.mode  # noqa: E402, F401
 from labsym.compile.builders import OpFromGraph  # noqa: E402
-from labsym.compile.debugmode import DebugMode  # noqa: E402
 from labsym.compile.function_module import Function, FunctionMaker, UnusedInputError  # noqa: E402
 from labsym.compile.io import SymbolicInput, SymbolicOutput  # noqa: E402
-from labsym.compile.mode import (  # noqa: E402
-    predefined_linkers,
-    predefined_modes,
-    predefined_optimizers,
-)
-from labsym.compile.monitormode import MonitorMode  # noqa: E402
-from labsym.compile.nanguardmode import NanGuardMode  # noqa: E402
 from labsym.compile.ops import Rebroadcast, ViewOp, as_op, view_op  # noqa: E402
 from labsym.compile.optdb import optdb  # noqa: E402
 from labsym.compile.pfunc import Param, function_dump  # noqa: E402
 from labsym.compile.profiling import ProfileStats  # noqa: E402
 from labsym.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: E402
 from labsym.core.exceptions import MissingInputError  # noqa: E402
+
+# Names imported on first use: the checking modes pull in their linkers and viz, and the
+# predefined tables build every mode (see compile/mode.py).
+_LAZY = {
+    "DebugMode": "labsym.compile.debugmode",
+    "MonitorMode": "labsym.compile.monitormode",
+    "NanGuardMode": "labsym.compile.nanguardmode",
+    "predefined_linkers": "labsym.compile.mode",
+    "predefined_modes": "labsym.compile.mode",
+    "predefined_optimizers": "labsym.compile.mode",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: the lazily imported names of _LAZY (then cached in this module)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included (for completion)."""
+    return sorted(set(globals()) | set(_LAZY))
