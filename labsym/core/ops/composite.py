@@ -66,19 +66,33 @@ class Composite(Op):
     `dependencies[j]` is the set of inputs step j reads, directly or through earlier steps.
     Broadcasting, static shapes and dtypes follow Elemwise step by step, so a Composite computes
     exactly what the Elemwise graph it replaces computes, with fewer temporaries.
+    `inplace_pattern` {output: input} (set by the inplace phase, as on Elemwise) writes that
+    output into the input's buffer: `Elemwise{Composite{...}}[(0, 1)]`.
     """
 
-    __props__ = ("n_inputs", "program", "outputs")
+    __props__ = ("n_inputs", "program", "outputs", "inplace_pattern")
 
-    def __init__(self, n_inputs: int, program: Sequence[Step], outputs: Sequence[int]) -> None:
+    def __init__(
+        self,
+        n_inputs: int,
+        program: Sequence[Step],
+        outputs: Sequence[int],
+        inplace_pattern: dict[int, int] | Sequence[tuple[int, int]] | None = None,
+    ) -> None:
         self.n_inputs = int(n_inputs)
         self.program = tuple((spec, tuple(args)) for spec, args in program)
         self.outputs = tuple(int(o) for o in outputs)
+        # as Elemwise's: output -> the input it is written into (set by the inplace phase)
+        self.inplace_pattern = tuple(sorted(dict(inplace_pattern or {}).items()))
+        self.destroy_map = {out: [inp] for out, inp in self.inplace_pattern}
         self._check_program()
         self.dependencies = _dependencies(self.program)
         for j in self.outputs:
             if not self.dependencies[j]:
                 raise ValueError(f"Composite: output step {j} depends on no input")
+        for out, inp in self.inplace_pattern:
+            if not (0 <= out < len(self.outputs) and 0 <= inp < self.n_inputs):
+                raise ValueError(f"Composite: inplace_pattern {{{out}: {inp}}} is out of range")
         self._text: str | None = None
         self._functions: dict[tuple, Callable[..., Any]] = {}  # per input types
 
@@ -108,8 +122,15 @@ class Composite(Op):
 
     def __str__(self) -> str:
         if self._text is None:  # rendered on demand: fusion builds many ops it never prints
-            self._text = _render_text(self)
+            inplace = str(list(self.inplace_pattern)) if self.inplace_pattern else ""
+            self._text = _render_text(self) + inplace  # Theano's Elemwise{Composite{..}}[(0, 1)]
         return self._text
+
+    def without_inplace(self) -> Composite:
+        """The same program allocating its outputs (this op if it already does)."""
+        if not self.inplace_pattern:
+            return self
+        return Composite(self.n_inputs, self.program, self.outputs)
 
     @classmethod
     def from_graph(cls, inputs: Sequence[Variable], outputs: Sequence[Variable]) -> Composite:
@@ -513,6 +534,13 @@ class _NumpyProgram:
             shapes = " == ".join(f"i{k}.shape[{axis}]" for k in members)
             arrays = ", ".join(f"i{k}" for k in members)
             lines.append(f"    if not ({shapes}): _mismatch({axis}, {members}, {arrays})")
+        into = dict(op.inplace_pattern).get(0)
+        if into is not None:  # the destroyed input, if its buffer can take the result
+            self.namespace["_ndarray"] = np.ndarray
+            lines.append(
+                f"    _out = i{into} if i{into}.__class__ is _ndarray and "
+                f"i{into}.flags.writeable else None"
+            )
         last_use = {j: j for j in range(len(op.program))}
         for j, (_, args) in enumerate(op.program):
             last_use.update((what, j) for kind, what in args if kind == "step")
@@ -528,6 +556,11 @@ class _NumpyProgram:
                 if kind == "step" and last_use[what] == j and what in owned:
                     free.append((names[what], self.types[what].dtype, self.signatures[what]))
             kw = f", dtype=_d{j}" if f"_d{j}" in self.namespace else ""
+            last = into is not None and j == op.outputs[0] == len(op.program) - 1
+            if last and is_ufunc:  # one ufunc call: NumPy handles `out` overlapping its inputs
+                names[j] = f"t{j}"
+                lines.append(f"    t{j} = {fn}({texts}, out=_out{kw})")
+                continue
             if is_ufunc and self._is_array(j):
                 owned.add(j)
                 target = self._take_buffer(j, free)
@@ -537,6 +570,10 @@ class _NumpyProgram:
                     continue
             names[j] = f"t{j}"
             lines.append(f"    t{j} = {fn}({texts}{kw})")
+        if into is not None and not (is_ufunc and op.outputs[0] == len(op.program) - 1):
+            self.namespace["_copyto"] = np.copyto
+            result = names[op.outputs[0]]
+            lines.append(f"    if _out is not None: _copyto(_out, {result}); {result} = _out")
         results = ", ".join(names[j] for j in op.outputs)
         lines.append(f"    return {results}" + ("," if len(op.outputs) > 1 else ""))
         return "\n".join(lines) + "\n", self.namespace

@@ -138,6 +138,8 @@ class GpuElemwise(GpuOp):
     def __init__(self, host_op: Op) -> None:
         if isinstance(host_op, Elemwise) and host_op.inplace_pattern:
             host_op = Elemwise(host_op.scalar_op)
+        elif isinstance(host_op, Composite):
+            host_op = host_op.without_inplace()
         super().__init__(host_op)
 
     def __str__(self) -> str:

@@ -28,10 +28,9 @@ def _fusable(node: Apply | None) -> bool:
     if node is None:
         return False
     op = node.op
-    if isinstance(op, Elemwise):
-        if op.inplace_pattern:
-            return False
-    elif not (isinstance(op, Composite) and len(node.outputs) == 1):
+    if not isinstance(op, (Elemwise, Composite)) or op.inplace_pattern:
+        return False  # an inplace node overwrites a buffer: it stays where the inplace phase put it
+    if len(node.outputs) != 1:
         return False
     return not all(_inlined(v) for v in node.inputs)
 

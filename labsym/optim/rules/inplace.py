@@ -32,9 +32,11 @@ def _with_inplace(op: Any, index: int) -> Any:
 def elemwise_inplace(fgraph: Any, node: Apply) -> list | None:
     """f(a, b) -> f(a, b) computed into a's buffer, for the first input that is dead afterwards.
 
-    Fires on every op that takes an `inplace_pattern` prop (Elemwise; a fused op that grows one
-    is picked up as well). Only inputs the function itself computed qualify: never an argument
-    the user passed, a shared value or a constant, nor anything viewing them (DestroyHandler).
+    Fires on every op that takes an `inplace_pattern` prop: Elemwise (`Elemwise{Add}[(0, 0)]`)
+    and fusion's Composite (`Elemwise{Composite{...}}[(0, 1)]`), as Theano's
+    inplace_elemwise_optimizer did. Only inputs the function itself computed qualify: never an
+    argument the user passed, a shared value or a constant, nor anything viewing them
+    (DestroyHandler).
     """
     op = node.op
     if "inplace_pattern" not in getattr(op, "__props__", ()) or op.inplace_pattern:

@@ -28,7 +28,7 @@ MVEC = ctypes.util.find_library("mvec") is not None
 # -fwrapv: integer overflow wraps as in NumPy; -ffp-contract=off: no FMA contraction, so a*b+c
 # rounds as NumPy's two ufuncs do (libm/libmvec calls keep their few-ulp differences)
 COMPILE_ARGS = ("-fwrapv", "-ffp-contract=off")
-CACHE_VERSION = (1,)
+CACHE_VERSION = (2,)
 
 Program = tuple[tuple[tuple[scalar.ScalarOp, tuple], ...], tuple[int, ...]]
 
@@ -102,6 +102,46 @@ def scalar_statements(
         step_dtypes.append(dtype)
         lines.append(f"{render.C_TYPES[dtype]} t{j} = {expr};")
     return lines, [names[j] for j in outputs], [step_dtypes[j] for j in outputs]
+
+
+# an inplace kernel writes into its destroyed input only if no other input reads memory of it
+# at other positions (the destroy handler rules that out in a graph; this keeps a kernel
+# called on any arrays correct): identical views are fine, overlapping extents are not
+_OVERLAP = r"""
+static void labsym_ew_extent(PyArrayObject* a, char** lo, char** hi) {
+  char *l = PyArray_BYTES(a), *h = l + PyArray_ITEMSIZE(a);
+  for (int d = 0; d < PyArray_NDIM(a); d++) {
+    npy_intp n = PyArray_DIM(a, d), s = PyArray_STRIDE(a, d);
+    if (n == 0) { *lo = *hi = NULL; return; }
+    if (s < 0) l += (n - 1) * s; else h += (n - 1) * s;
+  }
+  *lo = l; *hi = h;
+}
+static int labsym_ew_same_view(PyArrayObject* a, PyArrayObject* b) {
+  if (PyArray_BYTES(a) != PyArray_BYTES(b) || PyArray_NDIM(a) != PyArray_NDIM(b)) return 0;
+  for (int d = 0; d < PyArray_NDIM(a); d++)
+    if (PyArray_DIM(a, d) != PyArray_DIM(b, d) || PyArray_STRIDE(a, d) != PyArray_STRIDE(b, d))
+      return 0;
+  return 1;
+}
+/* 1 if another input overlaps an output's destroyed input without being the same view */
+static int labsym_ew_overlaps(PyArrayObject** ins, int nin, const int* ip, int nout) {
+  for (int j = 0; j < nout; j++) {
+    int t = ip[j];
+    if (t < 0) continue;
+    char *tl, *th;
+    labsym_ew_extent(ins[t], &tl, &th);
+    if (!tl) continue;
+    for (int k = 0; k < nin; k++) {
+      if (k == t || ins[k] == ins[t] || labsym_ew_same_view(ins[k], ins[t])) continue;
+      char *kl, *kh;
+      labsym_ew_extent(ins[k], &kl, &kh);
+      if (kl && kl < th && tl < kh) return 1;
+    }
+  }
+  return 0;
+}
+"""
 
 
 def _fits(node: Apply, out: int, inp: int) -> bool:
@@ -182,6 +222,9 @@ def render_elemwise(node: Apply) -> CKernel | None:
     for j in range(len(node.outputs)):
         target = destroy.get(j, [-1])[0]
         inplace.append(target if target >= 0 and _fits(node, j, target) else -1)
+    writes_input = any(t >= 0 for t in inplace)
+    # `<spec>_fresh` allocates every output: for a call whose inputs overlap a destroyed one
+    variants = [("", "_ip")] + ([("_fresh", "_noip")] if writes_input else [])
     bcast = [int(v.type.shape[d] == 1) for v in node.inputs for d in range(ndim)]
     title = str(node.op)[:200]
     key = repr((fn, minsize, ndim, bcast, inplace, title)).encode()
@@ -195,17 +238,26 @@ def render_elemwise(node: Apply) -> CKernel | None:
             + c_array("int", f"{spec}_out", [np.dtype(d).num for d in out_dtypes])
             + c_array("unsigned char", f"{spec}_bc", bcast)
             + c_array("int", f"{spec}_ip", inplace)
-            + f"static const labsym_ew_spec {spec} = {{{c_string(title)}, "
-            f"{len(in_dtypes)}, {len(out_dtypes)}, {ndim}, {spec}_in, {spec}_out, {spec}_bc, "
-            f"{spec}_ip, {fn}, {minsize}}};\n",
+            + (c_array("int", f"{spec}_noip", [-1] * len(out_dtypes)) if writes_input else "")
+            + "".join(
+                f"static const labsym_ew_spec {spec}{suffix} = {{{c_string(title)}, "
+                f"{len(in_dtypes)}, {len(out_dtypes)}, {ndim}, {spec}_in, {spec}_out, "
+                f"{spec}_bc, {spec}{ip}, {fn}, {minsize}}};\n"
+                for suffix, ip in variants
+            ),
         )
     )
     ins = ", ".join(f"%(in{k})s" for k in range(len(in_dtypes)))
     nout = len(out_dtypes)
+    chosen = f"&{spec}"
+    if writes_input:
+        support += once("labsym_ew_overlap", _OVERLAP)
+        overlap = f"labsym_ew_overlaps(ew_ins, {len(in_dtypes)}, {spec}_ip, {nout})"
+        chosen = f"({overlap} ? &{spec}_fresh : &{spec})"
     body_c = (
         f"PyArrayObject* ew_ins[] = {{{ins}}};\n"
         f"PyArrayObject* ew_outs[{nout}];\n"
-        f"if (labsym_ew_call(&{spec}, ew_ins, ew_outs)) %(fail)s\n"
+        f"if (labsym_ew_call({chosen}, ew_ins, ew_outs)) %(fail)s\n"
         + "".join(f"%(out{j})s = ew_outs[{j}];\n" for j in range(nout))
     )
     return CKernel(
