@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from labsym.backends.c.fpe import fp_reporter
+from labsym.backends.c.fusion import fuse_reductions, reporter_for
 from labsym.backends.c.module import (
     ModuleSource,
     NodeEntry,
@@ -75,7 +75,7 @@ def bind_thunks(
     times = None if profile is None else profile.node_times
     return {
         i: make_thunk(
-            lib, entry, fp_reporter(nodes[i]) if entry.kernel.fp_flags else None, times, i
+            lib, entry, reporter_for(entry, nodes[i]) if entry.kernel.fp_flags else None, times, i
         )
         for i, entry in entries.items()
     }
@@ -143,6 +143,7 @@ class CLinker:
         nodes = fgraph.toposort()
         entries = c_entries(nodes, plan.mode)
         self._check_strict(nodes, entries)
+        entries = fuse_reductions(fgraph, nodes, entries)  # reduce(elemwise) in one pass
         if self.tiered and config.cmodule__tiered and entries:
             from labsym.backends.c.tiered import link_tiered
 
