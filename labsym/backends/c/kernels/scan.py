@@ -1,7 +1,7 @@
 """The C kernel of a Scan whose inner graph is all C: the step loop runs in C, no Python per step.
 
-The inner graph is the one the outer function's Mode makes of it (the step function
-`Scan.inner_function(mode)` compiles and caches). Every inner node's own kernel body is inlined,
+The inner graph is the one the outer function's Mode makes of it (as `Scan.inner_function(mode)`
+compiles it for the Python loop). Every inner node's own kernel body is inlined,
 in schedule order, into one loop (scan_code.py) with the inner inputs and results as C locals;
 results are released after their last use. Inner constants become module-level arrays built
 once when the module loads. The node stays on the Python loop (None) when an inner node has no
@@ -20,8 +20,11 @@ import numpy as np
 
 from labsym.backends.c.kernel import CKernel, kernel_for, register
 from labsym.backends.c.kernels.scan_code import SUPPORT, LoopCode, StateCode, loop_body
+from labsym.backends.python.vm import PythonLinker
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable
+from labsym.core.io import Mode
+from labsym.core.ops.opfromgraph import compile_inner
 from labsym.core.scan.op import Scan
 from labsym.core.type import TensorType
 
@@ -59,8 +62,21 @@ def _constant_code(const: Constant) -> tuple[str, str, str] | None:
 
 
 def _inner_fgraph(op: Scan, mode: Any) -> FunctionGraph:
-    """The inner graph as the step function was compiled (rewritten by the Mode in use)."""
-    return op.inner_function(mode).__self__.maker.fgraph
+    """The inner graph as the Mode in use rewrites it for the step function.
+
+    A Mode object's own rewriter runs with the NumPy engine as linker: the graph is the one
+    `Scan.inner_function(mode)` would compile, without building a C module for a step function
+    that the C loop replaces (gcc time). Mode names (and None) compile the step function itself.
+    """
+    inner_mode = op.mode if op.mode is not None else mode
+    if not isinstance(inner_mode, Mode):
+        return op.inner_function(mode).__self__.maker.fgraph
+    rewrite_only = Mode(PythonLinker(), inner_mode.rewriter, inner_mode.name)
+    try:
+        fn = compile_inner(op.fgraph.inputs, op.fgraph.outputs, rewrite_only, True, str(op))
+    except NotImplementedError:  # an op with C code only: the NumPy engine refuses to link it
+        return op.inner_function(mode).__self__.maker.fgraph
+    return fn.maker.fgraph
 
 
 def _input_names(op: Scan, fgraph: FunctionGraph, p: str) -> dict[Variable, str]:
@@ -68,7 +84,10 @@ def _input_names(op: Scan, fgraph: FunctionGraph, p: str) -> dict[Variable, str]
     seqs, taps, shared, nonseqs = op.info.inner_groups(fgraph.inputs)
     names = {v: f"{p}q{j}" for j, v in enumerate(seqs)}
     for k, state in enumerate(taps):
-        names.update({v: f"{p}t{k}_{m}" for m, v in enumerate(state)})
+        if op.info.final_only[k] and op.info.state_taps[k] == (-1,):
+            names[state[0]] = f"{p}s{k}"  # rebound each step (scan_code.StateCode.rebound)
+        else:
+            names.update({v: f"{p}t{k}_{m}" for m, v in enumerate(state)})
     names.update({v: f"{p}h{s}" for s, v in enumerate(shared)})
     names.update({v: f"{p}c{j}" for j, v in enumerate(nonseqs)})
     return names

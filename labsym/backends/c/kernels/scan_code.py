@@ -101,6 +101,18 @@ static int labsym_scan_put_state(const char* op, npy_intp i, PyArrayObject* v, i
   return labsym_scan_store(rows, r, v);
 }
 
+/* State k's next value when it is rebound, not copied: v itself (a new reference) if it has
+   the state's dtype, else v cast (np.asarray(v, dtype)), after the shape check. */
+static PyArrayObject* labsym_scan_next_state(const char* op, npy_intp i, PyArrayObject* v, int k,
+                                             PyArrayObject* rows, int typenum) {
+  if (!labsym_scan_fits(rows, v)) { labsym_scan_bad_state(op, i, v, k, rows); return NULL; }
+  if (PyArray_TYPE(v) == typenum && PyArray_ISNBO(PyArray_DESCR(v)->byteorder)) {
+    Py_INCREF(v);
+    return v;
+  }
+  return (PyArrayObject*)PyArray_FROM_OT((PyObject*)v, typenum);
+}
+
 /* Store output m's value of step i: its storage is allocated at step 0 from v's shape. */
 static int labsym_scan_put_output(const char* op, npy_intp i, PyArrayObject* v, int m,
                                   PyArrayObject** stack, npy_intp n, int typenum) {
@@ -182,6 +194,19 @@ class StateCode:
     typenum: int
     tap_names: tuple[str | None, ...]  # the C local of each tap's view (None: unused)
 
+    @property
+    def span(self) -> int:
+        return -min(self.taps)
+
+    @property
+    def rebound(self) -> bool:
+        """Only the last value, one tap: the value is rebound each step, as step_loop does.
+
+        Rebinding (not a copy into one ring row) keeps the previous value intact for inner
+        outputs that are that value itself (a gradient's carried input, returned unchanged).
+        """
+        return self.final and self.taps == (-1,)
+
 
 @dataclass(frozen=True)
 class LoopCode:
@@ -201,6 +226,10 @@ class LoopCode:
     inner: str  # the inlined inner bodies (already %-escaped)
     results: tuple[str, ...]  # the C expression of each inner output
 
+    def carried(self, k: int) -> str:
+        """The C local holding the current value of a rebound state k."""
+        return f"{self.prefix}s{k}"
+
 
 def _decl(names: list[str]) -> list[str]:
     return [f"  PyArrayObject* {name} = NULL;" for name in names]
@@ -208,69 +237,26 @@ def _decl(names: list[str]) -> list[str]:
 
 def loop_body(c: LoopCode) -> str:
     """The kernel body (Theano's c_code convention) of a Scan with a fully-C inner graph."""
-    p, op = c.prefix, c.op_name
-    n_states, n_nit = len(c.states), len(c.nit_typenums)
-    end = f"goto {p}end;"
-    seq_in = [f"%(in{1 + j})s" for j in range(c.n_seqs)]
-    init_in = [f"%(in{1 + c.n_seqs + k})s" for k in range(n_states)]
-    shared_in = [f"%(in{1 + c.n_seqs + n_states + s})s" for s in range(c.n_shared)]
+    p, n_states = c.prefix, len(c.states)
     rows = [f"{p}b{k}" for k in range(n_states)]
-    stacks = [f"{p}a{m}" for m in range(n_nit)]
+    stacks = [f"{p}a{m}" for m in range(len(c.nit_typenums))]
     shared = [f"{p}h{s}" for s in range(c.n_shared)]
+    # values carried to the next step: rebound states and shared values, and their new values
+    carried = [c.carried(k) for k, st in enumerate(c.states) if st.rebound] + shared
+    fresh = [f"{name}_next" for name in carried]
     views = [name for name in c.seq_names if name]
-    views += [name for st in c.states for name in st.tap_names if name]
+    views += [n for st in c.states if not st.rebound for n in st.tap_names if n]
     step = list(dict.fromkeys([*views, *c.step_locals]))
-    lines = [f"  npy_intp {p}n = 0, {p}i = 0, {p}done = 0;", f"  int {p}ok = 0;"]
-    lines += _decl(rows + stacks + shared + step)
+    owned = rows + stacks + carried + fresh + step
+    lines = [f"  npy_intp {p}n = 0, {p}i = 0, {p}done = 0;", f"  int {p}ok = 0;", *_decl(owned)]
     first_nonseq = 1 + c.n_seqs + n_states + c.n_shared
     lines += [f"  PyArrayObject* {p}c{j} = %(in{first_nonseq + j})s;" for j in range(c.n_nonseqs)]
-    lines.append(f"  {p}n = (npy_intp)*(npy_int64*)PyArray_DATA(%(in0)s);")
-    lines.append(f"  if (labsym_scan_check_steps({op}, {p}n)) {end}")
-    for j, seq in enumerate(seq_in):
-        lines.append(f"  if (labsym_scan_check_sequence({op}, {seq}, {j}, {p}n)) {end}")
-    for k, st in enumerate(c.states):
-        span = -min(st.taps)
-        total = f"{span}" if st.final else f"{span} + {p}n"
-        taps = '"' + str(st.taps) + '"'
-        lines.append(
-            f"  {rows[k]} = labsym_scan_state({op}, {init_in[k]}, {k}, {taps}, {span}, {total},"
-            f" {st.typenum});\n  if (!{rows[k]}) {end}"
-        )
-    for s in range(c.n_shared):
-        lines.append(f"  {shared[s]} = {shared_in[s]}; Py_INCREF({shared[s]});")
-    lines.append(f"  {p}done = {p}n;")
+    lines += _prologue(c, rows, shared)
     lines.append(f"  for ({p}i = 0; {p}i < {p}n; {p}i++) {{")
-    for j, name in enumerate(c.seq_names):
-        if name:
-            lines.append(f"    {name} = labsym_scan_row({seq_in[j]}, {p}i); if (!{name}) {end}")
-    for k, st in enumerate(c.states):
-        span = -min(st.taps)
-        for t, name in zip(st.taps, st.tap_names, strict=True):
-            if name:
-                row = f"({p}i + {span + t}) %% {span}" if st.final else f"{p}i + {span + t}"
-                lines.append(f"    {name} = labsym_scan_row({rows[k]}, {row}); if (!{name}) {end}")
-    lines.append(c.inner)
-    for k, st in enumerate(c.states):
-        span = -min(st.taps)
-        row = f"{p}i %% {span}" if st.final else f"{p}i + {span}"
-        lines.append(
-            f"    if (labsym_scan_put_state({op}, {p}i, {c.results[k]}, {k}, {rows[k]}, {row}))"
-            f" {end}"
-        )
-    for m in range(n_nit):
-        lines.append(
-            f"    if (labsym_scan_put_output({op}, {p}i, {c.results[n_states + m]}, {m}, "
-            f"&{stacks[m]}, {p}n, {c.nit_typenums[m]})) {end}"
-        )
-    for s in range(c.n_shared):
-        value = c.results[n_states + n_nit + s]
-        lines.append(
-            f"    {{ PyArrayObject* old = {shared[s]}; Py_INCREF({value}); {shared[s]} = {value};"
-            " Py_DECREF(old); }"
-        )
-    if c.as_while:
-        lines.append(f"    int {p}stop = PyObject_IsTrue((PyObject*){c.results[-1]});")
-        lines.append(f"    if ({p}stop < 0) {end}")
+    lines += _step(c, rows, stacks, shared)
+    # the new carried values replace the old ones only now: every result has been read
+    for old, new in zip(carried, fresh, strict=True):
+        lines.append(f"    Py_DECREF({old}); {old} = {new}; {new} = NULL;")
     lines += [f"    Py_CLEAR({name});" for name in step]
     if c.as_while:
         lines.append(f"    if ({p}stop) {{ {p}done = {p}i + 1; break; }}")
@@ -278,9 +264,73 @@ def loop_body(c: LoopCode) -> str:
     lines += _results(c, rows, stacks, shared)
     lines.append(f"  {p}ok = 1;")
     lines.append(f"{p}end:")
-    lines += [f"  Py_XDECREF({name});" for name in rows + stacks + shared + step]
+    lines += [f"  Py_XDECREF({name});" for name in owned]
     lines.append(f"  if (!{p}ok) %(fail)s")
     return "{\n" + "\n".join(lines) + "\n}"
+
+
+def _prologue(c: LoopCode, rows: list[str], shared: list[str]) -> list[str]:
+    """perform's checks before the loop, the states' rows with their initial values."""
+    p, op, end = c.prefix, c.op_name, f"goto {c.prefix}end;"
+    first_init = 1 + c.n_seqs
+    lines = [f"  {p}n = (npy_intp)*(npy_int64*)PyArray_DATA(%(in0)s);"]
+    lines.append(f"  if (labsym_scan_check_steps({op}, {p}n)) {end}")
+    for j in range(c.n_seqs):
+        lines.append(f"  if (labsym_scan_check_sequence({op}, %(in{1 + j})s, {j}, {p}n)) {end}")
+    for k, st in enumerate(c.states):
+        total = f"{st.span}" if st.final else f"{st.span} + {p}n"
+        taps = '"' + str(st.taps) + '"'
+        lines.append(
+            f"  {rows[k]} = labsym_scan_state({op}, %(in{first_init + k})s, {k}, {taps}, "
+            f"{st.span}, {total}, {st.typenum});\n  if (!{rows[k]}) {end}"
+        )
+        if st.rebound:
+            name = c.carried(k)
+            lines.append(f"  {name} = labsym_scan_row({rows[k]}, 0); if (!{name}) {end}")
+    for s, name in enumerate(shared):
+        lines.append(f"  {name} = %(in{first_init + len(c.states) + s})s; Py_INCREF({name});")
+    lines.append(f"  {p}done = {p}n;")
+    return lines
+
+
+def _step(c: LoopCode, rows: list[str], stacks: list[str], shared: list[str]) -> list[str]:
+    """One step: row views, the inner bodies, then each result stored or kept for the next step."""
+    p, op, end = c.prefix, c.op_name, f"goto {c.prefix}end;"
+    lines = []
+    for j, name in enumerate(c.seq_names):
+        if name:
+            lines.append(f"    {name} = labsym_scan_row(%(in{1 + j})s, {p}i); if (!{name}) {end}")
+    for k, st in enumerate(c.states):
+        for t, name in zip(st.taps, st.tap_names, strict=True):
+            if name and not st.rebound:
+                span = st.span
+                row = f"({p}i + {span + t}) %% {span}" if st.final else f"{p}i + {span + t}"
+                lines.append(f"    {name} = labsym_scan_row({rows[k]}, {row}); if (!{name}) {end}")
+    lines.append(c.inner)
+    for k, st in enumerate(c.states):
+        value = c.results[k]
+        if st.rebound:
+            lines.append(
+                f"    {c.carried(k)}_next = labsym_scan_next_state({op}, {p}i, {value}, {k}, "
+                f"{rows[k]}, {st.typenum});\n    if (!{c.carried(k)}_next) {end}"
+            )
+            continue
+        row = f"{p}i %% {st.span}" if st.final else f"{p}i + {st.span}"
+        lines.append(
+            f"    if (labsym_scan_put_state({op}, {p}i, {value}, {k}, {rows[k]}, {row})) {end}"
+        )
+    for m, stack in enumerate(stacks):
+        lines.append(
+            f"    if (labsym_scan_put_output({op}, {p}i, {c.results[len(c.states) + m]}, {m}, "
+            f"&{stack}, {p}n, {c.nit_typenums[m]})) {end}"
+        )
+    for s, name in enumerate(shared):
+        value = c.results[len(c.states) + len(stacks) + s]
+        lines.append(f"    {name}_next = {value}; Py_INCREF({value});")
+    if c.as_while:
+        lines.append(f"    int {p}stop = PyObject_IsTrue((PyObject*){c.results[-1]});")
+        lines.append(f"    if ({p}stop < 0) {end}")
+    return lines
 
 
 def _results(c: LoopCode, rows: list[str], stacks: list[str], shared: list[str]) -> list[str]:
@@ -288,18 +338,19 @@ def _results(c: LoopCode, rows: list[str], stacks: list[str], shared: list[str])
     p, end = c.prefix, f"goto {c.prefix}end;"
     lines = []
     for k, st in enumerate(c.states):
-        span = -min(st.taps)
         out = f"%(out{k})s"
-        if st.final:
+        if st.rebound:
+            lines.append(f"  {out} = (PyArrayObject*)PyArray_NewCopy({c.carried(k)}, NPY_CORDER);")
+        elif st.final:
             lines += [
-                f"  {{ PyArrayObject* last = labsym_scan_row({rows[k]}, ({span} + {p}done - 1) %%"
-                f" {span});",
+                f"  {{ PyArrayObject* last = labsym_scan_row({rows[k]}, ({st.span} + {p}done - 1)"
+                f" %% {st.span});",
                 f"    if (!last) {end}",
                 f"    {out} = (PyArrayObject*)PyArray_NewCopy(last, NPY_CORDER);",
                 "    Py_DECREF(last); }",
             ]
         else:
-            count = f"{span} + {p}done - {st.first}"
+            count = f"{st.span} + {p}done - {st.first}"
             lines.append(f"  {out} = labsym_scan_rows({rows[k]}, {st.first}, {count});")
         lines.append(f"  if (!{out}) {end}")
     for m, stack in enumerate(stacks):
