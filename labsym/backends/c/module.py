@@ -232,8 +232,9 @@ static PyMethodDef labsym_module_methods[] = {
 static struct PyModuleDef labsym_module_def = {PyModuleDef_HEAD_INIT, NULL, NULL, -1,
                                                labsym_module_methods};
 
-/* The module (named by the cache at build time): one builtin per kernel, state (None, None, 0) */
-static PyObject* labsym_create(const char* name) {
+/* The module (named by the cache at build time): one builtin per kernel, state (None, None, 0).
+   Not static: the source alone, without the PyInit the builder appends, still compiles it all. */
+PyObject* labsym_create(const char* name) {
   labsym_module_def.m_name = name;
   PyObject* module = PyModule_Create(&labsym_module_def);
   if (!module) return NULL;
