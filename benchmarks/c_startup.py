@@ -4,12 +4,18 @@ warm compile cache, JAX's cold jit, PyTensor CVM with an empty and a warm compil
 hand-written NumPy (the RSS baseline).
 
 The parent runs `python -m benchmarks.c_startup --child ENGINE` with a private cache directory
-per engine and reads one JSON line back.
+per engine and reads one JSON line back. Python modules load from bytecode, as from a pip
+install (which byte-compiles): an editable checkout under PYTHONDONTWRITEBYTECODE=1 would
+compile labsym's ~150 imported modules from source in every child (~0.3 s more "imports" on the
+benchmark machine, and NumPy, JAX and PyTensor load from their .pyc files); `--source` measures
+that case. Each child also reports its RSS after the imports and after compiling, and the first
+step alone, so the peak and the first result can be split into their parts.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -31,6 +37,9 @@ class Startup:
     compile: float  # the compile call alone (function() / jit's first call)
     imports: float
     rss_mb: float
+    first_call: float = 0.0  # the first step alone (after compile)
+    rss_import_mb: float = 0.0  # RSS after the imports
+    rss_compiled_mb: float = 0.0  # RSS after compiling (before the first step)
 
 
 def _mlp_inputs(batch: int):
@@ -53,6 +62,7 @@ def _child(engine: str, batch: int) -> dict:
     import numpy  # noqa: F401
 
     t1 = time.perf_counter()
+    rss_import = _rss_mb("VmRSS")
     optimizer, params, x, y = _mlp_inputs(batch)
     compile_s = 0.0
     if engine == "numpy":
@@ -83,6 +93,7 @@ def _child(engine: str, batch: int) -> dict:
         def step():
             return float(train(x, y))
 
+    rss_compiled = _rss_mb("VmRSS")
     tj = time.perf_counter()
     step()
     t2 = time.perf_counter()
@@ -90,16 +101,32 @@ def _child(engine: str, batch: int) -> dict:
         compile_s = t2 - tj  # the first call traces and compiles
     for _ in range(STEPS_AFTER):
         step()
-    return {"first": t2 - t1, "compile": compile_s, "imports": t1 - t0, "rss_mb": _peak_rss_mb()}
+    return {
+        "first": t2 - t1,
+        "compile": compile_s,
+        "imports": t1 - t0,
+        "rss_mb": _peak_rss_mb(),
+        "first_call": t2 - tj,
+        "rss_import_mb": rss_import,
+        "rss_compiled_mb": rss_compiled,
+    }
+
+
+def _rss_mb(field: str) -> float:
+    """A /proc/self/status memory field in MiB (0.0 where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _peak_rss_mb() -> float:
     """This process's peak RSS (VmHWM; getrusage's ru_maxrss keeps the parent's across exec)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _rss_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 ENGINES = {
@@ -123,29 +150,64 @@ def _run_child(engine: str, batch: int, env: dict) -> dict:
     return json.loads(lines[-1])
 
 
-def _env(cache: str) -> dict:
-    """This process's environment with labsym's and PyTensor's compile caches under `cache`."""
+def _env(cache: str, pycache: str | None) -> dict:
+    """This process's environment with labsym's and PyTensor's compile caches under `cache`,
+    and Python's bytecode under `pycache` (None: modules compiled from source, never cached)."""
     env = dict(os.environ)
     for var, flag in (("LABSYM_FLAGS", "compiledir"), ("PYTENSOR_FLAGS", "compiledir")):
         env[var] = ",".join(filter(None, [env.get(var, ""), f"{flag}={cache}"]))
+    if pycache is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
     return env
 
 
-def run(batch: int = 128, repeats: int = 2, engines: tuple[str, ...] = tuple(ENGINES)) -> list:
-    """Fresh-process numbers per engine (the best of `repeats`, each with fresh caches)."""
+def _byte_compile(pycache: str, batch: int) -> None:
+    """Write, under `pycache`, the .pyc files of every module the children import (labsym's as
+    a pip install has them; the standard library's, NumPy's, JAX's and PyTensor's again, since a
+    bytecode prefix hides their own): one small labsym C run and one JAX run import what the
+    measured ones will, so no measured child compiles Python source."""
+    env = _env(os.path.join(pycache, "compiledir"), pycache)
+    for engine in ("labsym-c", "jax"):
+        if engine == "jax" and importlib.util.find_spec("jax") is None:
+            continue
+        cmd = [sys.executable, "-m", "benchmarks.c_startup", "--child", engine]
+        subprocess.run([*cmd, "--batch", str(batch)], env=env, capture_output=True, timeout=900)
+    if importlib.util.find_spec("pytensor") is not None:
+        warm = "import pytensor, pytensor.tensor"
+        subprocess.run([sys.executable, "-c", warm], env=env, capture_output=True, timeout=300)
+
+
+def run(
+    batch: int = 128,
+    repeats: int = 2,
+    engines: tuple[str, ...] = tuple(ENGINES),
+    bytecode: bool = True,
+) -> list:
+    """Fresh-process numbers per engine (the best of `repeats`, each with fresh caches).
+
+    `bytecode`: the children load Python modules from .pyc files written beforehand (a pip
+    install's state); False compiles labsym's modules from source in every child."""
     best: dict[str, dict] = {}
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="labsym-bench-") as tmp:
-            for engine in engines:
-                cold = engine.removesuffix("-warm")  # a warm run reuses its cold run's cache
-                try:
-                    numbers = _run_child(cold, batch, _env(f"{tmp}/{cold}"))
-                except (RuntimeError, subprocess.TimeoutExpired) as err:
-                    print(f"  {ENGINES[engine]}: failed ({str(err)[:300]})")
-                    continue
-                keep = best.get(engine)
-                if keep is None or numbers["first"] < keep["first"]:
-                    best[engine] = numbers
+    with tempfile.TemporaryDirectory(prefix="labsym-bench-pyc-") as pyc:
+        pycache = pyc if bytecode else None
+        if pycache is not None:
+            _byte_compile(pycache, batch)
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory(prefix="labsym-bench-") as tmp:
+                for engine in engines:
+                    cold = engine.removesuffix("-warm")  # a warm run reuses its cold run's cache
+                    try:
+                        numbers = _run_child(cold, batch, _env(f"{tmp}/{cold}", pycache))
+                    except (RuntimeError, subprocess.TimeoutExpired) as err:
+                        print(f"  {ENGINES[engine]}: failed ({str(err)[:300]})")
+                        continue
+                    keep = best.get(engine)
+                    if keep is None or numbers["first"] < keep["first"]:
+                        best[engine] = numbers
     return [Startup(ENGINES[e], **best[e]) for e in engines if e in best]
 
 
@@ -153,9 +215,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", choices=[e for e in ENGINES if not e.endswith("-warm")])
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--source", action="store_true", help="children compile labsym from source (no .pyc)"
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child(args.child, args.batch)))
     else:
-        for row in run(args.batch):
+        for row in run(args.batch, args.repeats, bytecode=not args.source):
             print(row)
