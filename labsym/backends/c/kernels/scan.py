@@ -24,12 +24,15 @@ from labsym.backends.python.vm import PythonLinker
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.io import Mode
+from labsym.core.ops.blas import Dot, MatMul, TensorDot
+from labsym.core.ops.gemm import Gemm, Gemv, Ger
 from labsym.core.ops.opfromgraph import compile_inner
 from labsym.core.scan.op import Scan
 from labsym.core.type import TensorType
 
 VERSION = (1,)
 MAX_CONSTANT_BYTES = 1 << 16
+BLAS_OPS = (Dot, MatMul, TensorDot, Gemm, Gemv, Ger)
 
 
 def _is_tensor(var: Variable) -> bool:
@@ -105,6 +108,12 @@ def _usable(node: Apply) -> bool:
     return not any(v.owner is None for v in destroyed)
 
 
+def _blas_operands(nodes: list[Apply], nonseqs: list[Variable]) -> tuple[int, ...]:
+    """The non-sequences (by position) that an inner BLAS op reads as a matrix."""
+    read = {v for n in nodes if isinstance(n.op, BLAS_OPS) for v in n.inputs if v.ndim >= 2}
+    return tuple(j for j, v in enumerate(nonseqs) if v in read)
+
+
 def _union(kernels: list[CKernel], field: str) -> tuple:
     out: dict = {}
     for k in kernels:
@@ -155,7 +164,7 @@ def render_scan(node: Apply, mode: Any = None) -> CKernel | None:
             locals_.append(names[out])
     inner_code = _inline(nodes, kernels, names, set(fgraph.outputs), p)
     used = {v for n in nodes for v in n.inputs} | set(fgraph.outputs)
-    seqs, taps, _, _ = info.inner_groups(fgraph.inputs)
+    seqs, taps, _, nonseqs = info.inner_groups(fgraph.inputs)
     states = tuple(
         StateCode(
             taps=info.state_taps[k],
@@ -177,6 +186,7 @@ def render_scan(node: Apply, mode: Any = None) -> CKernel | None:
         nit_empty_dims=tuple(tuple(d or 0 for d in v.type.shape[1:]) for v in nits),
         n_shared=info.n_shared,
         n_nonseqs=info.n_nonseqs,
+        packed_nonseqs=_blas_operands(nodes, nonseqs),
         as_while=info.as_while,
         step_locals=tuple(locals_),
         inner=inner_code,
