@@ -312,8 +312,8 @@ _FLAGS: tuple[_Flag, ...] = (
     _bool("DebugMode__check_finite", True, "DebugMode rejects NaN/Inf float outputs."),
     _int("DebugMode__check_strides", 0, "DebugMode compares perform's and C's output strides: "
          "0 ignore, 1 warn, 2 raise."),
-    _bool("DebugMode__warn_input_not_reused", True, "Warn when an inplace op did not reuse its "
-          "input." + _UNUSED),
+    _bool("DebugMode__warn_input_not_reused", True, "DebugMode warns when an inplace op did "
+          "not reuse its input."),
     _text("DebugMode__check_preallocated_output", "", "Preallocated output checks." + _UNUSED),
     _int("DebugMode__check_preallocated_output_ndim", 4, "Rank of those checks." + _UNUSED),
     _bool("NanGuardMode__nan_is_error", True, "NanGuardMode default for NaN." + _UNUSED),

@@ -33,6 +33,7 @@ from labsym.compile.debug_values import (
     run_perform,
     strides_error,
     thunk_output_error,
+    warn_input_not_reused,
 )
 from labsym.core.errors import describe_node_failure
 from labsym.core.fgraph import FunctionGraph
@@ -48,6 +49,7 @@ class CheckOptions:
     check_isfinite: bool = False
     check_py_code: bool = True
     require_matching_strides: int = 0
+    warn_input_not_reused: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ class GraphChecker:
                     error = nonfinite_error(node, outputs)
                 if error is not None:
                     raise error
+                if options.warn_input_not_reused:
+                    warn_input_not_reused(node, "perform", outputs, inputs)
             if impl is not None:
                 args = [copy_value(v) for v in before] if run_py else list(inputs)
                 got = impl.fn(*args)
@@ -175,6 +179,8 @@ class GraphChecker:
                     error = nonfinite_error(node, got, impl.label)
                 if error is not None:
                     raise error
+                if options.warn_input_not_reused:
+                    warn_input_not_reused(node, impl.label, got, args)
                 if outputs is None:
                     outputs = got
             return tuple(outputs)  # type: ignore[arg-type]

@@ -183,6 +183,26 @@ def implementation_errors(
     )
 
 
+def warn_input_not_reused(
+    node: Apply, impl: str, outputs: Sequence[Any], args: Sequence[Any]
+) -> None:
+    """Theano's warn_input_not_reused: an output that destroy_map says overwrites an input
+    (a writable array, so it could have) but that does not share that input's memory."""
+    declared = getattr(node.op, "destroy_map", {}) or {}
+    for out, ins in declared.items():
+        for i in ins:
+            arg = args[i]
+            if not (isinstance(arg, np.ndarray) and arg.flags.writeable and arg.size):
+                continue
+            if not aliases(outputs[out], arg):
+                warnings.warn(
+                    f"DebugMode: {impl} of {node} declares destroy_map {declared}, but output "
+                    f"{out} does not reuse the memory of input {i} ({node.inputs[i]}); the flag "
+                    "DebugMode.warn_input_not_reused=False silences this",
+                    stacklevel=3,
+                )
+
+
 def _shown(value: Any) -> str:
     """A short text of a runtime value: type, shape, strides and (abbreviated) elements."""
     if not isinstance(value, (np.ndarray, np.generic)):

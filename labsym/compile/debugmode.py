@@ -67,7 +67,9 @@ class DebugMode(Mode):
     `check_isfinite` (default: the flag DebugMode.check_finite, True as in Theano) a float
     output holding NaN or Inf is an InvalidValueError. `require_matching_strides` (default: the
     flag DebugMode.check_strides) compares the strides of perform's and C's outputs: 0 ignores
-    them, 1 warns, 2 raises BadThunkOutput. `check_preallocated_output` is accepted for
+    them, 1 warns, 2 raises BadThunkOutput. An inplace output that does not reuse its
+    destroyed input's memory warns (flag DebugMode.warn_input_not_reused, True as in Theano).
+    `check_preallocated_output` is accepted for
     Theano's signature; labsym's kernels never write into preallocated outputs (a kernel
     stores a new array, or its destroyed input), so there is nothing to vary. `linker` (not
     in Theano, whose DebugMode had its own) names what each node is checked against:
@@ -136,7 +138,12 @@ class DebugMode(Mode):
         replacements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         if self.rewriter is not None:
             self.rewriter = RecordingRewriter(self.rewriter, replacements, stability_patience)
-        options = CheckOptions(check_isfinite, self.check_py_code, self.require_matching_strides)
+        options = CheckOptions(
+            check_isfinite,
+            self.check_py_code,
+            self.require_matching_strides,
+            config.DebugMode__warn_input_not_reused,
+        )
         self.linker = DebugLinker(replacements, options, self.base_linker)
 
     @property

@@ -7,6 +7,8 @@ their kernels compared; without a C compiler (cxx='') DebugMode checks Python co
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -160,3 +162,30 @@ def test_strides_are_compared_when_asked():
         assert DebugMode(check_c_code=False).require_matching_strides == 2
     with pytest.raises(ValueError, match="0, 1 or 2"):
         DebugMode(require_matching_strides=3)
+
+
+class CopyingInplace(labsym.Op):
+    """Declares that it overwrites its input but returns a new array (an inplace op that isn't)."""
+
+    __props__ = ()
+    destroy_map = {0: [0]}
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return labsym.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] * 2
+
+
+def test_an_inplace_op_that_does_not_reuse_its_input_warns():
+    x = T.dvector("x")
+    v = RNG.standard_normal(3)
+    f = function([x], CopyingInplace()(x * 3.0), mode="DebugMode", accept_inplace=True)
+    with pytest.warns(UserWarning, match=r"perform of CopyingInplace.* does not reuse the memory"):
+        np.testing.assert_allclose(f(v), v * 6)
+    with config.change_flags(**{"DebugMode.warn_input_not_reused": False}):
+        quiet = function([x], CopyingInplace()(x * 3.0), mode="DebugMode", accept_inplace=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(quiet(v), v * 6)
