@@ -5,8 +5,6 @@ This module imports nothing from labsym, only the standard library.
 
 from __future__ import annotations
 
-import configparser
-import difflib
 import functools
 import os
 import platform
@@ -368,6 +366,8 @@ def _dotted(name: str) -> str:
 
 def _unknown(name: str, where: str = "") -> UnknownFlagError:
     """Build the error for an unknown flag: close matches and the full list of flags."""
+    import difflib  # only for this message: `import labsym` does not need it
+
     dotted = {_dotted(n): n for n in _BY_NAME}
     name = _dotted(name)
     close = [n for n in dotted if n.lower() == name.lower()]
@@ -547,6 +547,8 @@ class Config:
         """Apply an INI rc file: [global] keys are flags, [sec] key k is flag sec__k."""
         if not os.path.isfile(path):
             return
+        import configparser  # only when an rc file exists: `import labsym` does not need it
+
         parser = configparser.ConfigParser(interpolation=None)
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:
