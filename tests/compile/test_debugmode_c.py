@@ -189,3 +189,53 @@ def test_an_inplace_op_that_does_not_reuse_its_input_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(quiet(v), v * 6)
+
+
+class PlusAndTimes(labsym.Op):
+    """Two outputs, (x + 1, x * 2) in perform; c_code's second output is x * `factor`."""
+
+    __props__ = ("factor",)
+
+    def __init__(self, factor: float = 2.0) -> None:
+        self.factor = factor
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return labsym.Apply(self, [x], [T.dvector(), T.dvector()])
+
+    def perform(self, node, inputs, output_storage):
+        x = np.asarray(inputs[0], dtype="float64")
+        output_storage[0][0], output_storage[1][0] = x + 1.0, x * 2.0
+
+    def c_code_cache_version(self):
+        return (1,)
+
+    def c_code(self, node, name, inp, out, sub):
+        (x,), (a, b) = inp, out
+        lines = []
+        for z, expr in ((a, "d[i] + 1.0"), (b, f"d[i] * {self.factor!r}")):
+            lines.append(f"""
+            Py_XDECREF({z});
+            {z} = (PyArrayObject*)PyArray_FROM_OTF((PyObject*){x}, NPY_FLOAT64,
+                                                 NPY_ARRAY_DEFAULT | NPY_ARRAY_ENSURECOPY);
+            if (!{z}) {{ {sub["fail"]} }}
+            {{
+              double* d = (double*)PyArray_DATA({z});
+              for (npy_intp i = 0; i < PyArray_SIZE({z}); i++) d[i] = {expr};
+            }}""")
+        return "\n".join(lines)
+
+
+@needs_cc
+def test_every_output_of_a_multi_output_kernel_is_compared():
+    x = T.dvector("x")
+    v = RNG.standard_normal(4)[::-1]
+    good = function([x], list(PlusAndTimes(2.0)(x)), mode=DebugMode(optimizer=None))
+    assert _native_nodes(good) == ["PlusAndTimes{factor=2.0}"]
+    for got, want in zip(good(v), (v + 1, v * 2), strict=True):
+        np.testing.assert_allclose(got, want)
+    bad = function([x], list(PlusAndTimes(3.0)(x)), mode=DebugMode(optimizer=None))
+    with pytest.raises(BadThunkOutput, match=r"disagree on output 1 at index \(0,\)") as info:
+        bad(v)
+    assert info.value.output == 1
+    np.testing.assert_allclose(info.value.val2, v * 3)
