@@ -311,3 +311,28 @@ def test_inner_outputs_aliasing_inner_inputs():
     assert_same(
         [v.get_value() for v in f_c.maker.shared], [v.get_value() for v in f_py.maker.shared]
     )
+
+
+def recurrent_jacobian():
+    """jacobian of a recurrence's last state: a map scan whose inner graph holds the BPTT scan."""
+    w, h0 = T.dmatrix("w"), T.dvector("h0")
+    hs = labsym.scan(
+        lambda h, w_: T.tanh(T.dot(w_, h)),
+        outputs_info=h0,
+        non_sequences=w,
+        n_steps=5,
+        return_updates=False,
+    )
+    return [w, h0], [labsym.gradient.jacobian(hs[-1], h0)], None
+
+
+def test_nested_scan_jacobian_of_a_recurrence():
+    f_c, f_py = compile_both(recurrent_jacobian)
+    assert_native(f_c, 2)
+    nested = [
+        n for n in scan_nodes(f_c) if any(isinstance(m.op, Scan) for m in n.op.fgraph.apply_nodes)
+    ]
+    assert len(nested) == 1
+    rng = np.random.default_rng(4)
+    args = [rng.normal(size=(6, 6)) * 0.5, rng.normal(size=6)]
+    assert_same(f_c(*args), f_py(*args), exact=False)
