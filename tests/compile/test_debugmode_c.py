@@ -239,3 +239,15 @@ def test_every_output_of_a_multi_output_kernel_is_compared():
         bad(v)
     assert info.value.output == 1
     np.testing.assert_allclose(info.value.val2, v * 3)
+
+
+@needs_cc
+def test_a_c_only_op_runs_its_c_code_alone():
+    from tests.backends.c.userops import VectorTimesScalar
+
+    x, s = T.dvector("x"), T.dscalar("s")
+    v = RNG.standard_normal(6)[::2]
+    f = function([x, s], VectorTimesScalar()(x, s) + 1, mode="DebugMode")
+    np.testing.assert_allclose(f(v, 3.0), v * 3 + 1)
+    with pytest.raises(NotImplementedError, match="defines c_code but not perform"):
+        function([x, s], VectorTimesScalar()(x, s), mode=DebugMode(check_c_code=False))
