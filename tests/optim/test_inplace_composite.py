@@ -221,3 +221,16 @@ def test_the_c_kernel_writes_into_the_input_for_any_strides_and_copes_with_overl
         np.testing.assert_allclose(got, want)
         assert got is not x  # overlapping inputs: the kernel allocated its output
         np.testing.assert_array_equal(y, untouched)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_an_input_read_through_another_view_is_not_destroyed(linker):
+    x, y = T.dmatrices("x", "y")
+    m = T.concatenate([x, y], axis=0)
+    out = (m * 2 + m[::-1]) * 3  # m and a reversed view of it meet in one Composite
+    f = function([x, y], out, mode=modes(linker)[0])
+    assert [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Composite)]
+    assert inplace_composites(f) == []
+    a, b = RNG.standard_normal((2, 3, 4))
+    want = np.concatenate([a, b])
+    np.testing.assert_allclose(f(a, b), (want * 2 + want[::-1]) * 3)
