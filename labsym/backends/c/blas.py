@@ -411,6 +411,37 @@ static int labsym_blas_gemv_into_@p@(PyArrayObject* a, int transpose, PyArrayObj
 
 static PyArrayObject* labsym_blas_product_@p@(PyArrayObject* a, PyArrayObject* b);
 
+/* w (fresh, C-contiguous, z's shape) = s * z for a 1-d/2-d z of any strides. */
+static void labsym_blas_scale_into_@p@(PyArrayObject* w, PyArrayObject* z, @T@ s) {
+  int two = PyArray_NDIM(z) == 2;
+  npy_intp m = two ? PyArray_DIM(z, 0) : 1, n = PyArray_DIM(z, two ? 1 : 0);
+  npy_intp s0 = two ? PyArray_STRIDE(z, 0) : 0, s1 = PyArray_STRIDE(z, two ? 1 : 0);
+  @T@* out = (@T@*)PyArray_DATA(w);
+  for (npy_intp i = 0; i < m; i++, out += n) {
+    const char* row = PyArray_BYTES(z) + i * s0;
+    if (s1 == (npy_intp)sizeof(@T@)) {
+      const @T@* r = (const @T@*)row;
+      #pragma omp simd
+      for (npy_intp j = 0; j < n; j++) out[j] = s * r[j];
+    } else {
+      for (npy_intp j = 0; j < n; j++) out[j] = s * *(const @T@*)(row + j * s1);
+    }
+  }
+}
+
+/* labsym_blas_work for b*z + ...: a fresh work array is filled with b*z in one pass (and *b
+   becomes 1), instead of a copy then BLAS's (or Ger's) own pass scaling it by b. */
+static PyArrayObject* labsym_blas_work_scaled_@p@(PyArrayObject* z, int inplace, @T@* b,
+    PyArrayObject* in1, PyArrayObject* in2, int* copy_back) {
+  int scale = *b != 0 && *b != 1 && PyArray_ISALIGNED(z) && !PyArray_ISBYTESWAPPED(z);
+  PyArrayObject* w = labsym_blas_work(z, @N@, inplace, *b != 0 && !scale, in1, in2, copy_back);
+  if (w && scale && w != z) {
+    labsym_blas_scale_into_@p@(w, z, *b);
+    *b = 1;
+  }
+  return w;
+}
+
 /* Gemm (z, x, y matrices) / Gemv (z, y vectors, x a matrix): b*z + a*dot(x, y). */
 static PyArrayObject* labsym_blas_gemx_@p@(PyArrayObject* z, PyArrayObject* sa,
     PyArrayObject* x, PyArrayObject* y, PyArrayObject* sb, int inplace, const char* op) {
@@ -435,7 +466,7 @@ static PyArrayObject* labsym_blas_gemx_@p@(PyArrayObject* z, PyArrayObject* sa,
   if (labsym_blas_int(m, "a dimension") < 0 || labsym_blas_int(n, "a dimension") < 0
       || labsym_blas_int(k, "a dimension") < 0 || labsym_blas_load() < 0)
     return NULL;
-  PyArrayObject* w = labsym_blas_work(z, @N@, inplace, b != 0, x, y, &copy_back);
+  PyArrayObject* w = labsym_blas_work_scaled_@p@(z, inplace, &b, x, y, &copy_back);
   if (!w) return NULL;
   if (m > 0 && n > 0) {
     int status = 0;
@@ -471,7 +502,7 @@ static PyArrayObject* labsym_blas_ger_@p@(PyArrayObject* z, PyArrayObject* sa, P
   if (labsym_blas_int(m, "a dimension") < 0 || labsym_blas_int(n, "a dimension") < 0
       || labsym_blas_load() < 0)
     return NULL;
-  PyArrayObject* w = labsym_blas_work(z, @N@, inplace, b != 0, x, y, &copy_back);
+  PyArrayObject* w = labsym_blas_work_scaled_@p@(z, inplace, &b, x, y, &copy_back);
   if (!w) return NULL;
   if (m > 0 && n > 0) {
     PyArrayObject *xo, *yo;
