@@ -6,6 +6,7 @@ May import core.graph, core.op, core.type, core.dtypes, core.variable and core.o
 from __future__ import annotations
 
 import builtins
+import functools
 import typing
 from collections.abc import Sequence
 
@@ -344,18 +345,18 @@ class Argmax(_Discrete, _AxisOp):
         return Apply(self, [x], [self._output_type(x, "int64")()])
 
     def numpy_callable(self, node: Apply):
-        search, axis = self.search, self.axis
+        return self.index
+
+    def index(self, x: np.ndarray) -> np.ndarray:
+        """The int64 index array of `x`'s extreme over `axis` (several axes as if flattened)."""
+        axis = self.axis
         if axis is None or len(axis) == 1:
             single = None if axis is None else axis[0]
-            return lambda x: np.asarray(search(x, axis=single), dtype=np.int64)
-        kept = tuple(i for i in range(node.inputs[0].ndim) if i not in axis)
-
-        def arg_search_axes(x):
-            moved = x.transpose(kept + axis)
-            flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
-            return np.asarray(search(flat, axis=-1), dtype=np.int64)
-
-        return arg_search_axes
+            return np.asarray(self.search(x, axis=single), dtype=np.int64)
+        kept = tuple(i for i in range(x.ndim) if i not in axis)
+        moved = x.transpose(kept + axis)
+        flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
+        return np.asarray(self.search(flat, axis=-1), dtype=np.int64)
 
 
 class MaxAndArgmax(_AxisOp):
@@ -374,7 +375,12 @@ class MaxAndArgmax(_AxisOp):
     def perform(self, node, inputs, output_storage):
         x = inputs[0]
         output_storage[0][0] = np.asarray(np.max(x, axis=self.axis), dtype=x.dtype)
-        output_storage[1][0] = Argmax(self.axis).numpy_callable(node)(x)
+        output_storage[1][0] = self._argmax.index(x)
+
+    @functools.cached_property
+    def _argmax(self) -> Argmax:
+        """The Argmax that perform's index comes from, built once per op."""
+        return Argmax(self.axis)
 
     def infer_shape(self, fgraph, node, input_shapes):
         kept = self._kept(input_shapes[0])

@@ -185,13 +185,66 @@ done:
 /* argmax/argmin: per output element, the first best over the reduced axes in C order */
 typedef npy_intp (*labsym_arg_fn)(const char* p, npy_intp n, npy_intp s, char* best,
                                   npy_intp start, npy_intp at);
+typedef void (*labsym_arg_update)(const char* p, npy_intp n, npy_intp s, char* best,
+                                  npy_int64* index, npy_intp so, npy_int64 r);
 typedef struct {
   const char* name;
   int ndim, in_type;
   const unsigned char* reduced;
-  labsym_arg_fn fn;
+  labsym_arg_fn fn;          /* scans one run of reduced elements */
+  labsym_arg_update update;  /* one reduced position into a row of kept elements' bests */
   const char* empty_error;
 } labsym_arg_spec;
+
+/* When a kept axis walks memory faster than every reduced one (argmax over rows' axis 0),
+   scanning each output's reduced elements would stride through memory: instead every reduced
+   position (in C order) updates the bests of a row along that kept axis, vectorised. */
+static int labsym_arg_rows(const labsym_arg_spec* s, PyArrayObject* x, int ond,
+                           const npy_intp* odims, const npy_intp* ost, int rnd,
+                           const npy_intp* rdims, const npy_intp* rst, npy_intp rsize,
+                           char* vout, npy_int64* iout) {
+  npy_intp fast = -1, oel[NPY_MAXDIMS], oidx[NPY_MAXDIMS], ridx[NPY_MAXDIMS];
+  int v = -1, isz = (int)PyArray_ITEMSIZE(x);
+  for (int d = 0; d < ond; d++) {
+    npy_intp a = ost[d] < 0 ? -ost[d] : ost[d];
+    if (odims[d] > 1 && (v < 0 || a < fast)) { v = d; fast = a; }
+  }
+  if (v < 0 || rsize < 2) return 0;
+  for (int d = 0; d < rnd; d++) {
+    npy_intp a = rst[d] < 0 ? -rst[d] : rst[d];
+    if (rdims[d] > 1 && a <= fast) return 0;
+  }
+  npy_intp osize = 1;
+  for (int d = ond - 1; d >= 0; d--) { oel[d] = osize; osize *= odims[d]; }
+  char* bv = vout;
+  if (!bv) {
+    bv = PyMem_Malloc(osize * isz);
+    if (!bv) { PyErr_NoMemory(); return -1; }
+  }
+  npy_intp n = odims[v], outer = osize / n;
+  for (int d = 0; d < ond; d++) oidx[d] = 0;
+  for (npy_intp o = 0; o < outer; o++) {
+    const char* in = PyArray_BYTES(x);
+    npy_intp out = 0;
+    for (int d = 0; d < ond; d++) { in += oidx[d] * ost[d]; out += oidx[d] * oel[d]; }
+    labsym_strided_copy(bv + out * isz, oel[v] * isz, in, ost[v], n, isz);
+    for (npy_intp i = 0; i < n; i++) iout[out + i * oel[v]] = 0;
+    for (int d = 0; d < rnd; d++) ridx[d] = 0;
+    for (npy_intp r = 1; r < rsize; r++) {
+      for (int d = rnd - 1; d >= 0; d--) { if (++ridx[d] < rdims[d]) break; ridx[d] = 0; }
+      const char* q = in;
+      for (int d = 0; d < rnd; d++) q += ridx[d] * rst[d];
+      s->update(q, n, ost[v], bv + out * isz, iout + out, oel[v], r);
+    }
+    for (int d = ond - 1; d >= 0; d--) {
+      if (d == v) continue;
+      if (++oidx[d] < odims[d]) break;
+      oidx[d] = 0;
+    }
+  }
+  if (!vout) PyMem_Free(bv);
+  return 1;
+}
 
 static int labsym_arg_call(const labsym_arg_spec* s, PyArrayObject* x, PyArrayObject** value,
                            PyArrayObject** index) {
@@ -232,9 +285,13 @@ static int labsym_arg_call(const labsym_arg_spec* s, PyArrayObject* x, PyArrayOb
   int isz = (int)PyArray_ITEMSIZE(x);
   npy_int64* iout = (npy_int64*)PyArray_DATA(*index);
   char* vout = value ? PyArray_BYTES(*value) : NULL;
+  int rows = osize ? labsym_arg_rows(s, x, ond, odims, ost, rnd, rdims, rst, rsize, vout, iout)
+                    : 0;
+  if (rows < 0) goto done;
+  npy_intp scanned = rows ? 0 : osize; /* otherwise: each output scans its reduced elements */
   npy_intp inner = rnd ? rdims[rnd - 1] : 1, ist = rnd ? rst[rnd - 1] : 0;
   for (int d = 0; d < ond; d++) oidx[d] = 0;
-  for (npy_intp o = 0; o < osize; o++) {
+  for (npy_intp o = 0; o < scanned; o++) {
     const char* start = PyArray_BYTES(x);
     for (int d = 0; d < ond; d++) start += oidx[d] * ost[d];
     for (int d = 0; d < rnd; d++) ridx[d] = 0;

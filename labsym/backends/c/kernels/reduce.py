@@ -23,7 +23,7 @@ from labsym.core.graph import Apply
 from labsym.core.ops import reduce as red
 from labsym.core.ops.fused_reduce import FusedReduce
 
-CACHE_VERSION = (3,)
+CACHE_VERSION = (4,)
 
 _KINDS = {
     red.Sum: "add",
@@ -209,48 +209,82 @@ def render_fused_reduce(node: Apply) -> CKernel | None:
 
 
 # ---------------------------------------------------------------------- argmax and friends
+_ARG_BLOCK_BYTES = 1024  # contiguous runs: vectorised block extremes, then one block searched
+
+
 def _arg_function(name: str, dtype: str, find_max: bool) -> str:
-    """One run of the search: a vectorised extreme then the first index of it (contiguous runs),
-    or a plain scan; NaN counts as the extreme, and the first one wins, as in np.argmax."""
+    """`name` (one run of the search) and `name`_update (one reduced position into rows of best
+    values and indices). NaN counts as the extreme and the first one wins, as in np.argmax."""
     t = render.C_TYPES[dtype]
     cmp, clause = (">", "max") if find_max else ("<", "min")
     is_float = dtype in render.FLOAT_DTYPES
     nan = " || (v != v && b == b)" if is_float else ""
-    # blocks of 64: a vectorised block extreme, then the index only where it improves
-    contiguous = (
-        f"  if (s == (npy_intp)sizeof({t})) {{\n"
-        f"    const {t}* q = (const {t}*)p;\n"
-        "    for (npy_intp c = 0; c < n; c += 64) {\n"
-        "      npy_intp e = n - c < 64 ? n - c : 64;\n"
-        f"      {t} m = q[c]; int nan = 0; (void)nan;\n"
+    size = _ARG_BLOCK_BYTES // np.dtype(dtype).itemsize
+    # One pass of vectorised block extremes remembers the first block that improved most; that
+    # block alone is then searched (vectorised) for the first index of its extreme. NaN is only
+    # noted (z, the sum of x * 0: NaN for NaN and infinities) and then looked for in the block.
+    # Full blocks have a constant length (a straight vector loop), the last one its own.
+    block = (
+        f"      {t} m = q[c], z = 0; (void)z;\n"
         f"      #pragma omp simd reduction({clause}:m)"
-        + (" reduction(|:nan)" if is_float else "")
-        + "\n"
-        f"      for (npy_intp i = c; i < c + e; i++) {{ m = q[i] {cmp} m ? q[i] : m;"
-        + (" nan |= q[i] != q[i];" if is_float else "")
-        + " }\n"
+        + (" reduction(+:z)" if is_float else "")
+        + "\n      for (npy_intp i = c; i < c + {0}; i++) {{ m = q[i] CMP m ? q[i] : m;".replace(
+            "CMP", cmp
+        )
+        + (" z += q[i] * 0;" if is_float else "")
+        + " }}\n"
         + (
-            "      if (nan) { if (b != b) break; npy_intp k = c; while (q[k] == q[k]) k++;"
-            " b = q[k]; at = start + k; break; }\n"
+            "      if (z != z) {{\n"
+            "        npy_intp k = c;\n        while (k < c + {0} && q[k] == q[k]) k++;\n"
+            "        if (k < c + {0}) {{ b = q[k]; at = start + k; found = -1; break; }}\n"
+            "      }}\n"
             if is_float
             else ""
         )
-        + f"      if (m {cmp} b) {{ npy_intp k = c; while (q[k] != m) k++;"
-        " b = m; at = start + k; }\n"
-        "    }\n"
+        + f"      if (m {cmp} b) {{{{ b = m; found = c; }}}}\n"
+    )
+    contiguous = (
+        f"  if (s == (npy_intp)sizeof({t})) {{\n"
+        f"    const {t}* q = (const {t}*)p;\n"
+        "    npy_intp found = -1, c = 0;\n"
+        f"    for (; c + {size} <= n; c += {size}) {{\n" + block.format(size) + "    }\n"
+        "    for (; found >= -1 && c < n; c = n) {\n"
+        "      npy_intp e = n - c;\n" + block.format("e") + "    }\n"
+        "    if (found >= 0) {\n"
+        f"      int e = n - found < {size} ? (int)(n - found) : {size}, k = e;\n"
+        f"      const {t}* r = q + found;\n"
+        "      #pragma omp simd reduction(min:k)\n"
+        "      for (int i = 0; i < e; i++) k = r[i] == b && i < k ? i : k;\n"
+        "      at = start + found + k;\n    }\n"
         "    memcpy(best, &b, sizeof(b));\n    return at;\n  }\n"
     )
-    return elemwise.once(
+    scan = elemwise.once(
         name,
         f"static npy_intp {name}(const char* p, npy_intp n, npy_intp s, char* best,"
         " npy_intp start, npy_intp at) {\n"
         f"  {t} b; memcpy(&b, best, sizeof(b));\n"
+        + ("  if (b != b) return at;  /* a NaN won already */\n" if is_float else "")
         + contiguous
         + "  for (npy_intp i = 0; i < n; i++) {\n"
         f"    {t} v = *(const {t}*)(p + i * s);\n"
         f"    if (v {cmp} b{nan}) {{ b = v; at = start + i; }}\n"
         "  }\n  memcpy(best, &b, sizeof(b));\n  return at;\n}\n",
     )
+    step = (
+        f"{t} v = x[i * sx]; {t} b = bv[i * so]; int take = v {cmp} b{nan};"
+        " bv[i * so] = take ? v : b; bi[i * so] = take ? r : bi[i * so];"
+    )
+    update = elemwise.once(
+        f"{name}_update",
+        f"static void {name}_update(const char* p, npy_intp n, npy_intp s, char* best,"
+        " npy_int64* bi, npy_intp so, npy_int64 r) {\n"
+        f"  const {t}* x = (const {t}*)p; {t}* bv = ({t}*)best;\n"
+        f"  npy_intp sx = s / (npy_intp)sizeof({t});\n"
+        "  if (sx == 1 && so == 1) {\n    sx = 1; so = 1;\n"
+        f"    #pragma omp simd\n    for (npy_intp i = 0; i < n; i++) {{ {step} }}\n"
+        f"  }} else\n    for (npy_intp i = 0; i < n; i++) {{ {step} }}\n}}\n",
+    )
+    return scan + update
 
 
 def _arg_kernel(node: Apply, axis: tuple[int, ...] | None, find_max: bool, with_value: bool):
@@ -270,7 +304,7 @@ def _arg_kernel(node: Apply, axis: tuple[int, ...] | None, find_max: bool, with_
         spec,
         _bytes(f"{spec}_rd", reduced)
         + f"static const labsym_arg_spec {spec} = {{{elemwise.c_string(title)}, {ndim}, "
-        f"{np.dtype(dtype).num}, {spec}_rd, {fn}, {elemwise.c_string(empty)}}};\n",
+        f"{np.dtype(dtype).num}, {spec}_rd, {fn}, {fn}_update, {elemwise.c_string(empty)}}};\n",
     )
     if with_value:
         call = f"labsym_arg_call(&{spec}, %(in0)s, &%(out0)s, &%(out1)s)"
