@@ -100,12 +100,12 @@ def _wrapper(entry: NodeEntry) -> str:
         lines.append("  feclearexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID);")
     lines.append("  if (labsym_times != Py_None) labsym_t0 = labsym_now();")
     lines.append("  {\n" + entry.kernel.body % subs + "\n  }")
+    if flags:  # 2 plus the raised flags' bits: the reporter warns as NumPy would
+        lines.append("  int labsym_fp = labsym_fp_code();")
     lines.append(
         "  if (labsym_times != Py_None"
         " && labsym_add_time(labsym_self, labsym_now() - labsym_t0) < 0) goto labsym_fail;"
     )
-    if flags:  # 2 plus the raised flags' bits: the reporter warns as NumPy would
-        lines.append("  int labsym_fp = labsym_fp_code();")
     for k in range(n_out):
         lines.append(
             f"  if (!out{k}) {{ PyErr_SetString(PyExc_RuntimeError,"
