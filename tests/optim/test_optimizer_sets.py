@@ -161,6 +161,22 @@ def test_every_theano_name_maps_to_existing_phases_or_rules():
         assert targets and set(targets) <= known, name
 
 
+def test_theano_names_labsym_lacks_name_no_labsym_rule_or_tag():
+    """A Theano name that became a labsym rule or tag (scan's rewrites) leaves THEANO_ABSENT:
+    excluding it must remove that rule, not be ignored as absent."""
+    assert not phases.THEANO_ABSENT & phases._selectable()
+    assert not phases.THEANO_ABSENT & set(THEANO_NAMES)
+    for theano_name, rule in [
+        ("scanOp_pushout_output", "scan_pushout_accumulators"),
+        ("scanOp_pushout_seqs_ops", "scan_pushout_seqs_ops"),
+        ("scan", "scan_prune_outputs"),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            kept = [r.name for r in Mode().excluding(theano_name).rewriter.rules]
+        assert rule in [r.name for r in Mode().rewriter.rules] and rule not in kept
+
+
 def test_unknown_name_warns_once_with_close_matches():
     phases._WARNED.discard("fusoin")
     with warnings.catch_warnings(record=True) as caught:
