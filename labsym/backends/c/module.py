@@ -12,6 +12,7 @@ backends.c.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shlex
@@ -62,7 +63,7 @@ class ModuleSource:
     cdef: str  # one declaration per exported symbol (the cache lists them)
     source: str
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """SHA-256 of the code (the cache key adds compiler, flags and versions)."""
         return hashlib.sha256((self.cdef + self.source).encode()).hexdigest()

@@ -318,3 +318,22 @@ def test_a_fork_while_a_build_holds_the_locks_builds_in_the_child(fresh_cache):
             assert _in_child(child) == 0
     assert wait_native(f, timeout=120)  # the parent's own build goes on once released
     np.testing.assert_array_equal(f(V), 15 * V)
+
+
+def test_a_tiered_function_renders_its_module_once(fresh_cache, monkeypatch):
+    from labsym.backends.c import module, tiered
+
+    rendered = []
+
+    def counting(entries):
+        rendered.append(len(entries))
+        return real(entries)
+
+    real = module.render_module
+    monkeypatch.setattr(module, "render_module", counting)
+    monkeypatch.setattr(tiered, "render_module", counting)
+    x = T.dvector("x")
+    f = labsym.function([x], WrongC()(x) * 6)  # digest, cache lookup, build, cache key
+    assert isinstance(f._program, TieredProgram) and wait_native(f, timeout=120)
+    np.testing.assert_array_equal(f(V), 18 * V)
+    assert len(rendered) == 1
