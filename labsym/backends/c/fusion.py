@@ -8,7 +8,9 @@ compiled graph is not rewritten (f.maker.fgraph, debugprint and profiles name th
 only the two nodes' module entries change. The elementwise node's builtin packs its inputs
 into a tuple (its output value in the program, which only the reduction reads); the
 reduction's builtin reduces the program of that tuple's arrays, or, given an array (a call
-that straddled a tiered swap from the NumPy engine), reduces it as the plain reduction.
+that straddled a tiered swap from the NumPy engine), reduces it as the plain reduction. As the
+inputs are read at the reduction, a pair is left unfused when a node scheduled between the two
+may overwrite them (a destroy_map reaching their memory).
 Only CLinker.link uses this: DebugMode and NanGuardMode compare or check every node's own
 output and link through `node_code`, unfused. With a profile, the reduction's row holds the
 fused time and the elementwise row the packing (~0). May import core, optim and backends.
@@ -25,7 +27,7 @@ import numpy as np
 from labsym.backends.c.fpe import fp_reporter
 from labsym.backends.c.kernel import CKernel, kernel_for
 from labsym.backends.c.module import NodeEntry
-from labsym.core.graph import Apply
+from labsym.core.graph import Apply, Variable
 from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.ops.fused_reduce import FusedReduce
@@ -63,6 +65,38 @@ def _fused_node(producer: Apply, reduction: Apply) -> Apply | None:
     except (TypeError, ValueError):
         return None
     return fused if fused.outputs[0].type == reduction.outputs[0].type else None
+
+
+def _memory_roots(var: Variable) -> set[Variable]:
+    """The variables whose memory `var` may be (following view_map and destroy_map up)."""
+    roots: set[Variable] = set()
+    stack = [var]
+    while stack:
+        v = stack.pop()
+        node = v.owner
+        aliased = []
+        if node is not None:
+            for alias_map in (
+                getattr(node.op, "view_map", None),
+                getattr(node.op, "destroy_map", None),
+            ):
+                aliased += [node.inputs[k] for k in (alias_map or {}).get(v.index, ())]
+        if aliased:
+            stack += aliased
+        else:
+            roots.add(v)
+    return roots
+
+
+def _overwritten_between(nodes: Sequence[Apply], i: int, j: int, producer: Apply) -> bool:
+    """True if a node scheduled between i and j may overwrite memory the producer reads (the
+    fused reduction reads the producer's inputs at j, not at i)."""
+    read = set().union(*(_memory_roots(v) for v in producer.inputs))
+    for node in nodes[i + 1 : j]:
+        for ins in (getattr(node.op, "destroy_map", None) or {}).values():
+            if any(_memory_roots(node.inputs[k]) & read for k in ins):
+                return True
+    return False
 
 
 def _partial(body: str, subs: dict[str, str]) -> str:
@@ -141,6 +175,8 @@ def fuse_reductions(
             continue
         clients = fgraph.clients.get(value, [])
         if len(clients) != 1 or clients[0][0] is not reduction:
+            continue
+        if _overwritten_between(nodes, i, j, producer):
             continue
         fused = _fused_node(producer, reduction)
         kernel = kernel_for(fused) if fused is not None else None
