@@ -57,15 +57,17 @@ def _numpy_dirs() -> tuple[str, ...]:
 
 
 def _mapped_objects() -> list[str]:
-    """The shared objects of NumPy's wheel mapped into this process (Linux), sorted."""
+    """The shared objects of NumPy's wheel mapped into this process (Linux), BLAS-named first."""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             lines = maps.read().splitlines()
     except OSError:
         return []
     dirs = _numpy_dirs()
-    found = {line.split(maxsplit=5)[5] for line in lines if line.count(" ") >= 5 and "/" in line}
-    return sorted(p for p in found if p.startswith(dirs) and ".so" in os.path.basename(p))
+    fields = (line.split(maxsplit=5) for line in lines)  # address perms offset dev inode path
+    found = {f[5] for f in fields if len(f) == 6 and f[5].startswith(dirs)}
+    names = sorted(p for p in found if ".so" in os.path.basename(p))
+    return sorted(names, key=lambda p: "blas" not in os.path.basename(p))  # likely ones first
 
 
 def _openblas_in(path: str) -> BlasLibrary | None:
