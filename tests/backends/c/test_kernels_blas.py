@@ -1,5 +1,6 @@
 """BLAS kernels (Dot, Gemm, Gemv, Ger) against perform: shapes, views, dtypes, scales, inplace."""
 
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -281,3 +282,32 @@ def test_strict_c_linker_runs_the_blas_nodes_the_rewrites_make():
     np.testing.assert_allclose(o2, yv - 0.1 * (av.T @ gv), rtol=1e-12)
     zv, bv = rand(rng, (4, 4), "float32"), rand(rng, (4, 4), "float32").T
     np.testing.assert_allclose(h(zv, bv), 2 * (zv @ bv) + zv, rtol=2e-5, atol=2e-5)
+
+
+def traced_peak(fn, *args):
+    """(result, peak bytes NumPy allocated during fn(*args))."""
+    tracemalloc.start()
+    try:
+        result = fn(*args)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_transposed_views_go_to_blas_without_copies(kernels, dtype):
+    """Dot/Gemm of transposed (and row-sliced) views use BLAS's trans flags and leading
+    dimensions: the only allocation is the result (Gemm: b*z written into it in one pass)."""
+    rng = np.random.default_rng(12)
+    a, b = rand(rng, (300, 200), dtype), rand(rng, (300, 250), dtype)
+    z = rand(rng, (200, 250), dtype)
+    out_bytes = z.nbytes
+    got, peak = traced_peak(kernels[(dtype, "mm")][1], a.T, b)
+    np.testing.assert_allclose(got, a.T @ b, rtol=1e-4, atol=1e-3)
+    assert out_bytes <= peak < out_bytes + a.nbytes // 4
+    sa, sb = np.asarray(-0.5, dtype), np.asarray(0.75, dtype)
+    got, peak = traced_peak(kernels[(dtype, "gemm")][1], z, sa, a.T, b[:, :], sb)
+    np.testing.assert_allclose(got, 0.75 * z - 0.5 * (a.T @ b), rtol=1e-4, atol=1e-3)
+    assert out_bytes <= peak < out_bytes + a.nbytes // 4
+    got = kernels[(dtype, "mm")][1](b.T, a[:, ::-1])  # a negative stride: copied, same values
+    np.testing.assert_allclose(got, b.T @ a[:, ::-1], rtol=1e-4, atol=1e-3)
