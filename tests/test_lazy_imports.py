@@ -16,8 +16,6 @@ import labsym
 
 # modules a training script never needs: imported on first use of the names that need them
 LAZY_MODULES = (
-    "labsym.backends.c",  # imported by the first function() that links with C
-    "hashlib",  # (by the C backend) loads OpenSSL's libcrypto: ~3.3 MB resident
     "labsym.backends.cuda",
     "labsym.printing",
     "labsym.viz.graphviz",

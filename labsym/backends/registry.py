@@ -17,6 +17,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from labsym.backends.c.linker import CLinker
+from labsym.backends.c.module import c_compiler
 from labsym.backends.python.vm import PythonLinker
 from labsym.config import config
 
@@ -43,9 +45,6 @@ def _no_compiler_reason() -> str:
 
 def _best(name: str) -> Any:
     """The tiered C linker when a compiler works, else the NumPy engine (one notice)."""
-    from labsym.backends.c.linker import CLinker  # here: `import labsym` skips the C backend
-    from labsym.backends.c.module import c_compiler
-
     nogc = name.endswith("_nogc")
     if c_compiler() is not None:
         return CLinker(name, allow_gc=not nogc, tiered=True)
@@ -66,9 +65,6 @@ def get_linker(name: str) -> Any:
     if name in _BEST_NAMES:
         return _best(name)
     if name in C_NAMES:
-        from labsym.backends.c.linker import CLinker  # here: `import labsym` skips the C backend
-        from labsym.backends.c.module import c_compiler
-
         if c_compiler() is None:
             raise LinkerUnavailableError(
                 f"linker={name!r} asks for C code, but {_no_compiler_reason()}; use one of "
