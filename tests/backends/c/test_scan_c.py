@@ -319,9 +319,10 @@ def test_inner_outputs_aliasing_inner_inputs():
     )
 
 
-def recurrent_jacobian():
-    """jacobian of a recurrence's last state: a map scan whose inner graph holds the BPTT scan."""
-    w, h0 = T.dmatrix("w"), T.dvector("h0")
+def nested():
+    """jacobian of a recurrence's last state (a map scan whose inner graph holds the BPTT scan),
+    and a loop whose step runs two equal scans (their inlined loops need distinct labels)."""
+    w, h0, x = T.dmatrix("w"), T.dvector("h0"), T.dmatrix("x")
     hs = labsym.scan(
         lambda h, w_: T.tanh(T.dot(w_, h)),
         outputs_info=h0,
@@ -329,16 +330,25 @@ def recurrent_jacobian():
         n_steps=5,
         return_updates=False,
     )
-    return [w, h0], [labsym.gradient.jacobian(hs[-1], h0)], None
+
+    def twice(s0):
+        return labsym.scan(
+            lambda s: T.tanh(s) * 0.5 + 1, outputs_info=s0, n_steps=3, return_updates=False
+        )[-1]
+
+    twins = labsym.scan(
+        lambda x_t, h: twice(x_t) + twice(h), sequences=x, outputs_info=h0, return_updates=False
+    )
+    return [w, h0, x], [labsym.gradient.jacobian(hs[-1], h0), twins], None
 
 
-def test_nested_scan_jacobian_of_a_recurrence():
-    f_c, f_py = compile_both(recurrent_jacobian)
-    assert_native(f_c, 2)
-    nested = [
-        n for n in scan_nodes(f_c) if any(isinstance(m.op, Scan) for m in n.op.fgraph.apply_nodes)
+def test_nested_scans():
+    f_c, f_py = compile_both(nested)
+    assert_native(f_c, 3)
+    inner_scans = [
+        sum(isinstance(m.op, Scan) for m in n.op.fgraph.apply_nodes) for n in scan_nodes(f_c)
     ]
-    assert len(nested) == 1
+    assert sorted(inner_scans) == [0, 1, 2]
     rng = np.random.default_rng(4)
-    args = [rng.normal(size=(6, 6)) * 0.5, rng.normal(size=6)]
+    args = [rng.normal(size=(6, 6)) * 0.5, rng.normal(size=6), rng.normal(size=(4, 6))]
     assert_same(f_c(*args), f_py(*args), exact=False)

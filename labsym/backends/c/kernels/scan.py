@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,9 @@ from labsym.core.type import TensorType
 VERSION = (1,)
 MAX_CONSTANT_BYTES = 1 << 16
 BLAS_OPS = (Dot, MatMul, TensorDot, Gemm, Gemv, Ger)
+# the prefix of a nested scan's labels and locals: renamed per inner node, so that two equal
+# nested scans (same prefix) inlined into one loop get distinct labels
+_NESTED = re.compile(r"\b(ls[0-9a-f]{10}(?:n\d+)*)_")
 
 
 def _is_tensor(var: Variable) -> bool:
@@ -227,7 +231,10 @@ def _inline(
         subs = {f"in{j}": names[v] for j, v in enumerate(inner.inputs)}
         subs.update({f"out{j}": names[v] for j, v in enumerate(inner.outputs)})
         subs["fail"] = f"goto {p}end;"
-        body = (kernel.body % subs).replace("%", "%%")
+        raw = (
+            _NESTED.sub(rf"\g<1>n{i}_", kernel.body) if isinstance(inner.op, Scan) else kernel.body
+        )
+        body = (raw % subs).replace("%", "%%")
         done = [v for v, at in last.items() if at == i and v not in outputs]
         frees = "".join(f"    Py_CLEAR({names[v]});\n" for v in done)
         what = str(inner.op).replace("*/", "* /").replace("%", "%%")
