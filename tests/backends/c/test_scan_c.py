@@ -14,6 +14,7 @@ import pytest
 import labsym
 import labsym.tensor as T
 from labsym.backends.c import kernel as kernel_module
+from labsym.backends.c.kernels.scan import render_scan
 from labsym.backends.c.module import c_compiler
 from labsym.compile import Mode
 from labsym.core.scan import reduce, until
@@ -33,10 +34,15 @@ def assert_native(f: labsym.Function, count: int) -> None:
     """`count` Scan nodes, each marked C by the profile, none with a compiled Python step."""
     nodes = scan_nodes(f)
     assert len(nodes) == count
-    impls = dict(zip(f.profile.node_names, f.profile.node_impls, strict=True))
+    assert scan_impls(f) == ["C"] * count
     for node in nodes:
-        assert impls[str(node)] == "C", str(node)
         assert node.op._fns.get(f.maker.mode) is None  # the Python loop's step never compiled
+
+
+def scan_impls(f: labsym.Function) -> list[str]:
+    """'C' or 'Py' for each Scan node, as the function's profile marks them."""
+    pairs = zip(f.profile.node_names, f.profile.node_impls, strict=True)
+    return sorted(impl for name, impl in pairs if name.startswith("for{"))
 
 
 def assert_same(got: list, want: list, exact: bool = True) -> None:
@@ -261,8 +267,7 @@ def no_c_scan():
 def test_inner_op_without_c_code_keeps_the_python_loop():
     f_c, f_py = compile_both(no_c_scan)
     (node,) = scan_nodes(f_c)
-    impls = dict(zip(f_c.profile.node_names, f_c.profile.node_impls, strict=True))
-    assert impls[str(node)] == "Py"
+    assert scan_impls(f_c) == ["Py"]
     h0 = np.array([0.5, -1.0])
     assert_same(f_c(h0), f_py(h0))
     assert node.op._fns.get(f_c.maker.mode) is not None
@@ -304,11 +309,7 @@ def aliasing():
 
 def test_inner_outputs_aliasing_inner_inputs():
     f_c, f_py = compile_both(aliasing)
-    assert all(
-        impl == "C"
-        for name, impl in zip(f_c.profile.node_names, f_c.profile.node_impls, strict=True)
-        if name.startswith("for{")
-    )
+    assert set(scan_impls(f_c)) == {"C"}
     rng = np.random.default_rng(3)
     args = [rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=3), 0.4]
     got, want = f_c(*args), f_py(*args)
@@ -352,3 +353,48 @@ def test_nested_scans():
     rng = np.random.default_rng(4)
     args = [rng.normal(size=(6, 6)) * 0.5, rng.normal(size=6), rng.normal(size=(4, 6))]
     assert_same(f_c(*args), f_py(*args), exact=False)
+
+
+class PlusOneC(labsym.Op):
+    """x + 1 (float64) by a Theano-style c_code holding a label: inlined twice, labels clash."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return labsym.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = inputs[0] + 1
+
+    def c_code(self, node, name, inp, out, sub):
+        (x,), (z,), fail = inp, out, sub["fail"]
+        return f"""
+        Py_XDECREF({z});
+        {z} = (PyArrayObject*)PyArray_NewCopy({x}, NPY_CORDER);
+        if (!{z}) {fail}
+        for (npy_intp i = 0; i < PyArray_SIZE({z}); i++) ((double*)PyArray_DATA({z}))[i] += 1;
+        goto {name}_done;
+{name}_done: ;
+        """
+
+
+def labelled():
+    h0 = T.dvector("h0")
+    once = labsym.scan(
+        lambda h: PlusOneC()(h) * 2, outputs_info=h0, n_steps=3, return_updates=False
+    )
+    twice = labsym.scan(
+        lambda h: PlusOneC()(PlusOneC()(h) * 2), outputs_info=h0, n_steps=3, return_updates=False
+    )
+    return [h0], [once, twice], None
+
+
+def test_user_c_code_with_labels_inlined_once_else_python_loop():
+    f_c, f_py = compile_both(labelled)
+    assert scan_impls(f_c) == ["C", "Py"]
+    once, twice = sorted(scan_nodes(f_c), key=lambda n: len(n.op.fgraph.apply_nodes))
+    assert render_scan(once, mode=f_c.maker.mode) is not None
+    assert render_scan(twice, mode=f_c.maker.mode) is None
+    h0 = np.array([0.5, -2.0])
+    assert_same(f_c(h0), f_py(h0))

@@ -37,6 +37,7 @@ BLAS_OPS = (Dot, MatMul, TensorDot, Gemm, Gemv, Ger)
 # the prefix of a nested scan's labels and locals: renamed per inner node, so that two equal
 # nested scans (same prefix) inlined into one loop get distinct labels
 _NESTED = re.compile(r"\b(ls[0-9a-f]{10}(?:n\d+)*)_")
+_LABEL = re.compile(r"(?m)^\s*((?!default\b)[A-Za-z_]\w*)\s*:(?!:)")  # a label's definition
 
 
 def _is_tensor(var: Variable) -> bool:
@@ -167,6 +168,9 @@ def render_scan(node: Apply, mode: Any = None) -> CKernel | None:
             names[out] = f"{p}v{len(locals_)}"
             locals_.append(names[out])
     inner_code = _inline(nodes, kernels, names, set(fgraph.outputs), p)
+    labels = _LABEL.findall(inner_code)
+    if len(labels) != len(set(labels)):  # e.g. a user op's C inlined twice: its labels clash
+        return None
     used = {v for n in nodes for v in n.inputs} | set(fgraph.outputs)
     seqs, taps, _, nonseqs = info.inner_groups(fgraph.inputs)
     states = tuple(
