@@ -2,7 +2,7 @@
 
 Rewrites edit it through `replace`, which checks types. Features (shape inference, destroy
 tracking) are explicit fields set by whoever needs them, not attribute forwarding.
-May import core.graph.
+May import core.graph and core.aliasing.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from labsym.core.aliasing import alias_map, alias_root
 from labsym.core.exceptions import MissingInputError
 from labsym.core.graph import (
     Apply,
@@ -17,7 +18,6 @@ from labsym.core.graph import (
     Variable,
     clone_graph,
     destroy_orderings,
-    io_toposort,
     theano_toposort,
 )
 
@@ -70,10 +70,10 @@ class FunctionGraph:
             self.variables.add(var)
             self.clients.setdefault(var, [])
 
-    def _import(self, var: Variable) -> None:
-        for node in io_toposort(self.variables, [var]):
-            if node in self.apply_nodes:
-                continue
+    def _import(self, var: Variable) -> list[Apply]:
+        """Add `var` and the nodes computing it that are not in the graph yet; returns those."""
+        added = self._new_nodes(var)
+        for node in added:
             for i, inp in enumerate(node.inputs):
                 if inp not in self.variables:
                     if (
@@ -94,6 +94,27 @@ class FunctionGraph:
             if not isinstance(var, Constant) and var not in self.inputs:
                 raise MissingInputError(f"output {var} is not computed from the inputs")
             self._add_variable(var)
+        return added
+
+    def _new_nodes(self, var: Variable) -> list[Apply]:
+        """The nodes computing `var` that are not in the graph, each after those feeding it
+        (io_toposort stopping at the graph's variables, without copying them: O(new nodes))."""
+        order: list[Apply] = []
+        if var in self.variables or var.owner is None:
+            return order
+        done = {var.owner}
+        stack = [(var.owner, 0)]
+        while stack:
+            node, i = stack.pop()
+            if i == len(node.inputs):
+                order.append(node)
+                continue
+            stack.append((node, i + 1))
+            owner = node.inputs[i].owner
+            if node.inputs[i] not in self.variables and owner is not None and owner not in done:
+                done.add(owner)
+                stack.append((owner, 0))
+        return order
 
     def _prune(self, var: Variable) -> None:
         """Remove the node computing `var` (recursively) once nothing uses its outputs."""
@@ -137,8 +158,12 @@ class FunctionGraph:
 
     def replace(self, var: Variable, new: Variable, reason: str | None = None) -> None:
         """Make every client of `var` use `new` instead; types must be compatible."""
+        self._replace(var, new, reason)
+
+    def _replace(self, var: Variable, new: Variable, reason: str | None) -> list[tuple[Any, int]]:
+        """replace(); returns the (client, index) inputs it changed, for an undo."""
         if var is new:
-            return
+            return []
         if var not in self.variables:
             raise InconsistencyError(f"{var} is not in this graph")
         if var.type != new.type:
@@ -149,23 +174,38 @@ class FunctionGraph:
                     + (f" in rewrite {reason}" if reason else "")
                 )
         changed = list(self.clients[var])
+        added = self._import(new) if changed else []
         for client, index in changed:
             self.change_input(client, index, new, reason)
         if self.protected:
-            victim = self.destroyed_protected()
+            victim = self._destroyed_protected_from([*added, *(c for c, _ in changed)])
             if victim is not None:  # as Theano's DestroyHandler validate: undo and refuse
-                for client, index in changed:
-                    self.change_input(client, index, var, reason)
+                self._undo(var, changed, reason)
                 raise InconsistencyError(
                     f"replacing {var} by {new} would let an op overwrite {victim}"
                     + (f" (rewrite {reason})" if reason else "")
                 )
+        return changed
+
+    def _undo(self, var: Variable, changed: list[tuple[Any, int]], reason: str | None) -> None:
+        for client, index in changed:
+            self.change_input(client, index, var, reason)
 
     def replace_all(
         self, pairs: Iterable[tuple[Variable, Variable]], reason: str | None = None
     ) -> None:
-        for var, new in pairs:
-            self.replace(var, new, reason)
+        """Each replacement in turn, all or nothing: when one is refused (InconsistencyError),
+        those before it are undone before the error propagates. A variable an earlier
+        replacement removed from the graph is skipped."""
+        done: list[tuple[Variable, list[tuple[Any, int]]]] = []
+        try:
+            for var, new in pairs:
+                if var in self.variables:
+                    done.append((var, self._replace(var, new, reason)))
+        except InconsistencyError:
+            for var, changed in reversed(done):
+                self._undo(var, changed, reason)
+            raise
 
     def add_listener(self, listener: Callable[..., None]) -> None:
         self._listeners.append(listener)
@@ -178,10 +218,35 @@ class FunctionGraph:
         """A protected input or a constant that some node overwrites (directly or through a
         view), or None."""
         for node in self.apply_nodes:
-            for ins in (getattr(node.op, "destroy_map", None) or {}).values():
-                root = _alias_root(node.inputs[ins[0]])
-                if root in self.protected or isinstance(root, Constant):
-                    return root
+            victim = self._destroyed_by(node)
+            if victim is not None:
+                return victim
+        return None
+
+    def _destroyed_by(self, node: Apply) -> Variable | None:
+        for ins in (getattr(node.op, "destroy_map", None) or {}).values():
+            root = alias_root(node.inputs[ins[0]])
+            if root in self.protected or isinstance(root, Constant):
+                return root
+        return None
+
+    def _destroyed_protected_from(self, changed: Iterable[Any]) -> Variable | None:
+        """destroyed_protected() after a replacement that added nodes and changed inputs of
+        clients (`changed`: both). Only such a node, or one whose overwritten input aliases
+        back through one of them, can have a new victim: the walk goes forward from them
+        through the outputs that alias an input, so it costs what the change touches."""
+        stack = [c for c in changed if isinstance(c, Apply)]
+        seen: set[Apply] = set()
+        while stack:
+            node = stack.pop()
+            if node in seen or node not in self.apply_nodes:
+                continue
+            seen.add(node)
+            victim = self._destroyed_by(node)
+            if victim is not None:
+                return victim
+            for out in alias_map(node):
+                stack.extend(c for c, _ in self.clients.get(node.outputs[out], ()))
         return None
 
     def toposort(self) -> list[Apply]:
@@ -228,15 +293,3 @@ def check_user_inplace(
             f"an op overwrites input {victim}; declare it In({victim}, mutable=True) "
             "to let the function overwrite the array you pass",
         )
-
-
-def _alias_root(var: Variable) -> Variable:
-    """The variable whose memory `var` is, following view_map and destroy_map back."""
-    while var.owner is not None:
-        node = var.owner
-        aliased = {**(getattr(node.op, "destroy_map", None) or {})}
-        aliased.update(getattr(node.op, "view_map", None) or {})
-        if var.index not in aliased:
-            break
-        var = node.inputs[aliased[var.index][0]]
-    return var

@@ -8,30 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from labsym.core.aliasing import alias_map, aliased_inputs
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.shared import SharedVariable
 
-
-def alias_map(node: Apply) -> dict[int, list[int]]:
-    """Output index -> input indices whose memory that output may share (view_map + destroy_map).
-
-    Both maps say the same thing to whoever reads the buffer afterwards: the output *is* (part
-    of) that input's memory.
-    """
-    merged: dict[int, list[int]] = {}
-    for mapping in (getattr(node.op, "view_map", None), getattr(node.op, "destroy_map", None)):
-        for out, ins in (mapping or {}).items():
-            merged.setdefault(out, []).extend(ins)
-    return merged
-
-
-def aliased_inputs(var: Variable) -> list[Variable]:
-    """The inputs of var's owner that `var` may be a view of, or was written into."""
-    node = var.owner
-    if node is None:
-        return []
-    return [node.inputs[i] for i in alias_map(node).get(var.index, ())]
+# alias_map and aliased_inputs live in core.aliasing; re-exported for this module's users
+__all__ = ["DestroyHandler", "alias_map", "aliased_inputs", "destroy_handler", "destroyed_inputs"]
 
 
 def destroyed_inputs(node: Apply) -> list[int]:

@@ -8,7 +8,7 @@ May import core and optim.patterns.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +128,38 @@ def _fit_type(old: Variable, new: Any) -> Variable | None:
     return specify_shape(new, old.type.shape)
 
 
+def _depends_on(fgraph: FunctionGraph, new: Variable, old: Variable) -> bool:
+    """Whether `new` is computed from `old` (replacing old by it would make a cycle).
+
+    Walks the rule's new nodes back to the variables already in the graph; those that are
+    ancestors of `old` (a rule usually reads old's operands) cannot depend on it, which a
+    breadth-first walk back from old finds in a few steps. Only the others get a full
+    ancestor walk, so a rewrite of a long chain costs what it changes, not the chain."""
+    frontier: set[Variable] = set()
+    stack, seen = [new], set()
+    while stack:
+        var = stack.pop()
+        if var is old:
+            return True
+        if var in seen:
+            continue
+        seen.add(var)
+        if var in fgraph.variables:
+            if var.owner is not None:  # an owner-less variable depends on nothing
+                frontier.add(var)
+        elif var.owner is not None:
+            stack.extend(var.owner.inputs)
+    queue, behind = deque([old]), {old}
+    while queue and frontier:
+        var = queue.popleft()
+        for inp in var.owner.inputs if var.owner is not None else ():
+            if inp not in behind:
+                behind.add(inp)
+                frontier.discard(inp)
+                queue.append(inp)
+    return bool(frontier) and old in ancestors(frontier, fgraph.inputs)
+
+
 def replace_outputs(
     fgraph: FunctionGraph,
     node: Apply,
@@ -144,7 +176,7 @@ def replace_outputs(
         if new is None or new is old:
             continue
         fitted = _fit_type(old, new)
-        if fitted is None or old in ancestors([fitted], fgraph.inputs):
+        if fitted is None or _depends_on(fgraph, fitted, old):
             return False
         if fitted.owner is not None and fitted not in fgraph.variables:
             fitted.trace = old.trace  # errors keep pointing at the user's line, not the rule
@@ -155,10 +187,8 @@ def replace_outputs(
     if history is not None:
         for old, new in pairs:  # the added nodes, found before they join the graph
             records.append((old, new, _describe(old), _describe(new), _new_nodes(fgraph, new)))
-    try:
-        for old, new in pairs:
-            if old in fgraph.variables:
-                fgraph.replace(old, new, reason=rule.name)
+    try:  # all pairs or none: a refused one undoes those before it
+        fgraph.replace_all(pairs, reason=rule.name)
     except InconsistencyError:
         return False
     for old, new, before, after, added in records:

@@ -15,31 +15,12 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.python.schedule import Statement, statements
+from labsym.core.aliasing import alias_roots
 from labsym.core.errors import register_generated
 from labsym.core.graph import Apply, Constant, Variable
 from labsym.core.io import CallPlan, NodeCode
 
 _counter = itertools.count()
-
-
-def alias_roots(var: Variable, inputs: set) -> set:
-    """The graph inputs and constants whose memory `var` may share (through view/destroy maps)."""
-    roots: set = set()
-    stack = [var]
-    while stack:
-        v = stack.pop()
-        if v in inputs or isinstance(v, Constant):
-            roots.add(v)
-            continue
-        node = v.owner
-        if node is None:
-            continue
-        maps = dict(getattr(node.op, "view_map", {}) or {})
-        for out, ins in (getattr(node.op, "destroy_map", {}) or {}).items():
-            maps.setdefault(out, []).extend(ins)
-        for i in maps.get(v.index, ()):
-            stack.append(node.inputs[i])
-    return roots
 
 
 def _input_check(name: str, var: Variable, k: int) -> str:

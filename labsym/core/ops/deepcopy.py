@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from labsym.core.aliasing import alias_root, views_of
 from labsym.core.fgraph import OUTPUT, FunctionGraph
 from labsym.core.graph import Apply, Variable
 from labsym.core.op import Op
@@ -56,37 +57,8 @@ def insert_deepcopy(fgraph: FunctionGraph, borrow: Sequence[bool], updated: Sequ
     for i, out in enumerate(outputs):
         if i < len(borrow) and borrow[i]:
             continue
-        root = _alias_root(out)
-        views = _views_of(root, fgraph)
+        root = alias_root(out)
+        views = views_of(root, fgraph.clients)
         shares_later = any(outputs[j] in views for j in range(i + 1, len(outputs)))
         if shares_later or (root.owner is None and root not in protected):
             fgraph.change_input(OUTPUT, i, deep_copy_op.make_node(out).outputs[0], "deepcopy")
-
-
-def _alias_root(var: Variable) -> Variable:
-    """The variable whose memory `var` is, following view_map and destroy_map back."""
-    while var.owner is not None:
-        node = var.owner
-        aliased = {**(node.op.destroy_map or {}), **(node.op.view_map or {})}.get(var.index)
-        if not aliased:
-            break
-        var = node.inputs[aliased[0]]
-    return var
-
-
-def _views_of(root: Variable, fgraph: FunctionGraph) -> set[Variable]:
-    """`root` and every variable that views or overwrites its memory."""
-    found = {root}
-    stack = [root]
-    while stack:
-        var = stack.pop()
-        for client, index in fgraph.clients.get(var, ()):
-            if client == OUTPUT:
-                continue
-            maps = {**(client.op.destroy_map or {}), **(client.op.view_map or {})}
-            for out, ins in maps.items():
-                view = client.outputs[out]
-                if index in ins and view not in found:
-                    found.add(view)
-                    stack.append(view)
-    return found
