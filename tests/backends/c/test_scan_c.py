@@ -8,6 +8,8 @@ function so that the file builds few C modules (gcc is slow here; modules are ca
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -398,3 +400,24 @@ def test_user_c_code_with_labels_inlined_once_else_python_loop():
     assert render_scan(twice, mode=f_c.maker.mode) is None
     h0 = np.array([0.5, -2.0])
     assert_same(f_c(h0), f_py(h0))
+
+
+def logs():
+    h0 = T.dvector("h0")
+    return [h0], [labsym.scan(lambda h: T.log(h - 1), outputs_info=h0, n_steps=3)[0]], None
+
+
+def test_floating_point_warnings_as_numpy_gives_them():
+    f_c, f_py = compile_both(logs)
+    assert_native(f_c, 1)
+    h0 = np.array([5.0, 0.5])
+    messages = []
+    for f in (f_c, f_py):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            f(h0)
+        messages.append([str(w.message) for w in caught])
+        with np.errstate(invalid="raise"), pytest.raises(FloatingPointError, match="invalid"):
+            f(h0)
+    assert messages[0] == messages[1] and "invalid value encountered in log" in messages[0][0]
+    assert_same(f_c(np.array([500.0, 300.0])), f_py(np.array([500.0, 300.0])), exact=False)
