@@ -1,1 +1,1 @@
-"""Backends: turn FunctionGraph nodes into runnable statements (python VM, C via cffi, CUDA)."""
+"""Backends: turn FunctionGraph nodes into runnable code (NumPy engine, C modules, CUDA)."""

@@ -1,6 +1,6 @@
 """labsym.doctor(): what this environment gives labsym, one row per part, with the fix for each gap.
 
-Probes are cheap and side-effect free except the cffi build (a temp dir, once per process).
+Probes are cheap and side-effect free except the C build (one cached module, once per process).
 May import labsym.config and labsym.viz; third-party packages (and the slower stdlib modules:
 `import labsym` imports this file) only inside the probes.
 """
@@ -115,7 +115,7 @@ def _probes() -> list[Callable[[], Check]]:
         probe_numpy,
         probe_blas,
         probe_compiler,
-        probe_cffi,
+        probe_c_build,
         probe_compiledir,
         probe_dot,
         probe_ipython,
@@ -207,7 +207,7 @@ def _compiler_fix() -> str:
 
 
 def find_compiler() -> str | None:
-    """The C compiler cffi would use: $CC, else cc/gcc/clang on PATH."""
+    """A C compiler on this machine: $CC, else cc/gcc/clang on PATH."""
     import shutil
 
     cc = os.environ.get("CC")
@@ -240,56 +240,53 @@ def probe_compiler() -> Check:
     return Check("C compiler", "ok", f"{path}" + (f" ({banner[0]})" if banner else ""))
 
 
-_CFFI_SOURCE = "int labsym_doctor_add(int a, int b) { return a + b; }"
+# one kernel in Theano's c_code convention: out = in + 1 (a new array)
+_PROBE_KERNEL = """
+%(out0)s = (PyArrayObject*)PyArray_NewCopy(%(in0)s, NPY_CORDER);
+if (!%(out0)s) %(fail)s
+double* p = (double*)PyArray_DATA(%(out0)s);
+for (npy_intp i = 0; i < PyArray_SIZE(%(out0)s); i++) p[i] += 1.0;
+"""
 
 
 @functools.lru_cache(maxsize=1)
-def cffi_build() -> str | None:
-    """Build and load a one-function cffi module in a temp dir: None if it works, else the error.
+def c_build() -> str | None:
+    """Build, load and run a one-kernel labsym C module the way functions get theirs (the
+    compiler, Python's and NumPy's headers, the compile cache): None if it works, else the error.
 
-    Cached per process: the build takes about a second and the answer does not change.
+    Cached per process: a first build takes about a second and the answer does not change.
     """
-    import tempfile
+    import numpy as np
 
-    import cffi
+    from labsym.backends.c.kernel import CKernel
+    from labsym.backends.c.module import NodeEntry, build_module, make_thunk
 
-    ffi = cffi.FFI()
-    ffi.cdef("int labsym_doctor_add(int a, int b);")
-    ffi.set_source("_labsym_doctor_probe", _CFFI_SOURCE)
-    with tempfile.TemporaryDirectory(prefix="labsym-doctor-") as tmp:
-        try:
-            path = ffi.compile(tmpdir=tmp, verbose=False)
-            spec = importlib.util.spec_from_file_location("_labsym_doctor_probe", path)
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-        except Exception as exc:  # noqa: BLE001 - any build failure is the answer
-            lines = [line for line in str(exc).splitlines() if line.strip()]
-            return f"{type(exc).__name__}: {lines[-1] if lines else ''}"
-        if module.lib.labsym_doctor_add(2, 3) != 5:
-            return "the built module computed 2 + 3 wrongly"
+    entry = NodeEntry("labsym_doctor_probe", CKernel(_PROBE_KERNEL), ("float64",), 1)
+    try:
+        lib = build_module([entry], hint="labsym.doctor() probe")
+        result = make_thunk(lib, entry)(np.array([1.0, 2.0]))
+    except Exception as exc:  # noqa: BLE001 - any build failure is the answer
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return f"{type(exc).__name__}: {lines[-1] if lines else ''}"
+    if result.tolist() != [2.0, 3.0]:
+        return f"the built module computed [1, 2] + 1 as {result.tolist()}"
     return None
 
 
-def probe_cffi() -> Check:
-    """Whether cffi can build and load a module here (a real one-function build)."""
-    version = _version("cffi")
-    if version is None:
-        return Check(
-            "cffi build", "missing", "cffi is not installed",
-            "no native code: every function runs on the NumPy engine", "pip install cffi",
-        )  # fmt: skip
+def probe_c_build() -> Check:
+    """Whether labsym can build and load a C module here (a real one-kernel build)."""
     if find_compiler() is None:
         return Check(
-            "cffi build", "missing", f"cffi {version}; no C compiler to build with",
+            "C build", "missing", "no C compiler to build with",
             "no native code: every function runs on the NumPy engine", _compiler_fix(),
         )  # fmt: skip
-    error = cffi_build()
+    error = c_build()
     if error is not None:
         return Check(
-            "cffi build", "missing", f"cffi {version}; a test build failed: {error}",
+            "C build", "missing", f"a test build failed: {error}",
             "no native code: every function runs on the NumPy engine", _compiler_fix(),
         )  # fmt: skip
-    return Check("cffi build", "ok", f"cffi {version}; a test module builds and runs")
+    return Check("C build", "ok", "a one-kernel C module builds, loads and runs")
 
 
 def probe_compiledir() -> Check:

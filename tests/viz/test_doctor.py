@@ -20,7 +20,7 @@ PARTS = [
     "NumPy",
     "BLAS (NumPy's)",
     "C compiler",
-    "cffi build",
+    "C build",
     "compile cache",
     "dot renderer",
     "IPython",
@@ -40,10 +40,10 @@ def test_doctor_reports_every_part_of_this_environment():
     assert [c.part for c in report] == PARTS
     assert report["Python"].found == f"{platform.python_version()} (CPython)"
     assert report["NumPy"].found.startswith(f"{np.__version__} at ")
-    # the .venv this suite runs in has a compiler, cffi and the jupyter extra's packages
-    for part in ("C compiler", "cffi build", "dot renderer", "ipywidgets"):
+    # the .venv this suite runs in has a compiler and the jupyter extra's packages
+    for part in ("C compiler", "C build", "dot renderer", "ipywidgets"):
         assert report[part].status == "ok", report[part]
-    assert report["cffi build"].found.endswith("; a test module builds and runs")
+    assert report["C build"].found == "a one-kernel C module builds, loads and runs"
     with pytest.raises(KeyError) as missing:
         report["GPU"]
     assert missing.value.args[0].startswith("no row 'GPU' in the doctor's report; rows: ['Python'")
@@ -66,8 +66,8 @@ def test_missing_compiler_and_dot_say_what_they_cost_and_the_fix(monkeypatch):
         "no native code: every function runs on the NumPy engine",
         "sudo apt-get install build-essential python3-dev",
     )
-    assert report["cffi build"].status == "missing"
-    assert report["cffi build"].fix == "sudo apt-get install build-essential python3-dev"
+    assert report["C build"].status == "missing"
+    assert report["C build"].fix == "sudo apt-get install build-essential python3-dev"
     assert report["dot renderer"] == Check(
         "dot renderer",
         "missing",
@@ -94,16 +94,16 @@ def test_compiler_fix_per_platform(monkeypatch, platform_name, fix):
     assert doc.probe_compiler().fix == fix
 
 
-def test_failed_cffi_build_reports_the_error(monkeypatch):
-    monkeypatch.setattr(doc, "cffi_build", lambda: "CompileError: fatal error: Python.h missing")
-    check = doc.probe_cffi()
+def test_failed_c_build_reports_the_error(monkeypatch):
+    monkeypatch.setattr(doc, "c_build", lambda: "CompileError: fatal error: Python.h missing")
+    check = doc.probe_c_build()
     assert check.status == "missing"
     assert check.found.endswith("a test build failed: CompileError: fatal error: Python.h missing")
 
 
-def test_cffi_build_really_builds_once_per_process():
-    assert doc.cffi_build() is None
-    assert doc.cffi_build.cache_info().currsize == 1
+def test_c_build_really_builds_once_per_process():
+    assert doc.c_build() is None
+    assert doc.c_build.cache_info().currsize == 1
 
 
 def test_compile_cache_permissions(tmp_path):
@@ -230,3 +230,10 @@ def test_cuda_runtime_names_the_cuda_bindings_distribution(monkeypatch):
     monkeypatch.setattr(doc, "_importable", lambda module: module == "cuda.bindings")
     monkeypatch.setattr(doc, "_version", lambda dist: {"cuda-bindings": "13.5.0"}.get(dist))
     assert doc.probe_cuda_runtime().found == "cuda-bindings 13.5.0"
+
+
+def test_c_build_reports_a_compiler_that_fails(tmp_path):
+    # the real build path with a compiler that exits 1 and an empty compile cache
+    with config.change_flags(cxx="false", compiledir=str(tmp_path / "cache")):
+        error = doc.c_build.__wrapped__()
+    assert error is not None and error.startswith("CCompileError"), error

@@ -2,15 +2,16 @@
 
 An entry is found by a key that hashes everything its machine code depends on: the generated
 source, the compiler and its version, the flags (and the CPU when they say -march=native), the
-NumPy, cffi, Python and labsym versions. Code loaded from the cache runs in this process, so
+NumPy, Python and cffi versions. Code loaded from the cache runs in this process, so
 compiledir and every file read from it must belong to this user and be writable by nobody else.
 Builds happen in a temporary directory inside compiledir and are renamed into place (atomic);
 a per-entry file lock serialises processes building the same module and a shared lock on the
 directory keeps `clear` out while anyone builds. An entry records its shared object's size and
 SHA-256: a truncated or altered entry, or one that fails to import, is rebuilt.
 
-`load_or_build` is the one entry point for module.py. May import config and the standard
-library (cffi inside the builder).
+`load_or_build` is the one entry point: module.py passes its own builder (a plain CPython
+extension); the default builder makes a cffi module (build.py's scalar functions). May import
+config and the standard library (cffi inside the default builder).
 """
 
 from __future__ import annotations
@@ -215,19 +216,21 @@ def cpu_identity() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _versions() -> str:
-    """NumPy (release and C-API version), Python (build and extension ABI), labsym, cffi."""
-    import importlib.metadata  # ~15 ms: on the first compile or load, not at `import labsym`
-
+    """NumPy (release and C-API version), Python (build and extension ABI), and cffi's version
+    where it is installed (it writes the wrapper of cffi-built modules). labsym's own version
+    is not needed: every line of C a module holds is in its hashed source. No
+    importlib.metadata: it cost ~15 ms of the first compile or cache load."""
     import numpy as np
 
     umath = getattr(getattr(np, "_core", np), "_multiarray_umath", None)
     c_api = umath._get_ndarray_c_version() if umath is not None else "?"
     found = [f"numpy {np.__version__} C-API {c_api}", f"python {sys.version} {EXT_SUFFIX}"]
-    for package in ("labsym", "cffi"):
-        try:
-            found.append(f"{package} {importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            found.append(f"{package} ?")
+    try:
+        import _cffi_backend
+    except ImportError:
+        found.append("cffi absent")
+    else:
+        found.append(f"cffi {_cffi_backend.__version__}")
     return "; ".join(found)
 
 
