@@ -1,6 +1,7 @@
 """C elementwise/reduction kernels fail, wrap and warn where NumPy does: integer powers, float ->
 int casts of NaN, infinities and out-of-range values."""
 
+import re
 import warnings
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from labsym.backends.c.build import compiler_available
 from labsym.backends.c.fpe import fp_reporter
 from labsym.backends.c.kernel import kernel_for
+from labsym.backends.c.kernels import elemwise as elemwise_kernels
 from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
 from labsym.config import config
 from labsym.core import scalar
@@ -193,3 +195,24 @@ def test_float_to_int_casts_give_numpys_values_and_warnings(thunks, name):
     if not name.endswith("bool"):  # NaN -> True is exact
         with np.errstate(invalid="raise"), pytest.raises(FloatingPointError, match="in cast"):
             thunks[name](np.array([[np.nan]], src))
+
+
+@pytest.mark.skipif(not elemwise_kernels.MVEC, reason="no libmvec to link")
+def test_a_loop_with_a_float_to_int_cast_stays_vectorised(tmp_path):
+    """The casts are branch-free: cast(exp(x) * 100) still calls libmvec's vector exp."""
+    import subprocess
+    import sysconfig
+
+    from labsym.backends.c import module
+    from labsym.core.ops import math as m
+
+    x = _var("float64")
+    node = Composite.from_graph([x], [m.cast(m.exp(x) * 100, "int32")]).make_node(x)
+    entry = module.node_entry(node, "vec")
+    _, source = module.module_source([entry])
+    (tmp_path / "k.c").write_text(source)
+    args = [*module.default_compile_args(), *entry.kernel.compile_args]
+    includes = [f"-I{np.get_include()}", f"-I{sysconfig.get_paths()['include']}"]
+    cmd = [module.c_compiler() or "cc", *args, *includes, "-S", "-o", "-", "k.c"]
+    asm = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert re.search(r"_ZGV[b-e]N\d+v_exp\b", asm), "the loop is not vectorised"
