@@ -64,6 +64,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the flag's notice from before the C backend existed
     with config.change_flags(openmp=True, openmp_elemwise_minsize=1000):
         OPENMP = {f"omp-{n}": NODES[n] for n in ("pow-int32", "pow-composite", "pow-fused-sum")}
+        OPENMP["omp-cast-float64-int32"] = NODES["cast-float64-int32"]
+        OPENMP["omp-log"] = Elemwise(scalar.SCALAR_OPS["log"])(_var("float64")).owner
         OPENMP_KERNELS = {name: kernel_for(node) for name, node in OPENMP.items()}
 POW = {n: v for n, v in {**NODES, **OPENMP}.items() if "pow" in n}
 
@@ -78,8 +80,9 @@ def thunks():
         names.append(name)
     lib = build_module(entries)
     # the reporter the C linker gives kernels with fp_flags: warnings come from NumPy's re-run
+    every = {**NODES, **OPENMP}
     return {
-        n: make_thunk(lib, e, fp_reporter(NODES[n]) if n.startswith("cast") else None)
+        n: make_thunk(lib, e, None if "pow" in n else fp_reporter(every[n]))
         for n, e in zip(names, entries, strict=True)
     }
 
@@ -216,3 +219,23 @@ def test_a_loop_with_a_float_to_int_cast_stays_vectorised(tmp_path):
     cmd = [module.c_compiler() or "cc", *args, *includes, "-S", "-o", "-", "k.c"]
     asm = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert re.search(r"_ZGV[b-e]N\d+v_exp\b", asm), "the loop is not vectorised"
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "message"),
+    [
+        ("omp-cast-float64-int32", np.nan, "invalid value encountered in cast"),
+        ("omp-log", -1.0, "invalid value encountered in log"),
+        ("omp-log", 0.0, "divide by zero encountered in log"),
+    ],
+)
+def test_openmp_worker_threads_flags_reach_the_caller(thunks, name, bad, message):
+    """A bad value in the last rows (another OpenMP thread's share) still warns."""
+    x = np.random.default_rng(4).uniform(1, 2, (400, 300))
+    assert thunks[name](x).shape == x.shape
+    x[-1, -1] = bad
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        got = thunks[name](x)
+    assert message in _messages(seen)
+    np.testing.assert_allclose(got[:-1], perform(OPENMP[name], x)[:-1], rtol=1e-13)  # libmvec
