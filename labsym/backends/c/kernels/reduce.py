@@ -222,8 +222,8 @@ def _arg_function(name: str, dtype: str, find_max: bool) -> str:
     size = _ARG_BLOCK_BYTES // np.dtype(dtype).itemsize
     # One pass of vectorised block extremes remembers the first block that improved most; that
     # block alone is then searched (vectorised) for the first index of its extreme. NaN is only
-    # noted (z, the sum of x * 0: NaN for NaN and infinities) and then looked for in the block.
-    # Full blocks have a constant length (a straight vector loop), the last one its own.
+    # noted (z, the sum of x * 0: NaN for NaN and infinities) and then looked for in the block:
+    # the first NaN wins at once. Full blocks have a constant length (a straight vector loop).
     block = (
         f"      {t} m = q[c], z = 0; (void)z;\n"
         f"      #pragma omp simd reduction({clause}:m)"
@@ -236,7 +236,7 @@ def _arg_function(name: str, dtype: str, find_max: bool) -> str:
         + (
             "      if (z != z) {{\n"
             "        npy_intp k = c;\n        while (k < c + {0} && q[k] == q[k]) k++;\n"
-            "        if (k < c + {0}) {{ b = q[k]; at = start + k; found = -1; break; }}\n"
+            "        if (k < c + {0}) {{ memcpy(best, q + k, sizeof(b)); return start + k; }}\n"
             "      }}\n"
             if is_float
             else ""
@@ -248,7 +248,7 @@ def _arg_function(name: str, dtype: str, find_max: bool) -> str:
         f"    const {t}* q = (const {t}*)p;\n"
         "    npy_intp found = -1, c = 0;\n"
         f"    for (; c + {size} <= n; c += {size}) {{\n" + block.format(size) + "    }\n"
-        "    for (; found >= -1 && c < n; c = n) {\n"
+        "    if (c < n) {  /* the last, shorter block */\n"
         "      npy_intp e = n - c;\n" + block.format("e") + "    }\n"
         "    if (found >= 0) {\n"
         f"      int e = n - found < {size} ? (int)(n - found) : {size}, k = e;\n"
@@ -280,7 +280,8 @@ def _arg_function(name: str, dtype: str, find_max: bool) -> str:
         " npy_int64* bi, npy_intp so, npy_int64 r) {\n"
         f"  const {t}* x = (const {t}*)p; {t}* bv = ({t}*)best;\n"
         f"  npy_intp sx = s / (npy_intp)sizeof({t});\n"
-        "  if (sx == 1 && so == 1) {\n    sx = 1; so = 1;\n"
+        "  if (sx == 1 && so == 1) {  /* as constants: a unit-stride vector loop */\n"
+        "    sx = 1; so = 1;\n"
         f"    #pragma omp simd\n    for (npy_intp i = 0; i < n; i++) {{ {step} }}\n"
         f"  }} else\n    for (npy_intp i = 0; i < n; i++) {{ {step} }}\n}}\n",
     )
