@@ -210,6 +210,7 @@ def render_fused_reduce(node: Apply) -> CKernel | None:
 
 # ---------------------------------------------------------------------- argmax and friends
 _ARG_BLOCK_BYTES = 1024  # contiguous runs: vectorised block extremes, then one block searched
+_ARG_PREFETCH = 4096  # bytes ahead of the block being reduced
 
 
 def _arg_function(name: str, dtype: str, find_max: bool) -> str:
@@ -247,7 +248,12 @@ def _arg_function(name: str, dtype: str, find_max: bool) -> str:
         f"  if (s == (npy_intp)sizeof({t})) {{\n"
         f"    const {t}* q = (const {t}*)p;\n"
         "    npy_intp found = -1, c = 0;\n"
-        f"    for (; c + {size} <= n; c += {size}) {{\n" + block.format(size) + "    }\n"
+        f"    for (; c + {size} <= n; c += {size}) {{\n"
+        # hardware prefetch alone left a run of rows ~5-10% behind NumPy's argmax
+        f"      for (int j = 0; j < {_ARG_BLOCK_BYTES}; j += 64)\n"
+        f"        __builtin_prefetch((const char*)(q + c) + {_ARG_PREFETCH} + j);\n"
+        + block.format(size)
+        + "    }\n"
         "    if (c < n) {  /* the last, shorter block */\n"
         "      npy_intp e = n - c;\n" + block.format("e") + "    }\n"
         "    if (found >= 0) {\n"
