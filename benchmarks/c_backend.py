@@ -1,6 +1,7 @@
 """The C-backend benchmarks of issue 9 (Targets), all in ONE process run on ONE thread, interleaved.
 
-`python -m benchmarks.c_backend [--quick] [--rounds N] [--only SECTION ...] [--write FILE]`
+`python -m benchmarks.c_backend [--quick] [--rounds N] [--only SECTION ...] [--write FILE]
+[--no-pin]` (pinned to one CPU unless --no-pin)
 (run it in the comparison venv made by benchmarks/make_venv.sh, which has JAX and PyTensor).
 Each case times labsym's NumPy engine (linker='py'), labsym's C linker (linker='c|py'; reported
 as unavailable, with the reason, when it cannot run), hand-written NumPy, JAX jit and PyTensor
@@ -410,7 +411,8 @@ def header(s: Settings) -> list[str]:
         f"- python {platform.python_version()}, numpy {np.__version__}, jax {_version('jax')},"
         f" pytensor {_version('pytensor')}, labsym commit {_commit()}",
         "- one thread: OMP/OPENBLAS/MKL_NUM_THREADS=1, XLA_FLAGS="
-        f"{os.environ.get('XLA_FLAGS')!r}; PYTENSOR_FLAGS={os.environ.get('PYTENSOR_FLAGS')}",
+        f"{os.environ.get('XLA_FLAGS')!r}; PYTENSOR_FLAGS={os.environ.get('PYTENSOR_FLAGS')}; "
+        + _pinning(),
         f"- every case in one process, candidates interleaved, {s.rounds} rounds x {s.repeats}"
         f" repeats of >= {s.min_time} s each; median = the best round's median per call, min ="
         " the fastest repeat; a ratio is the row's median (min) over the reference row's",
@@ -420,12 +422,23 @@ def header(s: Settings) -> list[str]:
     ]
 
 
+def _pinning() -> str:
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) == 1:
+        return (
+            f"process pinned to CPU {cpus[0]} (XLA's CPU runtime keeps a second thread busy "
+            "whatever its flags say: JAX's CPU time was 1.7x its wall time unpinned)"
+        )
+    return f"NOT pinned (runs on CPUs {cpus}): multithreaded libraries may use several"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, one round (dry run)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
     parser.add_argument("--write", metavar="FILE", help="also write the markdown report there")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
     args = parser.parse_args(argv)
     s = Settings(rounds=args.rounds)
     if args.quick:
@@ -453,8 +466,12 @@ ONE_THREAD = {
 
 
 def _one_thread_process() -> None:
-    """Re-run this module with ONE_THREAD's settings unless they are set: the BLAS and XLA thread
-    pools read them when NumPy, JAX or PyTensor load, which importing this module already did."""
+    """Pin the process (and its children) to one CPU, then re-run this module with ONE_THREAD's
+    settings unless they are set: the BLAS and XLA thread pools read them when NumPy, JAX or
+    PyTensor load, which importing this module already did. The pinning is what makes "one
+    thread" true for JAX (its flags leave a second busy thread); `--no-pin` skips it."""
+    if "--no-pin" not in sys.argv and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     missing = {k: v for k, v in ONE_THREAD.items() if k not in os.environ}
     if missing:
         os.environ.update(missing)
