@@ -56,6 +56,20 @@ def alias_roots(var: Variable, inputs: set) -> set:
     return roots
 
 
+def memory_roots(var: Variable) -> set[Variable]:
+    """Every variable that aliases nothing and whose memory `var` may be, along every path."""
+    roots: set[Variable] = set()
+    stack = [var]
+    while stack:
+        v = stack.pop()
+        sources = aliased_inputs(v)
+        if sources:
+            stack.extend(sources)
+        else:
+            roots.add(v)
+    return roots
+
+
 def views_of(var: Variable, clients: Mapping[Variable, Sequence[tuple[Any, int]]]) -> set[Variable]:
     """`var` and every variable that views or overwrites its memory, found forward through
     `clients` (a FunctionGraph's: client nodes and their input index; non-node clients such

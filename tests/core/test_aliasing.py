@@ -66,3 +66,14 @@ def test_every_alias_path_is_followed_for_roots():
     assert aliasing.alias_root(both) is x  # the first declared path
     graph = FunctionGraph([x, y], [both], clone=False)
     assert both in aliasing.views_of(y, graph.clients)
+
+
+def test_memory_roots_follow_every_path_to_unaliased_variables():
+    from labsym.backends.c import fusion
+
+    assert fusion.memory_roots is aliasing.memory_roots
+    x, y, t, d, row, fresh = _graph()
+    assert aliasing.memory_roots(row) == {x}  # row -> d -> t -> x (d written into t)
+    assert aliasing.memory_roots(fresh) == {fresh}
+    both = EitherView()(row, y)
+    assert aliasing.memory_roots(both) == {x, y}

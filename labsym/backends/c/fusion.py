@@ -27,7 +27,8 @@ import numpy as np
 from labsym.backends.c.fpe import fp_reporter
 from labsym.backends.c.kernel import CKernel, kernel_for
 from labsym.backends.c.module import NodeEntry
-from labsym.core.graph import Apply, Variable
+from labsym.core.aliasing import memory_roots
+from labsym.core.graph import Apply
 from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.ops.fused_reduce import FusedReduce
@@ -67,34 +68,13 @@ def _fused_node(producer: Apply, reduction: Apply) -> Apply | None:
     return fused if fused.outputs[0].type == reduction.outputs[0].type else None
 
 
-def _memory_roots(var: Variable) -> set[Variable]:
-    """The variables whose memory `var` may be (following view_map and destroy_map up)."""
-    roots: set[Variable] = set()
-    stack = [var]
-    while stack:
-        v = stack.pop()
-        node = v.owner
-        aliased = []
-        if node is not None:
-            for alias_map in (
-                getattr(node.op, "view_map", None),
-                getattr(node.op, "destroy_map", None),
-            ):
-                aliased += [node.inputs[k] for k in (alias_map or {}).get(v.index, ())]
-        if aliased:
-            stack += aliased
-        else:
-            roots.add(v)
-    return roots
-
-
 def _overwritten_between(nodes: Sequence[Apply], i: int, j: int, producer: Apply) -> bool:
     """True if a node scheduled between i and j may overwrite memory the producer reads (the
     fused reduction reads the producer's inputs at j, not at i)."""
-    read = set().union(*(_memory_roots(v) for v in producer.inputs))
+    read = set().union(*(memory_roots(v) for v in producer.inputs))
     for node in nodes[i + 1 : j]:
         for ins in (getattr(node.op, "destroy_map", None) or {}).values():
-            if any(_memory_roots(node.inputs[k]) & read for k in ins):
+            if any(memory_roots(node.inputs[k]) & read for k in ins):
                 return True
     return False
 
