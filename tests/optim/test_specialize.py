@@ -318,13 +318,27 @@ def test_other_exponents_stay_pow():
 
 
 # ---------------------------------------------------------------------------- sum -> dot
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_sum_of_a_product_of_vectors_is_a_dot(dtype):
-    x, y = vector(dtype, "x"), vector(dtype, "y")
-    values = [value(50, dtype), value(50, dtype)]
-    tol = F32 if dtype == "float32" else dict(rtol=1e-12)
-    check_rewrite([x, y], (x * y).sum(), dot(x, y), values, mode=REWRITE, **tol)
-    check_rewrite([x], m.sqr(x).sum(axis=0), dot(x, x), values[:1], mode=REWRITE, **tol)
+def test_sum_of_a_product_of_vectors_is_a_dot():
+    x, y = vector("float64", "x"), vector("float64", "y")
+    values = [value(50, "float64"), value(50, "float64")]
+    check_rewrite([x, y], (x * y).sum(), dot(x, y), values, mode=REWRITE, rtol=1e-12)
+    check_rewrite([x], m.sqr(x).sum(axis=0), dot(x, x), values[:1], mode=REWRITE, rtol=1e-12)
+
+
+def test_float32_sum_of_a_product_keeps_its_float64_accumulator():
+    # Theano's Sum accumulates float32 in float64; a float32 BLAS dot would not
+    x, y = vector("float32", "x"), vector("float32", "y")
+    total = (x * y).sum()
+    assert total.owner.op.acc_dtype == "float64" and total.dtype == "float32"
+    values = [value(50, "float32"), value(50, "float32")]
+    check_rewrite(
+        [x, y],
+        total,
+        lambda fg: not any(type(n.op).__name__ == "Dot" for n in fg.apply_nodes),
+        values,
+        mode=REWRITE,
+        **F32,
+    )
 
 
 @pytest.mark.parametrize(

@@ -146,17 +146,19 @@ class CAReduce(_AxisOp):
         return careduce
 
 
-# small ints accumulate in 64 bits, float16 in float32 (Theano's defaults)
+# Theano's defaults: small ints accumulate in 64 bits, float16 in float32, float32 in float64
+# and complex64 in complex128 (the output keeps the input's dtype)
 _ACC_DEFAULTS = {"bool": "int64", "int8": "int64", "int16": "int64", "int32": "int64"}
 _ACC_DEFAULTS.update({"uint8": "uint64", "uint16": "uint64", "uint32": "uint64"})
-_ACC_DEFAULTS["float16"] = "float32"
+_ACC_DEFAULTS.update({"float16": "float32", "float32": "float64", "complex64": "complex128"})
 
 
 class CAReduceDtype(CAReduce):
     """A CAReduce with an output `dtype` and an accumulator `acc_dtype` (Sum, Prod).
 
     Defaults follow Theano: small ints output int64 (unsigned: uint64), bool int64; floats keep
-    their dtype (float16 accumulates in float32). Defaults are resolved in make_node.
+    their dtype (float16 accumulates in float32, float32 in float64, complex64 in complex128).
+    Defaults are resolved in make_node.
     """
 
     __props__ = ("axis", "dtype", "acc_dtype")

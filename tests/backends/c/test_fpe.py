@@ -48,9 +48,13 @@ def test_flags_give_numpys_warning_naming_the_node(build, value, text):
 
 
 def test_sum_overflow_warns_like_numpy():
-    x = T.fvector("x")
+    x, d = T.fvector("x"), T.dvector("d")
+    # float32 accumulates in float64 (Theano's default): the overflow is in the final cast
     f = c_function([x], T.sum(x))
     _, messages = caught(f, np.full(4, 3e38, dtype=np.float32))
+    assert [m.split(" (in Apply")[0] for m in messages] == ["overflow encountered in cast"]
+    f = c_function([d], T.sum(d))
+    _, messages = caught(f, np.full(4, 1e308))
     assert [m.split(" (in Apply")[0] for m in messages] == ["overflow encountered in reduce"]
 
 

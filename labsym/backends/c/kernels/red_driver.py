@@ -172,7 +172,14 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
     *out = acc;
     acc = NULL;
   } else {
+    /* NumPy's cast reports its own IEEE flags (a warning, or FloatingPointError under
+       np.errstate); only the loop's flags are left for the kernel's FP reporter */
+    fexcept_t loop_flags;
+    fegetexceptflag(&loop_flags, FE_ALL_EXCEPT);
+    feclearexcept(FE_ALL_EXCEPT);
     *out = (PyArrayObject*)PyArray_CastToType(acc, PyArray_DescrFromType(s->out_type), 0);
+    feclearexcept(FE_ALL_EXCEPT);
+    fesetexceptflag(&loop_flags, FE_ALL_EXCEPT);
     if (!*out) goto done;
   }
   status = 0;
