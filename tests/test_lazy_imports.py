@@ -128,3 +128,17 @@ def test_star_import_dir_and_unknown_names():
     for module in (labsym, labsym.compile, labsym.compile.mode, labsym.tensor):
         with pytest.raises(AttributeError, match="no_such_name"):
             module.no_such_name  # noqa: B018
+
+
+def test_checking_mode_submodules_resolve_as_attributes_in_a_fresh_process():
+    # Theano's compile/__init__ imported them: `theano.compile.debugmode.BadThunkOutput` works
+    code = (
+        "import labsym as theano\n"
+        "assert theano.compile.debugmode.DebugMode is theano.compile.DebugMode\n"
+        "assert theano.compile.debugmode.BadThunkOutput.__name__ == 'BadThunkOutput'\n"
+        "assert theano.compile.nanguardmode.NanGuardMode is theano.compile.NanGuardMode\n"
+        "assert theano.compile.monitormode.MonitorMode is theano.compile.MonitorMode\n"
+        "assert {'debugmode', 'monitormode', 'nanguardmode'} <= set(dir(theano.compile))\n"
+    )
+    modules = _fresh_modules(code)
+    assert _loaded(modules, "labsym.compile.debugmode")

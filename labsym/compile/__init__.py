@@ -357,12 +357,18 @@ _LAZY = {
 }
 
 
+# submodules Theano's compile/__init__ imported, so `theano.compile.debugmode.X` works at once
+_SUBMODULES = ("debugmode", "monitormode", "nanguardmode")
+
+
 def __getattr__(name: str) -> Any:
-    """PEP 562: the lazily imported names of _LAZY (then cached in this module)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """PEP 562: the lazily imported names of _LAZY and _SUBMODULES (then cached here)."""
     import importlib
 
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")  # binds itself as our attribute
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(_LAZY[name]), name)
     globals()[name] = value
     return value
@@ -370,4 +376,4 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     """The module's names, the lazily imported ones included (for completion)."""
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
