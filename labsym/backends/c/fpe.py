@@ -19,6 +19,7 @@ import numpy as np
 
 from labsym.backends.python.vm import perform_thunk
 from labsym.core.graph import Apply
+from labsym.core.scan.op import Scan
 
 # (our kernels' bit, np.seterr key, message, NumPy's bit as seterrcall handlers receive it)
 _FLAGS = (
@@ -56,7 +57,9 @@ def report_flags(code: int, name: str) -> None:
 
 def fp_reporter(node: Apply) -> Callable[..., None]:
     """`report(code, *inputs)` for `node`'s C thunk: NumPy's own warnings for the same call."""
-    if getattr(node.op, "destroy_map", None):
+    # inplace nodes cannot re-run (their input is overwritten); a scan's re-run would be its
+    # whole loop in Python: both report the flags under the op's name
+    if getattr(node.op, "destroy_map", None) or isinstance(node.op, Scan):
         name = str(node.op)
 
         def report_inplace(code: int, *inputs: Any) -> None:

@@ -407,7 +407,9 @@ def logs():
     return [h0], [labsym.scan(lambda h: T.log(h - 1), outputs_info=h0, n_steps=3)[0]], None
 
 
-def test_floating_point_warnings_as_numpy_gives_them():
+def test_floating_point_warnings_follow_numpy_policy_without_rerunning_the_loop():
+    # the C loop reports the IEEE flags under the scan's name (re-running the whole loop in
+    # Python for NumPy's own message cost more than the C loop); np.errstate is honoured
     f_c, f_py = compile_both(logs)
     assert_native(f_c, 1)
     h0 = np.array([5.0, 0.5])
@@ -419,5 +421,51 @@ def test_floating_point_warnings_as_numpy_gives_them():
         messages.append([str(w.message) for w in caught])
         with np.errstate(invalid="raise"), pytest.raises(FloatingPointError, match="invalid"):
             f(h0)
-    assert messages[0] == messages[1] and "invalid value encountered in log" in messages[0][0]
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            f(h0)
+    (message,) = messages[0]
+    assert message.startswith("invalid value encountered in for{cpu,scan_fn} (in Apply node ")
+    assert "invalid value encountered in log" in messages[1][0]
+    assert_native(f_c, 1)  # still no Python step function: nothing re-ran the loop
     assert_same(f_c(np.array([500.0, 300.0])), f_py(np.array([500.0, 300.0])), exact=False)
+
+
+def test_scan_with_its_own_checking_mode_keeps_the_python_loop():
+    from labsym.compile.nanguardmode import NanGuardMode
+
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    guard = NanGuardMode(nan_is_error=True, inf_is_error=False, big_is_error=False)
+    for mode in (guard, "NanGuardMode"):
+        hs = labsym.scan(lambda x_t, h: x_t * 2 + h, sequences=[x], outputs_info=[h0], mode=mode)
+        f = labsym.function([x, h0], hs[0], mode=CPY, profile=True)
+        assert scan_impls(f) == ["Py"]
+        with pytest.raises(Exception, match="NaN"):
+            f(np.array([1.0, np.nan, 2.0]), 0.0)
+
+
+def test_a_signal_handler_interrupts_the_c_loop():
+    import signal
+    import time
+
+    class Stop(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stop
+
+    h, n = T.dscalar("h"), T.lscalar("n")
+    hs = labsym.scan(lambda v: T.sin(v) + 1e-9, outputs_info=[h], n_steps=n)[0]
+    f = labsym.function([h, n], hs[-1], mode=CPY, profile=True)
+    assert scan_impls(f) == ["C"]
+    f(0.1, 10)
+    previous = signal.signal(signal.SIGALRM, stop)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        start = time.perf_counter()
+        with pytest.raises(Stop):
+            f(0.1, 20_000_000)  # ~3 s to the end: stopped long before
+        assert time.perf_counter() - start < 2.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

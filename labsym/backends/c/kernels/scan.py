@@ -21,6 +21,7 @@ import numpy as np
 
 from labsym.backends.c.kernel import CKernel, kernel_for, register
 from labsym.backends.c.kernels.scan_code import SUPPORT, LoopCode, StateCode, loop_body
+from labsym.backends.c.linker import CLinker
 from labsym.backends.python.vm import PythonLinker
 from labsym.core.fgraph import FunctionGraph
 from labsym.core.graph import Apply, Constant, Variable
@@ -87,6 +88,16 @@ def _inner_fgraph(op: Scan, mode: Any) -> FunctionGraph:
     return fn.maker.fgraph
 
 
+def _own_mode_runs_c(op: Scan, mode: Any) -> bool:
+    """False when the scan was built with its own mode whose linker is not the C linker
+    (DebugMode, NanGuardMode, MonitorMode, linker='py', or such a mode's name): its step
+    function must run that way, with its checks, so the loop stays in Python."""
+    if op.mode is None:
+        return True
+    own = op.mode if isinstance(op.mode, Mode) else op.inner_function(mode).__self__.maker.mode
+    return isinstance(getattr(own, "linker", None), CLinker)
+
+
 def _input_names(op: Scan, fgraph: FunctionGraph, p: str) -> dict[Variable, str]:
     """The C local of each inner input: sequence rows, state taps, shared values, non-sequences."""
     seqs, taps, shared, nonseqs = op.info.inner_groups(fgraph.inputs)
@@ -134,6 +145,8 @@ def render_scan(node: Apply, mode: Any = None) -> CKernel | None:
     if node.inputs[0].type.dtype != "int64" or not all(
         _is_tensor(v) for v in [*node.inputs[1:], *node.outputs]
     ):
+        return None
+    if not _own_mode_runs_c(op, mode):
         return None
     fgraph = _inner_fgraph(op, mode)
     inner_mode = op.mode if op.mode is not None else mode

@@ -264,6 +264,8 @@ def loop_body(c: LoopCode) -> str:
             f"    if (!{name}) {end}\n    {p}c{j} = {name};\n  }}"
         )
     lines.append(f"  for ({p}i = 0; {p}i < {p}n; {p}i++) {{")
+    # Ctrl-C (and any other signal handler that raises) stops a long loop, as in Python
+    lines.append(f"    if (({p}i & 1023) == 1023 && PyErr_CheckSignals() < 0) {end}")
     lines += _step(c, rows, stacks, shared)
     # the new carried values replace the old ones only now: every result has been read
     for old, new in zip(carried, fresh, strict=True):
