@@ -37,11 +37,27 @@ def _small(value: Any) -> str:
     return "not shown (more than 10 elements)"
 
 
+def _fused_producer(node: Apply, values: list) -> Apply | None:
+    """The elementwise node a C backend ran inside `node` (its only client, a reduction), or
+    None: the fused reduction's input value is then the tuple of that node's inputs."""
+    if len(values) != 1 or type(values[0]) is not tuple or not node.inputs:
+        return None
+    producer = node.inputs[0].owner
+    if producer is None or len(producer.inputs) != len(values[0]):
+        return None
+    return producer
+
+
 def describe_node_failure(
     node: Apply, values: list, exc: BaseException, describe: Any = None, index: int | None = None
 ) -> str:
     """The report: error, node, inputs' types/shapes/strides/values, creation line, hints."""
-    lines = [f"{exc}", f"Apply node that caused the error: {node}"]
+    fused = _fused_producer(node, values)
+    if fused is None:
+        lines = [f"{exc}", f"Apply node that caused the error: {node}"]
+    else:  # report the elementwise node's own inputs: that is what the fused code read
+        lines = [f"{exc}", f"Apply node that caused the error: {node}, run fused with {fused}"]
+        node, values = fused, list(values[0])
     if index is not None:
         lines.append(f"Toposort index: {index}")
     lines.append(f"Inputs types: [{', '.join(str(v.type) for v in node.inputs)}]")

@@ -510,6 +510,13 @@ def function(
     check_user_inplace(fgraph, accept_inplace, [v for v, m in zip(fgraph.inputs, mutable) if not m])
     fname = name or "<anonymous>"
     prof = ProfileStats(name=fname) if profile is True else profile or None
+    if prof is not None and prof.fgraph is not None:
+        # its per-node lists belong to the function compiled first (its C code writes them)
+        raise ValueError(
+            f"function {fname!r}: this ProfileStats ({prof.name!r}) already profiles another "
+            "function; labsym keeps one profile per function: pass profile=True or a new "
+            "ProfileStats (p.merged([q, ...], title) sums several)"
+        )
     nodes_before = len(fgraph.apply_nodes)
     t_rewrite = time.perf_counter()
     if mode.rewriter is not None:

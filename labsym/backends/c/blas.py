@@ -279,7 +279,7 @@ static PyArrayObject* labsym_blas_work(PyArrayObject* z, int typenum, int inplac
                                        PyArrayObject* in1, PyArrayObject* in2, int* copy_back) {
   labsym_bint ld;
   *copy_back = 0;
-  if (inplace && PyArray_ISWRITEABLE(z) && PyArray_TYPE(z) == typenum
+  if (inplace && PyArray_ISWRITEABLE(z) && PyArray_TYPE(z) == typenum && !PyArray_ISBYTESWAPPED(z)
       && (PyArray_NDIM(z) == 2 ? labsym_blas_layout(z, &ld) >= 0
           : (PyArray_ISALIGNED(z) && (PyArray_DIM(z, 0) <= 1 || (PyArray_STRIDE(z, 0) > 0
              && PyArray_STRIDE(z, 0) % PyArray_ITEMSIZE(z) == 0))))
@@ -396,7 +396,14 @@ static int labsym_blas_gemv_into_@p@(PyArrayObject* a, int transpose, PyArrayObj
   char* xd = labsym_blas_vector(x, @N@, &xo, &incx);
   if (!xd) return -1;
   char* wd = labsym_blas_vector(w, @N@, &wo, &incw);
-  Py_DECREF(wo);  /* w was checked: no copy was made */
+  if (wo != w) {  /* labsym_blas_work hands over only arrays BLAS can write in place */
+    Py_XDECREF(wo);
+    Py_DECREF(xo);
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_RuntimeError, "labsym gemv: the output cannot be written in place");
+    return -1;
+  }
+  Py_DECREF(wo);
   if (labsym_blas_matrix(a, @N@, &A) < 0) { Py_DECREF(xo); return -1; }
   /* A.data stores a (column-major) or a^T (rowmajor): rows x cols of that storage */
   labsym_bint rows = PyArray_DIM(a, A.rowmajor ? 1 : 0);

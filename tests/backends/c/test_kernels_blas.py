@@ -311,3 +311,17 @@ def test_transposed_views_go_to_blas_without_copies(kernels, dtype):
     assert out_bytes <= peak < out_bytes + a.nbytes // 4
     got = kernels[(dtype, "mm")][1](b.T, a[:, ::-1])  # a negative stride: copied, same values
     np.testing.assert_allclose(got, b.T @ a[:, ::-1], rtol=1e-4, atol=1e-3)
+
+
+def test_inplace_gemv_on_a_byteswapped_output_computes_into_it():
+    # BLAS cannot write a non-native-endian vector: the kernel computes into a new one and
+    # copies back (it once handed BLAS a freed temporary and left z unchanged)
+    node = GemvInplace()(var("float64", 1), var("float64", 0), var("float64", 2),
+                         var("float64", 1), var("float64", 0)).owner  # fmt: skip
+    (thunk,) = compile_nodes([node])
+    a, x = np.arange(6.0).reshape(2, 3), np.ones(3)
+    for _ in range(3):
+        z = np.array([10.0, 20.0]).astype(">f8")
+        out = thunk(z, np.array(1.0), a, x, np.array(1.0))
+        np.testing.assert_array_equal(out, [13.0, 32.0])
+        np.testing.assert_array_equal(z, [13.0, 32.0])

@@ -256,3 +256,18 @@ def test_not_fused_when_a_node_in_between_overwrites_the_inputs():
     got_s, got_u = f(v)
     np.testing.assert_allclose(got_s, 2 * np.exp(v).sum())
     np.testing.assert_allclose(got_u, np.exp(v) + 1)
+
+
+def test_a_failing_fused_pair_keeps_its_error_and_reports_the_elementwise_inputs():
+    x, y = T.dmatrix("x"), T.dvector("y")
+    f = labsym.function([x, y], (x - y).max(axis=0), mode=C)
+    assert fused_pairs(f)
+    with pytest.raises(ValueError, match="zero-size array") as info:
+        f(np.ones((0, 4)), np.full(4, 2.0))
+    text = str(info.value)
+    assert "run fused with Elemwise{sub,no_inplace}(x, " in text
+    assert "Inputs shapes: [(0, 4), (1, 4)]" in text
+    g = labsym.function([x, y], T.log(x - y).sum(axis=0), mode=C)
+    assert fused_pairs(g)
+    with np.errstate(invalid="raise"), pytest.raises(FloatingPointError, match="invalid"):
+        g(np.ones((2, 2)), np.full(2, 2.0))

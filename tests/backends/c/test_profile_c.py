@@ -139,3 +139,17 @@ def test_an_unprofiled_function_reads_no_clock_and_gets_the_modules_builtins():
     assert [t.__self__[1] for t in thunks] == [None] * len(thunks)  # no times to add to
     assert f.profile is None
     np.testing.assert_array_equal(f(np.arange(4.0)), 3 * np.arange(4.0))
+
+
+def test_one_profile_object_profiles_one_function():
+    # its per-node lists belong to the first function (its C code writes into them): a second
+    # function is refused at compile time instead of breaking the first one's calls
+    from labsym.core.profiling import ProfileStats
+
+    x = T.dvector("x")
+    stats = ProfileStats(name="shared")
+    f = labsym.function([x], T.exp(x) + 1, mode=labsym.Mode(linker="c|py"), profile=stats)
+    with pytest.raises(ValueError, match="already profiles another function"):
+        labsym.function([x], x * 2, profile=stats)
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), [2.0, np.e + 1])
+    assert stats.call_count == 1
