@@ -282,9 +282,16 @@ def probe_c_build() -> Check:
         )  # fmt: skip
     error = c_build()
     if error is not None:
+        # a compile cache labsym refuses is fixed there (the compile cache row says how)
+        cache = (
+            probe_compiledir()
+            if error.startswith(("UnsafeCacheError", "PermissionError"))
+            else None
+        )
         return Check(
             "C build", "missing", f"a test build failed: {error}",
-            "no native code: every function runs on the NumPy engine", _compiler_fix(),
+            "no native code: every function runs on the NumPy engine",
+            cache.fix if cache is not None and cache.fix else _compiler_fix(),
         )  # fmt: skip
     return Check("C build", "ok", "a one-kernel C module builds, loads and runs")
 

@@ -237,3 +237,18 @@ def test_c_build_reports_a_compiler_that_fails(tmp_path):
     with config.change_flags(cxx="false", compiledir=str(tmp_path / "cache")):
         error = doc.c_build.__wrapped__()
     assert error is not None and error.startswith("CCompileError"), error
+
+
+def test_c_build_refused_by_an_unsafe_cache_names_the_cache_fix(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    cache.chmod(0o777)
+    with config.change_flags(compiledir=str(cache)):
+        error = doc.c_build.__wrapped__()
+        assert error is not None and error.startswith("UnsafeCacheError"), error
+        doc.c_build.cache_clear()
+        try:
+            check = doc.probe_c_build()
+        finally:
+            doc.c_build.cache_clear()
+    assert check.status == "missing" and check.fix == f"chmod 700 {cache}"

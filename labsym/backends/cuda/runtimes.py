@@ -86,18 +86,31 @@ def image_compiler(major: int, minor: int, driver_version: int) -> Callable[[Cud
     PTX (JIT-compiled by the driver) when the driver is at least as new as NVRTC: PTX from a
     newer toolkit than the driver fails to load (minor-version compatibility covers machine
     code, not PTX). Else a CUBIN for sm_XY (loads on any driver of NVRTC's major version).
-    An older major version cannot run this NVRTC's code at all: DeviceUnavailableError.
+    DeviceUnavailableError when NVRTC is missing, the driver's major version is older than
+    NVRTC's, or the device is older than every architecture this NVRTC compiles for.
     """
     from labsym.backends.cuda import nvrtc
 
+    missing = nvrtc.unavailable_reason()
+    if missing is not None:
+        raise DeviceUnavailableError(f"device=cuda compiles kernels with NVRTC: {missing}")
     nv_major, nv_minor = nvrtc.version()
     if driver_version // 1000 < nv_major:
         raise DeviceUnavailableError(
             f"the NVIDIA driver supports CUDA {_cuda_text(driver_version)}, but labsym compiles "
-            f"kernels with NVRTC {nv_major}.{nv_minor}, whose code needs a CUDA {nv_major} "
-            f"driver: update the driver, or install the NVRTC of your CUDA version "
-            f"(pip install 'nvidia-cuda-nvrtc=={driver_version // 1000}.*')"
+            f"kernels with NVRTC {nv_major}.{nv_minor}, whose code needs a driver for CUDA "
+            f"{nv_major}: update the NVIDIA driver (labsym[cuda] installs CUDA {nv_major} wheels)"
         )
+    archs = nvrtc.supported_archs()
+    device = major * 10 + minor
+    if device < archs[0]:
+        raise DeviceUnavailableError(
+            f"this GPU (compute capability {major}.{minor}) is older than every architecture "
+            f"NVRTC {nv_major}.{nv_minor} compiles for (sm_{archs[0]} to sm_{archs[-1]})"
+        )
+    if device > archs[-1]:  # newer than this NVRTC knows: the driver JITs the newest PTX
+        arch = f"compute_{archs[-1]}"
+        return lambda k: nvrtc.compile_ptx(k.source, name=f"{k.name}.cu", arch=arch).encode()
     if driver_version >= nv_major * 1000 + nv_minor * 10:
         arch = f"compute_{major}{minor}"
         return lambda k: nvrtc.compile_ptx(k.source, name=f"{k.name}.cu", arch=arch).encode()

@@ -333,7 +333,7 @@ def test_faked_driver_version_decides_ptx_cubin_or_a_clear_refusal(
         "older major": (major - 1) * 1000 + 80,
     }[driver]
     if loads is None:
-        with pytest.raises(DeviceUnavailableError, match=f"NVRTC {major}.{minor}, whose code"):
+        with pytest.raises(DeviceUnavailableError, match="update the NVIDIA driver"):
             CudaPythonRuntime(driver=drv)
         return
     if driver == "older minor" and minor == 0:
@@ -346,3 +346,24 @@ def test_faked_driver_version_decides_ptx_cubin_or_a_clear_refusal(
         assert b".target sm_90" in image and b".entry k_id" in image
     else:
         assert image[:4] == b"\x7fELF"  # the fake records up to the first NUL byte
+
+
+def test_device_architectures_outside_nvrtcs_range(tmp_path, monkeypatch):
+    """Older than every architecture NVRTC compiles for: a clear refusal; newer: the newest PTX
+    (the driver JIT-compiles it for the device)."""
+    from labsym.backends.cuda import nvrtc
+    from labsym.backends.cuda.runtimes import image_compiler
+
+    if nvrtc.unavailable_reason() is not None:
+        pytest.skip(nvrtc.unavailable_reason())
+    monkeypatch.setenv("LABSYM_CUDA_CACHE", str(tmp_path))
+    archs = nvrtc.supported_archs()
+    major, minor = nvrtc.version()
+    driver = major * 1000 + minor * 10
+    oldest = archs[0] - 1
+    with pytest.raises(DeviceUnavailableError, match=r"older than every architecture"):
+        image_compiler(oldest // 10, oldest % 10, driver)
+    newest = archs[-1] + 10
+    kernel = CudaKernel("k_new", 'extern "C" __global__ void k_new() {}', ())
+    ptx = image_compiler(newest // 10, newest % 10, driver)(kernel)
+    assert f".target sm_{archs[-1]}".encode() in ptx
