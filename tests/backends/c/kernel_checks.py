@@ -5,7 +5,16 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from labsym.backends.c.module import compile_nodes
+from labsym.backends.c.module import (
+    NodeEntry,
+    build_module,
+    c_compiler,
+    compile_nodes,
+    default_compile_args,
+    make_thunk,
+    module_source,
+    node_entry,
+)
 
 
 def compile_thunks(nodes: Sequence, what: str) -> dict:
@@ -65,3 +74,37 @@ def layouts(
         base[tuple(slice(None, None, -1) for _ in shape)],
         np.asfortranarray(base),
     ]
+
+
+def thunks_with_openmp(
+    plain: dict, openmp: dict, openmp_kernels: dict, prefix: str, reporter=None
+) -> dict:
+    """Name -> thunk from ONE module: the `plain` nodes' kernels and, for the `openmp` nodes,
+    the kernels rendered with the openmp flag on (`openmp_kernels`); `reporter(name, node)`
+    gives a thunk's FP reporter (None: none)."""
+    names = list(plain)
+    entries = [node_entry(plain[n], f"{prefix}{i}") for i, n in enumerate(names)]
+    for i, (name, node) in enumerate(openmp.items()):
+        base = node_entry(node, f"{prefix}omp{i}")
+        entries.append(NodeEntry(base.symbol, openmp_kernels[name], base.in_dtypes, 1))
+        names.append(name)
+    lib = build_module(entries)
+    every = {**plain, **openmp}
+    return {
+        n: make_thunk(lib, e, None if reporter is None else reporter(n, every[n]))
+        for n, e in zip(names, entries, strict=True)
+    }
+
+
+def kernel_assembly(node, tmp_path) -> str:
+    """The assembly gcc makes of `node`'s kernel with the module's flags (vectorisation checks)."""
+    import subprocess
+    import sysconfig
+
+    entry = node_entry(node, "vec")
+    _, source = module_source([entry])
+    (tmp_path / "k.c").write_text(source)
+    args = [*default_compile_args(), *entry.kernel.compile_args]
+    includes = [f"-I{np.get_include()}", f"-I{sysconfig.get_paths()['include']}"]
+    cmd = [c_compiler() or "cc", *args, *includes, "-S", "-o", "-", "k.c"]
+    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=True).stdout

@@ -1,7 +1,6 @@
 """Elemwise/Composite C kernels vs perform: every record x dtype, mixed dtypes, layouts, inplace."""
 
 import re
-import subprocess
 import sys
 import time
 import warnings
@@ -18,6 +17,7 @@ from labsym.core import scalar
 from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.type import TensorType
+from tests.backends.c.kernel_checks import kernel_assembly
 
 pytestmark = [
     pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH"),
@@ -448,18 +448,8 @@ def test_random_layouts_and_broadcasts(thunks):
 @pytest.mark.skipif(not elemwise_kernels.MVEC, reason="no libmvec to link")
 def test_contiguous_loop_calls_vector_math(tmp_path):
     """The issue expression's loop calls libmvec's vector exp/sin/log1p (it is vectorised)."""
-    import sysconfig
-
-    from labsym.backends.c import module
-
     for name in ("issue-expr-float64", "issue-expr-float32"):
-        entry = module.node_entry(COMPOSITES[name], "vec")
-        _, source = module.module_source([entry])
-        (tmp_path / "k.c").write_text(source)
-        args = [*module.default_compile_args(), *entry.kernel.compile_args]
-        includes = [f"-I{np.get_include()}", f"-I{sysconfig.get_paths()['include']}"]
-        cmd = [module.c_compiler() or "cc", *args, *includes, "-S", "-o", "-", "k.c"]
-        asm = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+        asm = kernel_assembly(COMPOSITES[name], tmp_path)
         suffix = "f" if name.endswith("32") else ""
         for fn in ("exp", "sin", "log1p"):
             assert re.search(rf"_ZGV[b-e]N\d+v_{fn}{suffix}\b", asm), f"{fn}{suffix} not vectorised"

@@ -11,7 +11,6 @@ from labsym.backends.c.build import compiler_available
 from labsym.backends.c.fpe import fp_reporter
 from labsym.backends.c.kernel import kernel_for
 from labsym.backends.c.kernels import elemwise as elemwise_kernels
-from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
 from labsym.config import config
 from labsym.core import scalar
 from labsym.core.ops import reduce as red
@@ -19,7 +18,7 @@ from labsym.core.ops.composite import Composite
 from labsym.core.ops.elemwise import Elemwise
 from labsym.core.ops.fused_reduce import FusedReduce
 from labsym.core.type import TensorType
-from tests.backends.c.kernel_checks import perform
+from tests.backends.c.kernel_checks import kernel_assembly, perform, thunks_with_openmp
 
 pytestmark = [
     pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH"),
@@ -72,19 +71,14 @@ POW = {n: v for n, v in {**NODES, **OPENMP}.items() if "pow" in n}
 
 @pytest.fixture(scope="module")
 def thunks():
-    names = list(NODES)
-    entries = [node_entry(NODES[n], f"err{i}") for i, n in enumerate(names)]
-    for i, (name, node) in enumerate(OPENMP.items()):
-        plain = node_entry(node, f"erromp{i}")
-        entries.append(NodeEntry(plain.symbol, OPENMP_KERNELS[name], plain.in_dtypes, 1))
-        names.append(name)
-    lib = build_module(entries)
     # the reporter the C linker gives kernels with fp_flags: warnings come from NumPy's re-run
-    every = {**NODES, **OPENMP}
-    return {
-        n: make_thunk(lib, e, None if "pow" in n else fp_reporter(every[n]))
-        for n, e in zip(names, entries, strict=True)
-    }
+    return thunks_with_openmp(
+        NODES,
+        OPENMP,
+        OPENMP_KERNELS,
+        "err",
+        lambda n, node: None if "pow" in n else fp_reporter(node),
+    )
 
 
 def _pow_inputs(node, rng, shape):
@@ -203,21 +197,11 @@ def test_float_to_int_casts_give_numpys_values_and_warnings(thunks, name):
 @pytest.mark.skipif(not elemwise_kernels.MVEC, reason="no libmvec to link")
 def test_a_loop_with_a_float_to_int_cast_stays_vectorised(tmp_path):
     """The casts are branch-free: cast(exp(x) * 100) still calls libmvec's vector exp."""
-    import subprocess
-    import sysconfig
-
-    from labsym.backends.c import module
     from labsym.core.ops import math as m
 
     x = _var("float64")
     node = Composite.from_graph([x], [m.cast(m.exp(x) * 100, "int32")]).make_node(x)
-    entry = module.node_entry(node, "vec")
-    _, source = module.module_source([entry])
-    (tmp_path / "k.c").write_text(source)
-    args = [*module.default_compile_args(), *entry.kernel.compile_args]
-    includes = [f"-I{np.get_include()}", f"-I{sysconfig.get_paths()['include']}"]
-    cmd = [module.c_compiler() or "cc", *args, *includes, "-S", "-o", "-", "k.c"]
-    asm = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    asm = kernel_assembly(node, tmp_path)
     assert re.search(r"_ZGV[b-e]N\d+v_exp\b", asm), "the loop is not vectorised"
 
 

@@ -8,13 +8,13 @@ import pytest
 import labsym
 from labsym.backends.c.build import compiler_available
 from labsym.backends.c.kernel import kernel_for
-from labsym.backends.c.module import NodeEntry, build_module, make_thunk, node_entry
 from labsym.config import config
 from labsym.core.ops import math as m
 from labsym.core.ops import reduce as red
 from labsym.core.ops.composite import Composite
 from labsym.core.ops.fused_reduce import FusedReduce
 from labsym.core.type import TensorType
+from tests.backends.c.kernel_checks import thunks_with_openmp
 
 pytestmark = [
     pytest.mark.skipif(not compiler_available(), reason="no C compiler on PATH"),
@@ -119,14 +119,7 @@ with warnings.catch_warnings():
 
 @pytest.fixture(scope="module")
 def thunks():
-    names = list(ALL)
-    entries = [node_entry(ALL[n], f"red{i}") for i, n in enumerate(names)]
-    for i, (name, node) in enumerate(OPENMP.items()):
-        plain = node_entry(node, f"omp{i}")
-        entries.append(NodeEntry(plain.symbol, OPENMP_KERNELS[name], plain.in_dtypes, 1))
-        names.append(name)
-    lib = build_module(entries)
-    return {n: make_thunk(lib, e) for n, e in zip(names, entries, strict=True)}
+    return thunks_with_openmp(ALL, OPENMP, OPENMP_KERNELS, "red")
 
 
 def _values(dtype, shape, rng, specials=True):
