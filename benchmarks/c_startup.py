@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 STEPS_AFTER = 20  # steps run after the first result, before peak RSS is read
@@ -141,9 +142,25 @@ ENGINES = {
 }
 
 
+def _child_cpu() -> Callable[[], None] | None:
+    """preexec_fn pinning a child to one CPU other than this process's when this process is
+    pinned to one (benchmarks.c_backend pins itself): the parent's idle JAX/XLA threads keep
+    spinning on its CPU and doubled the children's gcc time there. None: no pinning."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    mine = os.sched_getaffinity(0)
+    others = sorted(set(range(os.cpu_count() or 1)) - mine)
+    if len(mine) != 1 or not others:
+        return None
+    return lambda: os.sched_setaffinity(0, {others[0]})
+
+
 def _run_child(engine: str, batch: int, env: dict) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.c_startup", "--child", engine, "--batch", str(batch)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=900, check=False,
+        preexec_fn=_child_cpu(),
+    )  # fmt: skip
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if done.returncode or not lines:
         raise RuntimeError(f"{engine}: exit {done.returncode}: {done.stderr[-600:]}")

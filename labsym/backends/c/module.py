@@ -31,7 +31,11 @@ from labsym.core.graph import Apply
 from labsym.core.type import TensorType
 
 # -fno-math-errno lets GCC vectorise libm calls (glibc's libmvec) without changing NaN/Inf results
-DEFAULT_COMPILE_ARGS = ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno")
+# -O2, not -O3: the loops that matter carry `#pragma omp simd` (vectorised at -O2 with
+# -fopenmp-simd, libmvec included) and BLAS does the rest; -O3 made the MLP module's build
+# 1.6x slower (3.9 s vs 2.4 s) for no measured speed (benchmarks/RESULTS-c-backend.md). The
+# gcc.cxxflags flag's flags come after these, so gcc.cxxflags=-O3 restores it.
+DEFAULT_COMPILE_ARGS = ("-O2", "-march=native", "-fopenmp-simd", "-fno-math-errno")
 
 PRELUDE = """
 #define PY_SSIZE_T_CLEAN
