@@ -62,3 +62,18 @@ def test_the_loop_is_generated_once_per_layout():
     assert a == b and step_loop(a) is step_loop(b)
     function([x], [first, second])(np.arange(3.0))
     assert step_loop.cache_info().hits >= 1
+
+
+@pytest.mark.parametrize("linker", ["py", "c|py"])
+def test_functions_holding_a_scan_pickle_and_run_after_unpickling(linker):
+    import pickle
+
+    from labsym.compile import Mode
+
+    x, h0 = C["dvector"]("x"), C["dscalar"]("h0")
+    hs, _ = scan(lambda x_t, h: x_t * 2 + h, sequences=[x], outputs_info=[h0])
+    f = function([x, h0], hs, mode=Mode(linker=linker, optimizer="fast_run"))
+    want = f(np.arange(3.0), 1.0)
+    g = pickle.loads(pickle.dumps(f))  # compiled step functions are rebuilt, not pickled
+    np.testing.assert_array_equal(g(np.arange(3.0), 1.0), want)
+    np.testing.assert_array_equal(want, [1.0, 3.0, 7.0])

@@ -130,6 +130,7 @@ def _helpers() -> str:
     """floor_div_/py_mod_/pow_int_<dtype>, cast_float_to_<int dtype>: NumPy's floor division,
     remainder, integer power and float -> int cast."""
     parts = [
+        "#include <fenv.h>",
         "#include <math.h>",
         "#include <stdint.h>",
         "#ifndef LABSYM_NEGATIVE_POWER",
@@ -145,9 +146,12 @@ def _helpers() -> str:
         zero = " if (b == -1) return 0;" if signed else ""
         negative = " if (b < 0) { labsym_negative_power = 1; return 0; }" if signed else ""
         parts.append(
-            f"static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) return 0;{neg}"
+            # by zero: 0, and the divide-by-zero flag NumPy's integer loops raise (it warns)
+            f"static inline {t} floor_div_{d}({t} a, {t} b) {{ if (b == 0) {{"
+            f" feraiseexcept(FE_DIVBYZERO); return 0; }}{neg}"
             f" {t} q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1; return q; }}\n"
-            f"static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) return 0;{zero}"
+            f"static inline {t} py_mod_{d}({t} a, {t} b) {{ if (b == 0) {{"
+            f" feraiseexcept(FE_DIVBYZERO); return 0; }}{zero}"
             f" {t} r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }}\n"
             # by squaring in unsigned arithmetic: wraps modulo 2**bits as NumPy's loop does
             f"static inline {t} pow_int_{d}({t} a, {t} b) {{{negative}"

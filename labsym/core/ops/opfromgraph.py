@@ -58,6 +58,13 @@ class InnerFunctions:
         table = self._by_name if mode is None or isinstance(mode, str) else self._by_mode
         table[mode] = fn
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled empty: compiled functions are rebuilt on first use after unpickling."""
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()
+
 
 def inner_graph_building() -> Any:
     """A context in which test values are off: inner graphs are built on placeholders."""

@@ -128,3 +128,19 @@ def test_ignored_flags_do_not_rerun_numpy():
         warnings.simplefilter("always")
         report(2 | 16, np.array([-1.0]))
     assert len(reruns) == 1
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_integer_division_by_zero_warns_like_numpy(dtype):
+    a, b = T.vector(dtype=dtype), T.vector(dtype=dtype)
+    x, y = np.array([5, 3, 7], dtype), np.array([0, 2, 0], dtype)
+    for op, name in ((a // b, "floor_divide"), (a % b, "remainder")):
+        f = c_function([a, b], op)
+        out, messages = caught(f, x, y)
+        with np.errstate(divide="ignore"):
+            np.testing.assert_array_equal(out, (x // y) if name == "floor_divide" else (x % y))
+        assert [m.split(" (in Apply")[0] for m in messages] == [
+            f"divide by zero encountered in {name}"
+        ]
+        with np.errstate(divide="raise"), pytest.raises(FloatingPointError, match="divide"):
+            f(x, y)
