@@ -117,3 +117,27 @@ def test_argmax_over_a_strided_axis_beats_numpy():
     c = min(timeit.repeat(lambda: thunk(x), number=3, repeat=7))
     ref = min(timeit.repeat(lambda: np.argmax(x, axis=0), number=3, repeat=7))
     assert 2 * c < ref, (c, ref)
+
+
+def test_reductions_without_identity_over_nothing_raise_as_numpy_even_for_empty_outputs():
+    import labsym
+    import labsym.tensor as T
+
+    x = T.dmatrix("x")
+    for expr in (
+        T.max(x, axis=0),
+        T.argmax(x, axis=0),
+        T.min(x, axis=1),
+        T.max_and_argmax(x, 0)[0],
+    ):
+        f = labsym.function([x], expr, mode=labsym.Mode(linker="c", optimizer="fast_run"))
+        axis = 1 if "axis=(1,)" in str(expr.owner.op) else 0
+        for shape in ((0, 0), (3, 0), (0, 3)):
+            value = np.zeros(shape)
+            if shape[axis] == 0:  # nothing to reduce: NumPy raises whatever the output size
+                with pytest.raises(ValueError):
+                    np.max(value, axis=axis)
+                with pytest.raises(ValueError):
+                    f(value)
+            else:
+                assert f(value).shape == np.max(value, axis=axis).shape

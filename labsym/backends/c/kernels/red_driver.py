@@ -97,12 +97,14 @@ static int labsym_red_call(const labsym_red_spec* s, PyArrayObject** ins, PyArra
   *out = NULL;
   if (labsym_broadcast_inputs(s->name, nin, nd, s->in_types, s->bcast, ins, a, conv, dims, ""))
     goto done;
-  npy_intp size = 1, osize = 1;
+  npy_intp size = 1, osize = 1, rsize = 1;
   for (int d = 0; d < nd; d++) {
     size *= dims[d];
     if (!s->reduced[d]) { odims[ond++] = dims[d]; osize *= dims[d]; }
+    else rsize *= dims[d];
   }
-  if (size == 0 && osize > 0 && s->empty_error) {
+  /* NumPy: no identity and nothing to reduce is an error, even when the output is empty */
+  if (rsize == 0 && s->empty_error) {
     PyErr_SetString(PyExc_ValueError, s->empty_error);
     goto done;
   }
@@ -279,7 +281,7 @@ static int labsym_arg_call(const labsym_arg_spec* s, PyArrayObject* x, PyArrayOb
     if (s->reduced[d]) { rdims[rnd] = n; rst[rnd++] = stv; rsize *= n; }
     else { odims[ond] = n; ost[ond++] = stv; osize *= n; }
   }
-  if (rsize == 0 && osize > 0) {
+  if (rsize == 0) {  /* as NumPy, even when the output is empty */
     PyErr_SetString(PyExc_ValueError, s->empty_error);
     goto done;
   }
