@@ -8,6 +8,7 @@ function so that the file builds few C modules (gcc is slow here; modules are ca
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -469,3 +470,18 @@ def test_a_signal_handler_interrupts_the_c_loop():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes (PEP 678) need 3.11")
+def test_an_inner_kernel_error_names_the_inner_node_and_the_step():
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    hs = labsym.scan(lambda x_t, h: h + x_t, sequences=[x], outputs_info=[h0])[0]
+    f = labsym.function([x, h0], hs, mode=CPY, profile=True)
+    assert scan_impls(f) == ["C"]
+    with pytest.raises(ValueError) as err:
+        f(np.ones((3, 2)), np.zeros(3))  # h (3,) + x_t (2,) does not broadcast at step 0
+    notes = getattr(err.value, "__notes__", [])
+    assert any(
+        n.startswith("raised by the scan's inner node Elemwise{add") and n.endswith("at step 0")
+        for n in notes
+    ), notes

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.c.kernel import CKernel, kernel_for, register
+from labsym.backends.c.kernels.elemwise import c_string
 from labsym.backends.c.kernels.scan_code import SUPPORT, LoopCode, StateCode, loop_body
 from labsym.backends.c.linker import CLinker
 from labsym.backends.python.vm import PythonLinker
@@ -247,7 +248,8 @@ def _inline(
     for i, (inner, kernel) in enumerate(zip(nodes, kernels, strict=True)):
         subs = {f"in{j}": names[v] for j, v in enumerate(inner.inputs)}
         subs.update({f"out{j}": names[v] for j, v in enumerate(inner.outputs)})
-        subs["fail"] = f"goto {p}end;"
+        where = c_string(str(inner)[:300])  # named on the error: the step's failing node
+        subs["fail"] = f"{{ labsym_scan_note({where}, {p}i); goto {p}end; }}"
         raw = (
             _NESTED.sub(rf"\g<1>n{i}_", kernel.body) if isinstance(inner.op, Scan) else kernel.body
         )

@@ -14,6 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SUPPORT = r"""
+/* An inner kernel failed: note which inner node and which step on the pending exception
+   (PEP 678 notes, shown under the traceback; Python < 3.11 has no add_note: nothing added). */
+static void labsym_scan_note(const char* node, npy_intp step) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (value && PyObject_HasAttrString(value, "add_note")) {
+    PyObject* r = PyObject_CallMethod(value, "add_note", "N",
+        PyUnicode_FromFormat("raised by the scan's inner node %s at step %zd", node, step));
+    if (r) Py_DECREF(r); else PyErr_Clear();
+  }
+  PyErr_Restore(type, value, tb);
+}
+
 /* Row i of a (a view of a[i, ...]: strides kept, base set), as Python's a[i] makes it. */
 static PyArrayObject* labsym_scan_row(PyArrayObject* a, npy_intp i) {
   PyArray_Descr* d = PyArray_DESCR(a);
