@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from labsym.backends.c.fpe import fp_reporter
-from labsym.backends.c.kernel import CKernel, kernel_for
+from labsym.backends.c.kernel import CKernel, combine, kernel_for
 from labsym.backends.c.module import NodeEntry
 from labsym.core.aliasing import memory_roots
 from labsym.core.graph import Apply
@@ -85,30 +85,6 @@ def _partial(body: str, subs: dict[str, str]) -> str:
     return body.replace("%%", "%%%%") % keys
 
 
-def _merge(kernels: Sequence[CKernel], body: str) -> CKernel:
-    """One kernel with `body` and everything the given kernels need to build."""
-
-    def union(field: str) -> tuple:
-        return tuple(dict.fromkeys(x for k in kernels for x in getattr(k, field)))
-
-    pieces: list[str] = []
-    for k in kernels:
-        support = k.support_code
-        pieces += [support] if isinstance(support, str) else list(support)
-    return CKernel(
-        body,
-        tuple(dict.fromkeys(p for p in pieces if p)),
-        union("headers"),
-        union("libraries"),
-        union("compile_args"),
-        (CACHE_VERSION, *(k.cache_version for k in kernels)),
-        union("include_dirs"),
-        union("library_dirs"),
-        union("init_code"),
-        any(k.fp_flags for k in kernels),
-    )
-
-
 def pack_kernel(n_inputs: int) -> CKernel:
     """The elementwise node's kernel: a tuple of its (converted) inputs, its only client's."""
     items = ", ".join(f"(PyObject*)%(in{k})s" for k in range(n_inputs))
@@ -136,7 +112,7 @@ def fused_kernel(fused: CKernel, plain: CKernel, n_inputs: int, dtype: str) -> C
         "  Py_DECREF(labsym_whole);\n"
         "}"
     )
-    return _merge([fused, plain], body)
+    return combine(body, [fused, plain], (CACHE_VERSION,))
 
 
 def fuse_reductions(

@@ -15,7 +15,7 @@ render the inner graph as that Mode rewrites it). May import core only.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,38 @@ class CKernel:
     # test the IEEE flags (divide/overflow/invalid) after the body, so the thunk can warn as
     # NumPy's ufuncs do (elementwise, reductions, softmax family)
     fp_flags: bool = False
+
+
+def _pieces(kernels: Sequence[CKernel], field: str) -> tuple:
+    """Every kernel's `field` (a str or a tuple of them), in order, each text once, none empty."""
+    found: dict = {}
+    for k in kernels:
+        value = getattr(k, field)
+        found.update(dict.fromkeys((value,) if isinstance(value, str) else value))
+    return tuple(v for v in found if v)
+
+
+def combine(
+    body: str,
+    kernels: Sequence[CKernel],
+    cache_version: tuple,
+    support_code: tuple[str, ...] = (),
+    init_code: tuple[str, ...] = (),
+) -> CKernel:
+    """One kernel running `body`, which inlines `kernels`: it needs everything they need to
+    build (their support code after `support_code`, their init code before `init_code`)."""
+    return CKernel(
+        body,
+        (*support_code, *_pieces(kernels, "support_code")),
+        _pieces(kernels, "headers"),
+        _pieces(kernels, "libraries"),
+        _pieces(kernels, "compile_args"),
+        (*cache_version, *(k.cache_version for k in kernels)),
+        _pieces(kernels, "include_dirs"),
+        _pieces(kernels, "library_dirs"),
+        (*_pieces(kernels, "init_code"), *init_code),
+        any(k.fp_flags for k in kernels),
+    )
 
 
 Renderer = Callable[..., "CKernel | None"]

@@ -485,3 +485,19 @@ def test_an_inner_kernel_error_names_the_inner_node_and_the_step():
         n.startswith("raised by the scan's inner node Elemwise{add") and n.endswith("at step 0")
         for n in notes
     ), notes
+
+
+def test_a_call_failing_mid_loop_leaves_shared_variables_unchanged():
+    # step 2 raises (integer power with a negative exponent, NumPy's ValueError): the shared
+    # state the scan feeds and the function's own update keep their values
+    x, h0 = T.lvector("x"), T.lscalar("h0")
+    total = labsym.shared(np.int64(10), name="total")
+    hs = labsym.scan(lambda x_t, h: (h + 1) ** x_t, sequences=[x], outputs_info=[h0])[0]
+    f = labsym.function([x, h0], hs, updates=[(total, total + hs.sum())], mode=CPY, profile=True)
+    assert scan_impls(f) == ["C"]
+    np.testing.assert_array_equal(f(np.array([1, 2]), 1), [2, 9])
+    assert int(total.get_value()) == 21
+    with pytest.raises(ValueError, match="negative integer powers") as err:
+        f(np.array([1, 2, -1]), 1)
+    assert any("at step 2" in n for n in getattr(err.value, "__notes__", ["at step 2"]))
+    assert int(total.get_value()) == 21

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from labsym.backends.c.kernel import CKernel, kernel_for, register
+from labsym.backends.c.kernel import CKernel, combine, kernel_for, register
 from labsym.backends.c.kernels.elemwise import c_string
 from labsym.backends.c.kernels.scan_code import SUPPORT, LoopCode, StateCode, loop_body
 from labsym.backends.c.linker import CLinker
@@ -131,14 +131,6 @@ def _blas_operands(nodes: list[Apply], nonseqs: list[Variable]) -> tuple[int, ..
     return tuple(j for j, v in enumerate(nonseqs) if v in read)
 
 
-def _union(kernels: list[CKernel], field: str) -> tuple:
-    out: dict = {}
-    for k in kernels:
-        value = getattr(k, field)
-        out.update(dict.fromkeys((value,) if isinstance(value, str) else value))
-    return tuple(v for v in out if v)
-
-
 @register(Scan, with_mode=True)
 def render_scan(node: Apply, mode: Any = None) -> CKernel | None:
     """The whole step loop in C, or None (the Python loop runs) if the inner graph is not all C."""
@@ -214,18 +206,12 @@ def render_scan(node: Apply, mode: Any = None) -> CKernel | None:
         inner=inner_code,
         results=tuple(names[v] for v in fgraph.outputs),
     )
-    support = (SUPPORT, *_union(kernels, "support_code"), *(c[1] for c in constants.values()))
-    return CKernel(
-        body=loop_body(loop),
-        support_code=support,
-        headers=_union(kernels, "headers"),
-        libraries=_union(kernels, "libraries"),
-        compile_args=_union(kernels, "compile_args"),
-        cache_version=("scan", VERSION, *(k.cache_version for k in kernels)),
-        include_dirs=_union(kernels, "include_dirs"),
-        library_dirs=_union(kernels, "library_dirs"),
-        init_code=(*_union(kernels, "init_code"), *(c[2] for c in constants.values())),
-        fp_flags=any(k.fp_flags for k in kernels),
+    return combine(
+        loop_body(loop),
+        kernels,
+        ("scan", VERSION),
+        support_code=(SUPPORT, *(c[1] for c in constants.values())),
+        init_code=tuple(c[2] for c in constants.values()),
     )
 
 
