@@ -40,7 +40,9 @@ def _small(value: Any) -> str:
 def _fused_producer(node: Apply, values: list) -> Apply | None:
     """The elementwise node a C backend ran inside `node` (its only client, a reduction), or
     None: the fused reduction's input value is then the tuple of that node's inputs."""
-    if len(values) != 1 or type(values[0]) is not tuple or not node.inputs:
+    if len(values) != 1 or type(values[0]) is not tuple or len(node.inputs) != 1:
+        return None
+    if getattr(node.inputs[0].type, "ndim", None) is None:  # a tensor's value is never a tuple
         return None
     producer = node.inputs[0].owner
     if producer is None or len(producer.inputs) != len(values[0]):
